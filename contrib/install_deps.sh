@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages souk needs to build and run its tests.
+# Idempotent: prints nothing and changes nothing when every package is present.
+set -euo pipefail
+
+packages=(
+  build-essential autoconf automake libtool pkg-config
+  libsecp256k1-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
+  libsqlite3-dev libjansson-dev check python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "install_deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
