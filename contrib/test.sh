@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test souk has:
+#   1. unit tests (make check) on a regular build in build/
+#   2. the same unit tests on an ASan+UBSan build in build-asan/
+#      (skip with SOUK_TEST_SANITIZERS=0)
+#   3. the functional tests, once test/functional/test_runner.py exists
+# Exits non-zero on any failure; the last line is "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+"$top/contrib/install_deps.sh" || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
+
+if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; then
+  ./autogen.sh >/dev/null 2>&1 || { echo "test.sh: autogen.sh failed" >&2; ./autogen.sh; exit 1; }
+fi
+
+passed=0
+failed=0
+
+# Counts the results automake's test driver left in <dir>.
+count_results() {
+  local dir=$1 p f
+  p=$(find "$dir/test" -name '*.trs' -exec grep -h '^:test-result: PASS' {} + 2>/dev/null | wc -l)
+  f=$(find "$dir/test" -name '*.trs' -exec grep -h -E '^:test-result: (FAIL|ERROR|XPASS)' {} + 2>/dev/null | wc -l)
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+# build_and_check <dir> <configure args...>
+build_and_check() {
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  if [ ! -f "$dir/Makefile" ]; then
+    (cd "$dir" && "$top/configure" -q "$@") || { echo "test.sh: configure failed in $dir" >&2; return 1; }
+  fi
+  make -C "$dir" -j"$jobs" >/dev/null || { make -C "$dir" 2>&1 | tail -40; echo "test.sh: build failed in $dir" >&2; return 1; }
+  find "$dir/test" -name '*.trs' -delete 2>/dev/null
+  make -C "$dir" -j"$jobs" check >/dev/null 2>&1
+  local rc=$?
+  count_results "$dir"
+  if [ $rc -ne 0 ]; then
+    echo "test.sh: unit tests failed in $dir:" >&2
+    grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$dir/test" -name '*.trs') 2>/dev/null | while read -r trs; do
+      echo "--- ${trs%.trs}.log" >&2
+      tail -30 "${trs%.trs}.log" >&2
+    done
+  fi
+  return $rc
+}
+
+status=0
+if [ -f "$top/config.status" ]; then
+  # Configured in the source tree (the long-hand build): out-of-tree builds are
+  # impossible there, so test that build alone.
+  echo "test.sh: source tree is configured in place; testing that build only"
+  build_dir=$top
+  build_and_check "$top" || status=1
+else
+  build_dir=$top/build
+  echo "test.sh: unit tests (build/)"
+  build_and_check "$top/build" --enable-werror || status=1
+  if [ "${SOUK_TEST_SANITIZERS:-1}" != 0 ]; then
+    echo "test.sh: unit tests under ASan+UBSan (build-asan/)"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      build_and_check "$top/build-asan" --enable-werror --with-sanitizers=address,undefined || status=1
+  fi
+fi
+
+if [ -f "$top/test/functional/test_runner.py" ]; then
+  echo "test.sh: functional tests"
+  out=$(SOUK_BUILD_DIR="$build_dir" python3 "$top/test/functional/test_runner.py" 2>&1)
+  rc=$?
+  echo "$out" | sed '$d'
+  last=$(echo "$out" | tail -1)
+  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    echo "$last"
+    failed=$((failed + 1))
+  fi
+  [ $rc -eq 0 ] || status=1
+fi
+
+[ $failed -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status
