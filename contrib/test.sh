@@ -35,7 +35,7 @@ build_and_check() {
   shift
   mkdir -p "$dir"
   if [ ! -f "$dir/Makefile" ]; then
-    (cd "$dir" && "$top/configure" -q "$@") || { echo "test.sh: configure failed in $dir" >&2; return 1; }
+    (cd "$dir" && "$top/configure" -q "$@" >/dev/null) || { echo "test.sh: configure failed in $dir" >&2; return 1; }
   fi
   make -C "$dir" -j"$jobs" >/dev/null || { make -C "$dir" 2>&1 | tail -40; echo "test.sh: build failed in $dir" >&2; return 1; }
   find "$dir/test" -name '*.trs' -delete 2>/dev/null
