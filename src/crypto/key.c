@@ -1,0 +1,140 @@
+#include "crypto/key.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
+#include <string.h>
+
+#include "crypto/random.h"
+
+static secp256k1_context *key_ctx;
+static pthread_once_t key_ctx_once = PTHREAD_ONCE_INIT;
+
+/* Blinding makes the signing code's timing and power profile independent of
+ * a value an attacker could predict; a context we could not blind is not
+ * used at all rather than silently weaker. */
+static void key_ctx_create(void)
+{
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    if (ctx == NULL)
+        return;
+    uint8_t seed[32];
+    bool ok = random_bytes(seed, sizeof seed) && secp256k1_context_randomize(ctx, seed) == 1;
+    OPENSSL_cleanse(seed, sizeof seed);
+    if (!ok) {
+        secp256k1_context_destroy(ctx);
+        return;
+    }
+    key_ctx = ctx;
+}
+
+const secp256k1_context *key_context(void)
+{
+    pthread_once(&key_ctx_once, key_ctx_create);
+    return key_ctx;
+}
+
+bool key_secret_valid(const uint8_t secret[KEY_SECRET_LEN])
+{
+    const secp256k1_context *ctx = key_context();
+    return ctx != NULL && secp256k1_ec_seckey_verify(ctx, secret) == 1;
+}
+
+bool key_generate(uint8_t secret[KEY_SECRET_LEN])
+{
+    if (key_context() == NULL)
+        return false;
+    uint8_t tmp[KEY_SECRET_LEN];
+    /* An invalid draw has probability about 2^-128; the loop is for form. */
+    do {
+        if (!random_bytes(tmp, sizeof tmp))
+            return false;
+    } while (!key_secret_valid(tmp));
+    memcpy(secret, tmp, sizeof tmp);
+    OPENSSL_cleanse(tmp, sizeof tmp);
+    return true;
+}
+
+static bool key_keypair(const uint8_t secret[KEY_SECRET_LEN], secp256k1_keypair *kp)
+{
+    const secp256k1_context *ctx = key_context();
+    return ctx != NULL && secp256k1_keypair_create(ctx, kp, secret) == 1;
+}
+
+bool key_pubkey(const uint8_t secret[KEY_SECRET_LEN], uint8_t pubkey[KEY_PUBKEY_LEN])
+{
+    secp256k1_keypair kp;
+    secp256k1_xonly_pubkey xonly;
+    uint8_t ser[KEY_PUBKEY_LEN];
+    bool ok = key_keypair(secret, &kp) &&
+              secp256k1_keypair_xonly_pub(key_context(), &xonly, NULL, &kp) == 1 &&
+              secp256k1_xonly_pubkey_serialize(key_context(), ser, &xonly) == 1;
+    OPENSSL_cleanse(&kp, sizeof kp);
+    if (ok)
+        memcpy(pubkey, ser, sizeof ser);
+    return ok;
+}
+
+bool key_pubkey_valid(const uint8_t pubkey[KEY_PUBKEY_LEN])
+{
+    const secp256k1_context *ctx = key_context();
+    secp256k1_xonly_pubkey xonly;
+    return ctx != NULL && secp256k1_xonly_pubkey_parse(ctx, &xonly, pubkey) == 1;
+}
+
+/* Signs, then verifies against the keypair's own public key, writing sig
+ * only when both succeed. */
+static bool key_sign_checked(const uint8_t secret[KEY_SECRET_LEN], const void *msg,
+                             size_t msglen, const uint8_t aux[KEY_AUX_LEN],
+                             uint8_t sig[KEY_SIG_LEN])
+{
+    /* A NULL aux would make libsecp256k1 skip the masking step, which is not
+     * BIP340 with zero aux, so it is refused rather than mis-signed. */
+    if ((msg == NULL && msglen != 0) || aux == NULL)
+        return false;
+    const secp256k1_context *ctx = key_context();
+    secp256k1_keypair kp;
+    secp256k1_xonly_pubkey xonly;
+    uint8_t tmp[KEY_SIG_LEN];
+    secp256k1_schnorrsig_extraparams extra = SECP256K1_SCHNORRSIG_EXTRAPARAMS_INIT;
+    /* The nonce function only reads aux, but the field is non-const. */
+    extra.ndata = (void *)aux;
+    bool ok = key_keypair(secret, &kp) &&
+              secp256k1_schnorrsig_sign_custom(ctx, tmp, msg, msglen, &kp, &extra) == 1 &&
+              secp256k1_keypair_xonly_pub(ctx, &xonly, NULL, &kp) == 1 &&
+              secp256k1_schnorrsig_verify(ctx, tmp, msg, msglen, &xonly) == 1;
+    OPENSSL_cleanse(&kp, sizeof kp);
+    if (ok)
+        memcpy(sig, tmp, sizeof tmp);
+    return ok;
+}
+
+bool key_sign(const uint8_t secret[KEY_SECRET_LEN], const uint8_t msg32[32],
+              uint8_t sig[KEY_SIG_LEN])
+{
+    uint8_t aux[KEY_AUX_LEN];
+    if (!random_bytes(aux, sizeof aux))
+        return false;
+    bool ok = key_sign_checked(secret, msg32, 32, aux, sig);
+    OPENSSL_cleanse(aux, sizeof aux);
+    return ok;
+}
+
+bool key_sign_custom(const uint8_t secret[KEY_SECRET_LEN], const void *msg, size_t msglen,
+                     const uint8_t aux[KEY_AUX_LEN], uint8_t sig[KEY_SIG_LEN])
+{
+    return key_sign_checked(secret, msg, msglen, aux, sig);
+}
+
+bool key_verify(const uint8_t pubkey[KEY_PUBKEY_LEN], const void *msg, size_t msglen,
+                const uint8_t sig[KEY_SIG_LEN])
+{
+    const secp256k1_context *ctx = key_context();
+    secp256k1_xonly_pubkey xonly;
+    if (ctx == NULL || (msg == NULL && msglen != 0))
+        return false;
+    if (secp256k1_xonly_pubkey_parse(ctx, &xonly, pubkey) != 1)
+        return false;
+    return secp256k1_schnorrsig_verify(ctx, sig, msg, msglen, &xonly) == 1;
+}
