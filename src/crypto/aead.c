@@ -1,6 +1,5 @@
 #include "crypto/aead.h"
 
-#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -173,8 +172,8 @@ bool aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *pt, size_t len, stru
         !random_bytes(nonce, sizeof nonce))
         return false;
     size_t start = out->len;
-    /* cannot fail: the room is reserved */
-    buf_append(out, nonce, sizeof nonce);
+    if (!buf_append(out, nonce, sizeof nonce))
+        return false;
     if (!aead_encrypt(key, nonce, NULL, 0, pt, len, out)) {
         out->len = start;
         return false;
