@@ -164,23 +164,18 @@ static enum ser_err decode_txs(const msgpack_object *o, struct block *b)
     return SER_OK;
 }
 
-enum ser_err block_decode(const void *bytes, size_t len, struct block *out)
+enum ser_err block_decode_object(const msgpack_object *o, struct block *out)
 {
-    if (len > BLOCK_MAX_SIZE)
-        return SER_ERR_TOO_LARGE;
-    struct ser_doc doc;
-    ser_doc_init(&doc);
-    enum ser_err err = ser_doc_parse(&doc, bytes, len);
     struct block b;
     block_init(&b);
     const msgpack_object *f;
-    if (err == SER_OK)
-        err = ser_get_array(ser_doc_root(&doc), 2, &f);
+    enum ser_err err = ser_get_array(o, 2, &f);
     if (err == SER_OK)
         err = block_header_decode_object(&f[0], &b.header);
     if (err == SER_OK)
         err = decode_txs(&f[1], &b);
-    ser_doc_clear(&doc);
+    if (err == SER_OK && block_encoded_size(&b) > BLOCK_MAX_SIZE)
+        err = SER_ERR_TOO_LARGE;
     if (err != SER_OK) {
         block_clear(&b);
         return err;
@@ -188,6 +183,19 @@ enum ser_err block_decode(const void *bytes, size_t len, struct block *out)
     block_clear(out);
     *out = b;
     return SER_OK;
+}
+
+enum ser_err block_decode(const void *bytes, size_t len, struct block *out)
+{
+    if (len > BLOCK_MAX_SIZE)
+        return SER_ERR_TOO_LARGE;
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    enum ser_err err = ser_doc_parse(&doc, bytes, len);
+    if (err == SER_OK)
+        err = block_decode_object(ser_doc_root(&doc), out);
+    ser_doc_clear(&doc);
+    return err;
 }
 
 void block_hash(const struct block *b, uint8_t out[SHA256_LEN])

@@ -64,6 +64,9 @@ size_t block_encoded_size(const struct block *b);
  * in it included. out must be initialized; on success its old contents
  * are released, on error it is untouched. */
 enum ser_err block_decode(const void *bytes, size_t len, struct block *out);
+/* The same from an object of a parsed ser_doc (a block inside a P2P
+ * message); BLOCK_MAX_SIZE applies to the block's own encoding. */
+enum ser_err block_decode_object(const msgpack_object *o, struct block *out);
 
 /* The hash of the block's header. */
 void block_hash(const struct block *b, uint8_t out[SHA256_LEN]);

@@ -170,6 +170,27 @@ START_TEST(block_round_trip)
     ck_assert_uint_eq(again.len, enc.len);
     ck_assert_mem_eq(again.data, enc.data, enc.len);
 
+    /* a block inside a larger message: ["block", <block>] */
+    struct buf msg;
+    struct ser_writer w;
+    buf_init(&msg);
+    ser_writer_init(&w, &msg);
+    ser_write_array(&w, 2);
+    ser_write_str(&w, "block", 5);
+    block_write(&w, &b);
+    ck_assert(ser_writer_ok(&w));
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    ck_assert_int_eq(ser_doc_parse(&doc, msg.data, msg.len), SER_OK);
+    struct block inner;
+    block_init(&inner);
+    ck_assert_int_eq(block_decode_object(&ser_doc_root(&doc)->via.array.ptr[1], &inner), SER_OK);
+    ck_assert_uint_eq(inner.tx_count, 2);
+    ck_assert_uint_eq(block_encoded_size(&inner), enc.len);
+    block_clear(&inner);
+    ser_doc_clear(&doc);
+    buf_clear(&msg);
+
     uint8_t h1[SHA256_LEN], h2[SHA256_LEN];
     block_hash(&b, h1);
     block_hash(&back, h2);
@@ -337,6 +358,13 @@ START_TEST(size_limits)
     ck_assert_uint_eq(block_encoded_size(&b), enc.len);
     ck_assert_int_eq(block_decode(enc.data, enc.len, &back), SER_ERR_TOO_LARGE);
     ck_assert_uint_eq(back.tx_count, 63);
+    /* embedded in a larger document, the block's own size still counts */
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    ck_assert_int_eq(ser_doc_parse(&doc, enc.data, enc.len), SER_OK);
+    ck_assert_int_eq(block_decode_object(ser_doc_root(&doc), &back), SER_ERR_TOO_LARGE);
+    ck_assert_uint_eq(back.tx_count, 63);
+    ser_doc_clear(&doc);
     block_clear(&b);
 
     /* a small block holding one tx over the tx limit */
