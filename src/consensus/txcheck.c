@@ -1,0 +1,32 @@
+#include "consensus/txcheck.h"
+
+#include "consensus/txsign.h"
+#include "crypto/key.h"
+#include "util/amount.h"
+
+enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
+                             enum ser_err *detail)
+{
+    enum ser_err dummy;
+    if (detail == NULL)
+        detail = &dummy;
+    if (tx_encoded_size(tx) > TX_MAX_SIZE)
+        return TXERR_TOO_LARGE;
+    const struct txtype_def *def = txtype_find(tx->type);
+    if (def == NULL)
+        return TXERR_UNKNOWN_TYPE;
+    if (!amount_valid(tx->fee))
+        return TXERR_BAD_FEE;
+    /* The cheap checks go first: a signature check costs far more than
+     * decoding a payload, and junk should be turned away cheaply. */
+    enum txerr err = def->check(tx, detail);
+    if (err != TXERR_OK)
+        return err;
+    if (!tx_is_coinbase(tx)) {
+        if (!key_pubkey_valid(tx->sender))
+            return TXERR_BAD_SENDER;
+        if (!txsign_verify(tx, genesis_hash))
+            return TXERR_BAD_SIGNATURE;
+    }
+    return TXERR_OK;
+}

@@ -1,0 +1,23 @@
+/* txsign: signing a transaction and verifying its signature.
+ *
+ * A signature is BIP340 over tx_sighash, which binds it to one network's
+ * genesis hash: the same signed bytes are invalid on every other network. */
+#ifndef SOUK_CONSENSUS_TXSIGN_H
+#define SOUK_CONSENSUS_TXSIGN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/tx.h"
+#include "crypto/key.h"
+
+/* Sets tx->sender to the secret's x-only public key and signs (with fresh
+ * auxiliary randomness). False, tx untouched, for a coinbase, an invalid
+ * secret or a signing failure. */
+bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
+                 const uint8_t genesis_hash[SHA256_LEN]);
+/* True when tx is not a coinbase and its signature verifies for its sender
+ * on the network of genesis_hash. */
+bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN]);
+
+#endif

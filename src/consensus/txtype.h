@@ -1,0 +1,64 @@
+/* txtype: the registry of transaction types and the reasons a tx is rejected.
+ *
+ * Every transaction names its type by id. Each type supplies a stateless
+ * check that decodes its payload and checks everything that needs no chain
+ * state (field ranges, keys that must be curve points, amount sums). The core
+ * types (coinbase, transfer) are built in; plugins add theirs at start-up
+ * with txtype_register, before any thread looks types up. The registry owns
+ * only its table of pointers: definitions are static data of their modules.
+ *
+ * enum txerr is shared by every layer that rejects a transaction, so a
+ * rejection reads the same ("bad-signature", "bad-payload", ...) whether it
+ * comes from block validation, the mempool or RPC. */
+#ifndef SOUK_CONSENSUS_TXTYPE_H
+#define SOUK_CONSENSUS_TXTYPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/serialize.h"
+#include "consensus/tx.h"
+
+enum txerr {
+    TXERR_OK = 0,
+    TXERR_NON_CANONICAL,    /* the encoding broke a rule of the canonical format */
+    TXERR_TOO_LARGE,        /* encoding over TX_MAX_SIZE */
+    TXERR_UNKNOWN_TYPE,     /* no registered type has this id */
+    TXERR_BAD_PAYLOAD,      /* the payload does not decode for its type */
+    TXERR_BAD_SENDER,       /* sender is not a valid x-only public key */
+    TXERR_BAD_SIGNATURE,    /* signature does not verify for this network */
+    TXERR_BAD_FEE,          /* fee above the largest amount */
+    TXERR_AMOUNT_ZERO,      /* an amount that must be positive is zero */
+    TXERR_AMOUNT_RANGE,     /* an amount, or amount + fee, above the largest amount */
+    TXERR_BAD_RECIPIENT,    /* recipient is not a valid x-only public key */
+    TXERR_COINBASE_FEE,     /* a coinbase with a non-zero fee */
+    TXERR_COUNT_            /* number of codes; not an error */
+};
+
+/* The short reject reason, e.g. "bad-signature"; never NULL. */
+const char *txerr_reason(enum txerr err);
+/* A sentence explaining the rule; never NULL. */
+const char *txerr_strerror(enum txerr err);
+
+/* Highest id a type may have; ids index a fixed table. */
+#define TXTYPE_MAX_ID 255
+
+struct txtype_def {
+    uint8_t id;
+    const char *name;  /* lower-case, e.g. "transfer" */
+    /* Decodes the payload and checks everything that needs no state. On a
+     * payload decoding error returns TXERR_BAD_PAYLOAD and writes the codec's
+     * reason to *detail. Must not look at the signature (checked by core). */
+    enum txerr (*check)(const struct tx *tx, enum ser_err *detail);
+};
+
+/* Registers a plugin's type. False if the id or the name is already taken
+ * (core ids included) or the definition is incomplete. */
+bool txtype_register(const struct txtype_def *def);
+/* Removes every plugin registration (tests; shutdown). */
+void txtype_reset(void);
+/* NULL when no type has this id / name. */
+const struct txtype_def *txtype_find(uint64_t id);
+const struct txtype_def *txtype_find_name(const char *name);
+
+#endif

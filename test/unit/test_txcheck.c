@@ -1,0 +1,130 @@
+#include "unit.h"
+
+#include <string.h>
+
+#include "consensus/chainparams.h"
+#include "consensus/coinbase.h"
+#include "consensus/transfer.h"
+#include "consensus/txcheck.h"
+#include "consensus/txsign.h"
+
+static const uint8_t *regtest_genesis(void)
+{
+    return chainparams_get(CHAIN_REGTEST)->genesis.hash;
+}
+
+/* A signed regtest transfer of `amount` with fee 100. */
+static void signed_transfer(struct tx *tx, amount_t amount, uint8_t sk[32])
+{
+    struct transfer_payload p = {.amount = amount, .memo_len = 2, .memo = {'h', 'i'}};
+    uint8_t other[32];
+    ck_assert(key_generate(other));
+    ck_assert(key_pubkey(other, p.to));
+    struct buf b;
+    buf_init(&b);
+    ck_assert(transfer_payload_encode(&p, &b));
+    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
+    buf_clear(&b);
+    tx->type = TX_TYPE_TRANSFER;
+    tx->nonce = 0;
+    tx->fee = 100;
+    ck_assert(key_generate(sk));
+    ck_assert(txsign_sign(tx, sk, regtest_genesis()));
+}
+
+START_TEST(valid_transfer_passes)
+{
+    struct tx tx;
+    uint8_t sk[32];
+    tx_init(&tx);
+    signed_transfer(&tx, 5000, sk);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_OK);
+    tx_clear(&tx);
+}
+END_TEST
+
+START_TEST(each_rule_rejects)
+{
+    struct tx tx;
+    uint8_t sk[32];
+    enum ser_err detail = SER_OK;
+    tx_init(&tx);
+
+    /* wrong network */
+    signed_transfer(&tx, 5000, sk);
+    ck_assert_int_eq(txcheck_stateless(&tx, chainparams_get(CHAIN_MAIN)->genesis.hash, NULL),
+                     TXERR_BAD_SIGNATURE);
+    /* tampered after signing */
+    tx.nonce = 1;
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SIGNATURE);
+
+    /* unknown type */
+    signed_transfer(&tx, 5000, sk);
+    tx.type = 99;
+    ck_assert(txsign_sign(&tx, sk, regtest_genesis()));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_UNKNOWN_TYPE);
+
+    /* fee out of range */
+    signed_transfer(&tx, 5000, sk);
+    tx.fee = AMOUNT_MAX + 1;
+    ck_assert(txsign_sign(&tx, sk, regtest_genesis()));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_FEE);
+
+    /* the type's own check runs: zero amount */
+    signed_transfer(&tx, 0, sk);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_AMOUNT_ZERO);
+
+    /* a payload that does not decode reports the codec rule */
+    signed_transfer(&tx, 1, sk);
+    static const uint8_t two[] = {0x92, 0x01, 0x02};
+    ck_assert_int_eq(tx_set_payload(&tx, two, sizeof two), SER_OK);
+    ck_assert(txsign_sign(&tx, sk, regtest_genesis()));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), &detail), TXERR_BAD_PAYLOAD);
+    ck_assert_int_eq(detail, SER_ERR_ARRAY_LENGTH);
+
+    /* sender that is not a curve point */
+    signed_transfer(&tx, 1, sk);
+    memset(tx.sender, 0xff, 32);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SENDER);
+
+    /* over 64 KiB: the payload alone fits, the whole tx does not */
+    struct buf big;
+    buf_init(&big);
+    ck_assert(buf_append(&big, "\x91\xc5\xff\xdc", 4));
+    ck_assert(buf_reserve(&big, 0xffdc));
+    memset(big.data + big.len, 0, 0xffdc);
+    big.len += 0xffdc;
+    ck_assert_int_eq(tx_set_payload(&tx, big.data, big.len), SER_OK);
+    ck_assert(txsign_sign(&tx, sk, regtest_genesis()));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_TOO_LARGE);
+    buf_clear(&big);
+    tx_clear(&tx);
+}
+END_TEST
+
+START_TEST(coinbase_needs_no_signature)
+{
+    struct coinbase_payload p = {.amount = 50, .extra_len = 0};
+    uint8_t sk[32];
+    ck_assert(key_generate(sk));
+    ck_assert(key_pubkey(sk, p.recipient));
+    struct tx tx;
+    tx_init(&tx);
+    ck_assert(coinbase_build(&tx, 7, &p));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_OK);
+    tx.fee = 3;
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_COINBASE_FEE);
+    tx_clear(&tx);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("txcheck");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, valid_transfer_passes);
+    tcase_add_test(tc, each_rule_rejects);
+    tcase_add_test(tc, coinbase_needs_no_signature);
+    suite_add_tcase(s, tc);
+    return s;
+}
