@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "consensus/account.h"
 #include "crypto/key.h"
 
 enum ser_err transfer_payload_decode(const void *bytes, size_t len, struct transfer_payload *out)
@@ -66,8 +67,30 @@ static enum txerr transfer_check(const struct tx *tx, enum ser_err *detail)
     return TXERR_OK;
 }
 
+static enum txerr transfer_apply(struct state_view *v, const struct tx *tx,
+                                 const struct apply_ctx *ctx)
+{
+    (void)ctx;
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    struct transfer_payload p;
+    if (transfer_payload_decode(bytes, len, &p) != SER_OK)
+        return TXERR_BAD_PAYLOAD;
+    struct account sender;
+    enum txerr err = account_get(v, tx->sender, &sender);
+    if (err != TXERR_OK)
+        return err;
+    if (sender.balance < p.amount)
+        return TXERR_INSUFFICIENT_FUNDS;
+    sender.balance -= p.amount;
+    if ((err = account_put(v, tx->sender, &sender)) != TXERR_OK)
+        return err;
+    return account_credit(v, p.to, p.amount);
+}
+
 const struct txtype_def transfer_txtype = {
     .id = TX_TYPE_TRANSFER,
     .name = "transfer",
     .check = transfer_check,
+    .apply = transfer_apply,
 };

@@ -21,6 +21,10 @@ static const struct {
     [TXERR_AMOUNT_RANGE] = {"bad-amount-range", "the amount (plus fee) exceeds the largest amount"},
     [TXERR_BAD_RECIPIENT] = {"bad-recipient", "the recipient is not a valid x-only public key"},
     [TXERR_COINBASE_FEE] = {"bad-coinbase-fee", "a coinbase must have a zero fee"},
+    [TXERR_BAD_NONCE] = {"bad-nonce", "the nonce is not the sender account's next nonce"},
+    [TXERR_INSUFFICIENT_FUNDS] = {"insufficient-funds", "the sender's balance does not cover amount and fee"},
+    [TXERR_STORAGE] = {"storage-error", "the state could not be read or written"},
+    [TXERR_COINBASE] = {"coinbase", "a coinbase is only valid as the first transaction of a block"},
 };
 
 const char *txerr_reason(enum txerr err)

@@ -17,7 +17,10 @@
 #include <stdint.h>
 
 #include "consensus/serialize.h"
+#include "consensus/state.h"
 #include "consensus/tx.h"
+
+struct chain_params;
 
 enum txerr {
     TXERR_OK = 0,
@@ -32,6 +35,10 @@ enum txerr {
     TXERR_AMOUNT_RANGE,     /* an amount, or amount + fee, above the largest amount */
     TXERR_BAD_RECIPIENT,    /* recipient is not a valid x-only public key */
     TXERR_COINBASE_FEE,     /* a coinbase with a non-zero fee */
+    TXERR_BAD_NONCE,        /* nonce is not the sender account's next nonce */
+    TXERR_INSUFFICIENT_FUNDS, /* balance does not cover what the tx spends */
+    TXERR_STORAGE,          /* the state could not be read or written */
+    TXERR_COINBASE,         /* a coinbase outside a block's first position */
     TXERR_COUNT_            /* number of codes; not an error */
 };
 
@@ -39,6 +46,13 @@ enum txerr {
 const char *txerr_reason(enum txerr err);
 /* A sentence explaining the rule; never NULL. */
 const char *txerr_strerror(enum txerr err);
+
+/* What applying a transaction may know about where it is applied. */
+struct apply_ctx {
+    const struct chain_params *params;
+    uint64_t height;  /* of the block the tx is in (or would be in) */
+    uint64_t time;    /* that block's time */
+};
 
 /* Highest id a type may have; ids index a fixed table. */
 #define TXTYPE_MAX_ID 255
@@ -50,6 +64,11 @@ struct txtype_def {
      * payload decoding error returns TXERR_BAD_PAYLOAD and writes the codec's
      * reason to *detail. Must not look at the signature (checked by core). */
     enum txerr (*check)(const struct tx *tx, enum ser_err *detail);
+    /* Applies the type's effect through the view, after core has checked the
+     * nonce and taken the fee. Called only on txs that passed check. On
+     * failure the caller rolls the view back: apply need not clean up.
+     * NULL for the coinbase, which block validation applies itself. */
+    enum txerr (*apply)(struct state_view *v, const struct tx *tx, const struct apply_ctx *ctx);
 };
 
 /* Registers a plugin's type. False if the id or the name is already taken
