@@ -1,8 +1,24 @@
 #include "consensus/txcheck.h"
 
+#include <string.h>
+
+#include "consensus/chainparams.h"
 #include "consensus/txsign.h"
 #include "crypto/key.h"
 #include "util/amount.h"
+
+/* A signature that fails here but verifies under another network's genesis
+ * hash is a user mistake worth naming. Costs extra verifications only for
+ * transactions that are being rejected anyway. */
+static bool txcheck_other_network(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
+{
+    for (int net = 0; net < CHAIN_NETWORK_COUNT_; net++) {
+        const struct chain_params *p = chainparams_get((enum chain_network)net);
+        if (memcmp(p->genesis.hash, genesis_hash, SHA256_LEN) != 0 && txsign_verify(tx, p->genesis.hash))
+            return true;
+    }
+    return false;
+}
 
 enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
                              enum ser_err *detail)
@@ -26,7 +42,8 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
         if (!key_pubkey_valid(tx->sender))
             return TXERR_BAD_SENDER;
         if (!txsign_verify(tx, genesis_hash))
-            return TXERR_BAD_SIGNATURE;
+            return txcheck_other_network(tx, genesis_hash) ? TXERR_WRONG_NETWORK
+                                                           : TXERR_BAD_SIGNATURE;
     }
     return TXERR_OK;
 }

@@ -24,6 +24,7 @@ static const struct {
     [TXERR_BAD_NONCE] = {"bad-nonce", "the nonce is not the sender account's next nonce"},
     [TXERR_INSUFFICIENT_FUNDS] = {"insufficient-funds", "the sender's balance does not cover amount and fee"},
     [TXERR_STORAGE] = {"storage-error", "the state could not be read or written"},
+    [TXERR_WRONG_NETWORK] = {"wrong-network", "the transaction is signed for another network"},
     [TXERR_COINBASE] = {"coinbase", "a coinbase is only valid as the first transaction of a block"},
 };
 

@@ -39,6 +39,7 @@ enum txerr {
     TXERR_INSUFFICIENT_FUNDS, /* balance does not cover what the tx spends */
     TXERR_STORAGE,          /* the state could not be read or written */
     TXERR_COINBASE,         /* a coinbase outside a block's first position */
+    TXERR_WRONG_NETWORK,    /* signed for another network's genesis hash */
     TXERR_COUNT_            /* number of codes; not an error */
 };
 

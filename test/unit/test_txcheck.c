@@ -53,7 +53,14 @@ START_TEST(each_rule_rejects)
     /* wrong network */
     signed_transfer(&tx, 5000, sk);
     ck_assert_int_eq(txcheck_stateless(&tx, chainparams_get(CHAIN_MAIN)->genesis.hash, NULL),
-                     TXERR_BAD_SIGNATURE);
+                     TXERR_WRONG_NETWORK);
+    ck_assert_int_eq(txcheck_stateless(&tx, chainparams_get(CHAIN_TEST)->genesis.hash, NULL),
+                     TXERR_WRONG_NETWORK);
+    /* signed for a hash no network has: just a bad signature */
+    uint8_t nowhere[SHA256_LEN];
+    memset(nowhere, 0x5a, sizeof nowhere);
+    ck_assert(txsign_sign(&tx, sk, nowhere));
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SIGNATURE);
     /* tampered after signing */
     tx.nonce = 1;
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SIGNATURE);
