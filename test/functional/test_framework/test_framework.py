@@ -1,0 +1,241 @@
+"""SoukTestFramework: the base class of every functional test.
+
+    class ExampleTest(SoukTestFramework):
+        def set_test_params(self):
+            self.num_nodes = 2
+            self.extra_args = [[], ["-debug=rpc"]]   # optional, per node
+
+        def run_test(self):
+            assert_equal(self.nodes[0].getblockcount(), 0)
+
+    if __name__ == "__main__":
+        ExampleTest().main()
+
+main() parses the options, creates the temp dir, starts the nodes
+(setup_network -> setup_nodes -> add_nodes + start_nodes), runs run_test(),
+stops the nodes and exits 0 (pass), 1 (fail) or 77 (skip). On failure it
+prints the tail of every node's debug.log and stderr and keeps the temp dir.
+Whatever happens, no soukd started by the test is left running.
+Set self.setup_clean_chain / override setup_network() / skip_test_if_missing
+etc. as needed; a test that needs no node sets num_nodes = 0.
+"""
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from .test_node import TestNode, Binaries
+from .util import PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools
+
+__all__ = ["SoukTestFramework", "SkipTest", "TEST_EXIT_PASSED", "TEST_EXIT_FAILED", "TEST_EXIT_SKIPPED"]
+
+TEST_EXIT_PASSED = 0
+TEST_EXIT_FAILED = 1
+TEST_EXIT_SKIPPED = 77
+
+
+class SkipTest(Exception):
+    pass
+
+
+class _Terminated(BaseException):
+    """Raised from the SIGTERM/SIGINT handler so `finally` blocks still run."""
+
+
+class SoukTestFramework:
+    def __init__(self):
+        self.num_nodes = 1
+        self.extra_args = None
+        self.conf_lines = None          # per node: extra souk.conf lines in [regtest]
+        self.rpc_timeout = 60
+        self.nodes = []
+        self.options = None
+        self.binaries = None
+        self.log = logging.getLogger("TestFramework")
+        self.set_test_params()
+
+    # -- to override ----------------------------------------------------------
+    def set_test_params(self):
+        raise NotImplementedError
+
+    def add_options(self, parser):
+        pass
+
+    def run_test(self):
+        raise NotImplementedError
+
+    def setup_network(self):
+        self.setup_nodes()
+
+    def setup_nodes(self):
+        self.add_nodes(self.num_nodes, self.extra_args)
+        self.start_nodes()
+
+    # -- node management ------------------------------------------------------
+    def add_nodes(self, num, extra_args=None, conf_lines=None):
+        if len(self.nodes) + num > MAX_NODES:
+            raise ValueError("at most %d nodes" % MAX_NODES)
+        extra_args = extra_args or [[]] * num
+        conf_lines = conf_lines or self.conf_lines or [[]] * num
+        for i in range(num):
+            idx = len(self.nodes)
+            for port in (p2p_port(idx), rpc_port(idx)):
+                if not port_is_free(port):
+                    raise RuntimeError("port %d is already in use (port seed %d); rerun with another --portseed"
+                                       % (port, PortSeed.n))
+            self.nodes.append(TestNode(idx, os.path.join(self.options.tmpdir, "node%d" % idx), self.binaries,
+                                       extra_args[i], self.rpc_timeout, conf_lines[i]))
+
+    def start_node(self, i, extra_args=None, timeout=60):
+        self.nodes[i].start_and_wait(extra_args, timeout)
+
+    def start_nodes(self, extra_args=None, timeout=60):
+        # Launch all first, then wait, so nodes start in parallel.
+        for i, node in enumerate(self.nodes):
+            node.start(extra_args[i] if extra_args else None)
+        for node in self.nodes:
+            node.wait_for_rpc_connection(timeout)
+
+    def stop_node(self, i, expected_rc=0):
+        self.nodes[i].stop_node(expected_rc)
+
+    def stop_nodes(self):
+        for node in self.nodes:
+            node.request_stop()
+        for node in self.nodes:
+            node.wait_for_stop()
+
+    def restart_node(self, i, extra_args=None):
+        self.nodes[i].restart_node(extra_args)
+
+    def kill_node(self, i):
+        self.nodes[i].kill_process()
+
+    def sync_blocks(self, nodes=None, timeout=60):
+        sync_blocks(nodes or self.nodes, timeout)
+
+    def sync_mempools(self, nodes=None, timeout=60):
+        sync_mempools(nodes or self.nodes, timeout)
+
+    def sync_all(self, nodes=None):
+        self.sync_blocks(nodes)
+        self.sync_mempools(nodes)
+
+    def skip_test(self, reason):
+        raise SkipTest(reason)
+
+    # -- driver ---------------------------------------------------------------
+    def _parse_args(self):
+        parser = argparse.ArgumentParser(description=self.__class__.__doc__)
+        parser.add_argument("--nocleanup", action="store_true",
+                            help="leave the temp dir and datadirs in place after the test")
+        parser.add_argument("--noshutdown", action="store_true",
+                            help="do not stop the nodes (they are still killed at exit)")
+        parser.add_argument("--tmpdir", help="root dir for datadirs (must not exist yet)")
+        parser.add_argument("--loglevel", "-l", default="INFO",
+                            help="console log level: DEBUG, INFO, WARNING, ERROR (the log file gets DEBUG)")
+        parser.add_argument("--portseed", type=int, default=os.getpid(),
+                            help="port seed (see util.py); default: this process's PID")
+        parser.add_argument("--builddir", default=None,
+                            help="dir holding soukd/souk-cli (default: $SOUK_BUILD_DIR, <repo>/build, <repo>)")
+        parser.add_argument("--timeout-factor", type=float, default=1.0,
+                            help="multiply RPC timeouts by this")
+        self.add_options(parser)
+        self.options = parser.parse_args()
+
+    def _setup_logging(self):
+        root = logging.getLogger("TestFramework")
+        root.setLevel(logging.DEBUG)
+        root.propagate = False
+        fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(name)s (%(levelname)s): %(message)s", "%H:%M:%S")
+        fh = logging.FileHandler(os.path.join(self.options.tmpdir, "test_framework.log"), encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(fmt)
+        ch = logging.StreamHandler(sys.stdout)
+        ch.setLevel(getattr(logging, self.options.loglevel.upper(), logging.INFO))
+        ch.setFormatter(fmt)
+        root.handlers[:] = [fh, ch]
+
+    def main(self):
+        """Run the test and sys.exit with its status."""
+        sys.exit(self.run())
+
+    def run(self):
+        self._parse_args()
+        PortSeed.n = self.options.portseed
+        if self.options.tmpdir:
+            self.options.tmpdir = os.path.abspath(self.options.tmpdir)
+            os.makedirs(self.options.tmpdir, exist_ok=False)
+        else:
+            self.options.tmpdir = tempfile.mkdtemp(prefix="souk_func_%s_" % self.__class__.__name__)
+        self._setup_logging()
+        self.rpc_timeout = int(self.rpc_timeout * self.options.timeout_factor)
+        self.binaries = Binaries(self.options.builddir)
+
+        def on_signal(signum, frame):
+            raise _Terminated("signal %d" % signum)
+        old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+
+        status = TEST_EXIT_FAILED
+        start = time.monotonic()
+        try:
+            try:
+                if self.num_nodes:
+                    self.binaries.check()
+                self.setup_network()
+                self.run_test()
+                status = TEST_EXIT_PASSED
+            except SkipTest as e:
+                self.log.warning("skipped: %s", e)
+                status = TEST_EXIT_SKIPPED
+            except AssertionError:
+                self.log.exception("assertion failed")
+            except _Terminated as e:
+                self.log.error("terminated by %s", e)
+            except Exception:
+                self.log.exception("unexpected exception")
+            if status != TEST_EXIT_FAILED and not self.options.noshutdown:
+                try:
+                    self.stop_nodes()
+                except BaseException:
+                    self.log.exception("stopping the nodes failed")
+                    status = TEST_EXIT_FAILED
+        finally:
+            for node in self.nodes:
+                try:
+                    node.cleanup()
+                except BaseException:
+                    self.log.exception("cleanup of node%d failed", node.index)
+            for s, h in old.items():
+                signal.signal(s, h)
+        self._report(status, time.monotonic() - start)
+        return status
+
+    def _report(self, status, elapsed):
+        if status == TEST_EXIT_FAILED:
+            for node in self.nodes:
+                print("\n---- node%d debug.log (tail) %s" % (node.index, node.debug_log_path))
+                print(node.debug_log_tail(40), end="")
+                err = node.read_stderr()
+                if err.strip():
+                    print("---- node%d stderr\n%s" % (node.index, err[-4000:]), end="")
+            print("\nTest failed after %.1fs; datadirs and test_framework.log kept in %s" %
+                  (elapsed, self.options.tmpdir))
+        elif self.options.nocleanup:
+            self.log.info("--nocleanup: kept %s", self.options.tmpdir)
+        else:
+            root = logging.getLogger("TestFramework")
+            for h in root.handlers:
+                h.close()
+            root.handlers[:] = []
+            shutil.rmtree(self.options.tmpdir, ignore_errors=True)
+        if status == TEST_EXIT_PASSED:
+            print("%s passed (%.1fs)" % (self.__class__.__name__, elapsed))
+        elif status == TEST_EXIT_SKIPPED:
+            print("%s skipped" % self.__class__.__name__)
+        sys.stdout.flush()
