@@ -248,7 +248,21 @@ class TestNode:
                 rc = None
             self._exited(rc)
 
+    def _daemon_pid(self):
+        """The pid in soukd.pid if that process is a soukd of this datadir."""
+        try:
+            with open(os.path.join(self.netdir, "soukd.pid")) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if ("-datadir=" + self.datadir).encode() in cmd else None
+
     def kill_other_pids(self):
+        pid = self._daemon_pid()
+        if pid is not None:
+            self.other_pids.add(pid)
         for pid in list(self.other_pids):
             try:
                 os.kill(pid, signal.SIGKILL)

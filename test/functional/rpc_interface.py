@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""JSON-RPC interface: authentication, 1.0 and 2.0 reply shapes, batches,
+named parameters, and every kind of malformed request, plus help, uptime
+and stop."""
+
+import base64
+import json
+import os
+import stat
+import threading
+import time
+
+from test_framework.test_framework import SoukTestFramework
+from test_framework.authproxy import AuthServiceProxy, read_cookie
+from test_framework.util import (assert_equal, assert_greater_than, assert_greater_than_or_equal,
+                                 assert_raises_rpc_error, wait_until)
+
+RPC_MISC_ERROR = -1
+RPC_TYPE_ERROR = -3
+RPC_INVALID_PARAMETER = -8
+RPC_PARSE_ERROR = -32700
+RPC_INVALID_REQUEST = -32600
+RPC_METHOD_NOT_FOUND = -32601
+RPC_INVALID_PARAMS = -32602
+
+
+class RPCInterfaceTest(SoukTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
+    def post(self, body, **kw):
+        """Raw POST with the node's cookie; returns (status, headers, parsed JSON or None)."""
+        status, headers, data = self.rpc.raw_request(body, **kw)
+        try:
+            parsed = json.loads(data.decode()) if data else None
+        except ValueError:
+            parsed = None
+        return status, headers, data, parsed
+
+    def run_test(self):
+        node = self.nodes[0]
+        self.rpc = node.make_rpc()
+        self.test_cookie()
+        self.test_auth()
+        self.test_jsonrpc_10()
+        self.test_jsonrpc_20()
+        self.test_batch()
+        self.test_named_args()
+        self.test_malformed()
+        self.test_param_types()
+        self.test_http()
+        self.test_help()
+        self.test_uptime()
+        self.test_concurrency()
+        self.test_stop()
+
+    def test_cookie(self):
+        self.log.info("cookie file: format and mode")
+        node = self.nodes[0]
+        user, password = read_cookie(node.cookie_path)
+        assert_equal(user, "__cookie__")
+        assert_equal(len(password), 64)
+        int(password, 16)
+        assert_equal(password, password.lower())
+        assert_equal(stat.S_IMODE(os.stat(node.cookie_path).st_mode), 0o600)
+
+    def test_auth(self):
+        self.log.info("auth: good, wrong password, wrong user, missing, malformed -> 401")
+        node = self.nodes[0]
+        assert_greater_than_or_equal(node.uptime(), 0)
+        good = read_cookie(node.cookie_path)
+        req = json.dumps({"method": "uptime", "params": [], "id": 1})
+        status, _, data, parsed = self.post(req)
+        assert_equal(status, 200)
+        assert_equal(parsed["error"], None)
+        t0 = time.monotonic()
+        for auth in [(good[0], "0" * 64), ("__cookie__", ""), ("someone", good[1]), ("", ""),
+                     (good[0], good[1] + "0"), (good[0], good[1][:-1])]:
+            status, _, data = self.rpc.raw_request(req, auth=auth)
+            assert_equal(status, 401)
+            assert not data or b'"result"' not in data
+        status, _, data = self.rpc.raw_request(req, use_auth=False)
+        assert_equal(status, 401)
+        for header in ["Basic", "Basic !!!notbase64", "Bearer " + base64.b64encode(b"a:b").decode(),
+                       "Basic " + base64.b64encode(b"no-colon").decode(), "basic"]:
+            status, _, _ = self.rpc.raw_request(req, headers={"Authorization": header})
+            assert_equal(status, 401)
+        self.log.debug("%d rejected logins took %.2fs", 12, time.monotonic() - t0)
+        # A good login still works after failures.
+        assert_greater_than_or_equal(node.uptime(), 0)
+
+    def test_jsonrpc_10(self):
+        self.log.info("JSON-RPC 1.0: result, error and id always present")
+        for extra in ({}, {"jsonrpc": "1.0"}):
+            body = dict(extra, method="uptime", params=[], id="abc")
+            status, _, _, r = self.post(json.dumps(body))
+            assert_equal(status, 200)
+            assert_equal(set(r), {"result", "error", "id"})
+            assert_equal(r["id"], "abc")
+            assert_equal(r["error"], None)
+            assert isinstance(r["result"], int)
+            body = dict(extra, method="nosuchmethod", params=[], id=7)
+            status, _, _, r = self.post(json.dumps(body))
+            assert_equal(set(r), {"result", "error", "id"})
+            assert_equal(r["result"], None)
+            assert_equal(r["id"], 7)
+            assert_equal(r["error"]["code"], RPC_METHOD_NOT_FOUND)
+            self.log.debug("1.0 error HTTP status %d", status)
+        # A null id and a structured id are echoed as given.
+        for rid in (None, 0, [1, 2], {"x": 1}):
+            _, _, _, r = self.post(json.dumps({"method": "uptime", "params": [], "id": rid}))
+            assert_equal(r["id"], rid)
+
+    def test_jsonrpc_20(self):
+        self.log.info("JSON-RPC 2.0: result xor error, HTTP 200, notifications get no reply")
+        _, _, _, r = self.post(json.dumps({"jsonrpc": "2.0", "method": "uptime", "params": [], "id": 1}))
+        assert_equal(set(r), {"jsonrpc", "result", "id"})
+        assert_equal(r["jsonrpc"], "2.0")
+        status, _, _, r = self.post(json.dumps({"jsonrpc": "2.0", "method": "nosuch", "params": [], "id": 2}))
+        assert_equal(status, 200)
+        assert_equal(set(r), {"jsonrpc", "error", "id"})
+        assert_equal(r["error"]["code"], RPC_METHOD_NOT_FOUND)
+        assert_equal(r["id"], 2)
+        # Without params at all the call works too.
+        _, _, _, r = self.post(json.dumps({"jsonrpc": "2.0", "method": "uptime", "id": 3}))
+        assert isinstance(r["result"], int)
+        # Notification: no id -> no reply body.
+        status, _, data, _ = self.post(json.dumps({"jsonrpc": "2.0", "method": "uptime", "params": []}))
+        assert status in (200, 204), status
+        assert_equal(data.strip(), b"")
+        # An unknown version string is an invalid request.
+        _, _, _, r = self.post(json.dumps({"jsonrpc": "3.0", "method": "uptime", "params": [], "id": 4}))
+        assert_equal(r["error"]["code"], RPC_INVALID_REQUEST)
+
+    def test_batch(self):
+        self.log.info("batch: replies in order, errors per element, mixed versions")
+        reqs = [self.rpc.request("uptime"), self.rpc.request("nosuchmethod"), self.rpc.request("help", "uptime")]
+        replies = self.rpc.batch(reqs)
+        assert_equal(len(replies), 3)
+        by_id = {r["id"]: r for r in replies}
+        assert_equal(sorted(by_id), sorted(q["id"] for q in reqs))
+        assert_equal(by_id[reqs[0]["id"]]["error"], None)
+        assert_equal(by_id[reqs[1]["id"]]["error"]["code"], RPC_METHOD_NOT_FOUND)
+        assert "uptime" in by_id[reqs[2]["id"]]["result"]
+        # One bad element does not spoil the others.
+        status, _, _, r = self.post(json.dumps([{"method": "uptime", "params": [], "id": 1}, 42,
+                                                {"jsonrpc": "2.0", "method": "uptime", "id": 3}]))
+        assert_equal(status, 200)
+        assert_equal(len(r), 3)
+        assert_equal(r[0]["error"], None)
+        assert_equal(r[1]["error"]["code"], RPC_INVALID_REQUEST)
+        assert_equal(r[2]["jsonrpc"], "2.0")
+        # A batch of 2.0 notifications only: nothing to answer with but an empty list or nothing.
+        status, _, data, r = self.post(json.dumps([{"jsonrpc": "2.0", "method": "uptime"}]))
+        assert r in (None, []), data
+
+    def test_named_args(self):
+        self.log.info("named parameters")
+        positional = self.rpc.help("uptime")
+        assert_equal(self.rpc.help(command="uptime"), positional)
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "Unknown named parameter", self.rpc.help, nosuch="x")
+        # An empty object means "no parameters", like an empty array.
+        _, _, _, r = self.post(json.dumps({"method": "uptime", "params": {}, "id": 1}))
+        assert_equal(r["error"], None)
+        # Named parameters inside a 2.0 request.
+        _, _, _, r = self.post(json.dumps({"jsonrpc": "2.0", "method": "help", "params": {"command": "uptime"},
+                                           "id": 2}))
+        assert_equal(r["result"], positional)
+
+    def test_malformed(self):
+        self.log.info("malformed requests: bad JSON -32700, bad shapes -32600")
+        for body in [b"{", b"{\"method\": \"uptime\"", b"not json", b"\xff\xfe", b"{\"method\":\"uptime\",}",
+                     b"[", b"", b"{} {}"]:
+            _, _, data, r = self.post(body)
+            assert r is not None, "no JSON reply to %r: %r" % (body, data)
+            assert_equal(r["error"]["code"], RPC_PARSE_ERROR)
+        for req in [42, "uptime", None, {"params": [], "id": 1}, {"method": 5, "params": [], "id": 1},
+                    {"method": None, "id": 1}, {"method": "uptime", "params": 5, "id": 1},
+                    {"method": "uptime", "params": "x", "id": 1}, {"method": ["uptime"], "id": 1}]:
+            _, _, data, r = self.post(json.dumps(req))
+            assert r is not None, "no JSON reply to %r: %r" % (req, data)
+            assert_equal(r["error"]["code"], RPC_INVALID_REQUEST)
+        # The node survives all of it.
+        assert_greater_than_or_equal(self.rpc.uptime(), 0)
+
+    def test_param_types(self):
+        self.log.info("wrong parameter types and counts")
+        assert_raises_rpc_error(RPC_TYPE_ERROR, None, self.rpc.help, 5)
+        assert_raises_rpc_error(RPC_TYPE_ERROR, None, self.rpc.help, ["uptime"])
+        assert_raises_rpc_error(RPC_TYPE_ERROR, None, self.rpc.help, {"a": 1})
+        e = assert_raises_rpc_error(None, None, self.rpc.uptime, 1)
+        assert e.code in (RPC_MISC_ERROR, RPC_INVALID_PARAMS, RPC_INVALID_PARAMETER), e.code
+        e = assert_raises_rpc_error(None, None, self.rpc.help, "uptime", "extra")
+        assert e.code in (RPC_MISC_ERROR, RPC_INVALID_PARAMS, RPC_INVALID_PARAMETER), e.code
+
+    def test_http(self):
+        self.log.info("HTTP level: GET refused, unknown path 404")
+        req = json.dumps({"method": "uptime", "params": [], "id": 1})
+        status, _, _ = self.rpc.raw_request(req, method="GET")
+        assert status in (405, 400, 404), status
+        status, _, _ = self.rpc.raw_request(req, path="/nosuchpath")
+        assert_equal(status, 404)
+        status, headers, _ = self.rpc.raw_request(req)
+        assert_equal(status, 200)
+        assert headers.get("content-type", "").startswith("application/json"), headers
+
+    def test_help(self):
+        self.log.info("help lists methods; help <method> explains one")
+        text = self.rpc.help()
+        for m in ("help", "stop", "uptime"):
+            assert m in text, "help does not list %s" % m
+        one = self.rpc.help("stop")
+        assert "stop" in one
+        assert_greater_than(len(text), len(one))
+        r = self.post(json.dumps({"method": "help", "params": ["nosuchmethod"], "id": 1}))[3]
+        # bitcoind answers with a result text; an error is acceptable too, but it must name the method.
+        assert "nosuchmethod" in json.dumps(r), r
+
+    def test_uptime(self):
+        self.log.info("uptime counts seconds")
+        a = self.rpc.uptime()
+        assert isinstance(a, int)
+        wait_until(lambda: self.rpc.uptime() > a, timeout=5)
+
+    def test_concurrency(self):
+        self.log.info("parallel clients")
+        errors = []
+
+        def worker():
+            try:
+                p = self.nodes[0].make_rpc()
+                for _ in range(10):
+                    p.uptime()
+            except Exception as e:  # collected and re-raised on the main thread
+                errors.append(e)
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert_equal(errors, [])
+
+    def test_stop(self):
+        self.log.info("stop: replies, exits 0, removes the cookie")
+        node = self.nodes[0]
+        assert_equal(node.make_rpc().stop(), "souk stopping")
+        node.wait_for_stop(expected_rc=0)
+        assert not os.path.exists(node.cookie_path), ".cookie left behind"
+        # A fresh start works on the same datadir and writes a new cookie.
+        node.start_and_wait()
+        assert_greater_than_or_equal(node.uptime(), 0)
+
+
+if __name__ == "__main__":
+    RPCInterfaceTest().main()
