@@ -1,0 +1,67 @@
+/* node: the running node's shared context.
+ *
+ * One struct node_ctx exists per soukd process. init.c fills the common
+ * part (parameters, options, datadir, event loop, chain lock) and passes
+ * it to every area's start/stop hook and, through struct rpc_request, to
+ * every RPC handler. Each area owns the member it adds (chain, mempool,
+ * ...) and frees it in its stop hook; the context itself owns nothing
+ * else.
+ *
+ * Threads: the event loop thread runs P2P/HTTP I/O and timers; RPC
+ * handlers run on HTTP worker threads. Anything that reads or changes chain
+ * or mempool state holds `lock`. */
+#ifndef SOUK_NODE_NODE_H
+#define SOUK_NODE_NODE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+struct args;
+struct chain_params;
+struct event_base;
+struct rpc_table;
+struct http_server;
+
+struct node_ctx {
+    const struct chain_params *params; /* the chosen network */
+    struct args *args;                 /* parsed command line + souk.conf */
+    char basedir[PATH_MAX];            /* -datadir (default ~/.souk) */
+    char datadir[PATH_MAX];            /* network datadir: basedir[/testnet|/regtest] */
+    int64_t start_time;                /* time_now() at startup, for uptime */
+
+    /* The chain lock: held by RPC handlers and validation while they touch
+     * chain state, the mempool or the indexes. Not recursive. */
+    pthread_mutex_t lock;
+
+    struct event_base *base;    /* created with pthread locking enabled */
+    struct rpc_table *rpc;      /* method table; areas register into it in their start hooks */
+    struct http_server *http;   /* NULL until the RPC server is up */
+
+    /* Area state, owned by the area that sets it. */
+    void *storage;
+    void *chain;
+    void *mempool;
+    void *miner;
+
+    /* Set once shutdown has been requested (signal or the stop RPC). */
+    atomic_bool shutdown_requested;
+    /* Asks the node to shut down cleanly; safe from any thread, and from a
+     * handler that still has to send its reply (the reply goes out first). */
+    void (*request_shutdown)(struct node_ctx *ctx);
+    /* init.c's private state (the shutdown event). */
+    void *priv;
+};
+
+static inline bool node_shutdown_requested(struct node_ctx *ctx)
+{
+    return atomic_load(&ctx->shutdown_requested);
+}
+
+#endif

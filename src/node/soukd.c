@@ -1,0 +1,7 @@
+/* soukd: the souk full node daemon. Everything happens in init.c. */
+#include "node/init.h"
+
+int main(int argc, char *argv[])
+{
+    return init_main(argc, argv);
+}

@@ -1,0 +1,198 @@
+/* server: JSON-RPC method tables and request dispatch.
+ *
+ * Areas describe their methods in static tables of struct rpc_method (name,
+ * handler, argument names and types, help) and add them to the node's
+ * struct rpc_table with rpc_register_table(). rpc_dispatch() turns an HTTP
+ * body into an HTTP status and reply body: JSON-RPC 1.0 in bitcoind's style
+ * (result, error and id always present; an error gives HTTP 500, 404 for
+ * an unknown method, 400 for an invalid request), JSON-RPC 2.0 (answered in
+ * 2.0 form with HTTP 200; notifications run but get no reply, HTTP 204 when
+ * nothing is left to say) and batches (always HTTP 200 unless all entries
+ * are notifications). Named parameters are mapped to positions through the
+ * table's argument names, and each present argument's JSON type is checked
+ * before the handler runs, so handlers only read.
+ *
+ * Amounts: bitcoind shows amounts as numbers with exactly eight decimals
+ * (1.5 coins is 1.50000000), which jansson cannot print. rpc_amount_json()
+ * therefore returns a string value carrying a private marker, and
+ * rpc_json_dumps() (which rpc_dispatch uses) rewrites every such marked
+ * string into a bare number. The marker holds a random per-process tag, so
+ * text from users (a listing title, say) can never be mistaken for it. A
+ * value from rpc_amount_json is only meaningful in output produced by
+ * rpc_json_dumps.
+ *
+ * Owns the table's index (not the static method descriptions) and, while a
+ * call runs, its entry in the list of active commands (for getrpcinfo). */
+#ifndef SOUK_RPC_SERVER_H
+#define SOUK_RPC_SERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/amount.h"
+#include "util/buf.h"
+
+struct node_ctx;
+
+/* The error codes of DESIGN.md section 9 (bitcoind's numbers). */
+enum rpc_code {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_MISC_ERROR = -1,
+    RPC_TYPE_ERROR = -3,
+    RPC_WALLET_ERROR = -4,
+    RPC_INVALID_ADDRESS_OR_KEY = -5,
+    RPC_WALLET_INSUFFICIENT_FUNDS = -6,
+    RPC_INVALID_PARAMETER = -8,
+    RPC_WALLET_UNLOCK_NEEDED = -13,
+    RPC_WALLET_PASSPHRASE_INCORRECT = -14,
+    RPC_WALLET_NOT_FOUND = -18,
+    RPC_VERIFY_ERROR = -25,
+    RPC_VERIFY_REJECTED = -26,
+    RPC_VERIFY_ALREADY_IN_CHAIN = -27,
+    RPC_IN_WARMUP = -28,
+};
+
+/* What the dispatcher checks a present, non-null argument against. */
+enum rpc_arg_type {
+    RPC_ARG_STR,    /* JSON string */
+    RPC_ARG_INT,    /* JSON integer */
+    RPC_ARG_NUM,    /* JSON integer or real */
+    RPC_ARG_BOOL,   /* true/false */
+    RPC_ARG_AMOUNT, /* number or string of coins, <= 8 decimals */
+    RPC_ARG_HEX,    /* string of hex digits, even length */
+    RPC_ARG_HASH,   /* string of 64 hex digits */
+    RPC_ARG_OBJ,    /* JSON object */
+    RPC_ARG_ARR,    /* JSON array */
+    RPC_ARG_ANY,    /* anything: the handler checks */
+};
+
+#define RPC_MAX_ARGS 12
+
+struct rpc_arg {
+    const char *name;   /* also the named-parameter key */
+    enum rpc_arg_type type;
+    bool optional;
+    const char *help;   /* one line; say the default here */
+};
+
+struct rpc_request;
+
+/* Runs on an HTTP worker thread. On success returns true and stores a new
+ * reference in *result (NULL means JSON null). On failure sets the error
+ * through rpc_error() (or a param helper) and returns false; *result must
+ * then be left NULL. */
+typedef bool (*rpc_handler_fn)(struct rpc_request *req, json_t **result);
+
+struct rpc_method {
+    const char *category; /* help heading, e.g. "blockchain", "control" */
+    const char *name;
+    rpc_handler_fn handler;
+    const char *summary;  /* one line */
+    const char *help;     /* longer text (result, examples); may be NULL */
+    struct rpc_arg args[RPC_MAX_ARGS]; /* ends at the first entry without a name */
+};
+
+struct rpc_table {
+    const struct rpc_method **methods; /* sorted by name; entries borrowed */
+    size_t n;
+    size_t cap;
+};
+
+struct rpc_request {
+    struct node_ctx *node;         /* NULL in unit tests */
+    const struct rpc_table *table;
+    const struct rpc_method *method;
+    json_t *params;                /* positional array after named mapping; borrowed */
+    const char *uri;               /* e.g. "/" or "/wallet/alice" */
+    const char *user;              /* authenticated RPC user */
+    int err_code;                  /* set by rpc_error */
+    char *err_msg;                 /* heap, owned by the request */
+};
+
+void rpc_table_init(struct rpc_table *t);
+void rpc_table_clear(struct rpc_table *t);
+/* Adds n methods (the array must outlive the table). Refuses (nothing
+ * added) a duplicate name, a method without a name or handler, or more
+ * than RPC_MAX_ARGS - 1 arguments. */
+bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, size_t n,
+                        char *err, size_t errlen);
+const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *name);
+
+/* ---- dispatch ---- */
+
+struct rpc_reply {
+    int status;  /* HTTP status */
+    char *body;  /* heap, NUL-terminated; NULL when there is no body (204) */
+    size_t len;
+};
+void rpc_reply_clear(struct rpc_reply *r);
+
+/* Handles one HTTP request body. Always produces a reply (false only when
+ * memory ran out, with a 500 and no body). */
+bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                  const char *user, const char *body, size_t len, struct rpc_reply *out);
+/* Runs one method directly with positional params (for tests and internal
+ * callers). Returns true with *result, or false with *code and *msg set
+ * (caller frees *msg). */
+bool rpc_call(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+              const char *method, json_t *params, json_t **result, int *code, char **msg);
+
+/* ---- helpers for handlers ---- */
+
+/* Sets the request's error (first one wins) and returns false, so a handler
+ * can `return rpc_error(req, RPC_INVALID_PARAMETER, "...")`. */
+bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The argument's name from the table ("param #i" past the table). */
+const char *rpc_param_name(const struct rpc_request *req, size_t i);
+/* The i-th argument, or NULL when absent or JSON null. */
+const json_t *rpc_param(const struct rpc_request *req, size_t i);
+/* Each getter writes def when the argument is absent or null and it is
+ * optional; a missing required argument is -32602, a wrong type -3, a bad
+ * value -8, each message naming the argument. On error *out is untouched. */
+bool rpc_param_str(struct rpc_request *req, size_t i, const char *def, const char **out);
+bool rpc_param_int(struct rpc_request *req, size_t i, int64_t def, int64_t min, int64_t max,
+                   int64_t *out);
+bool rpc_param_bool(struct rpc_request *req, size_t i, bool def, bool *out);
+bool rpc_param_amount(struct rpc_request *req, size_t i, amount_t def, amount_t *out);
+/* Required: 64 hex digits, byte order as shown (nothing reversed). */
+bool rpc_param_hash(struct rpc_request *req, size_t i, uint8_t out[32]);
+/* Required: hex of any even length, appended to out. */
+bool rpc_param_hex(struct rpc_request *req, size_t i, struct buf *out);
+
+/* Parses an amount from a JSON number or string (<= 8 decimals, 0 <= a <=
+ * AMOUNT_MAX). A number with more than 8 decimals is refused, as are
+ * exponents in strings; numbers beyond 2^53 base units lose precision in
+ * JSON itself, so send large amounts as strings. */
+bool rpc_amount_from_json(const json_t *v, amount_t *out);
+
+/* New references for results. */
+json_t *rpc_amount_json(amount_t a);
+json_t *rpc_hex_json(const uint8_t *data, size_t len);
+
+/* Dumps compact JSON (flags as for json_dumps; JSON_ENCODE_ANY is added)
+ * with amounts rewritten; caller frees. NULL on allocation failure. */
+char *rpc_json_dumps(const json_t *v, size_t flags);
+
+/* ---- help ---- */
+
+/* "getblock \"blockhash\" ( verbosity )". */
+bool rpc_method_usage(const struct rpc_method *m, struct buf *out);
+/* The full help of one method (usage, summary, arguments, help text). */
+bool rpc_method_help(const struct rpc_method *m, struct buf *out);
+/* Every method's usage, grouped under "== Category ==" headings. */
+bool rpc_table_help(const struct rpc_table *t, struct buf *out);
+
+/* ---- active commands (getrpcinfo) ---- */
+
+/* Appends {"method", "duration" (microseconds)} for each running call. */
+bool rpc_active_commands(json_t *arr);
+
+#endif

@@ -1,0 +1,494 @@
+#include "unit.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc_control.h"
+#include "rpc/server.h"
+
+/* ------------------------------------------------------------ a fake table */
+
+static bool h_echo(struct rpc_request *req, json_t **result)
+{
+    const char *a;
+    int64_t b;
+    if (!rpc_param_str(req, 0, NULL, &a) || !rpc_param_int(req, 1, -1, -100, 100, &b))
+        return false;
+    *result = json_pack("[s,I]", a, (json_int_t)b);
+    return true;
+}
+
+static bool h_add(struct rpc_request *req, json_t **result)
+{
+    int64_t x, y;
+    if (!rpc_param_int(req, 0, 0, INT32_MIN, INT32_MAX, &x) ||
+        !rpc_param_int(req, 1, 0, INT32_MIN, INT32_MAX, &y))
+        return false;
+    *result = json_integer(x + y);
+    return true;
+}
+
+static bool h_fail(struct rpc_request *req, json_t **result)
+{
+    (void)result;
+    return rpc_error(req, RPC_INVALID_PARAMETER, "bad thing %d", 42);
+}
+
+static bool h_silent_fail(struct rpc_request *req, json_t **result)
+{
+    (void)req;
+    (void)result;
+    return false;
+}
+
+static bool h_amounts(struct rpc_request *req, json_t **result)
+{
+    amount_t a;
+    if (!rpc_param_amount(req, 0, 0, &a))
+        return false;
+    *result = json_pack("{s:o,s:o,s:I}", "value", rpc_amount_json(a), "zero", rpc_amount_json(0),
+                        "units", (json_int_t)a);
+    return true;
+}
+
+static bool h_hash(struct rpc_request *req, json_t **result)
+{
+    uint8_t h[32];
+    if (!rpc_param_hash(req, 0, h))
+        return false;
+    *result = rpc_hex_json(h, 32);
+    return true;
+}
+
+static const struct rpc_method test_methods[] = {
+    {"test", "echo", h_echo, "Echo.", NULL,
+     {{"a", RPC_ARG_STR, false, "a string"}, {"b", RPC_ARG_INT, true, "a number (default -1)"}}},
+    {"test", "add", h_add, "Add.", "Result: the sum",
+     {{"x", RPC_ARG_INT, false, "first"}, {"y", RPC_ARG_INT, false, "second"}}},
+    {"test", "fail", h_fail, "Fails.", NULL, {{NULL, 0, false, NULL}}},
+    {"test", "silentfail", h_silent_fail, "Fails without a message.", NULL,
+     {{NULL, 0, false, NULL}}},
+    {"other", "amounts", h_amounts, "Amounts.", NULL,
+     {{"amount", RPC_ARG_AMOUNT, false, "coins"}}},
+    {"other", "hash", h_hash, "Hash.", NULL, {{"blockhash", RPC_ARG_HASH, false, "a hash"}}},
+};
+
+static struct rpc_table table;
+
+static void setup(void)
+{
+    char err[256];
+    rpc_table_init(&table);
+    ck_assert(rpc_register_table(&table, test_methods,
+                                 sizeof test_methods / sizeof test_methods[0], err, sizeof err));
+    ck_assert(rpc_control_register(&table, err, sizeof err));
+}
+
+static void teardown(void)
+{
+    rpc_table_clear(&table);
+}
+
+/* Dispatches body; returns the parsed reply (NULL for no body). */
+static json_t *call(const char *body, int *status)
+{
+    struct rpc_reply rep;
+    ck_assert(rpc_dispatch(&table, NULL, "/", "tester", body, strlen(body), &rep));
+    *status = rep.status;
+    json_t *v = NULL;
+    if (rep.body != NULL) {
+        ck_assert_uint_eq(rep.len, strlen(rep.body));
+        ck_assert_int_eq(rep.body[rep.len - 1], '\n');
+        v = json_loads(rep.body, 0, NULL);
+        ck_assert_msg(v != NULL, "reply is not JSON: %s", rep.body);
+    }
+    rpc_reply_clear(&rep);
+    return v;
+}
+
+static void check_error(const json_t *reply, int code, const char *msg_part)
+{
+    json_t *e = json_object_get(reply, "error");
+    ck_assert(json_is_object(e));
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), code);
+    const char *m = json_string_value(json_object_get(e, "message"));
+    ck_assert_ptr_nonnull(m);
+    if (msg_part != NULL)
+        ck_assert_msg(strstr(m, msg_part) != NULL, "'%s' lacks '%s'", m, msg_part);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(v1_success_and_errors)
+{
+    int st;
+    json_t *r = call("{\"method\":\"add\",\"params\":[1,2],\"id\":7}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "result")), 3);
+    ck_assert(json_is_null(json_object_get(r, "error")));
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), 7);
+    ck_assert_ptr_null(json_object_get(r, "jsonrpc"));
+    json_decref(r);
+
+    r = call("{\"method\":\"nosuch\",\"id\":\"x\"}", &st);
+    ck_assert_int_eq(st, 404);
+    check_error(r, RPC_METHOD_NOT_FOUND, "Method not found");
+    ck_assert(json_is_null(json_object_get(r, "result")));
+    ck_assert_str_eq(json_string_value(json_object_get(r, "id")), "x");
+    json_decref(r);
+
+    r = call("{\"method\":\"fail\",\"id\":1}", &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_INVALID_PARAMETER, "bad thing 42");
+    json_decref(r);
+
+    r = call("{\"method\":\"silentfail\",\"id\":1}", &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_INTERNAL_ERROR, "silentfail");
+    json_decref(r);
+
+    /* Without an id a 1.0 request still gets an answer, with id null. */
+    r = call("{\"method\":\"add\",\"params\":[1,1]}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_is_null(json_object_get(r, "id")));
+    json_decref(r);
+
+    /* "jsonrpc":"1.0" is accepted as 1.0. */
+    r = call("{\"jsonrpc\":\"1.0\",\"method\":\"nosuch\",\"id\":1}", &st);
+    ck_assert_int_eq(st, 404);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(v2_success_errors_notifications)
+{
+    int st;
+    json_t *r = call("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[4,5],\"id\":1}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "jsonrpc")), "2.0");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "result")), 9);
+    ck_assert_ptr_null(json_object_get(r, "error"));
+    json_decref(r);
+
+    r = call("{\"jsonrpc\":\"2.0\",\"method\":\"nosuch\",\"id\":1}", &st);
+    ck_assert_int_eq(st, 200);
+    check_error(r, RPC_METHOD_NOT_FOUND, NULL);
+    ck_assert_ptr_null(json_object_get(r, "result"));
+    json_decref(r);
+
+    /* Notifications: no reply at all, whether they succeed or fail. */
+    r = call("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[4,5]}", &st);
+    ck_assert_int_eq(st, 204);
+    ck_assert_ptr_null(r);
+    r = call("{\"jsonrpc\":\"2.0\",\"method\":\"fail\"}", &st);
+    ck_assert_int_eq(st, 204);
+    ck_assert_ptr_null(r);
+    /* id null is an id, not a notification. */
+    r = call("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,1],\"id\":null}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_is_null(json_object_get(r, "id")));
+    json_decref(r);
+
+    r = call("{\"jsonrpc\":\"3.0\",\"method\":\"add\",\"id\":1}", &st);
+    ck_assert_int_eq(st, 400);
+    check_error(r, RPC_INVALID_REQUEST, "version");
+    json_decref(r);
+    r = call("{\"jsonrpc\":2,\"method\":\"add\",\"id\":1}", &st);
+    check_error(r, RPC_INVALID_REQUEST, "jsonrpc");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(parse_and_invalid_requests)
+{
+    int st;
+    json_t *r = call("{\"method\":", &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_PARSE_ERROR, "Parse error");
+    json_decref(r);
+    r = call("42", &st);
+    check_error(r, RPC_PARSE_ERROR, "Top-level");
+    json_decref(r);
+    r = call("", &st);
+    check_error(r, RPC_PARSE_ERROR, NULL);
+    json_decref(r);
+
+    r = call("{\"params\":[],\"id\":1}", &st);
+    ck_assert_int_eq(st, 400);
+    check_error(r, RPC_INVALID_REQUEST, "Missing method");
+    json_decref(r);
+    r = call("{\"method\":5,\"id\":1}", &st);
+    check_error(r, RPC_INVALID_REQUEST, "Method must be a string");
+    json_decref(r);
+    r = call("{\"method\":\"add\",\"params\":\"1,2\",\"id\":1}", &st);
+    check_error(r, RPC_INVALID_REQUEST, "Params must be an array or object");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(param_checks)
+{
+    int st;
+    json_t *r = call("{\"method\":\"add\",\"params\":[\"1\",2],\"id\":1}", &st);
+    check_error(r, RPC_TYPE_ERROR, "for x, got string");
+    json_decref(r);
+    r = call("{\"method\":\"add\",\"params\":[1],\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMS, "'y'");
+    json_decref(r);
+    r = call("{\"method\":\"add\",\"params\":[1,2,3],\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMS, "Too many parameters");
+    json_decref(r);
+    /* Trailing nulls count as absent. */
+    r = call("{\"method\":\"add\",\"params\":[1,2,null],\"id\":1}", &st);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "result")), 3);
+    json_decref(r);
+    /* Range checks in the helpers are -8 and name the argument. */
+    r = call("{\"method\":\"echo\",\"params\":[\"s\",101],\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMETER, "b out of range");
+    json_decref(r);
+    r = call("{\"method\":\"echo\",\"params\":[\"s\",1.5],\"id\":1}", &st);
+    check_error(r, RPC_TYPE_ERROR, "for b");
+    json_decref(r);
+
+    r = call("{\"method\":\"hash\",\"params\":[\"abcd\"],\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMETER, "blockhash must be of length 64");
+    json_decref(r);
+    r = call("{\"method\":\"hash\",\"params\":[\"zz00000000000000000000000000000000000000000000"
+             "000000000000000000\"],\"id\":1}",
+             &st);
+    check_error(r, RPC_INVALID_PARAMETER, "hexadecimal");
+    json_decref(r);
+    r = call("{\"method\":\"hash\",\"params\":[\"00AB000000000000000000000000000000000000000000"
+             "000000000000000001\"],\"id\":1}",
+             &st);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "result")),
+                     "00ab000000000000000000000000000000000000000000000000000000000001");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(named_params)
+{
+    int st;
+    json_t *r = call("{\"method\":\"echo\",\"params\":{\"b\":5,\"a\":\"x\"},\"id\":1}", &st);
+    ck_assert_int_eq(st, 200);
+    json_t *res = json_object_get(r, "result");
+    ck_assert_str_eq(json_string_value(json_array_get(res, 0)), "x");
+    ck_assert_int_eq(json_integer_value(json_array_get(res, 1)), 5);
+    json_decref(r);
+
+    /* An optional argument left out takes its default. */
+    r = call("{\"method\":\"echo\",\"params\":{\"a\":\"y\"},\"id\":1}", &st);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(r, "result"), 1)), -1);
+    json_decref(r);
+
+    r = call("{\"method\":\"echo\",\"params\":{\"a\":\"x\",\"c\":1},\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMETER, "Unknown named parameter c");
+    json_decref(r);
+    r = call("{\"method\":\"echo\",\"params\":{\"b\":1},\"id\":1}", &st);
+    check_error(r, RPC_INVALID_PARAMS, "'a'");
+    json_decref(r);
+    r = call("{\"method\":\"echo\",\"params\":{\"a\":1},\"id\":1}", &st);
+    check_error(r, RPC_TYPE_ERROR, "for a");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(batches)
+{
+    int st;
+    json_t *r = call("[{\"method\":\"add\",\"params\":[1,2],\"id\":1},"
+                     "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,2]},"
+                     "{\"jsonrpc\":\"2.0\",\"method\":\"nosuch\",\"id\":3},"
+                     "17]",
+                     &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_is_array(r));
+    ck_assert_uint_eq(json_array_size(r), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(r, 0), "result")), 3);
+    check_error(json_array_get(r, 1), RPC_METHOD_NOT_FOUND, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(r, 1), "id")), 3);
+    check_error(json_array_get(r, 2), RPC_INVALID_REQUEST, NULL);
+    json_decref(r);
+
+    r = call("[{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,2]},"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"fail\"}]",
+             &st);
+    ck_assert_int_eq(st, 204);
+    ck_assert_ptr_null(r);
+
+    r = call("[]", &st);
+    ck_assert_int_eq(st, 400);
+    check_error(r, RPC_INVALID_REQUEST, "Empty batch");
+    json_decref(r);
+
+    /* A 1.0 error inside a batch does not change the HTTP status. */
+    r = call("[{\"method\":\"fail\",\"id\":1}]", &st);
+    ck_assert_int_eq(st, 200);
+    check_error(json_array_get(r, 0), RPC_INVALID_PARAMETER, NULL);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(amount_output)
+{
+    struct rpc_reply rep;
+    const char *body = "{\"method\":\"amounts\",\"params\":[1.5],\"id\":1}";
+    ck_assert(rpc_dispatch(&table, NULL, "/", NULL, body, strlen(body), &rep));
+    ck_assert_int_eq(rep.status, 200);
+    ck_assert_str_eq(rep.body, "{\"result\":{\"value\":1.50000000,\"zero\":0.00000000,"
+                               "\"units\":150000000},\"error\":null,\"id\":1}\n");
+    rpc_reply_clear(&rep);
+
+    /* A string that looks like a marker without the secret tag stays a string. */
+    json_t *v = json_pack("{s:s,s:o}", "s", "\x01" "0123456789abcdef:1.00000000", "a",
+                          rpc_amount_json(AMOUNT_MAX));
+    char *s = rpc_json_dumps(v, JSON_COMPACT);
+    ck_assert_str_eq(s, "{\"s\":\"\\u00010123456789abcdef:1.00000000\",\"a\":21000000000.00000000}");
+    free(s);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(amount_input)
+{
+    static const struct {
+        const char *json;
+        bool ok;
+        amount_t units;
+    } cases[] = {
+        {"1.5", true, 150000000},
+        {"\"1.5\"", true, 150000000},
+        {"0.1", true, 10000000},
+        {"0.00000001", true, 1},
+        {"\"0.00000001\"", true, 1},
+        {"3", true, 300000000},
+        {"0", true, 0},
+        {"20999999.99999999", true, 2099999999999999},
+        {"\"21000000000\"", true, AMOUNT_MAX},
+        {"0.123456789", false, 0},
+        {"\"0.123456789\"", false, 0},
+        {"-1", false, 0},
+        {"-0.5", false, 0},
+        {"\"-1\"", false, 0},
+        {"\"1e3\"", false, 0},
+        {"\"\"", false, 0},
+        {"\"abc\"", false, 0},
+        {"21000000001", false, 0},
+        {"\"21000000000.00000001\"", false, 0},
+        {"true", false, 0},
+        {"null", false, 0},
+        {"[1]", false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        ck_assert_ptr_nonnull(v);
+        amount_t a = 12345;
+        bool ok = rpc_amount_from_json(v, &a);
+        ck_assert_msg(ok == cases[i].ok, "%s", cases[i].json);
+        if (ok)
+            ck_assert_msg(a == cases[i].units, "%s: %llu", cases[i].json, (unsigned long long)a);
+        else
+            ck_assert_uint_eq(a, 12345);
+        json_decref(v);
+    }
+
+    int st;
+    json_t *r = call("{\"method\":\"amounts\",\"params\":[0.123456789],\"id\":1}", &st);
+    check_error(r, RPC_TYPE_ERROR, "Invalid amount for amount");
+    json_decref(r);
+    r = call("{\"method\":\"amounts\",\"params\":[true],\"id\":1}", &st);
+    check_error(r, RPC_TYPE_ERROR, "amount");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(registration)
+{
+    char err[256];
+    /* Already registered: refused, table unchanged. */
+    size_t before = table.n;
+    ck_assert(!rpc_register_table(&table, test_methods, 1, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "echo"));
+    ck_assert_uint_eq(table.n, before);
+
+    static const struct rpc_method dup[] = {
+        {"x", "dupe", h_add, "", NULL, {{NULL, 0, false, NULL}}},
+        {"x", "dupe", h_add, "", NULL, {{NULL, 0, false, NULL}}},
+    };
+    ck_assert(!rpc_register_table(&table, dup, 2, err, sizeof err));
+    ck_assert_uint_eq(table.n, before);
+    static const struct rpc_method noh[] = {{"x", "nohandler", NULL, "", NULL, {{NULL, 0, false, NULL}}}};
+    ck_assert(!rpc_register_table(&table, noh, 1, err, sizeof err));
+    ck_assert_ptr_null(rpc_table_find(&table, "nohandler"));
+    ck_assert_ptr_nonnull(rpc_table_find(&table, "add"));
+    ck_assert_ptr_nonnull(rpc_table_find(&table, "stop"));
+}
+END_TEST
+
+START_TEST(help_output)
+{
+    json_t *res = NULL;
+    int code = 0;
+    char *msg = NULL;
+    ck_assert(rpc_call(&table, NULL, "/", "help", NULL, &res, &code, &msg));
+    const char *s = json_string_value(res);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(strstr(s, "== Control ==\n"));
+    ck_assert_ptr_nonnull(strstr(s, "== Test ==\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\necho \"a\" ( b )\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nhash \"blockhash\""));
+    ck_assert_ptr_nonnull(strstr(s, "help ( \"command\" )"));
+    json_decref(res);
+
+    json_t *p = json_pack("[s]", "add");
+    ck_assert(rpc_call(&table, NULL, "/", "help", p, &res, &code, &msg));
+    s = json_string_value(res);
+    ck_assert_ptr_nonnull(strstr(s, "add x y\n\nAdd.\n"));
+    ck_assert_ptr_nonnull(strstr(s, "1. x"));
+    ck_assert_ptr_nonnull(strstr(s, "(numeric, required) first"));
+    ck_assert_ptr_nonnull(strstr(s, "Result: the sum"));
+    json_decref(res);
+    json_decref(p);
+
+    p = json_pack("[s]", "nosuch");
+    ck_assert(rpc_call(&table, NULL, "/", "help", p, &res, &code, &msg));
+    ck_assert_str_eq(json_string_value(res), "help: unknown command: nosuch");
+    json_decref(res);
+    json_decref(p);
+
+    /* stop and uptime need a node. */
+    res = NULL;
+    ck_assert(!rpc_call(&table, NULL, "/", "stop", NULL, &res, &code, &msg));
+    ck_assert_ptr_null(res);
+    ck_assert_int_eq(code, RPC_INTERNAL_ERROR);
+    free(msg);
+
+    ck_assert(rpc_call(&table, NULL, "/", "getrpcinfo", NULL, &res, &code, &msg));
+    json_t *active = json_object_get(res, "active_commands");
+    ck_assert_uint_eq(json_array_size(active), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(active, 0), "method")),
+                     "getrpcinfo");
+    json_decref(res);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("rpc_server");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, v1_success_and_errors);
+    tcase_add_test(tc, v2_success_errors_notifications);
+    tcase_add_test(tc, parse_and_invalid_requests);
+    tcase_add_test(tc, param_checks);
+    tcase_add_test(tc, named_params);
+    tcase_add_test(tc, batches);
+    tcase_add_test(tc, amount_output);
+    tcase_add_test(tc, amount_input);
+    tcase_add_test(tc, registration);
+    tcase_add_test(tc, help_output);
+    suite_add_tcase(s, tc);
+    return s;
+}
