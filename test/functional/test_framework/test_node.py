@@ -15,6 +15,7 @@ import ctypes
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import time
@@ -58,6 +59,16 @@ class Binaries:
         self.soukd = os.path.join(base, "soukd")
         self.cli = os.path.join(base, "souk-cli")
 
+    def supports(self, option):
+        """Whether `soukd -help` lists -<option> (options appear as areas land)."""
+        if not hasattr(self, "_help"):
+            try:
+                r = subprocess.run([self.soukd, "-help"], capture_output=True, text=True, timeout=30)
+                self._help = r.stdout
+            except (OSError, subprocess.SubprocessError):
+                self._help = ""
+        return re.search(r"(^|\s)-%s(=|\s|$)" % re.escape(option), self._help, re.M) is not None
+
     def check(self):
         if self.build_dir is None:
             raise FailedToStartError("soukd not found in any of: %s (set SOUK_BUILD_DIR)" %
@@ -75,14 +86,16 @@ def _set_pdeathsig():
         pass
 
 
-def write_config(datadir, index, extra_lines=()):
-    """souk.conf: network at the top, per-node ports in [regtest]."""
+def write_config(datadir, index, extra_lines=(), with_p2p=True):
+    """souk.conf: network at the top, per-node ports in [regtest].
+    with_p2p=False leaves out `port` (a soukd without P2P refuses it as unknown)."""
     os.makedirs(datadir, exist_ok=True)
     path = os.path.join(datadir, "souk.conf")
     with open(path, "w", encoding="utf-8") as f:
         f.write("regtest=1\n")
         f.write("[regtest]\n")
-        f.write("port=%d\n" % p2p_port(index))
+        if with_p2p:
+            f.write("port=%d\n" % p2p_port(index))
         f.write("rpcport=%d\n" % rpc_port(index))
         f.write("printtoconsole=0\n")
         for line in extra_lines:
@@ -109,7 +122,8 @@ class TestNode:
         self.stdout_path = os.path.join(datadir, "stdout.txt")
         self.stderr_path = os.path.join(datadir, "stderr.txt")
         self.other_pids = set()  # e.g. a -daemon child; killed at cleanup
-        self.conf_path = write_config(datadir, index, conf_lines)
+        self.conf_path = write_config(datadir, index, conf_lines,
+                                      with_p2p=binaries.build_dir is None or binaries.supports("port"))
 
     # -- paths ----------------------------------------------------------------
     @property

@@ -71,6 +71,9 @@ def rpc_port(n):
 
 def port_is_free(port, host="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As a server would: connections in TIME_WAIT from an earlier node on
+    # this port do not count, a listener does.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
         return True
