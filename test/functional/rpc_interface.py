@@ -4,6 +4,8 @@ named parameters, and every kind of malformed request, plus help, uptime
 and stop."""
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -52,6 +54,8 @@ class RPCInterfaceTest(SoukTestFramework):
         self.test_uptime()
         self.test_concurrency()
         self.test_stop()
+        self.test_user_password()
+        self.test_rpcauth()
 
     def test_cookie(self):
         self.log.info("cookie file: format and mode")
@@ -264,6 +268,45 @@ class RPCInterfaceTest(SoukTestFramework):
         # A fresh start works on the same datadir and writes a new cookie.
         node.start_and_wait()
         assert_greater_than_or_equal(node.uptime(), 0)
+
+    def _login_status(self, user, password):
+        node = self.nodes[0]
+        body = json.dumps({"method": "uptime", "params": [], "id": 1})
+        return node.make_rpc(auth=(user, password)).raw_request(body)[0]
+
+    def test_user_password(self):
+        self.log.info("-rpcuser/-rpcpassword: no cookie, only that pair works")
+        node = self.nodes[0]
+        node.stop_node()
+        node.start(["-rpcuser=alice", "-rpcpassword=s3cret#x"])
+        node.rpc = None
+        wait_until(lambda: self._try(lambda: self._login_status("alice", "s3cret#x") == 200), timeout=60)
+        assert not os.path.exists(node.cookie_path), "cookie written although -rpcpassword is set"
+        assert_equal(self._login_status("alice", "wrong"), 401)
+        assert_equal(self._login_status("bob", "s3cret#x"), 401)
+        assert_equal(self._login_status("__cookie__", "s3cret#x"), 401)
+        node.make_rpc(auth=("alice", "s3cret#x")).stop()
+        node.wait_for_stop()
+
+    def test_rpcauth(self):
+        self.log.info("-rpcauth=user:salt$hmac: the password works, the hash itself does not")
+        node = self.nodes[0]
+        salt = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+        digest = hmac.new(salt.encode(), b"hunter2", hashlib.sha256).hexdigest()
+        node.start(["-rpcauth=carol:%s$%s" % (salt, digest)])
+        # The cookie still exists alongside -rpcauth (as in bitcoind): wait on it.
+        node.wait_for_rpc_connection()
+        assert_equal(self._login_status("carol", "hunter2"), 200)
+        assert_equal(self._login_status("carol", digest), 401)
+        assert_equal(self._login_status("carol", "hunter3"), 401)
+        assert_equal(self._login_status("dave", "hunter2"), 401)
+
+    @staticmethod
+    def _try(fn):
+        try:
+            return fn()
+        except OSError:
+            return False
 
 
 if __name__ == "__main__":
