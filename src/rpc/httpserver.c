@@ -353,8 +353,6 @@ void http_req_reply(struct http_req *r, int status, const char *body, size_t len
         }
     }
     r->reply_len = len;
-    if (event_base_once(r->server->base, -1, EV_TIMEOUT, reply_on_loop, r, NULL) != 0)
-        LOG_ERROR(LOG_CAT_HTTP, "cannot schedule the reply to %s", r->peer);
 }
 
 bool http_req_add_reply_header(struct http_req *r, const char *name, const char *value)
@@ -507,6 +505,10 @@ static void *worker_main(void *arg)
             static const char msg[] = "Internal error: the handler sent no reply\n";
             http_req_reply(r, 500, msg, sizeof msg - 1);
         }
+        /* The loop thread frees r once it has sent the reply, so the worker
+         * hands it over only after the handler is done with it. */
+        if (event_base_once(s->base, -1, EV_TIMEOUT, reply_on_loop, r, NULL) != 0)
+            LOG_ERROR(LOG_CAT_HTTP, "cannot schedule the reply to %s", r->peer);
     }
     return NULL;
 }

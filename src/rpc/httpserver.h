@@ -4,9 +4,9 @@
  * runs on the event loop thread: the loop accepts a request, checks the
  * peer against the -rpcallowip list, copies what a handler needs (method,
  * URI, headers, body, peer) into a struct http_req and queues it for one of
- * the worker threads. The worker runs the handler, which answers with
- * http_req_reply(); the answer travels back to the loop thread through
- * event_base_once() and is sent there. A full queue is answered at once
+ * the worker threads. The worker runs the handler, which sets the answer
+ * with http_req_reply(); when the handler returns, the answer travels back
+ * to the loop thread through event_base_once() and is sent there. A full queue is answered at once
  * with 503.
  *
  * Owns the evhttp instance, its listening sockets, the queue and the
@@ -95,8 +95,8 @@ const char *http_req_body(const struct http_req *r, size_t *len_out);
 const char *http_req_peer(const struct http_req *r);
 /* Adds a reply header; false on allocation failure. */
 bool http_req_add_reply_header(struct http_req *r, const char *name, const char *value);
-/* Queues the reply (the body is copied; len 0 sends none). The request
- * must not be used afterwards. */
+/* Sets the reply (the body is copied; len 0 sends none); it is sent once
+ * the handler returns. Later calls are ignored. */
 void http_req_reply(struct http_req *r, int status, const char *body, size_t len);
 
 #endif
