@@ -37,6 +37,10 @@ class CliError(Exception):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
+        # bitcoin-cli's format: "error code: N\nerror message:\n<text>"
+        m = re.search(r"error code: (-?\d+)\s*\nerror message:\s*\n(.*)", stderr or "", re.S)
+        self.code = int(m.group(1)) if m else None
+        self.message = m.group(2).strip() if m else (stderr or stdout).strip()
         super().__init__("souk-cli exited %d: %s" % (returncode, (stderr or stdout).strip()))
 
 
