@@ -1,0 +1,947 @@
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/account.h"
+#include "consensus/blockcheck.h"
+#include "consensus/coinbase.h"
+#include "consensus/transfer.h"
+#include "consensus/txsign.h"
+#include "node/mempool.h"
+
+#define T0 1700000000
+
+static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
+{
+    (void)ctx;
+    (void)key;
+    (void)klen;
+    buf_reset(val);
+    *found = false;
+    return true;
+}
+
+static const struct state_backend empty = {.ctx = NULL, .get = empty_get};
+
+static const struct chain_params *regtest(void)
+{
+    return chainparams_get(CHAIN_REGTEST);
+}
+
+struct user {
+    uint8_t sk[32];
+    uint8_t pub[32];
+};
+
+static void user_new(struct user *u)
+{
+    ck_assert(key_generate(u->sk));
+    ck_assert(key_pubkey(u->sk, u->pub));
+}
+
+/* A tip: a view over nothing, holding the accounts a test gives it. */
+struct fix {
+    struct state_view tipv;
+    struct state_backend tip;
+    struct mempool *pool;
+    uint8_t sink[32];
+};
+
+static void fix_init(struct fix *f, size_t max_bytes)
+{
+    state_view_init(&f->tipv, &empty);
+    state_view_as_backend(&f->tipv, &f->tip);
+    f->pool = mempool_new(regtest(), max_bytes);
+    ck_assert_ptr_nonnull(f->pool);
+    ck_assert(mempool_update_tip(f->pool, &f->tip, 0));
+    memset(f->sink, 0, sizeof f->sink);
+    struct user u;
+    user_new(&u);
+    memcpy(f->sink, u.pub, 32);
+}
+
+static void fix_clear(struct fix *f)
+{
+    mempool_free(f->pool);
+    state_view_clear(&f->tipv);
+}
+
+static void fund(struct state_view *v, const struct user *u, amount_t balance, uint64_t nonce)
+{
+    struct account a = {balance, nonce};
+    ck_assert_int_eq(account_put(v, u->pub, &a), TXERR_OK);
+}
+
+static void transfer_to(struct tx *tx, const struct user *from, const uint8_t to[32],
+                        amount_t amount, uint64_t nonce, amount_t fee,
+                        const uint8_t genesis[SHA256_LEN])
+{
+    struct transfer_payload p = {.amount = amount, .memo_len = 0};
+    memcpy(p.to, to, 32);
+    struct buf b;
+    buf_init(&b);
+    ck_assert(transfer_payload_encode(&p, &b));
+    tx_clear(tx);
+    tx_init(tx);
+    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
+    buf_clear(&b);
+    tx->type = TX_TYPE_TRANSFER;
+    tx->nonce = nonce;
+    tx->fee = fee;
+    ck_assert(txsign_sign(tx, from->sk, genesis));
+}
+
+/* Transfers of 1000 units with a fee in [256, 65535] all have one size. */
+static void transfer(struct fix *f, struct tx *tx, const struct user *from, uint64_t nonce,
+                     amount_t fee)
+{
+    transfer_to(tx, from, f->sink, 1000, nonce, fee, regtest()->genesis.hash);
+}
+
+static enum mempool_err pool_accept(struct fix *f, const struct tx *tx, struct mempool_accept_info *info)
+{
+    return mempool_accept(f->pool, tx, T0, info);
+}
+
+static void txid_of(const struct tx *tx, uint8_t id[SHA256_LEN])
+{
+    tx_txid(tx, id);
+}
+
+static bool has(struct fix *f, const struct tx *tx)
+{
+    uint8_t id[SHA256_LEN];
+    txid_of(tx, id);
+    return mempool_find(f->pool, id) != NULL;
+}
+
+static bool is_future(struct fix *f, const struct tx *tx)
+{
+    uint8_t id[SHA256_LEN];
+    txid_of(tx, id);
+    const struct mempool_entry *e = mempool_find(f->pool, id);
+    ck_assert_ptr_nonnull(e);
+    struct mempool_entry_info info;
+    mempool_entry_get_info(e, &info);
+    return info.future;
+}
+
+static uint64_t next_nonce(struct fix *f, const struct user *u)
+{
+    uint64_t n = 0;
+    ck_assert(mempool_next_nonce(f->pool, u->pub, &n));
+    return n;
+}
+
+/* Everything observable about the pool, to show a rejection changed nothing. */
+struct snap {
+    size_t count, bytes;
+    uint8_t ids[64][SHA256_LEN];
+    bool future[64];
+};
+
+static int id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SHA256_LEN);
+}
+
+static void snap_take(struct fix *f, struct snap *s)
+{
+    memset(s, 0, sizeof *s);
+    s->count = mempool_count(f->pool);
+    s->bytes = mempool_bytes(f->pool);
+    ck_assert_uint_le(s->count, 64);
+    ck_assert_uint_eq(mempool_txids(f->pool, s->ids, 64), s->count);
+    qsort(s->ids, s->count, SHA256_LEN, id_cmp);
+    for (size_t i = 0; i < s->count; i++) {
+        const struct mempool_entry *e = mempool_find(f->pool, s->ids[i]);
+        ck_assert_ptr_nonnull(e);
+        struct mempool_entry_info info;
+        mempool_entry_get_info(e, &info);
+        s->future[i] = info.future;
+    }
+}
+
+static void snap_same(struct fix *f, const struct snap *before)
+{
+    struct snap now;
+    snap_take(f, &now);
+    ck_assert_uint_eq(now.count, before->count);
+    ck_assert_uint_eq(now.bytes, before->bytes);
+    ck_assert_mem_eq(now.ids, before->ids, before->count * SHA256_LEN);
+    ck_assert_mem_eq(now.future, before->future, before->count * sizeof(bool));
+}
+
+START_TEST(accepts_tx_and_nonce_chain)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a;
+    user_new(&a);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    ck_assert_uint_eq(next_nonce(&f, &a), 0);
+
+    struct tx tx[3];
+    size_t bytes = 0;
+    for (int i = 0; i < 3; i++) {
+        tx_init(&tx[i]);
+        transfer(&f, &tx[i], &a, (uint64_t)i, 1000 + (amount_t)i);
+        struct mempool_accept_info info;
+        ck_assert_int_eq(pool_accept(&f, &tx[i], &info), MEMPOOL_OK);
+        ck_assert(!info.future);
+        uint8_t id[SHA256_LEN];
+        txid_of(&tx[i], id);
+        ck_assert_mem_eq(info.txid, id, SHA256_LEN);
+        bytes += tx_encoded_size(&tx[i]);
+    }
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_bytes(f.pool), bytes);
+    ck_assert_uint_eq(next_nonce(&f, &a), 3);
+
+    uint8_t id[SHA256_LEN];
+    txid_of(&tx[1], id);
+    struct tx copy;
+    tx_init(&copy);
+    struct mempool_entry_info info;
+    ck_assert(mempool_get(f.pool, id, &copy, &info));
+    ck_assert_uint_eq(copy.nonce, 1);
+    ck_assert_uint_eq(info.nonce, 1);
+    ck_assert_uint_eq(info.fee, 1001);
+    ck_assert_uint_eq(info.size, tx_encoded_size(&tx[1]));
+    ck_assert_uint_eq(info.fee_per_kb, 1001 * 1000 / info.size);
+    ck_assert_int_eq(info.time, T0);
+    ck_assert_uint_eq(info.height, 0);
+    ck_assert(!info.future);
+    ck_assert_mem_eq(info.sender, a.pub, 32);
+    ck_assert_mem_eq(info.txid, id, SHA256_LEN);
+    id[0] ^= 1;
+    ck_assert(!mempool_get(f.pool, id, &copy, &info));
+    ck_assert_ptr_null(mempool_find(f.pool, id));
+
+    uint8_t ids[4][SHA256_LEN];
+    ck_assert_uint_eq(mempool_txids(f.pool, ids, 4), 3);
+    ck_assert_uint_eq(mempool_txids(f.pool, ids, 2), 2);
+    /* one sender: nonce order */
+    mempool_txids(f.pool, ids, 4);
+    for (int i = 0; i < 3; i++) {
+        txid_of(&tx[i], id);
+        ck_assert_mem_eq(ids[i], id, SHA256_LEN);
+    }
+
+    /* a sender that does not exist at the tip */
+    struct user nobody;
+    user_new(&nobody);
+    ck_assert_uint_eq(next_nonce(&f, &nobody), 0);
+
+    tx_clear(&copy);
+    for (int i = 0; i < 3; i++)
+        tx_clear(&tx[i]);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(each_rejection_names_its_rule_and_changes_nothing)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a, poor, late;
+    user_new(&a);
+    user_new(&poor);
+    user_new(&late);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    fund(&f.tipv, &poor, 1500, 0);
+    fund(&f.tipv, &late, AMOUNT_COIN, 5);
+    struct tx t0, t1, bad;
+    tx_init(&t0);
+    tx_init(&t1);
+    tx_init(&bad);
+    transfer(&f, &t0, &a, 0, 1000);
+    transfer(&f, &t1, &a, 1, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t0, NULL), MEMPOOL_OK);
+    ck_assert_int_eq(pool_accept(&f, &t1, NULL), MEMPOOL_OK);
+    struct snap before;
+    snap_take(&f, &before);
+    struct mempool_accept_info info;
+    enum mempool_err err;
+
+    /* duplicate */
+    err = pool_accept(&f, &t1, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_DUPLICATE);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "duplicate");
+    snap_same(&f, &before);
+
+    /* bad signature */
+    transfer(&f, &bad, &a, 2, 1000);
+    bad.sig[5] ^= 0x40;
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_TX);
+    ck_assert_int_eq(info.txerr, TXERR_BAD_SIGNATURE);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "bad-signature");
+    snap_same(&f, &before);
+
+    /* signed for another network */
+    transfer_to(&bad, &a, f.sink, 1000, 2, 1000, chainparams_get(CHAIN_MAIN)->genesis.hash);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "wrong-network");
+    snap_same(&f, &before);
+
+    /* below the minimum relay fee (1 unit per byte) */
+    transfer(&f, &bad, &a, 2, 10);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_FEE_TOO_LOW);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "fee-too-low");
+    snap_same(&f, &before);
+    /* exactly size * rate is enough; a higher rate makes it too low */
+    transfer(&f, &bad, &a, 2, 300);
+    mempool_set_min_fee_rate(f.pool, 1000);
+    ck_assert_uint_eq(mempool_min_fee_rate(f.pool), 1000);
+    ck_assert_int_eq(pool_accept(&f, &bad, &info), MEMPOOL_ERR_FEE_TOO_LOW);
+    snap_same(&f, &before);
+    mempool_set_min_fee_rate(f.pool, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+
+    /* a nonce already used at the tip */
+    transfer(&f, &bad, &late, 4, 1000);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_TX);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "bad-nonce");
+    snap_same(&f, &before);
+
+    /* more than the balance */
+    transfer_to(&bad, &poor, f.sink, 1000, 0, 1000, regtest()->genesis.hash);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_TX);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
+    snap_same(&f, &before);
+    /* the sender's pending txs count: a chain may not overspend either */
+    transfer_to(&bad, &a, f.sink, AMOUNT_COIN - 4000, 2, 1000, regtest()->genesis.hash);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
+    snap_same(&f, &before);
+
+    /* a coinbase is never relayed */
+    struct coinbase_payload cp = {.amount = 5};
+    memcpy(cp.recipient, a.pub, 32);
+    ck_assert(coinbase_build(&bad, 1, &cp));
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "coinbase");
+    snap_same(&f, &before);
+
+    /* a malformed payload */
+    transfer(&f, &bad, &a, 2, 1000);
+    static const uint8_t wrong_payload[] = {0x91, 0x01}; /* [1] */
+    ck_assert_int_eq(tx_set_payload(&bad, wrong_payload, sizeof wrong_payload), SER_OK);
+    ck_assert(txsign_sign(&bad, a.sk, regtest()->genesis.hash));
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "bad-payload");
+    ck_assert_int_ne(info.detail, SER_OK);
+    snap_same(&f, &before);
+
+    /* replacement paying less than 10% more */
+    transfer_to(&bad, &a, f.sink, 7, 1, 1099, regtest()->genesis.hash);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "replacement-fee-too-low");
+    snap_same(&f, &before);
+
+    /* too many future txs */
+    struct tx fut[MEMPOOL_MAX_FUTURE_PER_SENDER];
+    for (int i = 0; i < MEMPOOL_MAX_FUTURE_PER_SENDER; i++) {
+        tx_init(&fut[i]);
+        transfer(&f, &fut[i], &a, 3 + (uint64_t)i, 1000);
+        ck_assert_int_eq(pool_accept(&f, &fut[i], &info), MEMPOOL_OK);
+        ck_assert(info.future);
+    }
+    snap_take(&f, &before);
+    transfer(&f, &bad, &a, 3 + MEMPOOL_MAX_FUTURE_PER_SENDER, 1000);
+    err = pool_accept(&f, &bad, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "too-many-pending");
+    snap_same(&f, &before);
+    /* replacing a future tx is not a new one */
+    transfer(&f, &bad, &a, 5, 1100);
+    ck_assert_int_eq(pool_accept(&f, &bad, &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    ck_assert_uint_eq(info.replaced, 1);
+    ck_assert(!has(&f, &fut[2]));
+    ck_assert_uint_eq(mempool_count(f.pool), before.count);
+
+    for (int e = 0; e <= MEMPOOL_ERR_COUNT_; e++) {
+        ck_assert_ptr_nonnull(mempool_err_reason((enum mempool_err)e));
+        ck_assert_ptr_nonnull(mempool_strerror((enum mempool_err)e));
+    }
+    for (int i = 0; i < MEMPOOL_MAX_FUTURE_PER_SENDER; i++)
+        tx_clear(&fut[i]);
+    tx_clear(&t0);
+    tx_clear(&t1);
+    tx_clear(&bad);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(gap_is_future_until_filled)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a;
+    user_new(&a);
+    /* enough for three txs of 1000 + 1000, not four */
+    fund(&f.tipv, &a, 7000, 0);
+    struct tx t[4];
+    for (int i = 0; i < 4; i++) {
+        tx_init(&t[i]);
+        transfer(&f, &t[i], &a, (uint64_t)i, 1000);
+    }
+    struct mempool_accept_info info;
+    ck_assert_int_eq(pool_accept(&f, &t[2], &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    ck_assert_int_eq(pool_accept(&f, &t[3], &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    ck_assert_uint_eq(next_nonce(&f, &a), 0);
+    ck_assert_int_eq(pool_accept(&f, &t[1], &info), MEMPOOL_OK);
+    ck_assert(info.future);
+
+
+    ck_assert_int_eq(pool_accept(&f, &t[0], &info), MEMPOOL_OK);
+    ck_assert(!info.future);
+    /* 1 and 2 promoted; 3 no longer applies (funds) and is dropped */
+    ck_assert(!is_future(&f, &t[1]));
+    ck_assert(!is_future(&f, &t[2]));
+    ck_assert(!has(&f, &t[3]));
+    ck_assert_uint_eq(info.replaced, 1);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(next_nonce(&f, &a), 3);
+    for (int i = 0; i < 4; i++)
+        tx_clear(&t[i]);
+    fix_clear(&f);
+}
+END_TEST
+
+static bool count_chain(void *ctx, const struct mempool_entry *const *e, size_t n)
+{
+    size_t *total = ctx;
+    for (size_t i = 0; i < n; i++) {
+        struct mempool_entry_info info;
+        mempool_entry_get_info(e[i], &info);
+        ck_assert(!info.future);
+        if (i > 0) {
+            struct mempool_entry_info prev;
+            mempool_entry_get_info(e[i - 1], &prev);
+            ck_assert_uint_eq(info.nonce, prev.nonce + 1);
+        }
+    }
+    *total += n;
+    return true;
+}
+
+static bool count_future(void *ctx, const struct mempool_entry *e)
+{
+    struct mempool_entry_info info;
+    mempool_entry_get_info(e, &info);
+    *(size_t *)ctx += info.future;
+    return true;
+}
+
+static size_t futures(struct fix *f)
+{
+    size_t n = 0;
+    ck_assert(mempool_for_each(f->pool, count_future, &n));
+    return n;
+}
+
+static size_t minable(struct fix *f)
+{
+    size_t total = 0;
+    ck_assert(mempool_for_each_chain(f->pool, count_chain, &total));
+    return total;
+}
+
+START_TEST(future_txs_are_not_minable)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a, b;
+    user_new(&a);
+    user_new(&b);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    struct tx t;
+    tx_init(&t);
+    transfer(&f, &t, &a, 0, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
+    transfer(&f, &t, &a, 2, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
+    transfer(&f, &t, &b, 1, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(minable(&f), 1);
+    transfer(&f, &t, &b, 0, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
+    ck_assert_uint_eq(minable(&f), 3);
+    tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(replacement_rules)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a;
+    user_new(&a);
+    fund(&f.tipv, &a, 10000, 0);
+    struct tx t[3], r;
+    tx_init(&r);
+    for (int i = 0; i < 3; i++) {
+        tx_init(&t[i]);
+        transfer(&f, &t[i], &a, (uint64_t)i, 1000); /* 2000 each: 4000 left */
+        ck_assert_int_eq(pool_accept(&f, &t[i], NULL), MEMPOOL_OK);
+    }
+    struct mempool_accept_info info;
+    /* 1099 * 10 < 1000 * 11 */
+    transfer_to(&r, &a, f.sink, 1000, 1, 1099, regtest()->genesis.hash);
+    ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_ERR_REPLACEMENT_FEE);
+    /* a valid fee but a replacement that itself does not apply */
+    transfer_to(&r, &a, f.sink, 9000, 1, 1100, regtest()->genesis.hash);
+    ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_ERR_TX);
+    ck_assert_int_eq(info.txerr, TXERR_INSUFFICIENT_FUNDS);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+
+    /* exactly 10% more, still leaving room for tx 2 */
+    transfer_to(&r, &a, f.sink, 2000, 1, 1100, regtest()->genesis.hash);
+    ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.replaced, 1);
+    ck_assert(!has(&f, &t[1]));
+    ck_assert(has(&f, &r));
+    ck_assert(has(&f, &t[2]));
+    ck_assert(!is_future(&f, &t[2]));
+    ck_assert_uint_eq(next_nonce(&f, &a), 3);
+
+    /* a replacement that spends so much that tx 2 no longer applies */
+    struct tx r2;
+    tx_init(&r2);
+    transfer_to(&r2, &a, f.sink, 5000, 1, 1210, regtest()->genesis.hash);
+    ck_assert_int_eq(pool_accept(&f, &r2, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.replaced, 2);
+    ck_assert(!has(&f, &r));
+    ck_assert(!has(&f, &t[2]));
+    ck_assert_uint_eq(mempool_count(f.pool), 2);
+    ck_assert_uint_eq(next_nonce(&f, &a), 2);
+    ck_assert_uint_eq(mempool_bytes(f.pool), tx_encoded_size(&t[0]) + tx_encoded_size(&r2));
+
+    /* the first tx of the chain can be replaced too */
+    transfer_to(&r, &a, f.sink, 1000, 0, 5000, regtest()->genesis.hash);
+    ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_OK);
+    /* 10000 - 6000 leaves 4000 < 5210 for tx 1 */
+    ck_assert_uint_eq(info.replaced, 2);
+    ck_assert_uint_eq(mempool_count(f.pool), 1);
+
+    for (int i = 0; i < 3; i++)
+        tx_clear(&t[i]);
+    tx_clear(&r);
+    tx_clear(&r2);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(size_limit_evicts_lowest_fee_rate)
+{
+    struct user u[8];
+    for (int i = 0; i < 8; i++)
+        user_new(&u[i]);
+    struct fix f;
+    fix_init(&f, 1);
+    struct tx t[8];
+    for (int i = 0; i < 8; i++)
+        tx_init(&t[i]);
+    transfer(&f, &t[0], &u[0], 0, 1000);
+    size_t size = tx_encoded_size(&t[0]);
+    fix_clear(&f);
+
+    fix_init(&f, 3 * size);
+    ck_assert_uint_eq(mempool_max_bytes(f.pool), 3 * size);
+    for (int i = 0; i < 8; i++)
+        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+    transfer(&f, &t[0], &u[0], 0, 1000);
+    transfer(&f, &t[1], &u[1], 0, 2000);
+    transfer(&f, &t[2], &u[2], 0, 3000);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(tx_encoded_size(&t[i]), size);
+        ck_assert_int_eq(pool_accept(&f, &t[i], NULL), MEMPOOL_OK);
+    }
+    ck_assert_uint_eq(mempool_bytes(f.pool), 3 * size);
+
+    struct mempool_accept_info info;
+    /* a better payer takes the place of the worst */
+    transfer(&f, &t[3], &u[3], 0, 1500);
+    ck_assert_int_eq(pool_accept(&f, &t[3], &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.evicted, 1);
+    ck_assert(!has(&f, &t[0]));
+    ck_assert_uint_eq(mempool_bytes(f.pool), 3 * size);
+
+    /* never evict something paying as much or more */
+    struct snap before;
+    snap_take(&f, &before);
+    transfer(&f, &t[4], &u[4], 0, 1400);
+    enum mempool_err err = pool_accept(&f, &t[4], &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_FULL);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "mempool-full");
+    snap_same(&f, &before);
+    transfer(&f, &t[4], &u[4], 0, 1500);
+    ck_assert_int_eq(pool_accept(&f, &t[4], &info), MEMPOOL_ERR_FULL);
+    snap_same(&f, &before);
+
+    /* evicting a tx takes its sender's later txs with it, and those count:
+     * u1 gets a well-paying second tx, so u1's first (2000) cannot be
+     * evicted for a tx paying 2500 */
+    fix_clear(&f);
+    fix_init(&f, 3 * size);
+    for (int i = 0; i < 8; i++)
+        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+    transfer(&f, &t[0], &u[1], 0, 2000);
+    transfer(&f, &t[1], &u[1], 1, 9000);
+    transfer(&f, &t[2], &u[2], 0, 3000);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pool_accept(&f, &t[i], NULL), MEMPOOL_OK);
+    snap_take(&f, &before);
+    transfer(&f, &t[3], &u[3], 0, 2500);
+    ck_assert_int_eq(pool_accept(&f, &t[3], &info), MEMPOOL_ERR_FULL);
+    snap_same(&f, &before);
+    /* paying more than all of them evicts the pair */
+    transfer(&f, &t[3], &u[3], 0, 9500);
+    ck_assert_int_eq(pool_accept(&f, &t[3], &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.evicted, 2);
+    ck_assert(!has(&f, &t[0]));
+    ck_assert(!has(&f, &t[1]));
+    ck_assert(has(&f, &t[2]));
+    ck_assert_uint_eq(mempool_count(f.pool), 2);
+
+    /* a tx never evicts its own sender's txs */
+    transfer(&f, &t[4], &u[3], 1, 2000);
+    ck_assert_int_eq(pool_accept(&f, &t[4], NULL), MEMPOOL_OK);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    snap_take(&f, &before);
+    transfer(&f, &t[5], &u[3], 2, 2900);
+    ck_assert_int_eq(pool_accept(&f, &t[5], &info), MEMPOOL_ERR_FULL);
+    snap_same(&f, &before);
+    /* while the cheapest of another sender does go */
+    transfer(&f, &t[5], &u[3], 2, 3100);
+    ck_assert_int_eq(pool_accept(&f, &t[5], &info), MEMPOOL_OK);
+    ck_assert(!has(&f, &t[2]));
+
+    for (int i = 0; i < 8; i++)
+        tx_clear(&t[i]);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(expiry_after_14_days)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a, b;
+    user_new(&a);
+    user_new(&b);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    struct tx t;
+    tx_init(&t);
+    transfer(&f, &t, &a, 0, 1000);
+    ck_assert_int_eq(mempool_accept(f.pool, &t, T0, NULL), MEMPOOL_OK);
+    transfer(&f, &t, &a, 1, 1000);
+    ck_assert_int_eq(mempool_accept(f.pool, &t, T0 + 1000, NULL), MEMPOOL_OK);
+    transfer(&f, &t, &b, 0, 1000);
+    ck_assert_int_eq(mempool_accept(f.pool, &t, T0 + 2000, NULL), MEMPOOL_OK);
+
+    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS), 0);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    /* a's first expires and takes a's second with it */
+    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), 2);
+    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert(has(&f, &t));
+    ck_assert_uint_eq(next_nonce(&f, &a), 0);
+    ck_assert_uint_eq(mempool_expire(f.pool, T0 + 2000 + MEMPOOL_EXPIRY_SECONDS + 1), 1);
+    ck_assert_uint_eq(mempool_count(f.pool), 0);
+    ck_assert_uint_eq(mempool_bytes(f.pool), 0);
+    tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(new_tip_rechecks_everything)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a, b, c, d;
+    user_new(&a);
+    user_new(&b);
+    user_new(&c);
+    user_new(&d);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    fund(&f.tipv, &c, 5000, 0);
+    fund(&f.tipv, &d, AMOUNT_COIN, 0);
+    struct tx ta[3], tb, tc[2], td[2];
+    for (int i = 0; i < 3; i++) {
+        tx_init(&ta[i]);
+        transfer(&f, &ta[i], &a, (uint64_t)i, 1000);
+        ck_assert_int_eq(pool_accept(&f, &ta[i], NULL), MEMPOOL_OK);
+    }
+    tx_init(&tb);
+    transfer(&f, &tb, &b, 0, 1000);
+    ck_assert_int_eq(pool_accept(&f, &tb, NULL), MEMPOOL_OK);
+    for (int i = 0; i < 2; i++) {
+        tx_init(&tc[i]);
+        transfer(&f, &tc[i], &c, (uint64_t)i, 1000);
+        ck_assert_int_eq(pool_accept(&f, &tc[i], NULL), MEMPOOL_OK);
+        tx_init(&td[i]);
+    }
+    /* d: a gap now, filled by the block */
+    transfer(&f, &td[1], &d, 1, 1000);
+    ck_assert_int_eq(pool_accept(&f, &td[1], NULL), MEMPOOL_OK);
+    ck_assert(is_future(&f, &td[1]));
+    transfer(&f, &td[0], &d, 0, 1000);
+    ck_assert_uint_eq(mempool_count(f.pool), 7);
+
+    /* the "block": a0, a1, b0 and d0 (never seen by the pool); c's
+     * balance drops elsewhere so that c0 no longer applies */
+    struct apply_ctx ctx = {regtest(), 1, T0};
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &ta[0], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &ta[1], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &tb, &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &td[0], &ctx), TXERR_OK);
+    fund(&f.tipv, &c, 100, 0);
+    ck_assert(mempool_update_tip(f.pool, &f.tip, 1));
+    ck_assert_uint_eq(mempool_tip_height(f.pool), 1);
+
+    ck_assert(!has(&f, &ta[0]));
+    ck_assert(!has(&f, &ta[1]));
+    ck_assert(has(&f, &ta[2]));
+    ck_assert(!is_future(&f, &ta[2]));
+    ck_assert(!has(&f, &tb));
+    ck_assert(!has(&f, &tc[0]));
+    ck_assert(has(&f, &tc[1]));
+    ck_assert(is_future(&f, &tc[1]));
+    ck_assert(has(&f, &td[1]));
+    ck_assert(!is_future(&f, &td[1]));
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(next_nonce(&f, &a), 3);
+    ck_assert_uint_eq(next_nonce(&f, &b), 1);
+    ck_assert_uint_eq(next_nonce(&f, &c), 0);
+    ck_assert_uint_eq(next_nonce(&f, &d), 2);
+    ck_assert_uint_eq(minable(&f), 2);
+    size_t bytes = tx_encoded_size(&ta[2]) + tx_encoded_size(&tc[1]) + tx_encoded_size(&td[1]);
+    ck_assert_uint_eq(mempool_bytes(f.pool), bytes);
+
+    /* the pool keeps working on the new tip */
+    struct tx more;
+    tx_init(&more);
+    transfer(&f, &more, &a, 3, 1000);
+    ck_assert_int_eq(pool_accept(&f, &more, NULL), MEMPOOL_OK);
+    transfer(&f, &more, &a, 1, 1000);
+    ck_assert_int_eq(pool_accept(&f, &more, NULL), MEMPOOL_ERR_TX);
+
+    tx_clear(&more);
+    for (int i = 0; i < 3; i++)
+        tx_clear(&ta[i]);
+    tx_clear(&tb);
+    for (int i = 0; i < 2; i++) {
+        tx_clear(&tc[i]);
+        tx_clear(&td[i]);
+    }
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(readd_after_reorg)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a, b;
+    user_new(&a);
+    user_new(&b);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+
+    /* txs[0] is a coinbase, txs[1..2] a's chain, txs[3] has a bad signature */
+    struct tx txs[4];
+    for (int i = 0; i < 4; i++)
+        tx_init(&txs[i]);
+    struct coinbase_payload cp = {.amount = 5};
+    memcpy(cp.recipient, a.pub, 32);
+    ck_assert(coinbase_build(&txs[0], 1, &cp));
+    transfer(&f, &txs[1], &a, 0, 1000);
+    transfer(&f, &txs[2], &a, 1, 1000);
+    transfer(&f, &txs[3], &b, 0, 1000);
+    txs[3].sig[0] ^= 1;
+    struct tx pending;
+    tx_init(&pending);
+    transfer(&f, &pending, &a, 2, 1000);
+
+    /* the block connects on a child view of the old tip */
+    struct state_view child;
+    struct state_backend child_b;
+    state_view_init(&child, &f.tip);
+    state_view_as_backend(&child, &child_b);
+    struct apply_ctx ctx = {regtest(), 1, T0};
+    ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[1], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[2], &ctx), TXERR_OK);
+    ck_assert(mempool_update_tip(f.pool, &child_b, 1));
+    ck_assert_int_eq(pool_accept(&f, &pending, NULL), MEMPOOL_OK);
+    ck_assert(!is_future(&f, &pending));
+
+    /* disconnect it: back to the old tip, the block's txs put back */
+    ck_assert_uint_eq(mempool_readd(f.pool, txs, 4, T0 + 5), 2);
+    ck_assert_uint_eq(mempool_readd(f.pool, txs, 4, T0 + 5), 0);
+    ck_assert(mempool_update_tip(f.pool, &f.tip, 0));
+    state_view_clear(&child);
+    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert(!is_future(&f, &txs[1]));
+    ck_assert(!is_future(&f, &txs[2]));
+    ck_assert(!is_future(&f, &pending));
+    ck_assert_uint_eq(next_nonce(&f, &a), 3);
+    ck_assert_uint_eq(minable(&f), 3);
+
+    /* connecting the block again: remove_block then the update */
+    struct block blk;
+    block_init(&blk);
+    for (int i = 0; i < 3; i++) {
+        struct tx t;
+        tx_init(&t);
+        ck_assert(tx_copy(&t, &txs[i]));
+        ck_assert(block_take_tx(&blk, &t));
+    }
+    ck_assert_uint_eq(mempool_remove_block(f.pool, &blk), 2);
+    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &txs[1], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &txs[2], &ctx), TXERR_OK);
+    ck_assert(mempool_update_tip(f.pool, &f.tip, 1));
+    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert(!is_future(&f, &pending));
+
+    block_clear(&blk);
+    tx_clear(&pending);
+    for (int i = 0; i < 4; i++)
+        tx_clear(&txs[i]);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(remove_by_txid_takes_later_nonces)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct user a;
+    user_new(&a);
+    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    struct tx t[3];
+    for (int i = 0; i < 3; i++) {
+        tx_init(&t[i]);
+        transfer(&f, &t[i], &a, (uint64_t)i, 1000);
+        ck_assert_int_eq(pool_accept(&f, &t[i], NULL), MEMPOOL_OK);
+    }
+    uint8_t id[SHA256_LEN];
+    txid_of(&t[1], id);
+    ck_assert_uint_eq(mempool_remove(f.pool, id), 2);
+    ck_assert_uint_eq(mempool_remove(f.pool, id), 0);
+    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_uint_eq(next_nonce(&f, &a), 1);
+    /* the freed nonce can be used again */
+    ck_assert_int_eq(pool_accept(&f, &t[1], NULL), MEMPOOL_OK);
+    ck_assert_uint_eq(next_nonce(&f, &a), 2);
+    for (int i = 0; i < 3; i++)
+        tx_clear(&t[i]);
+    fix_clear(&f);
+}
+END_TEST
+
+START_TEST(fee_rate_compare_is_exact)
+{
+    ck_assert_int_eq(mempool_fee_rate_cmp(1000, 100, 2000, 200), 0);
+    ck_assert_int_lt(mempool_fee_rate_cmp(999, 100, 2000, 200), 0);
+    ck_assert_int_gt(mempool_fee_rate_cmp(1001, 100, 2000, 200), 0);
+    /* products beyond 64 bits */
+    ck_assert_int_gt(mempool_fee_rate_cmp(AMOUNT_MAX, 65536, AMOUNT_MAX - 1, 65536), 0);
+    ck_assert_int_lt(mempool_fee_rate_cmp(AMOUNT_MAX, 65537, AMOUNT_MAX, 65536), 0);
+    ck_assert_int_eq(mempool_fee_rate_cmp(AMOUNT_MAX, 65536, AMOUNT_MAX, 65536), 0);
+    ck_assert_int_gt(mempool_fee_rate_cmp(UINT64_MAX, SIZE_MAX, UINT64_MAX - 1, SIZE_MAX), 0);
+}
+END_TEST
+
+/* Many senders and long chains, with replacements and evictions mixed in:
+ * the indexes must stay consistent (checked through every query). */
+START_TEST(many_senders_stay_consistent)
+{
+    enum { USERS = 24, CHAIN = 6 };
+    struct user u[USERS];
+    struct fix f;
+    fix_init(&f, 1);
+    struct tx t;
+    tx_init(&t);
+    user_new(&u[0]);
+    transfer(&f, &t, &u[0], 0, 1000);
+    size_t size = tx_encoded_size(&t);
+    fix_clear(&f);
+    fix_init(&f, 100 * size);
+    for (int i = 0; i < USERS; i++) {
+        user_new(&u[i]);
+        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+    }
+    size_t accepted = 0;
+    for (int n = 0; n < CHAIN; n++)
+        for (int i = 0; i < USERS; i++) {
+            transfer(&f, &t, &u[i], (uint64_t)n, 300 + (amount_t)((i * 37 + n * 11) % 200) * 10);
+            enum mempool_err err = pool_accept(&f, &t, NULL);
+            ck_assert(err == MEMPOOL_OK || err == MEMPOOL_ERR_FULL);
+            accepted += err == MEMPOOL_OK;
+        }
+    ck_assert_uint_ge(accepted, 100);
+    ck_assert_uint_le(mempool_bytes(f.pool), 100 * size);
+    ck_assert_uint_eq(mempool_bytes(f.pool), mempool_count(f.pool) * size);
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
+    uint8_t (*ids)[SHA256_LEN] = malloc(200 * SHA256_LEN);
+    ck_assert_ptr_nonnull(ids);
+    size_t n = mempool_txids(f.pool, ids, 200);
+    ck_assert_uint_eq(n, mempool_count(f.pool));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_ptr_nonnull(mempool_find(f.pool, ids[i]));
+    for (size_t i = 0; i < n; i += 3)
+        mempool_remove(f.pool, ids[i]);
+    ck_assert_uint_lt(mempool_count(f.pool), n);
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
+    ck_assert_uint_eq(mempool_bytes(f.pool), mempool_count(f.pool) * size);
+    ck_assert(mempool_update_tip(f.pool, &f.tip, 0));
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
+    /* every remaining tx is minable again or waits behind a real gap */
+    for (int i = 0; i < USERS; i++) {
+        uint64_t next = next_nonce(&f, &u[i]);
+        ck_assert_uint_le(next, CHAIN);
+    }
+    size_t left = mempool_count(f.pool);
+    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), left);
+    ck_assert_uint_eq(mempool_count(f.pool), 0);
+    ck_assert_uint_eq(mempool_bytes(f.pool), 0);
+    free(ids);
+    tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("mempool");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, accepts_tx_and_nonce_chain);
+    tcase_add_test(tc, each_rejection_names_its_rule_and_changes_nothing);
+    tcase_add_test(tc, gap_is_future_until_filled);
+    tcase_add_test(tc, future_txs_are_not_minable);
+    tcase_add_test(tc, replacement_rules);
+    tcase_add_test(tc, size_limit_evicts_lowest_fee_rate);
+    tcase_add_test(tc, expiry_after_14_days);
+    tcase_add_test(tc, new_tip_rechecks_everything);
+    tcase_add_test(tc, readd_after_reorg);
+    tcase_add_test(tc, remove_by_txid_takes_later_nonces);
+    tcase_add_test(tc, fee_rate_compare_is_exact);
+    tcase_add_test(tc, many_senders_stay_consistent);
+    suite_add_tcase(s, tc);
+    return s;
+}
