@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+from .bech32m import encode_address
+from .key import ECKey
+from .messages import genesis_hash, transfer_tx
 from .test_node import TestNode, Binaries
 from .util import PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools
 
@@ -125,6 +128,32 @@ class SoukTestFramework:
     def sync_all(self, nodes=None):
         self.sync_blocks(nodes)
         self.sync_mempools(nodes)
+
+    # -- chain helpers (need the chain RPCs) -----------------------------------
+    def new_key(self):
+        """A fresh ECKey and its regtest address: (key, address)."""
+        k = ECKey()
+        return k, encode_address(k.pubkey, "regtest")
+
+    def generate(self, node, nblocks, address=None, sync=True):
+        """Mine nblocks on node to address (default: a key kept in self.miner_key)."""
+        if address is None:
+            if getattr(self, "miner_key", None) is None:
+                self.miner_key, self.miner_address = self.new_key()
+            address = self.miner_address
+        hashes = node.generatetoaddress(nblocks, address)
+        if sync and len(self.nodes) > 1:
+            self.sync_blocks([n for n in self.nodes if n.running])
+        return hashes
+
+    def make_transfer(self, key, nonce, to, amount, fee, memo=b""):
+        """Hex of a transfer signed by key for regtest; `to` is an ECKey, 32 bytes or an address."""
+        from .bech32m import decode_address
+        if isinstance(to, ECKey):
+            to = to.pubkey
+        elif isinstance(to, str):
+            to = decode_address(to, "regtest")
+        return transfer_tx(key, genesis_hash("regtest"), nonce, to, amount, fee, memo).hex()
 
     def skip_test(self, reason):
         raise SkipTest(reason)
