@@ -30,9 +30,15 @@ class InterfaceCliTest(SoukTestFramework):
         e = assert_raises_message(CliError, "nosuch", node.cli, "help", "nosuch=1", named=True)
         assert_equal(e.code, -8)
 
-        self.log.info("RPC errors: code and message on stderr, non-zero exit")
+        self.log.info("JSON-quoted strings, -stdin")
+        assert_equal(node.cli("help", '"stop"'), node.help("stop"))
+        r = node.cli_raw("-stdin", "help", input="uptime\n")
+        assert_equal(r.returncode, 0)
+        assert_equal(r.stdout.strip(), node.help("uptime").strip())
+
+        self.log.info("RPC errors: code and message on stderr, exit status 1")
         r = node.cli_raw("nosuchmethod")
-        assert r.returncode != 0
+        assert_equal(r.returncode, 1)
         assert_equal(r.stdout, "")
         e = assert_raises_message(CliError, "Method not found", node.cli, "nosuchmethod")
         assert_equal(e.code, -32601)
@@ -44,12 +50,12 @@ class InterfaceCliTest(SoukTestFramework):
 
         self.log.info("bad credentials and a missing server fail clearly")
         r = node.cli_raw("-rpcuser=x", "-rpcpassword=y", "uptime")
-        assert r.returncode != 0
+        assert_equal(r.returncode, 1)
         assert r.stderr.strip(), "no message for bad credentials"
         self.log.debug("bad credentials: %s", r.stderr.strip())
         free = node.rpc_port + 1 if node.rpc_port + 1 != node.p2p_port else node.rpc_port + 2
         r = node.cli_raw("-rpcport=%d" % free, "uptime")
-        assert r.returncode != 0
+        assert_equal(r.returncode, 1)
         assert r.stderr.strip(), "no message when no server listens"
         self.log.debug("no server: %s", r.stderr.strip())
 

@@ -82,8 +82,9 @@ class RPCInterfaceTest(SoukTestFramework):
             status, _, data = self.rpc.raw_request(req, auth=auth)
             assert_equal(status, 401)
             assert not data or b'"result"' not in data
-        status, _, data = self.rpc.raw_request(req, use_auth=False)
+        status, headers, data = self.rpc.raw_request(req, use_auth=False)
         assert_equal(status, 401)
+        assert_equal(headers.get("www-authenticate"), 'Basic realm="jsonrpc"')
         for header in ["Basic", "Basic !!!notbase64", "Bearer " + base64.b64encode(b"a:b").decode(),
                        "Basic " + base64.b64encode(b"no-colon").decode(), "basic"]:
             status, _, _ = self.rpc.raw_request(req, headers={"Authorization": header})
@@ -113,6 +114,14 @@ class RPCInterfaceTest(SoukTestFramework):
             status, _, _, r = self.post(json.dumps(dict(extra, method="help", params=[5], id=8)))
             assert_equal(status, 500)
             assert_equal(r["error"]["code"], RPC_TYPE_ERROR)
+        # No id at all in 1.0: answered, with "id": null.
+        _, _, _, r = self.post(json.dumps({"method": "uptime", "params": []}))
+        assert_equal(r["id"], None)
+        assert_equal(r["error"], None)
+        # An invalid 1.0 request is HTTP 400.
+        status, _, _, r = self.post(json.dumps({"params": [], "id": 1}))
+        assert_equal(status, 400)
+        assert_equal(r["error"]["code"], RPC_INVALID_REQUEST)
         # A null id and a structured id are echoed as given.
         for rid in (None, 0, [1, 2], {"x": 1}):
             _, _, _, r = self.post(json.dumps({"method": "uptime", "params": [], "id": rid}))
@@ -209,8 +218,11 @@ class RPCInterfaceTest(SoukTestFramework):
         # Too many parameters: invalid params, naming the method.
         assert_raises_rpc_error(RPC_INVALID_PARAMS, "uptime", self.rpc.uptime, 1)
         assert_raises_rpc_error(RPC_INVALID_PARAMS, "help", self.rpc.help, "uptime", "extra")
-        # null for an optional parameter means "not given".
+        # null for an optional parameter means "not given"; trailing nulls are ignored.
         assert_equal(self.rpc.help(None), self.rpc.help())
+        assert_equal(self.rpc.help("uptime", None), self.rpc.help("uptime"))
+        _, _, _, r = self.post(json.dumps({"method": "uptime", "params": None, "id": 1}))
+        assert_equal(r["error"], None)
 
     def test_http(self):
         self.log.info("HTTP level: GET refused, unknown path 404")
@@ -293,13 +305,19 @@ class RPCInterfaceTest(SoukTestFramework):
         node = self.nodes[0]
         salt = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
         digest = hmac.new(salt.encode(), b"hunter2", hashlib.sha256).hexdigest()
-        node.start(["-rpcauth=carol:%s$%s" % (salt, digest)])
+        # The second entry is doc/rpc.md's example (alice, "secret pass").
+        node.start(["-rpcauth=carol:%s$%s" % (salt, digest),
+                    "-rpcauth=alice:cb77f0957de88ff388cf817ddbc7273$"
+                    "d91de97b04b1151a16ead9b0fac2e30764becd9c3144bf1bcccdfcd7428646cd"])
         # The cookie still exists alongside -rpcauth (as in bitcoind): wait on it.
         node.wait_for_rpc_connection()
         assert_equal(self._login_status("carol", "hunter2"), 200)
         assert_equal(self._login_status("carol", digest), 401)
         assert_equal(self._login_status("carol", "hunter3"), 401)
         assert_equal(self._login_status("dave", "hunter2"), 401)
+        assert_equal(self._login_status("alice", "secret pass"), 200)
+        assert_equal(self._login_status("alice", "hunter2"), 401)
+        assert_equal(self._login_status("carol", "secret pass"), 401)
 
     @staticmethod
     def _try(fn):
