@@ -82,8 +82,20 @@ static enum txerr coinbase_check(const struct tx *tx, enum ser_err *detail)
     return TXERR_OK;
 }
 
+static size_t coinbase_counterparties(const struct tx *tx, uint8_t (*out)[32], size_t max)
+{
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    struct coinbase_payload p;
+    if (max == 0 || coinbase_payload_decode(bytes, len, &p) != SER_OK)
+        return 0;
+    memcpy(out[0], p.recipient, 32);
+    return 1;
+}
+
 const struct txtype_def coinbase_txtype = {
     .id = TX_TYPE_COINBASE,
     .name = "coinbase",
     .check = coinbase_check,
+    .counterparties = coinbase_counterparties,
 };

@@ -88,9 +88,21 @@ static enum txerr transfer_apply(struct state_view *v, const struct tx *tx,
     return account_credit(v, p.to, p.amount);
 }
 
+static size_t transfer_counterparties(const struct tx *tx, uint8_t (*out)[32], size_t max)
+{
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    struct transfer_payload p;
+    if (max == 0 || transfer_payload_decode(bytes, len, &p) != SER_OK)
+        return 0;
+    memcpy(out[0], p.to, 32);
+    return 1;
+}
+
 const struct txtype_def transfer_txtype = {
     .id = TX_TYPE_TRANSFER,
     .name = "transfer",
     .check = transfer_check,
     .apply = transfer_apply,
+    .counterparties = transfer_counterparties,
 };

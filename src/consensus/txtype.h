@@ -70,7 +70,14 @@ struct txtype_def {
      * failure the caller rolls the view back: apply need not clean up.
      * NULL for the coinbase, which block validation applies itself. */
     enum txerr (*apply)(struct state_view *v, const struct tx *tx, const struct apply_ctx *ctx);
+    /* Writes the accounts the tx concerns besides its sender (recipient,
+     * counterparties) to out, at most max of them, and returns how many.
+     * Feeds the per-account history index. Called only on checked txs. */
+    size_t (*counterparties)(const struct tx *tx, uint8_t (*out)[32], size_t max);
 };
+
+/* Most counterparties a tx may name for the history index. */
+#define TXTYPE_MAX_COUNTERPARTIES 8
 
 /* Registers a plugin's type. False if the id or the name is already taken
  * (core ids included) or the definition is incomplete. */

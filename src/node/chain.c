@@ -1,0 +1,868 @@
+#define _POSIX_C_SOURCE 200809L
+#include "node/chain.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "consensus/txtype.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define CHAIN_MAX_LISTENERS 8
+#define CHAIN_PATH_MAX 4096
+
+struct chain {
+    const struct chain_params *params;
+    char datadir[CHAIN_PATH_MAX];
+    struct blockstore bs;
+    bool bs_open;
+    struct db *index_db;
+    struct blockindex bi;
+    struct blockindex_chain active;
+    struct blockindex_candidates cand;
+    struct chainstate cs;
+    struct db *idx_db;
+    struct chain_listener listeners[CHAIN_MAX_LISTENERS];
+    size_t n_listeners;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void hash_hex(const uint8_t h[SHA256_LEN], char out[2 * SHA256_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < SHA256_LEN; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[2 * SHA256_LEN] = '\0';
+}
+
+static bool make_dir(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return true;
+    snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return false;
+}
+
+static bool blockstore_ok(enum blockstore_err e, char *err, size_t errlen)
+{
+    if (e == BLOCKSTORE_OK)
+        return true;
+    if (err[0] == '\0')
+        snprintf(err, errlen, "%s", blockstore_strerror(e));
+    return false;
+}
+
+static struct blockindex_meta chain_meta(const struct chain *c)
+{
+    struct blockindex_meta m = {.flags = 0};
+    blockstore_get_cursor(&c->bs, &m.cursor);
+    return m;
+}
+
+static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
+{
+    struct blockindex_meta m = chain_meta(c);
+    enum blockindex_err e = blockindex_flush(&c->bi, c->index_db, &m, true, err, errlen);
+    if (e != BLOCKINDEX_OK && err[0] == '\0')
+        snprintf(err, errlen, "block index: %s", blockindex_strerror(e));
+    return e == BLOCKINDEX_OK;
+}
+
+/* True when every block from e back to the active chain is stored and not
+ * known invalid, so the branch ending at e can be connected. */
+static bool chain_branch_ready(const struct chain *c, const struct blockindex_entry *e)
+{
+    for (; e != NULL && !blockindex_chain_contains(&c->active, e); e = e->prev)
+        if (!(e->status & BLOCK_HAVE_DATA) || (e->status & BLOCK_FAILED_MASK))
+            return false;
+    return e != NULL;
+}
+
+/* Rebuilds the set of tips worth trying: every connectable entry at least
+ * as good as the tip. */
+static bool chain_rebuild_candidates(struct chain *c)
+{
+    blockindex_candidates_clear(&c->cand);
+    blockindex_candidates_init(&c->cand);
+    struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
+    for (size_t i = 0; i < blockindex_count(&c->bi); i++) {
+        struct blockindex_entry *e = blockindex_entry_at(&c->bi, i);
+        if (e == tip || (tip != NULL && !blockindex_better(e, tip)))
+            continue;
+        if (chain_branch_ready(c, e) && !blockindex_candidates_add(&c->cand, e))
+            return false;
+    }
+    if (tip != NULL && !blockindex_candidates_add(&c->cand, tip))
+        return false;
+    return true;
+}
+
+/* The accounts a tx's history entries go to: its sender and counterparties. */
+static size_t chain_touched(const struct tx *tx, uint8_t (*out)[32])
+{
+    size_t n = 0;
+    if (!tx_is_coinbase(tx))
+        memcpy(out[n++], tx->sender, 32);
+    const struct txtype_def *def = txtype_find(tx->type);
+    if (def != NULL && def->counterparties != NULL)
+        n += def->counterparties(tx, out + n, TXTYPE_MAX_COUNTERPARTIES);
+    return n;
+}
+
+/* Connects or disconnects a block in the tx/account indexes. */
+static bool chain_index_block(struct chain *c, const struct block *b,
+                              const struct blockindex_entry *e, bool connect, char *err,
+                              size_t errlen)
+{
+    size_t n = b->tx_count;
+    uint8_t(*txids)[SHA256_LEN] = malloc((n ? n : 1) * sizeof *txids);
+    uint8_t(*touched)[32] = malloc((n ? n : 1) * (TXTYPE_MAX_COUNTERPARTIES + 1) * 32);
+    struct txindex_tx *txs = malloc((n ? n : 1) * sizeof *txs);
+    bool ok = txids != NULL && touched != NULL && txs != NULL;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    for (size_t i = 0; ok && i < n; i++) {
+        tx_txid(&b->txs[i], txids[i]);
+        uint8_t(*t)[32] = touched + i * (TXTYPE_MAX_COUNTERPARTIES + 1);
+        txs[i].txid = txids[i];
+        txs[i].touched = t[0];
+        txs[i].n_touched = chain_touched(&b->txs[i], t);
+    }
+    if (ok) {
+        struct txindex_block blk = {
+            .hash = e->hash,
+            .prev_hash = b->header.prev_hash,
+            .height = e->height,
+            .txs = txs,
+            .n_txs = n,
+        };
+        ok = connect ? txindex_connect_block(c->idx_db, NULL, &blk, false, err, errlen)
+                     : txindex_disconnect_block(c->idx_db, NULL, &blk, false, err, errlen);
+    }
+    free(txids);
+    free(touched);
+    free(txs);
+    return ok;
+}
+
+static void chain_notify(struct chain *c, bool connected, const struct block *b,
+                         const struct blockindex_entry *e)
+{
+    for (size_t i = 0; i < c->n_listeners; i++) {
+        const struct chain_listener *l = &c->listeners[i];
+        if (connected && l->connected != NULL)
+            l->connected(l->ctx, b, e);
+        if (!connected && l->disconnected != NULL)
+            l->disconnected(l->ctx, b, e);
+    }
+}
+
+/* Marks e failed and every stored descendant failed-child; drops them from
+ * the candidates. */
+static void chain_mark_failed(struct chain *c, struct blockindex_entry *e)
+{
+    blockindex_set_status(&c->bi, e, BLOCK_FAILED);
+    blockindex_candidates_remove(&c->cand, e);
+    for (size_t i = 0; i < blockindex_count(&c->bi); i++) {
+        struct blockindex_entry *d = blockindex_entry_at(&c->bi, i);
+        if (d != e && d->height > e->height && blockindex_ancestor(d, e->height) == e) {
+            blockindex_set_status(&c->bi, d, BLOCK_FAILED_CHILD);
+            blockindex_candidates_remove(&c->cand, d);
+        }
+    }
+}
+
+/* ---- connect / disconnect ---------------------------------------------- */
+
+/* Connects e (whose parent is the tip). *invalid tells a consensus failure
+ * (e is then marked failed) from a storage failure. */
+static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *invalid,
+                          struct block_fault *fault, char *err, size_t errlen)
+{
+    *invalid = false;
+    struct block b;
+    block_init(&b);
+    if (!chain_read_block(c, e, &b, err, errlen))
+        return false;
+
+    struct state_backend be;
+    chainstate_backend(&c->cs, &be);
+    struct state_view v;
+    state_view_init(&v, &be);
+    struct apply_ctx ctx = {.params = c->params, .height = e->height, .time = e->header.time};
+    struct block_fault local;
+    if (fault == NULL)
+        fault = &local;
+    bool ok = blockcheck_apply(&v, &b, &ctx, fault);
+    if (!ok && (fault->err == BLOCKERR_STORAGE || state_view_failed(&v))) {
+        snprintf(err, errlen, "reading the chainstate failed while connecting a block");
+    } else if (!ok) {
+        char hex[2 * SHA256_LEN + 1];
+        hash_hex(e->hash, hex);
+        LOG_INFO(LOG_CAT_VALIDATION, "block %s at height %llu is invalid: %s (%s)", hex,
+                 (unsigned long long)e->height, blockerr_reason(fault->err),
+                 fault->err == BLOCKERR_BAD_TX ? txerr_reason(fault->txerr) : "-");
+        *invalid = true;
+        chain_mark_failed(c, e);
+        snprintf(err, errlen, "%s", blockerr_reason(fault->err));
+        ok = chain_flush_index(c, err, errlen) && false;
+    }
+    struct buf undo;
+    buf_init(&undo);
+    struct blockstore_pos upos;
+    if (ok && !state_view_undo_encode(&v, &undo)) {
+        snprintf(err, errlen, "out of memory encoding undo data");
+        ok = false;
+    }
+    /* Order: the undo record reaches disk before the batch that needs it. */
+    if (ok)
+        ok = blockstore_ok(blockstore_write_undo(&c->bs, e->hash, undo.data, undo.len, &upos, err,
+                                                 errlen),
+                           err, errlen) &&
+             blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen);
+    if (ok) {
+        blockindex_set_undo(&c->bi, e, upos);
+        blockindex_set_status(&c->bi, e, BLOCK_VALID_FULL);
+        ok = chain_flush_index(c, err, errlen) &&
+             chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen);
+    }
+    if (ok && !blockindex_chain_set_tip(&c->active, e)) {
+        snprintf(err, errlen, "out of memory");
+        ok = false;
+    }
+    if (ok)
+        ok = chain_index_block(c, &b, e, true, err, errlen);
+    if (ok)
+        chain_notify(c, true, &b, e);
+    buf_clear(&undo);
+    state_view_clear(&v);
+    block_clear(&b);
+    return ok;
+}
+
+static bool chain_disconnect_tip(struct chain *c, char *err, size_t errlen)
+{
+    struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
+    if (tip == NULL || tip->prev == NULL) {
+        snprintf(err, errlen, "cannot disconnect the genesis block");
+        return false;
+    }
+    struct block b;
+    block_init(&b);
+    struct buf undo;
+    buf_init(&undo);
+    struct blockstore_pos upos;
+    bool found = false;
+    bool ok = chain_read_block(c, tip, &b, err, errlen) &&
+              chainstate_undo_pos(&c->cs, tip->hash, &upos, &found, err, errlen);
+    if (ok && !found) {
+        snprintf(err, errlen, "no undo record for the tip");
+        ok = false;
+    }
+    if (ok)
+        ok = blockstore_ok(blockstore_read_undo(&c->bs, upos, tip->hash, &undo, err, errlen), err,
+                           errlen) &&
+             chainstate_commit_disconnect(&c->cs, tip->hash, undo.data, undo.len, tip->prev->hash,
+                                          tip->prev->height, err, errlen);
+    if (ok && !blockindex_chain_set_tip(&c->active, tip->prev)) {
+        snprintf(err, errlen, "out of memory");
+        ok = false;
+    }
+    if (ok)
+        ok = chain_index_block(c, &b, tip, false, err, errlen);
+    if (ok) {
+        /* The block stays a candidate: if the new branch fails, it comes back. */
+        if (!(tip->status & BLOCK_FAILED_MASK))
+            blockindex_candidates_add(&c->cand, tip);
+        chain_notify(c, false, &b, tip);
+    }
+    buf_clear(&undo);
+    block_clear(&b);
+    return ok;
+}
+
+/* Moves the active chain to the best candidate, repeatedly, until the tip
+ * is the best valid branch. A block that fails to connect is marked invalid
+ * and the next best branch (maybe the old one) is tried. fault/reason report
+ * the first consensus failure met on the way, if any. */
+static bool chain_activate_best(struct chain *c, struct block_fault *fault, bool *had_invalid,
+                                char *err, size_t errlen)
+{
+    if (had_invalid != NULL)
+        *had_invalid = false;
+    for (;;) {
+        struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
+        struct blockindex_entry *best = blockindex_candidates_best(&c->cand);
+        if (best == NULL || best == tip || !blockindex_better(best, tip))
+            break;
+        if (!chain_branch_ready(c, best)) {
+            blockindex_candidates_remove(&c->cand, best);
+            continue;
+        }
+        struct blockindex_entry *fork = blockindex_chain_find_fork(&c->active, best);
+        while (blockindex_chain_tip(&c->active) != fork)
+            if (!chain_disconnect_tip(c, err, errlen))
+                return false;
+        /* Connect fork+1 .. best, in order. */
+        size_t n = (size_t)(best->height - fork->height);
+        struct blockindex_entry **path = malloc(n * sizeof *path);
+        if (path == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        size_t k = n;
+        for (struct blockindex_entry *e = best; e != fork; e = e->prev)
+            path[--k] = e;
+        bool ok = true;
+        for (size_t i = 0; i < n; i++) {
+            bool invalid = false;
+            struct block_fault f;
+            if (chain_connect(c, path[i], &invalid, &f, err, errlen))
+                continue;
+            if (!invalid) {
+                ok = false;
+            } else {
+                if (had_invalid != NULL && !*had_invalid) {
+                    *had_invalid = true;
+                    if (fault != NULL)
+                        *fault = f;
+                }
+                err[0] = '\0';
+            }
+            break;
+        }
+        free(path);
+        if (!ok)
+            return false;
+        blockindex_candidates_prune(&c->cand, blockindex_chain_tip(&c->active));
+    }
+    return true;
+}
+
+/* ---- accepting blocks -------------------------------------------------- */
+
+bool chain_read_block(struct chain *c, const struct blockindex_entry *e, struct block *out,
+                      char *err, size_t errlen)
+{
+    if (!(e->status & BLOCK_HAVE_DATA)) {
+        snprintf(err, errlen, "block data not available");
+        return false;
+    }
+    err[0] = '\0';
+    return blockstore_ok(blockstore_read_block(&c->bs, e->data_pos, e->hash, out, err, errlen),
+                         err, errlen);
+}
+
+bool chain_read_block_bytes(struct chain *c, const struct blockindex_entry *e, struct buf *out,
+                            char *err, size_t errlen)
+{
+    if (!(e->status & BLOCK_HAVE_DATA)) {
+        snprintf(err, errlen, "block data not available");
+        return false;
+    }
+    err[0] = '\0';
+    return blockstore_ok(blockstore_read_block_bytes(&c->bs, e->data_pos, out, err, errlen), err,
+                         errlen);
+}
+
+/* Checks a block against its parent and adds it to the index (with its
+ * data at pos). Shared by new blocks and -reindex. */
+static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
+                                      size_t len, const struct blockstore_pos *existing,
+                                      struct block_fault *fault, char *reason, size_t reasonlen)
+{
+    uint8_t hash[SHA256_LEN];
+    block_hash(b, hash);
+    struct blockindex_entry *known = blockindex_find(&c->bi, hash);
+    if (known != NULL && (known->status & BLOCK_HAVE_DATA)) {
+        snprintf(reason, reasonlen, "%s",
+                 (known->status & BLOCK_FAILED_MASK) ? "duplicate-invalid" : "duplicate");
+        return CHAIN_DUPLICATE;
+    }
+    if (!blockcheck_stateless(b, c->params, fault)) {
+        snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
+                                              ? txerr_reason(fault->txerr)
+                                              : blockerr_reason(fault->err));
+        return CHAIN_INVALID;
+    }
+    struct blockindex_entry *prev = blockindex_find(&c->bi, b->header.prev_hash);
+    if (prev == NULL) {
+        snprintf(reason, reasonlen, "prev-blk-not-found");
+        return CHAIN_ORPHAN;
+    }
+    if (prev->status & BLOCK_FAILED_MASK) {
+        fault->err = BLOCKERR_OK;
+        snprintf(reason, reasonlen, "bad-prevblk");
+        return CHAIN_INVALID;
+    }
+    if (!blockcheck_header_context(&b->header, c->params, prev->height,
+                                   (int64_t)prev->header.time,
+                                   (int64_t)blockindex_median_time_past(prev), time_now(),
+                                   fault)) {
+        snprintf(reason, reasonlen, "%s", blockerr_reason(fault->err));
+        return CHAIN_INVALID;
+    }
+    char err[512] = "";
+    struct blockstore_pos pos;
+    if (existing != NULL) {
+        pos = *existing;
+    } else if (!blockstore_ok(blockstore_write_block(&c->bs, bytes, len, &pos, err, sizeof err),
+                              err, sizeof err)) {
+        snprintf(reason, reasonlen, "%s", err);
+        return CHAIN_ERROR;
+    }
+    struct blockindex_entry *e;
+    bool added;
+    enum blockindex_err be = blockindex_add(&c->bi, &b->header, BLOCK_VALID_TREE, &e, &added);
+    if (be != BLOCKINDEX_OK) {
+        snprintf(reason, reasonlen, "block index: %s", blockindex_strerror(be));
+        return CHAIN_ERROR;
+    }
+    blockindex_set_data(&c->bi, e, pos, (uint32_t)b->tx_count);
+    blockindex_set_status(&c->bi, e, BLOCK_VALID_TREE);
+    if (chain_branch_ready(c, e) && !blockindex_candidates_add(&c->cand, e)) {
+        snprintf(reason, reasonlen, "out of memory");
+        return CHAIN_ERROR;
+    }
+    fault->err = BLOCKERR_OK;
+    return CHAIN_OK;
+}
+
+enum chain_result chain_process_block(struct chain *c, const struct block *b,
+                                      struct block_fault *fault, char *reason, size_t reasonlen)
+{
+    struct block_fault local;
+    if (fault == NULL)
+        fault = &local;
+    fault->err = BLOCKERR_OK;
+    reason[0] = '\0';
+    struct buf bytes;
+    buf_init(&bytes);
+    if (!block_encode(b, &bytes)) {
+        snprintf(reason, reasonlen, "out of memory");
+        return CHAIN_ERROR;
+    }
+    enum chain_result r =
+        chain_accept(c, b, bytes.data, bytes.len, NULL, fault, reason, reasonlen);
+    buf_clear(&bytes);
+    if (r != CHAIN_OK)
+        return r;
+    char err[512] = "";
+    if (!chain_flush_index(c, err, sizeof err)) {
+        snprintf(reason, reasonlen, "%s", err);
+        return CHAIN_ERROR;
+    }
+    uint8_t hash[SHA256_LEN];
+    block_hash(b, hash);
+    bool had_invalid = false;
+    struct block_fault f;
+    if (!chain_activate_best(c, &f, &had_invalid, err, sizeof err)) {
+        snprintf(reason, reasonlen, "%s", err);
+        return CHAIN_ERROR;
+    }
+    /* The block itself (or an ancestor it needed) may have failed to connect. */
+    struct blockindex_entry *e = blockindex_find(&c->bi, hash);
+    if (e != NULL && (e->status & BLOCK_FAILED_MASK)) {
+        *fault = f;
+        if (had_invalid)
+            snprintf(reason, reasonlen, "%s", f.err == BLOCKERR_BAD_TX ? txerr_reason(f.txerr)
+                                                                       : blockerr_reason(f.err));
+        else
+            snprintf(reason, reasonlen, "bad-prevblk");
+        return CHAIN_INVALID;
+    }
+    return CHAIN_OK;
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+static bool chain_add_genesis(struct chain *c, const struct blockstore_pos *existing, char *err,
+                              size_t errlen)
+{
+    struct block g;
+    block_init(&g);
+    struct buf bytes;
+    buf_init(&bytes);
+    bool ok = chainparams_build_genesis(c->params, &g) && block_encode(&g, &bytes);
+    if (!ok)
+        snprintf(err, errlen, "out of memory building the genesis block");
+    struct blockstore_pos pos;
+    if (ok && existing != NULL)
+        pos = *existing;
+    else if (ok)
+        ok = blockstore_ok(blockstore_write_block(&c->bs, bytes.data, bytes.len, &pos, err, errlen),
+                           err, errlen);
+    struct blockindex_entry *e = NULL;
+    bool added;
+    if (ok && blockindex_add(&c->bi, &g.header, BLOCK_VALID_TREE | BLOCK_VALID_FULL, &e, &added) !=
+                  BLOCKINDEX_OK) {
+        snprintf(err, errlen, "cannot index the genesis block");
+        ok = false;
+    }
+    if (ok) {
+        blockindex_set_data(&c->bi, e, pos, (uint32_t)g.tx_count);
+        ok = chain_flush_index(c, err, errlen);
+    }
+    if (ok && !c->cs.has_best)
+        ok = chainstate_init_genesis(&c->cs, e->hash, err, errlen);
+    buf_clear(&bytes);
+    block_clear(&g);
+    return ok;
+}
+
+/* -reindex: rebuild the index from every record of the block files. Blocks
+ * whose parent comes later in the files wait in a pending list. */
+static bool chain_reindex(struct chain *c, char *err, size_t errlen)
+{
+    LOG_INFO(LOG_CAT_REINDEX, "reindexing from the block files");
+    struct pending {
+        struct block b;
+        struct blockstore_pos pos;
+    } *pend = NULL;
+    size_t npend = 0, cap = 0;
+    uint64_t accepted = 0;
+    bool ok = true;
+    for (uint32_t file = 0; ok; file++) {
+        struct blockstore_scan sc;
+        enum blockstore_err be = blockstore_scan_open(&c->bs, file, &sc, err, errlen);
+        if (be == BLOCKSTORE_ERR_NO_FILE) {
+            err[0] = '\0';
+            break;
+        }
+        if (!blockstore_ok(be, err, errlen))
+            return false;
+        for (;;) {
+            struct blockstore_pos pos;
+            const uint8_t *bytes;
+            size_t len;
+            bool end = false;
+            struct block b;
+            block_init(&b);
+            be = blockstore_scan_next(&sc, &pos, &bytes, &len, &b, &end, err, errlen);
+            if (be != BLOCKSTORE_OK || end) {
+                block_clear(&b);
+                ok = be == BLOCKSTORE_OK || blockstore_ok(be, err, errlen);
+                break;
+            }
+            uint8_t hash[SHA256_LEN];
+            block_hash(&b, hash);
+            if (memcmp(hash, c->params->genesis.hash, SHA256_LEN) == 0) {
+                if (blockindex_root(&c->bi) == NULL)
+                    ok = chain_add_genesis(c, &pos, err, errlen);
+                block_clear(&b);
+                if (!ok)
+                    break;
+                continue;
+            }
+            if (npend == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct pending *p = realloc(pend, cap * sizeof *p);
+                if (p == NULL) {
+                    block_clear(&b);
+                    snprintf(err, errlen, "out of memory");
+                    ok = false;
+                    break;
+                }
+                pend = p;
+            }
+            pend[npend].b = b;
+            pend[npend].pos = pos;
+            npend++;
+        }
+        blockstore_scan_close(&sc);
+    }
+    if (ok && blockindex_root(&c->bi) == NULL)
+        ok = chain_add_genesis(c, NULL, err, errlen);
+    /* Accept pending blocks whose parent is known, until no progress. */
+    for (bool progress = true; ok && progress;) {
+        progress = false;
+        for (size_t i = 0; i < npend; i++) {
+            if (blockindex_find(&c->bi, pend[i].b.header.prev_hash) == NULL)
+                continue;
+            struct block_fault f;
+            char reason[256];
+            enum chain_result r = chain_accept(c, &pend[i].b, NULL, 0, &pend[i].pos, &f, reason,
+                                               sizeof reason);
+            if (r == CHAIN_ERROR) {
+                snprintf(err, errlen, "%s", reason);
+                ok = false;
+                break;
+            }
+            accepted += r == CHAIN_OK;
+            block_clear(&pend[i].b);
+            pend[i] = pend[--npend];
+            i--;
+            progress = true;
+        }
+    }
+    for (size_t i = 0; i < npend; i++)
+        block_clear(&pend[i].b);
+    free(pend);
+    if (ok)
+        ok = chain_flush_index(c, err, errlen);
+    LOG_INFO(LOG_CAT_REINDEX, "reindex found %llu blocks besides the genesis block",
+             (unsigned long long)accepted);
+    return ok;
+}
+
+/* Brings the tx/account indexes to the chainstate's tip after a crash
+ * between the chainstate batch and the index write. */
+static bool chain_sync_indexes(struct chain *c, char *err, size_t errlen)
+{
+    uint8_t marker[SHA256_LEN];
+    bool found = false;
+    if (!txindex_get_best(c->idx_db, marker, &found, err, errlen))
+        return false;
+    struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
+    struct blockindex_entry *at = found ? blockindex_find(&c->bi, marker) : NULL;
+    if (at == NULL)
+        at = blockindex_chain_genesis(&c->active);
+    /* Walk back off a branch that is no longer active. */
+    while (at != NULL && !blockindex_chain_contains(&c->active, at)) {
+        struct block b;
+        block_init(&b);
+        bool ok = chain_read_block(c, at, &b, err, errlen) &&
+                  chain_index_block(c, &b, at, false, err, errlen);
+        block_clear(&b);
+        if (!ok)
+            return false;
+        at = at->prev;
+    }
+    for (struct blockindex_entry *e = blockindex_chain_next(&c->active, at); e != NULL;
+         e = blockindex_chain_next(&c->active, e)) {
+        struct block b;
+        block_init(&b);
+        bool ok = chain_read_block(c, e, &b, err, errlen) &&
+                  chain_index_block(c, &b, e, true, err, errlen);
+        block_clear(&b);
+        if (!ok)
+            return false;
+        if (e == tip)
+            break;
+    }
+    return true;
+}
+
+static bool chain_open_db(const char *path, size_t cache, bool wipe, struct db **out, char *err,
+                          size_t errlen)
+{
+    struct db_options opt;
+    db_options_default(&opt);
+    opt.cache_bytes = cache;
+    opt.create_if_missing = true;
+    opt.wipe = wipe;
+    return db_open(path, &opt, out, err, errlen);
+}
+
+bool chain_open(struct chain **out, const struct chain_params *params, const char *datadir,
+                const struct chain_options *opt, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct chain *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    c->params = params;
+    snprintf(c->datadir, sizeof c->datadir, "%s", datadir);
+    blockindex_init(&c->bi);
+    blockindex_chain_init(&c->active);
+    blockindex_candidates_init(&c->cand);
+
+    char path[CHAIN_PATH_MAX + 32];
+    size_t cache = opt->cache_bytes / 4;
+    bool ok = true;
+    snprintf(path, sizeof path, "%s/blocks", datadir);
+    ok = make_dir(path, err, errlen);
+    snprintf(path, sizeof path, "%s/blocks/index", datadir);
+    ok = ok && chain_open_db(path, cache, opt->reindex, &c->index_db, err, errlen);
+    struct blockindex_meta meta;
+    bool has_meta = false;
+    if (ok) {
+        enum blockindex_err be = blockindex_load(&c->bi, c->index_db, &meta, &has_meta, err, errlen);
+        if (be != BLOCKINDEX_OK) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "block index: %s", blockindex_strerror(be));
+            ok = false;
+        }
+    }
+    snprintf(path, sizeof path, "%s/blocks", datadir);
+    if (ok) {
+        enum blockstore_err be =
+            blockstore_open(&c->bs, path, params->magic, has_meta ? &meta.cursor : NULL, err, errlen);
+        ok = blockstore_ok(be, err, errlen);
+        c->bs_open = ok;
+    }
+    snprintf(path, sizeof path, "%s/chainstate", datadir);
+    ok = ok && chainstate_open(&c->cs, path, cache * 2, opt->reindex, err, errlen);
+    snprintf(path, sizeof path, "%s/indexes", datadir);
+    ok = ok && chain_open_db(path, cache, opt->reindex, &c->idx_db, err, errlen);
+
+    if (ok && opt->reindex)
+        ok = chain_reindex(c, err, errlen);
+    else if (ok && blockindex_root(&c->bi) == NULL)
+        ok = chain_add_genesis(c, NULL, err, errlen);
+    if (ok && memcmp(blockindex_root(&c->bi)->hash, params->genesis.hash, SHA256_LEN) != 0) {
+        snprintf(err, errlen, "the block index belongs to another network");
+        ok = false;
+    }
+    if (ok && !c->cs.has_best)
+        ok = chainstate_init_genesis(&c->cs, params->genesis.hash, err, errlen);
+    if (ok) {
+        struct blockindex_entry *tip = blockindex_find(&c->bi, c->cs.best_hash);
+        if (tip == NULL || tip->height != c->cs.best_height) {
+            snprintf(err, errlen, "the chainstate's best block is not in the block index "
+                                  "(restart with -reindex)");
+            ok = false;
+        } else if (!blockindex_chain_set_tip(&c->active, tip)) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+        }
+    }
+    ok = ok && chain_sync_indexes(c, err, errlen);
+    if (ok && !chain_rebuild_candidates(c)) {
+        snprintf(err, errlen, "out of memory");
+        ok = false;
+    }
+    ok = ok && chain_activate_best(c, NULL, NULL, err, errlen);
+    if (!ok) {
+        chain_close(c);
+        return false;
+    }
+    LOG_INFO(LOG_CAT_VALIDATION, "chain loaded: %zu headers, tip height %lld",
+             blockindex_count(&c->bi), (long long)blockindex_chain_height(&c->active));
+    *out = c;
+    return true;
+}
+
+void chain_close(struct chain *c)
+{
+    if (c == NULL)
+        return;
+    char err[256];
+    if (c->index_db != NULL && c->bs_open)
+        chain_flush_index(c, err, sizeof err);
+    if (c->bs_open) {
+        blockstore_flush(&c->bs, err, sizeof err);
+        blockstore_close(&c->bs);
+    }
+    if (c->idx_db != NULL)
+        db_close(c->idx_db);
+    chainstate_close(&c->cs);
+    if (c->index_db != NULL)
+        db_close(c->index_db);
+    blockindex_candidates_clear(&c->cand);
+    blockindex_chain_clear(&c->active);
+    blockindex_clear(&c->bi);
+    free(c);
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+bool chain_add_listener(struct chain *c, const struct chain_listener *l)
+{
+    if (c->n_listeners == CHAIN_MAX_LISTENERS)
+        return false;
+    c->listeners[c->n_listeners++] = *l;
+    return true;
+}
+
+const struct chain_params *chain_params(const struct chain *c)
+{
+    return c->params;
+}
+
+struct blockindex *chain_index(struct chain *c)
+{
+    return &c->bi;
+}
+
+const struct blockindex_chain *chain_active(const struct chain *c)
+{
+    return &c->active;
+}
+
+struct blockindex_entry *chain_tip(const struct chain *c)
+{
+    return blockindex_chain_tip(&c->active);
+}
+
+void chain_tip_backend(struct chain *c, struct state_backend *out)
+{
+    chainstate_backend(&c->cs, out);
+}
+
+bool chain_state_info(struct chain *c, struct chainstate_info *out, char *err, size_t errlen)
+{
+    return chainstate_info(&c->cs, out, err, errlen);
+}
+
+bool chain_find_tx(struct chain *c, const uint8_t txid[SHA256_LEN],
+                   struct blockindex_entry **block, uint32_t *position, bool *found, char *err,
+                   size_t errlen)
+{
+    struct txindex_loc loc;
+    if (!txindex_find_tx(c->idx_db, txid, &loc, found, err, errlen))
+        return false;
+    if (*found) {
+        *block = blockindex_find(&c->bi, loc.block_hash);
+        *position = loc.position;
+        *found = *block != NULL;
+    }
+    return true;
+}
+
+bool chain_account_history(struct chain *c, const uint8_t pubkey[32], uint64_t skip,
+                           size_t count, struct txindex_hist **out, size_t *n, char *err,
+                           size_t errlen)
+{
+    return txindex_history(c->idx_db, pubkey, skip, count, out, n, err, errlen);
+}
+
+/* ---- invalidate / reconsider ------------------------------------------- */
+
+bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct blockindex_entry *e = blockindex_find(&c->bi, hash);
+    if (e == NULL) {
+        snprintf(err, errlen, "Block not found");
+        return false;
+    }
+    if (e->prev == NULL) {
+        snprintf(err, errlen, "cannot invalidate the genesis block");
+        return false;
+    }
+    while (blockindex_chain_contains(&c->active, e))
+        if (!chain_disconnect_tip(c, err, errlen))
+            return false;
+    chain_mark_failed(c, e);
+    return chain_flush_index(c, err, errlen) && chain_rebuild_candidates(c) &&
+           chain_activate_best(c, NULL, NULL, err, errlen);
+}
+
+bool chain_reconsider(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct blockindex_entry *e = blockindex_find(&c->bi, hash);
+    if (e == NULL) {
+        snprintf(err, errlen, "Block not found");
+        return false;
+    }
+    for (size_t i = 0; i < blockindex_count(&c->bi); i++) {
+        struct blockindex_entry *d = blockindex_entry_at(&c->bi, i);
+        if (d->height >= e->height && blockindex_ancestor(d, e->height) == e)
+            blockindex_clear_status(&c->bi, d, BLOCK_FAILED_MASK);
+    }
+    for (struct blockindex_entry *a = e->prev; a != NULL; a = a->prev)
+        if (a->status & BLOCK_FAILED_MASK)
+            blockindex_clear_status(&c->bi, a, BLOCK_FAILED_MASK);
+    return chain_flush_index(c, err, errlen) && chain_rebuild_candidates(c) &&
+           chain_activate_best(c, NULL, NULL, err, errlen);
+}

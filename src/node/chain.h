@@ -1,0 +1,90 @@
+/* chain: validation and the block chain a node follows.
+ *
+ * Owns the block files, the block index, the chainstate and the tx/account
+ * indexes of one datadir, and keeps them in step: a block is checked,
+ * stored, and — when its branch has the most work — connected (state, undo
+ * and best block in one batch), with reorganisations of any depth to a
+ * better branch and a return to the best valid branch when a block of the
+ * new one turns out invalid. invalidateblock/reconsiderblock and -reindex
+ * work through the same paths.
+ *
+ * Listeners (mempool, wallet) hear about every connected and disconnected
+ * block, in order. Not thread-safe: callers hold the node's chain lock. */
+#ifndef SOUK_NODE_CHAIN_H
+#define SOUK_NODE_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/blockcheck.h"
+#include "consensus/chainparams.h"
+#include "node/blockindex.h"
+#include "node/chainstate.h"
+#include "node/txindex.h"
+
+struct chain;
+
+struct chain_options {
+    size_t cache_bytes;  /* LevelDB cache, split between the databases */
+    bool reindex;        /* rebuild index, chainstate and indexes from blk files */
+};
+
+enum chain_result {
+    CHAIN_OK = 0,        /* accepted (connected, or stored on a side branch) */
+    CHAIN_DUPLICATE,     /* already have this block */
+    CHAIN_INVALID,       /* breaks a consensus rule: see the fault */
+    CHAIN_ORPHAN,        /* the parent is unknown */
+    CHAIN_ERROR,         /* storage failure: see the message */
+};
+
+struct chain_listener {
+    void *ctx;
+    void (*connected)(void *ctx, const struct block *b, const struct blockindex_entry *e);
+    void (*disconnected)(void *ctx, const struct block *b, const struct blockindex_entry *e);
+};
+
+bool chain_open(struct chain **out, const struct chain_params *params, const char *datadir,
+                const struct chain_options *opt, char *err, size_t errlen);
+void chain_close(struct chain *c);
+
+bool chain_add_listener(struct chain *c, const struct chain_listener *l);
+
+/* Checks a block, stores it, and connects it (and reorganises) when its
+ * branch is the best. On CHAIN_INVALID, *fault says which rule; reason is
+ * filled with the short reject reason in every case but CHAIN_OK. */
+enum chain_result chain_process_block(struct chain *c, const struct block *b,
+                                      struct block_fault *fault, char *reason, size_t reasonlen);
+
+const struct chain_params *chain_params(const struct chain *c);
+struct blockindex *chain_index(struct chain *c);
+const struct blockindex_chain *chain_active(const struct chain *c);
+struct blockindex_entry *chain_tip(const struct chain *c);
+/* The committed state at the tip, for views (mempool, miner, RPC). */
+void chain_tip_backend(struct chain *c, struct state_backend *out);
+bool chain_state_info(struct chain *c, struct chainstate_info *out, char *err, size_t errlen);
+
+bool chain_read_block(struct chain *c, const struct blockindex_entry *e, struct block *out,
+                      char *err, size_t errlen);
+/* Raw encoding of a stored block. */
+bool chain_read_block_bytes(struct chain *c, const struct blockindex_entry *e, struct buf *out,
+                            char *err, size_t errlen);
+
+/* Where a confirmed tx is: its block's entry (in the active chain) and its
+ * position. *found false when unknown. */
+bool chain_find_tx(struct chain *c, const uint8_t txid[SHA256_LEN],
+                   struct blockindex_entry **block, uint32_t *position, bool *found, char *err,
+                   size_t errlen);
+/* A page of an account's history, oldest first; *out is freed by the caller. */
+bool chain_account_history(struct chain *c, const uint8_t pubkey[32], uint64_t skip,
+                           size_t count, struct txindex_hist **out, size_t *n, char *err,
+                           size_t errlen);
+
+/* Marks a block invalid (and all its descendants), disconnecting it if it
+ * is in the active chain, then moves to the best remaining branch. */
+bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen);
+/* Removes invalidity marks from a block, its descendants and ancestors,
+ * then moves to the best branch. */
+bool chain_reconsider(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen);
+
+#endif
