@@ -7,7 +7,7 @@
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
 #include "consensus/txcheck.h"
-#include "crypto/random.h"
+#include "node/keymap.h"
 #include "util/time.h"
 
 static const struct {
@@ -91,17 +91,6 @@ struct mempool_sender {
     size_t ready;
 };
 
-/* Open-addressing table of pointers to objects that carry a 32-byte key at
- * key_off. Hashing is seeded per table so that txids or keys ground by an
- * attacker cannot be made to pile up in one run of slots. */
-struct map32 {
-    void **slots;
-    size_t cap;  /* power of two, or 0 */
-    size_t count;
-    size_t key_off;
-    uint64_t seed;
-};
-
 struct victim {
     struct mempool_sender *sender;
     uint64_t min_nonce;
@@ -113,8 +102,8 @@ struct mempool {
     amount_t min_fee_rate;
     struct state_backend tip;
     uint64_t height;
-    struct map32 by_txid;
-    struct map32 by_sender;
+    struct keymap by_txid;
+    struct keymap by_sender;
     /* Min-heap: the entry to evict first on top. */
     struct mempool_entry **heap;
     size_t heap_n, heap_cap;
@@ -125,135 +114,6 @@ struct mempool {
     struct mempool_sender *cache_sender;
     struct state_view cache_view;
 };
-
-/* ---- map32 ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-static const uint8_t *map_key(const struct map32 *m, const void *p)
-{
-    return (const uint8_t *)p + m->key_off;
-}
-
-static size_t map_hash(const struct map32 *m, const uint8_t *key)
-{
-    uint64_t h = m->seed;
-    for (int i = 0; i < 4; i++) {
-        uint64_t w;
-        memcpy(&w, key + 8 * i, 8);
-        h = mix64(h ^ w);
-    }
-    return (size_t)h;
-}
-
-static void map_init(struct map32 *m, size_t key_off)
-{
-    memset(m, 0, sizeof *m);
-    m->key_off = key_off;
-    if (!random_bytes(&m->seed, sizeof m->seed))
-        m->seed = (uint64_t)(uintptr_t)m ^ 0x9e3779b97f4a7c15ull;
-}
-
-static void map_clear(struct map32 *m)
-{
-    free(m->slots);
-    m->slots = NULL;
-    m->cap = m->count = 0;
-}
-
-static size_t map_find_slot(const struct map32 *m, const uint8_t *key, bool *found)
-{
-    size_t mask = m->cap - 1;
-    size_t i = map_hash(m, key) & mask;
-    while (m->slots[i] != NULL) {
-        if (memcmp(map_key(m, m->slots[i]), key, 32) == 0) {
-            *found = true;
-            return i;
-        }
-        i = (i + 1) & mask;
-    }
-    *found = false;
-    return i;
-}
-
-static void *map_find(const struct map32 *m, const uint8_t *key)
-{
-    if (m->count == 0)
-        return NULL;
-    bool found;
-    size_t i = map_find_slot(m, key, &found);
-    return found ? m->slots[i] : NULL;
-}
-
-/* Makes room for n items in all (load at most one half). */
-static bool map_reserve(struct map32 *m, size_t n)
-{
-    if (n <= m->cap / 2)
-        return true;
-    size_t cap = m->cap ? m->cap : 16;
-    while (n > cap / 2) {
-        if (cap > SIZE_MAX / 2 / sizeof(void *))
-            return false;
-        cap *= 2;
-    }
-    void **slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
-        return false;
-    struct map32 grown = *m;
-    grown.slots = slots;
-    grown.cap = cap;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i] == NULL)
-            continue;
-        bool found;
-        size_t j = map_find_slot(&grown, map_key(m, m->slots[i]), &found);
-        slots[j] = m->slots[i];
-    }
-    free(m->slots);
-    *m = grown;
-    return true;
-}
-
-/* The key must be absent and room reserved. */
-static void map_insert(struct map32 *m, void *p)
-{
-    bool found;
-    size_t i = map_find_slot(m, map_key(m, p), &found);
-    m->slots[i] = p;
-    m->count++;
-}
-
-static void map_remove(struct map32 *m, const uint8_t *key)
-{
-    if (m->count == 0)
-        return;
-    bool found;
-    size_t i = map_find_slot(m, key, &found);
-    if (!found)
-        return;
-    size_t mask = m->cap - 1;
-    m->slots[i] = NULL;
-    m->count--;
-    /* Backward shift: pull later members of the probe run into the hole
-     * when their home slot lies at or before it. */
-    for (size_t j = (i + 1) & mask; m->slots[j] != NULL; j = (j + 1) & mask) {
-        size_t home = map_hash(m, map_key(m, m->slots[j])) & mask;
-        bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (!between) {
-            m->slots[i] = m->slots[j];
-            m->slots[j] = NULL;
-            i = j;
-        }
-    }
-}
 
 /* ---- eviction heap ---- */
 
@@ -341,7 +201,7 @@ static void heap_remove(struct mempool *pool, struct mempool_entry *e)
 
 static struct mempool_sender *sender_find(const struct mempool *pool, const uint8_t key[32])
 {
-    return map_find(&pool->by_sender, key);
+    return keymap_find(&pool->by_sender, key);
 }
 
 /* Index of the first entry with nonce >= nonce. */
@@ -388,7 +248,7 @@ static void sender_release_if_empty(struct mempool *pool, struct mempool_sender 
         return;
     if (pool->cache_sender == s)
         cache_invalidate(pool);
-    map_remove(&pool->by_sender, s->key);
+    keymap_remove(&pool->by_sender, s->key);
     free(s->q);
     free(s);
 }
@@ -418,7 +278,7 @@ static void unlink_at(struct mempool *pool, struct mempool_sender *s, size_t i)
     }
     memmove(&s->q[i], &s->q[i + 1], (s->n - i - 1) * sizeof *s->q);
     s->n--;
-    map_remove(&pool->by_txid, e->txid);
+    keymap_remove(&pool->by_txid, e->txid);
     heap_remove(pool, e);
     pool->bytes -= e->size;
     entry_free(e);
@@ -473,8 +333,8 @@ struct mempool *mempool_new(const struct chain_params *params, size_t max_bytes)
     pool->min_fee_rate = MEMPOOL_DEFAULT_MIN_FEE_RATE;
     pool->tip.ctx = NULL;
     pool->tip.get = empty_backend_get;
-    map_init(&pool->by_txid, offsetof(struct mempool_entry, txid));
-    map_init(&pool->by_sender, offsetof(struct mempool_sender, key));
+    keymap_init(&pool->by_txid, offsetof(struct mempool_entry, txid));
+    keymap_init(&pool->by_sender, offsetof(struct mempool_sender, key));
     return pool;
 }
 
@@ -492,8 +352,8 @@ void mempool_free(struct mempool *pool)
         free(s->q);
         free(s);
     }
-    map_clear(&pool->by_sender);
-    map_clear(&pool->by_txid);
+    keymap_clear(&pool->by_sender);
+    keymap_clear(&pool->by_txid);
     free(pool->heap);
     free(pool);
 }
@@ -615,7 +475,7 @@ static size_t walk_pop(struct walk *w, const struct mempool *pool)
  * only the incoming tx's own sender could make room. */
 static enum mempool_err plan_eviction(const struct mempool *pool, const struct mempool_sender *own,
                                       amount_t fee, size_t size, size_t need,
-                                      struct victims *out)
+                                      struct victims *out, size_t *count)
 {
     struct walk w = {0};
     size_t freed = 0;
@@ -642,6 +502,7 @@ static enum mempool_err plan_eviction(const struct mempool *pool, const struct m
             if (mempool_fee_rate_cmp(fee, size, s->q[i]->tx.fee, s->q[i]->size) <= 0)
                 worth_more = true;
             freed += s->q[i]->size;
+            (*count)++;
         }
         if (worth_more)
             break;
@@ -749,10 +610,11 @@ static void plan_abandon(struct mempool *pool, struct accept_plan *p)
 }
 
 static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx, int64_t now,
-                                       struct accept_plan *p, struct mempool_accept_info *info);
+                                       struct accept_plan *p, bool commit,
+                                       struct mempool_accept_info *info);
 
-enum mempool_err mempool_accept(struct mempool *pool, const struct tx *tx, int64_t now,
-                                struct mempool_accept_info *info)
+static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *tx, int64_t now,
+                                        bool commit, struct mempool_accept_info *info)
 {
     struct mempool_accept_info scratch;
     if (info == NULL)
@@ -763,7 +625,7 @@ enum mempool_err mempool_accept(struct mempool *pool, const struct tx *tx, int64
     tx_txid(tx, info->txid);
     if (tx_is_coinbase(tx))
         return txerr_to_mempool(TXERR_COINBASE, info);
-    if (map_find(&pool->by_txid, info->txid) != NULL)
+    if (keymap_find(&pool->by_txid, info->txid) != NULL)
         return MEMPOOL_ERR_DUPLICATE;
     enum txerr err = txcheck_stateless(tx, pool->params->genesis.hash, &info->detail);
     if (err != TXERR_OK)
@@ -790,14 +652,27 @@ enum mempool_err mempool_accept(struct mempool *pool, const struct tx *tx, int64
     }
     if (tx->nonce < p.acct_nonce)
         return txerr_to_mempool(TXERR_BAD_NONCE, info);
-    enum mempool_err merr = accept_checked(pool, tx, now, &p, info);
-    if (merr != MEMPOOL_OK)
+    enum mempool_err merr = accept_checked(pool, tx, now, &p, commit, info);
+    if (merr != MEMPOOL_OK || !commit)
         plan_abandon(pool, &p);
     return merr;
 }
 
+enum mempool_err mempool_accept(struct mempool *pool, const struct tx *tx, int64_t now,
+                                struct mempool_accept_info *info)
+{
+    return accept_or_check(pool, tx, now, true, info);
+}
+
+enum mempool_err mempool_check(struct mempool *pool, const struct tx *tx, int64_t now,
+                               struct mempool_accept_info *info)
+{
+    return accept_or_check(pool, tx, now, false, info);
+}
+
 static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx, int64_t now,
-                                       struct accept_plan *p, struct mempool_accept_info *info)
+                                       struct accept_plan *p, bool commit,
+                                       struct mempool_accept_info *info)
 {
     struct mempool_sender *s = p->s;
     size_t n_ready = s != NULL ? s->ready : 0;
@@ -833,13 +708,22 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
     size_t after = pool->bytes - leaving + size;
     struct victims victims = {0};
     if (after > pool->max_bytes) {
-        enum mempool_err err =
-            plan_eviction(pool, s, tx->fee, size, after - pool->max_bytes, &victims);
+        enum mempool_err err = plan_eviction(pool, s, tx->fee, size, after - pool->max_bytes,
+                                             &victims, &info->evicted);
         if (err != MEMPOOL_OK) {
             free(victims.v);
+            info->evicted = 0;
             return err;
         }
     }
+    if (!commit) {
+        free(victims.v);
+        info->future = !p->ready;
+        info->replaced = (p->replaced != NULL) + (p->drop_future != NULL) +
+                         (p->drop_from != SIZE_MAX ? n_ready - p->drop_from : 0);
+        return MEMPOOL_OK;
+    }
+    info->evicted = 0;
 
     /* Every allocation happens before the first change. */
     struct mempool_entry *e = calloc(1, sizeof *e);
@@ -851,14 +735,14 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
             e = NULL;
         }
     }
-    bool ok = e != NULL && map_reserve(&pool->by_txid, pool->by_txid.count + 1) &&
+    bool ok = e != NULL && keymap_reserve(&pool->by_txid, pool->by_txid.count + 1) &&
               heap_reserve(pool, pool->heap_n + 1);
     if (ok && s == NULL) {
         s = calloc(1, sizeof *s);
-        ok = s != NULL && map_reserve(&pool->by_sender, pool->by_sender.count + 1);
+        ok = s != NULL && keymap_reserve(&pool->by_sender, pool->by_sender.count + 1);
         if (ok) {
             memcpy(s->key, tx->sender, TX_SENDER_LEN);
-            map_insert(&pool->by_sender, s);
+            keymap_insert(&pool->by_sender, s);
             created = true;
         } else {
             free(s);
@@ -913,7 +797,7 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
     memmove(&s->q[at + 1], &s->q[at], (s->n - at) * sizeof *s->q);
     s->q[at] = e;
     s->n++;
-    map_insert(&pool->by_txid, e);
+    keymap_insert(&pool->by_txid, e);
     heap_push(pool, e);
     pool->bytes += size;
     s->ready = new_ready;
@@ -1048,7 +932,7 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
             continue;
         uint8_t txid[SHA256_LEN];
         tx_txid(tx, txid);
-        if (map_find(&pool->by_txid, txid) != NULL)
+        if (keymap_find(&pool->by_txid, txid) != NULL)
             continue;
         size_t size = tx_encoded_size(tx);
         if (fee_below_minimum(pool, tx->fee, size) ||
@@ -1058,7 +942,7 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         if (e == NULL)
             continue;
         tx_init(&e->tx);
-        if (!tx_copy(&e->tx, tx) || !map_reserve(&pool->by_txid, pool->by_txid.count + 1) ||
+        if (!tx_copy(&e->tx, tx) || !keymap_reserve(&pool->by_txid, pool->by_txid.count + 1) ||
             !heap_reserve(pool, pool->heap_n + 1)) {
             entry_free(e);
             continue;
@@ -1066,13 +950,13 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         struct mempool_sender *s = sender_find(pool, tx->sender);
         if (s == NULL) {
             s = calloc(1, sizeof *s);
-            if (s == NULL || !map_reserve(&pool->by_sender, pool->by_sender.count + 1)) {
+            if (s == NULL || !keymap_reserve(&pool->by_sender, pool->by_sender.count + 1)) {
                 free(s);
                 entry_free(e);
                 continue;
             }
             memcpy(s->key, tx->sender, TX_SENDER_LEN);
-            map_insert(&pool->by_sender, s);
+            keymap_insert(&pool->by_sender, s);
         }
         if (!sender_reserve(s, s->n + 1)) {
             entry_free(e);
@@ -1094,7 +978,7 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         memmove(&s->q[at + 1], &s->q[at], (s->n - at) * sizeof *s->q);
         s->q[at] = e;
         s->n++;
-        map_insert(&pool->by_txid, e);
+        keymap_insert(&pool->by_txid, e);
         heap_push(pool, e);
         pool->bytes += size;
         added++;
@@ -1110,7 +994,7 @@ size_t mempool_remove_block(struct mempool *pool, const struct block *block)
             continue;
         uint8_t txid[SHA256_LEN];
         tx_txid(&block->txs[i], txid);
-        struct mempool_entry *e = map_find(&pool->by_txid, txid);
+        struct mempool_entry *e = keymap_find(&pool->by_txid, txid);
         if (e == NULL)
             continue;
         struct mempool_sender *s = e->sender;
@@ -1156,7 +1040,7 @@ size_t mempool_expire(struct mempool *pool, int64_t now)
 
 size_t mempool_remove(struct mempool *pool, const uint8_t txid[SHA256_LEN])
 {
-    struct mempool_entry *e = map_find(&pool->by_txid, txid);
+    struct mempool_entry *e = keymap_find(&pool->by_txid, txid);
     if (e == NULL)
         return 0;
     return remove_from(pool, e->sender, sender_lower_bound(e->sender, e->tx.nonce));
@@ -1167,7 +1051,7 @@ size_t mempool_remove(struct mempool *pool, const uint8_t txid[SHA256_LEN])
 const struct mempool_entry *mempool_find(const struct mempool *pool,
                                          const uint8_t txid[SHA256_LEN])
 {
-    return map_find(&pool->by_txid, txid);
+    return keymap_find(&pool->by_txid, txid);
 }
 
 const struct tx *mempool_entry_tx(const struct mempool_entry *e) { return &e->tx; }

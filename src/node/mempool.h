@@ -100,6 +100,11 @@ size_t mempool_max_bytes(const struct mempool *pool);
 enum mempool_err mempool_accept(struct mempool *pool, const struct tx *tx, int64_t now,
                                 struct mempool_accept_info *info);
 
+/* Runs every check of mempool_accept (eviction included) without adding
+ * the tx: what testmempoolaccept answers. The pool is left as it was. */
+enum mempool_err mempool_check(struct mempool *pool, const struct tx *tx, int64_t now,
+                               struct mempool_accept_info *info);
+
 /* A new tip (after connecting or disconnecting blocks): drops txs whose
  * nonce is used, re-validates each sender's txs in nonce order against the
  * new tip (dropping those that fail, turning txs behind a dropped one into

@@ -925,6 +925,70 @@ START_TEST(many_senders_stay_consistent)
 }
 END_TEST
 
+START_TEST(check_only_changes_nothing)
+{
+    struct user u[4];
+    struct fix f;
+    fix_init(&f, 1);
+    struct tx t[5];
+    for (int i = 0; i < 5; i++)
+        tx_init(&t[i]);
+    user_new(&u[0]);
+    transfer(&f, &t[0], &u[0], 0, 1000);
+    size_t size = tx_encoded_size(&t[0]);
+    fix_clear(&f);
+    fix_init(&f, 3 * size);
+    for (int i = 0; i < 4; i++) {
+        user_new(&u[i]);
+        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+    }
+    struct mempool_accept_info info;
+    struct snap before;
+    transfer(&f, &t[0], &u[0], 0, 1000);
+    snap_take(&f, &before);
+    ck_assert_int_eq(mempool_check(f.pool, &t[0], T0, &info), MEMPOOL_OK);
+    ck_assert(!info.future);
+    snap_same(&f, &before);
+    ck_assert_int_eq(pool_accept(&f, &t[0], NULL), MEMPOOL_OK);
+    /* the next of the chain checks against the pending one, twice over */
+    transfer(&f, &t[1], &u[0], 1, 1000);
+    snap_take(&f, &before);
+    ck_assert_int_eq(mempool_check(f.pool, &t[1], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.pool, &t[1], T0, &info), MEMPOOL_OK);
+    snap_same(&f, &before);
+    ck_assert_int_eq(mempool_check(f.pool, &t[0], T0, &info), MEMPOOL_ERR_DUPLICATE);
+    ck_assert_int_eq(pool_accept(&f, &t[1], NULL), MEMPOOL_OK);
+    /* a gap */
+    transfer(&f, &t[2], &u[0], 3, 1000);
+    ck_assert_int_eq(mempool_check(f.pool, &t[2], T0, &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    /* a replacement */
+    transfer(&f, &t[2], &u[0], 0, 5000);
+    ck_assert_int_eq(mempool_check(f.pool, &t[2], T0, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.replaced, 1);
+    /* an eviction (u1 pays least, so it is the one to go) */
+    transfer(&f, &t[3], &u[1], 0, 900);
+    ck_assert_int_eq(pool_accept(&f, &t[3], NULL), MEMPOOL_OK);
+    transfer(&f, &t[4], &u[2], 0, 1500);
+    snap_take(&f, &before);
+    ck_assert_int_eq(mempool_check(f.pool, &t[4], T0, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.evicted, 1);
+    snap_same(&f, &before);
+    transfer(&f, &t[4], &u[2], 0, 800);
+    ck_assert_int_eq(mempool_check(f.pool, &t[4], T0, &info), MEMPOOL_ERR_FULL);
+    ck_assert_uint_eq(info.evicted, 0);
+    snap_same(&f, &before);
+    /* and accepting still works on the state the checks left */
+    transfer(&f, &t[4], &u[0], 2, 1500);
+    ck_assert_int_eq(pool_accept(&f, &t[4], &info), MEMPOOL_OK);
+    ck_assert_uint_eq(info.evicted, 1);
+    ck_assert_uint_eq(next_nonce(&f, &u[0]), 3);
+    for (int i = 0; i < 5; i++)
+        tx_clear(&t[i]);
+    fix_clear(&f);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("mempool");
@@ -942,6 +1006,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, remove_by_txid_takes_later_nonces);
     tcase_add_test(tc, fee_rate_compare_is_exact);
     tcase_add_test(tc, many_senders_stay_consistent);
+    tcase_add_test(tc, check_only_changes_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
