@@ -93,9 +93,17 @@ static size_t coinbase_counterparties(const struct tx *tx, uint8_t (*out)[32], s
     return 1;
 }
 
+static const struct txfield coinbase_fields[] = {
+    {"recipient", TXFIELD_ACCOUNT},
+    {"amount", TXFIELD_AMOUNT},
+    {"extra", TXFIELD_BYTES},
+};
+
 const struct txtype_def coinbase_txtype = {
     .id = TX_TYPE_COINBASE,
     .name = "coinbase",
     .check = coinbase_check,
     .counterparties = coinbase_counterparties,
+    .fields = coinbase_fields,
+    .n_fields = sizeof coinbase_fields / sizeof coinbase_fields[0],
 };

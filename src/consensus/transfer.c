@@ -99,10 +99,18 @@ static size_t transfer_counterparties(const struct tx *tx, uint8_t (*out)[32], s
     return 1;
 }
 
+static const struct txfield transfer_fields[] = {
+    {"to", TXFIELD_ACCOUNT},
+    {"amount", TXFIELD_AMOUNT},
+    {"memo", TXFIELD_BYTES},
+};
+
 const struct txtype_def transfer_txtype = {
     .id = TX_TYPE_TRANSFER,
     .name = "transfer",
     .check = transfer_check,
     .apply = transfer_apply,
     .counterparties = transfer_counterparties,
+    .fields = transfer_fields,
+    .n_fields = sizeof transfer_fields / sizeof transfer_fields[0],
 };

@@ -55,6 +55,24 @@ struct apply_ctx {
     uint64_t time;    /* that block's time */
 };
 
+/* How each payload field is encoded and shown, so tools (RPC, wallet) can
+ * read and build the payload of any registered type without knowing it. */
+enum txfield_kind {
+    TXFIELD_ACCOUNT,      /* bin(32): x-only key, shown as an address */
+    TXFIELD_ACCOUNT_OPT,  /* bin(32) or bin(0): an optional account */
+    TXFIELD_HASH,         /* bin(32): an id (txid), shown as hex */
+    TXFIELD_HASH_LIST,    /* array of bin(32) */
+    TXFIELD_AMOUNT,       /* uint: base units, shown as coins */
+    TXFIELD_UINT,         /* uint */
+    TXFIELD_BYTES,        /* bin: shown as hex */
+    TXFIELD_TEXT,         /* str (UTF-8) */
+};
+
+struct txfield {
+    const char *name;
+    enum txfield_kind kind;
+};
+
 /* Highest id a type may have; ids index a fixed table. */
 #define TXTYPE_MAX_ID 255
 
@@ -74,6 +92,9 @@ struct txtype_def {
      * counterparties) to out, at most max of them, and returns how many.
      * Feeds the per-account history index. Called only on checked txs. */
     size_t (*counterparties)(const struct tx *tx, uint8_t (*out)[32], size_t max);
+    /* The payload's fields, in order. */
+    const struct txfield *fields;
+    size_t n_fields;
 };
 
 /* Most counterparties a tx may name for the history index. */
