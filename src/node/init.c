@@ -17,6 +17,7 @@
 #include <event2/thread.h>
 
 #include "consensus/chainparams.h"
+#include "node/services.h"
 #include "rpc/rpc_control.h"
 #include "rpc/server.h"
 #include "util/buf.h"
@@ -62,7 +63,7 @@ const size_t init_options_count = sizeof init_options / sizeof init_options[0];
 static const struct init_option_table init_option_tables[] = {
     {init_options, &init_options_count},
     {rpc_control_options, &rpc_control_options_count},
-    /* storage, chainstate, mempool, ... options go here */
+    {services_options, &services_options_count},
 };
 
 static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
@@ -71,8 +72,8 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 }
 
 static const struct init_hook init_hooks[] = {
+    {"chain and mempool", services_start, services_stop},
     {"rpc methods", start_rpc_methods, NULL},
-    /* {"storage", storage_start, storage_stop}, chainstate, mempool, miner, ... */
 };
 /* ================================================================== */
 

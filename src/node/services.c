@@ -1,0 +1,108 @@
+#include "node/services.h"
+
+#include <stdio.h>
+
+#include "util/log.h"
+#include "util/time.h"
+
+const struct args_option services_options[] = {
+    {"dbcache", "<MiB>", "64", "Database cache size in MiB, shared by the block index, the "
+     "chainstate and the indexes (4 to 16384).", 0, "Chain options"},
+    {"reindex", NULL, "0",
+     "Rebuild the block index, the chainstate and the indexes from the block files.", 0, NULL},
+    {"maxmempool", "<MB>", "300", "Keep the transaction memory pool below this many megabytes "
+     "of encoded transactions (1 to 100000).", 0, NULL},
+    {"minrelaytxfee", "<units/byte>", "1",
+     "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
+     0, NULL},
+};
+const size_t services_options_count = sizeof services_options / sizeof services_options[0];
+
+/* The tip backend the mempool holds a copy of: it must outlive the pool. */
+static struct state_backend services_tip;
+
+static void services_follow_tip(struct node_ctx *ctx)
+{
+    chain_tip_backend(ctx->chain, &services_tip);
+    if (!mempool_update_tip(ctx->mempool, &services_tip, chain_tip(ctx->chain)->height))
+        LOG_WARN(LOG_CAT_MEMPOOL, "re-checking the mempool against the new tip failed");
+}
+
+static void services_connected(void *ctx, const struct block *b, const struct blockindex_entry *e)
+{
+    (void)e;
+    mempool_remove_block(ctx, b);
+}
+
+static void services_disconnected(void *ctx, const struct block *b,
+                                  const struct blockindex_entry *e)
+{
+    (void)e;
+    mempool_readd(ctx, b->txs, b->tx_count, time_now());
+}
+
+bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
+{
+    int64_t dbcache, maxmempool, minfee;
+    bool reindex;
+    if (args_get_int(ctx->args, "dbcache", SERVICES_DEFAULT_DBCACHE_MB, 4, 16384, &dbcache, err,
+                     errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "maxmempool", MEMPOOL_DEFAULT_MAX_MB, 1, 100000, &maxmempool, err,
+                     errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "minrelaytxfee", MEMPOOL_DEFAULT_MIN_FEE_RATE, 0, 1000000, &minfee,
+                     err, errlen) != ARGS_OK ||
+        args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) != ARGS_OK)
+        return false;
+
+    struct chain_options opt = {.cache_bytes = (size_t)dbcache << 20, .reindex = reindex};
+    struct chain *chain;
+    if (!chain_open(&chain, ctx->params, ctx->datadir, &opt, err, errlen))
+        return false;
+    struct mempool *pool = mempool_new(ctx->params, (size_t)maxmempool * 1000000);
+    if (pool == NULL) {
+        chain_close(chain);
+        snprintf(err, errlen, "out of memory creating the mempool");
+        return false;
+    }
+    mempool_set_min_fee_rate(pool, (amount_t)minfee);
+    struct chain_listener l = {
+        .ctx = pool, .connected = services_connected, .disconnected = services_disconnected};
+    chain_add_listener(chain, &l);
+    ctx->chain = chain;
+    ctx->mempool = pool;
+    services_follow_tip(ctx);
+    return true;
+}
+
+void services_stop(struct node_ctx *ctx)
+{
+    mempool_free(ctx->mempool);
+    chain_close(ctx->chain);
+    ctx->mempool = NULL;
+    ctx->chain = NULL;
+}
+
+enum chain_result services_process_block(struct node_ctx *ctx, const struct block *b,
+                                         struct block_fault *fault, char *reason,
+                                         size_t reasonlen)
+{
+    enum chain_result r = chain_process_block(ctx->chain, b, fault, reason, reasonlen);
+    services_follow_tip(ctx);
+    return r;
+}
+
+bool services_invalidate(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
+                         size_t errlen)
+{
+    bool ok = chain_invalidate(ctx->chain, hash, err, errlen);
+    services_follow_tip(ctx);
+    return ok;
+}
+
+bool services_reconsider(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
+                         size_t errlen)
+{
+    bool ok = chain_reconsider(ctx->chain, hash, err, errlen);
+    services_follow_tip(ctx);
+    return ok;
+}

@@ -1,0 +1,42 @@
+/* services: the chain and the mempool of a running node, started, wired
+ * together and stopped as one.
+ *
+ * The mempool follows the chain: txs of disconnected blocks go back to it,
+ * txs of connected blocks leave it, and after every change of tip it is
+ * re-checked against the new state. Every caller that changes the chain
+ * (RPC submitblock/generate*, invalidate/reconsider, later P2P) goes
+ * through these functions, with the node's chain lock held, so that step is
+ * never forgotten. Owns ctx->chain and ctx->mempool. */
+#ifndef SOUK_NODE_SERVICES_H
+#define SOUK_NODE_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "consensus/block.h"
+#include "node/chain.h"
+#include "node/mempool.h"
+#include "node/node.h"
+#include "util/args.h"
+
+#define SERVICES_DEFAULT_DBCACHE_MB 64
+
+extern const struct args_option services_options[];
+extern const size_t services_options_count;
+
+bool services_start(struct node_ctx *ctx, char *err, size_t errlen);
+void services_stop(struct node_ctx *ctx);
+
+static inline struct chain *services_chain(struct node_ctx *ctx) { return ctx->chain; }
+static inline struct mempool *services_mempool(struct node_ctx *ctx) { return ctx->mempool; }
+
+/* chain_process_block, then the mempool follows the new tip. */
+enum chain_result services_process_block(struct node_ctx *ctx, const struct block *b,
+                                         struct block_fault *fault, char *reason,
+                                         size_t reasonlen);
+bool services_invalidate(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
+                         size_t errlen);
+bool services_reconsider(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
+                         size_t errlen);
+
+#endif
