@@ -18,6 +18,7 @@
 
 #include "consensus/chainparams.h"
 #include "node/services.h"
+#include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
 #include "rpc/rpc_mining.h"
 #include "rpc/server.h"
@@ -70,6 +71,7 @@ static const struct init_option_table init_option_tables[] = {
 static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 {
     return rpc_control_register(ctx->rpc, err, errlen) &&
+           rpc_blockchain_register(ctx->rpc, err, errlen) &&
            rpc_mining_register(ctx->rpc, err, errlen);
 }
 
