@@ -1,0 +1,646 @@
+/* bench_souk: how fast the hot paths of validation are.
+ *
+ * Times Schnorr verification, tx decoding with the stateless check, mempool
+ * acceptance, and connecting a block of 2,000 transfers to a real on-disk
+ * chain (regtest, in a temporary datadir), and prints the machine it ran
+ * on. Every timed result is checked, so a benchmark of a failing path
+ * cannot pass unnoticed. Built by `make`, never run by the tests. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "consensus/account.h"
+#include "consensus/block.h"
+#include "consensus/blockcheck.h"
+#include "consensus/chainparams.h"
+#include "consensus/coinbase.h"
+#include "consensus/state.h"
+#include "consensus/subsidy.h"
+#include "consensus/transfer.h"
+#include "consensus/tx.h"
+#include "consensus/txcheck.h"
+#include "consensus/txsign.h"
+#include "crypto/key.h"
+#include "crypto/random.h"
+#include "node/chain.h"
+#include "node/mempool.h"
+#include "node/miner.h"
+#include "util/time.h"
+
+/* Default operation counts at scale 1. */
+#define VERIFY_OPS 20000
+#define TXCHECK_OPS 20000
+#define MEMPOOL_OPS 10000
+#define BLOCK_TXS 2000
+#define BLOCK_REPEATS 5
+/* Longest nonce chain per sender in the chained mempool run. */
+#define MEMPOOL_CHAIN 10
+/* Distinct signatures / encodings cycled through, so the loop is not timing
+ * one cache-resident input. */
+#define VERIFY_SET 512
+#define TXCHECK_SET 1000
+/* A block of this many transfers stays well under BLOCK_MAX_SIZE and the
+ * funder's single matured coinbase covers them all. */
+#define BLOCK_TXS_MAX 20000
+#define FEE 1000
+#define DBCACHE_BYTES ((size_t)64 << 20) /* soukd's -dbcache default */
+
+enum bench_case { CASE_VERIFY, CASE_TXCHECK, CASE_MEMPOOL, CASE_BLOCK, CASE_COUNT_ };
+static const char *const case_names[CASE_COUNT_] = {"verify", "txcheck", "mempool", "block"};
+
+struct bench_opts {
+    double scale;
+    unsigned repeats;
+    size_t block_txs;
+    bool run[CASE_COUNT_];
+};
+
+/* What the summary at the end is built from (negative: not measured). */
+struct bench_results {
+    double verify_per_op;
+    double block_median, block_stateless, block_apply;
+    size_t block_txs;
+};
+
+static const struct chain_params *params;
+
+static uint64_t scaled(uint64_t base, double scale)
+{
+    double v = (double)base * scale;
+    return v < 1 ? 1 : (uint64_t)v;
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+struct bench_user {
+    uint8_t sk[KEY_SECRET_LEN];
+    uint8_t pub[KEY_PUBKEY_LEN];
+};
+
+/* n fresh keys; freed by the caller. */
+static struct bench_user *users_new(size_t n)
+{
+    struct bench_user *u = calloc(n ? n : 1, sizeof *u);
+    if (u == NULL)
+        bench_fail("out of memory for %zu keys", n);
+    for (size_t i = 0; i < n; i++)
+        if (!key_generate(u[i].sk) || !key_pubkey(u[i].sk, u[i].pub))
+            bench_fail("key generation failed");
+    return u;
+}
+
+/* tx (initialized) becomes a signed transfer. */
+static void make_transfer(struct tx *tx, const struct bench_user *from, const uint8_t to[32],
+                          amount_t amount, uint64_t nonce, amount_t fee)
+{
+    struct transfer_payload p = {.amount = amount, .memo_len = 0};
+    memcpy(p.to, to, 32);
+    struct buf b;
+    buf_init(&b);
+    if (!transfer_payload_encode(&p, &b))
+        bench_fail("out of memory encoding a payload");
+    tx_clear(tx);
+    tx_init(tx);
+    if (tx_set_payload(tx, b.data, b.len) != SER_OK)
+        bench_fail("transfer payload refused");
+    buf_clear(&b);
+    tx->type = TX_TYPE_TRANSFER;
+    tx->nonce = nonce;
+    tx->fee = fee;
+    if (!txsign_sign(tx, from->sk, params->genesis.hash))
+        bench_fail("signing failed");
+}
+
+static struct tx *txs_new(size_t n)
+{
+    struct tx *txs = calloc(n ? n : 1, sizeof *txs);
+    if (txs == NULL)
+        bench_fail("out of memory for %zu txs", n);
+    for (size_t i = 0; i < n; i++)
+        tx_init(&txs[i]);
+    return txs;
+}
+
+static void txs_free(struct tx *txs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tx_clear(&txs[i]);
+    free(txs);
+}
+
+/* ---- 1. Schnorr verify -------------------------------------------------- */
+
+static void bench_verify(const struct bench_opts *o, struct bench_results *res)
+{
+    uint64_t n = scaled(VERIFY_OPS, o->scale);
+    struct bench_user *keys = users_new(VERIFY_SET);
+    static uint8_t msg[VERIFY_SET][32], sig[VERIFY_SET][KEY_SIG_LEN];
+    for (size_t i = 0; i < VERIFY_SET; i++)
+        if (!random_bytes(msg[i], 32) || !key_sign(keys[i].sk, msg[i], sig[i]))
+            bench_fail("signing failed");
+
+    double t0 = bench_now();
+    uint64_t good = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t k = (size_t)(i % VERIFY_SET);
+        good += key_verify(keys[k].pub, msg[k], 32, sig[k]);
+    }
+    double t = bench_now() - t0;
+    if (good != n)
+        bench_fail("%llu of %llu signatures failed to verify", (unsigned long long)(n - good),
+                   (unsigned long long)n);
+    bench_report("schnorr verify (key_verify, 32-byte msg)", n, t);
+    res->verify_per_op = t / (double)n;
+
+    /* A bad signature must cost the same and fail: the check above would
+     * not notice a verifier that accepts everything. */
+    sig[0][5] ^= 1;
+    if (key_verify(keys[0].pub, msg[0], 32, sig[0]))
+        bench_fail("a corrupted signature verified");
+    free(keys);
+}
+
+/* ---- 2. tx decode + stateless check ------------------------------------- */
+
+static void bench_txcheck(const struct bench_opts *o)
+{
+    uint64_t n = scaled(TXCHECK_OPS, o->scale);
+    size_t set = n < TXCHECK_SET ? (size_t)n : TXCHECK_SET;
+    struct bench_user *senders = users_new(set);
+    struct bench_user *to = users_new(1);
+    struct buf *enc = calloc(set, sizeof *enc);
+    if (enc == NULL)
+        bench_fail("out of memory");
+    struct tx tx;
+    tx_init(&tx);
+    size_t bytes = 0;
+    for (size_t i = 0; i < set; i++) {
+        make_transfer(&tx, &senders[i], to->pub, 1000 + i, i % 7, FEE);
+        buf_init(&enc[i]);
+        if (!tx_encode(&tx, &enc[i]))
+            bench_fail("out of memory encoding a tx");
+        bytes += enc[i].len;
+    }
+
+    double t0 = bench_now();
+    for (uint64_t i = 0; i < n; i++) {
+        const struct buf *e = &enc[i % set];
+        if (tx_decode(e->data, e->len, &tx) != SER_OK)
+            bench_fail("tx_decode refused a valid tx");
+    }
+    double t_decode = bench_now() - t0;
+
+    t0 = bench_now();
+    for (uint64_t i = 0; i < n; i++) {
+        const struct buf *e = &enc[i % set];
+        if (tx_decode(e->data, e->len, &tx) != SER_OK)
+            bench_fail("tx_decode refused a valid tx");
+        enum txerr err = txcheck_stateless(&tx, params->genesis.hash, NULL);
+        if (err != TXERR_OK)
+            bench_fail("txcheck_stateless refused a valid tx: %s", txerr_reason(err));
+    }
+    double t_check = bench_now() - t0;
+    /* The same bytes signed for another network must be refused. */
+    if (txcheck_stateless(&tx, chainparams_get(CHAIN_MAIN)->genesis.hash, NULL) == TXERR_OK)
+        bench_fail("a regtest tx passed the check for main");
+
+    /* Two parts of the check besides the signature, for the breakdown. */
+    uint8_t sighash[SHA256_LEN];
+    t0 = bench_now();
+    for (uint64_t i = 0; i < n; i++) {
+        tx.nonce = i;
+        tx_sighash(&tx, params->genesis.hash, sighash);
+        tx.fee ^= sighash[0] & 1; /* a dependency, so no call is skipped */
+    }
+    double t_sighash = bench_now() - t0;
+    uint64_t valid = 0;
+    t0 = bench_now();
+    for (uint64_t i = 0; i < n; i++)
+        valid += key_pubkey_valid(senders[i % set].pub);
+    double t_pubkey = bench_now() - t0;
+    if (valid != n)
+        bench_fail("a sender key was found invalid");
+
+    char name[96];
+    snprintf(name, sizeof name, "tx decode only (tx_decode, %zu-byte transfer)", bytes / set);
+    bench_report(name, n, t_decode);
+    bench_report("tx decode + stateless check (txcheck_stateless)", n, t_check);
+    bench_report("  part: sighash (tx_sighash)", n, t_sighash);
+    bench_report("  part: sender key parse (key_pubkey_valid)", n, t_pubkey);
+
+    tx_clear(&tx);
+    for (size_t i = 0; i < set; i++)
+        buf_clear(&enc[i]);
+    free(enc);
+    free(senders);
+    free(to);
+}
+
+/* ---- 3. mempool acceptance ---------------------------------------------- */
+
+static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
+{
+    (void)ctx;
+    (void)key;
+    (void)klen;
+    buf_reset(val);
+    *found = false;
+    return true;
+}
+
+/* Accepts txs[0..n) (n_senders senders, `chain` consecutive nonces each,
+ * sender-major) into a fresh pool over a tip funding every sender; returns
+ * the seconds the accepts took. */
+static double mempool_run(const struct tx *txs, size_t n, const struct bench_user *senders,
+                          size_t n_senders)
+{
+    static const struct state_backend empty = {.ctx = NULL, .get = empty_get};
+    struct state_view tipv;
+    state_view_init(&tipv, &empty);
+    for (size_t i = 0; i < n_senders; i++) {
+        struct account a = {.balance = 10 * AMOUNT_COIN, .nonce = 0};
+        if (account_put(&tipv, senders[i].pub, &a) != TXERR_OK)
+            bench_fail("funding the tip failed");
+    }
+    struct state_backend tip;
+    state_view_as_backend(&tipv, &tip);
+    struct mempool *pool = mempool_new(params, (size_t)MEMPOOL_DEFAULT_MAX_MB << 20);
+    if (pool == NULL || !mempool_update_tip(pool, &tip, 200))
+        bench_fail("mempool setup failed");
+    int64_t now = time_now();
+
+    double t0 = bench_now();
+    for (size_t i = 0; i < n; i++) {
+        struct mempool_accept_info info;
+        enum mempool_err err = mempool_accept(pool, &txs[i], now, &info);
+        if (err != MEMPOOL_OK || info.future)
+            bench_fail("mempool refused tx %zu: %s", i, mempool_reject_reason(err, &info));
+    }
+    double t = bench_now() - t0;
+    if (mempool_count(pool) != n)
+        bench_fail("mempool holds %zu txs, expected %zu", mempool_count(pool), n);
+    /* A second copy of a pooled tx must be refused. */
+    if (n > 0 && mempool_accept(pool, &txs[0], now, NULL) != MEMPOOL_ERR_DUPLICATE)
+        bench_fail("mempool accepted a duplicate");
+    mempool_free(pool);
+    state_view_clear(&tipv);
+    return t;
+}
+
+static void bench_mempool(const struct bench_opts *o)
+{
+    size_t n = (size_t)scaled(MEMPOOL_OPS, o->scale);
+    struct bench_user *senders = users_new(n);
+    struct bench_user *to = users_new(1);
+    struct tx *txs = txs_new(n);
+
+    /* One tx from each of n senders. */
+    for (size_t i = 0; i < n; i++)
+        make_transfer(&txs[i], &senders[i], to->pub, 1000, 0, FEE);
+    double t = mempool_run(txs, n, senders, n);
+    char name[96];
+    snprintf(name, sizeof name, "mempool accept, 1 tx each from %zu senders", n);
+    bench_report(name, n, t);
+
+    /* Chains of consecutive nonces: each tx builds on its sender's pending
+     * ones. */
+    size_t chain = n < MEMPOOL_CHAIN ? n : MEMPOOL_CHAIN;
+    size_t n_senders = n / chain;
+    size_t m = n_senders * chain;
+    for (size_t s = 0; s < n_senders; s++)
+        for (size_t k = 0; k < chain; k++)
+            make_transfer(&txs[s * chain + k], &senders[s], to->pub, 1000, k, FEE);
+    t = mempool_run(txs, m, senders, n_senders);
+    snprintf(name, sizeof name, "mempool accept, nonce chains of %zu, %zu senders", chain,
+             n_senders);
+    bench_report(name, m, t);
+
+    txs_free(txs, n);
+    free(senders);
+    free(to);
+}
+
+/* ---- 4. connecting a block of transfers --------------------------------- */
+
+/* A block on parent paying subsidy + fees to miner; salt varies the
+ * coinbase so blocks with the same txs differ. */
+static void build_block(struct block *b, const struct blockindex_entry *parent,
+                        const uint8_t miner[32], const struct tx *txs, size_t n, uint32_t salt)
+{
+    block_clear(b);
+    block_init(b);
+    amount_t fees = 0;
+    for (size_t i = 0; i < n; i++)
+        fees += txs[i].fee;
+    uint64_t height = parent->height + 1;
+    struct coinbase_payload cp = {.amount = subsidy_at(height, params->halving_interval) + fees,
+                                  .extra_len = 4,
+                                  .extra = {(uint8_t)salt, (uint8_t)(salt >> 8),
+                                            (uint8_t)(salt >> 16), (uint8_t)(salt >> 24)}};
+    memcpy(cp.recipient, miner, 32);
+    struct tx cb;
+    tx_init(&cb);
+    if (!coinbase_build(&cb, height, &cp) || !block_take_tx(b, &cb))
+        bench_fail("building a coinbase failed");
+    for (size_t i = 0; i < n; i++) {
+        struct tx t;
+        tx_init(&t);
+        if (!tx_copy(&t, &txs[i]) || !block_take_tx(b, &t))
+            bench_fail("out of memory building a block");
+    }
+    memcpy(b->header.prev_hash, parent->hash, 32);
+    b->header.time = parent->header.time + 60;
+    b->header.bits = params->pow_limit_bits;
+    block_set_merkle_root(b);
+    bool found = false;
+    if (!miner_grind(b, params, UINT64_MAX, &found) || !found)
+        bench_fail("grinding a regtest block failed");
+}
+
+/* Submits b and insists it becomes the tip. */
+static void submit_tip(struct chain *c, const struct block *b)
+{
+    struct block_fault f;
+    char reason[256];
+    enum chain_result r = chain_process_block(c, b, &f, reason, sizeof reason);
+    if (r != CHAIN_OK)
+        bench_fail("chain_process_block: result %d (%s)", (int)r, reason);
+    uint8_t h[32];
+    block_hash(b, h);
+    if (memcmp(chain_tip(c)->hash, h, 32) != 0)
+        bench_fail("the block did not become the tip");
+}
+
+static void bench_block(const struct bench_opts *o, struct bench_results *res)
+{
+    size_t T = o->block_txs;
+    unsigned R = o->repeats;
+    char dir[4096], err[512] = "";
+    if (!bench_tmpdir_create(dir, sizeof dir))
+        bench_fail("cannot create a temporary datadir");
+    struct chain *c = NULL;
+    struct chain_options opt = {.cache_bytes = DBCACHE_BYTES, .reindex = false};
+    if (!chain_open(&c, params, dir, &opt, err, sizeof err))
+        bench_fail("chain_open: %s", err);
+
+    /* 101 empty blocks: the funder's first coinbase matures. */
+    struct bench_user *funder = users_new(1), *miner = users_new(1);
+    struct block b;
+    block_init(&b);
+    const size_t empty_blocks = (size_t)params->coinbase_maturity + 1;
+    double t_empty = 0;
+    for (size_t i = 0; i < empty_blocks; i++) {
+        build_block(&b, chain_tip(c), funder->pub, NULL, 0, 0);
+        double t0 = bench_now();
+        submit_tip(c, &b);
+        t_empty += bench_now() - t0;
+    }
+    bench_report("connect empty block (coinbase only)", empty_blocks, t_empty);
+
+    /* One block funds T senders from the funder's nonce chain. */
+    struct bench_user *senders = users_new(T), *recipients = users_new(T);
+    struct tx *txs = txs_new(T);
+    for (size_t i = 0; i < T; i++)
+        make_transfer(&txs[i], funder, senders[i].pub, 100000, i, FEE);
+    build_block(&b, chain_tip(c), miner->pub, txs, T, 0);
+    double t0 = bench_now();
+    submit_tip(c, &b);
+    double t_fund = bench_now() - t0;
+    char name[128];
+    snprintf(name, sizeof name, "connect %zu-tx block from 1 sender (1 run)", T);
+    bench_report(name, T, t_fund);
+
+    /* The measured block: T senders each pay a fresh account. Each repeat
+     * connects a distinct block (another coinbase salt) with the same txs,
+     * then invalidates it, which disconnects it again. */
+    for (size_t i = 0; i < T; i++)
+        make_transfer(&txs[i], &senders[i], recipients[i].pub, 1000, 0, FEE);
+    struct blockindex_entry *parent = chain_tip(c);
+    uint8_t parent_hash[32];
+    memcpy(parent_hash, parent->hash, 32);
+    double *conn = calloc(R, sizeof *conn), *disc = calloc(R, sizeof *disc);
+    double *stateless = calloc(R, sizeof *stateless), *apply = calloc(R, sizeof *apply);
+    if (conn == NULL || disc == NULL || stateless == NULL || apply == NULL)
+        bench_fail("out of memory");
+    size_t block_bytes = 0;
+    for (unsigned r = 0; r < R; r++) {
+        build_block(&b, parent, miner->pub, txs, T, r + 1);
+        block_bytes = block_encoded_size(&b);
+
+        /* The parts, in memory and without storage, for the breakdown. */
+        struct block_fault f;
+        t0 = bench_now();
+        bool ok = blockcheck_stateless(&b, params, &f);
+        stateless[r] = bench_now() - t0;
+        if (!ok)
+            bench_fail("blockcheck_stateless: %s", blockerr_reason(f.err));
+        struct state_backend be;
+        chain_tip_backend(c, &be);
+        struct state_view v;
+        state_view_init(&v, &be);
+        struct apply_ctx actx = {.params = params, .height = parent->height + 1,
+                                 .time = b.header.time};
+        t0 = bench_now();
+        ok = blockcheck_apply(&v, &b, &actx, &f);
+        apply[r] = bench_now() - t0;
+        if (!ok)
+            bench_fail("blockcheck_apply: %s (%s)", blockerr_reason(f.err), txerr_reason(f.txerr));
+        state_view_clear(&v);
+
+        t0 = bench_now();
+        submit_tip(c, &b);
+        conn[r] = bench_now() - t0;
+        if (chain_tip(c)->height != parent->height + 1)
+            bench_fail("unexpected tip height");
+
+        uint8_t h[32];
+        block_hash(&b, h);
+        t0 = bench_now();
+        if (!chain_invalidate(c, h, err, sizeof err))
+            bench_fail("chain_invalidate: %s", err);
+        disc[r] = bench_now() - t0;
+        if (memcmp(chain_tip(c)->hash, parent_hash, 32) != 0)
+            bench_fail("invalidating the block did not return to its parent");
+    }
+
+    double mn, md;
+    printf("  (%zu-tx block: %zu bytes; %u runs, each a distinct block on the same parent)\n", T,
+           block_bytes, R);
+    bench_stats(conn, R, &mn, &md);
+    res->block_median = md;
+    res->block_txs = T;
+    snprintf(name, sizeof name, "connect %zu-tx block, min (per tx)", T);
+    bench_report(name, T, mn);
+    snprintf(name, sizeof name, "connect %zu-tx block, median (per tx)", T);
+    bench_report(name, T, md);
+    bench_stats(stateless, R, &mn, &md);
+    res->block_stateless = md;
+    snprintf(name, sizeof name, "  of which stateless block check, median");
+    bench_report(name, T, md);
+    bench_stats(apply, R, &mn, &md);
+    res->block_apply = md;
+    snprintf(name, sizeof name, "  of which apply to state view, median");
+    bench_report(name, T, md);
+    bench_stats(disc, R, &mn, &md);
+    snprintf(name, sizeof name, "disconnect %zu-tx block (chain_invalidate), median", T);
+    bench_report(name, T, md);
+
+    free(conn);
+    free(disc);
+    free(stateless);
+    free(apply);
+    txs_free(txs, T);
+    block_clear(&b);
+    free(senders);
+    free(recipients);
+    free(funder);
+    free(miner);
+    chain_close(c);
+    bench_tmpdir_remove();
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: bench_souk [options] [verify|txcheck|mempool|block ...]\n"
+            "Times souk's validation hot paths and prints the machine they ran on.\n"
+            "With no names every benchmark runs.\n\n"
+            "Options:\n"
+            "  -n <factor>  scale the operation counts of verify, txcheck and mempool\n"
+            "               (default 1: %d verifies, %d tx checks, %d mempool accepts)\n"
+            "  -q           quick mode: -n 0.1 and 2 block runs\n"
+            "  -r <runs>    connect the block this many times (default %d; 1..100)\n"
+            "  -t <txs>     transfers in the measured block (default %d; 1..%d)\n"
+            "  -h           this help\n\n"
+            "Datadirs go under $TMPDIR (default /tmp) and are removed at exit.\n",
+            VERIFY_OPS, TXCHECK_OPS, MEMPOOL_OPS, BLOCK_REPEATS, BLOCK_TXS, BLOCK_TXS_MAX);
+}
+
+static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *s == '-' || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+    *o = (struct bench_opts){.scale = 1.0, .repeats = BLOCK_REPEATS, .block_txs = BLOCK_TXS};
+    bool repeats_set = false;
+    int ch;
+    unsigned long v;
+    while ((ch = getopt(argc, argv, "n:qr:t:h")) != -1) {
+        switch (ch) {
+        case 'n': {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(s > 0) || s > 1000) {
+                fprintf(stderr, "bench_souk: -n wants a factor in (0, 1000]\n");
+                return false;
+            }
+            o->scale = s;
+            break;
+        }
+        case 'q':
+            o->scale = 0.1;
+            if (!repeats_set)
+                o->repeats = 2;
+            break;
+        case 'r':
+            if (!parse_ulong(optarg, 1, 100, &v)) {
+                fprintf(stderr, "bench_souk: -r wants 1..100\n");
+                return false;
+            }
+            o->repeats = (unsigned)v;
+            repeats_set = true;
+            break;
+        case 't':
+            if (!parse_ulong(optarg, 1, BLOCK_TXS_MAX, &v)) {
+                fprintf(stderr, "bench_souk: -t wants 1..%d\n", BLOCK_TXS_MAX);
+                return false;
+            }
+            o->block_txs = (size_t)v;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return false;
+        }
+    }
+    bool any = false;
+    for (int i = optind; i < argc; i++) {
+        int k = 0;
+        while (k < CASE_COUNT_ && strcmp(argv[i], case_names[k]) != 0)
+            k++;
+        if (k == CASE_COUNT_) {
+            fprintf(stderr, "bench_souk: unknown benchmark '%s'\n", argv[i]);
+            usage(stderr);
+            return false;
+        }
+        o->run[k] = true;
+        any = true;
+    }
+    if (!any)
+        for (int k = 0; k < CASE_COUNT_; k++)
+            o->run[k] = true;
+    return true;
+}
+
+static void print_summary(const struct bench_results *r)
+{
+    if (r->block_median <= 0)
+        return;
+    double ms = 1e3;
+    printf("\nsummary: the %zu-tx block connects in %.1f ms (median), %.0f tx/s;\n", r->block_txs,
+           r->block_median * ms, (double)r->block_txs / r->block_median);
+    printf("  stateless checks %.1f ms (%.0f%%)", r->block_stateless * ms,
+           100 * r->block_stateless / r->block_median);
+    if (r->verify_per_op > 0)
+        printf(", of which %zu signature verifies ~%.1f ms (%.0f%% of the block)",
+               r->block_txs, (double)r->block_txs * r->verify_per_op * ms,
+               100 * (double)r->block_txs * r->verify_per_op / r->block_median);
+    printf(";\n  state apply %.1f ms (%.0f%%); storage, undo and indexes the remaining %.1f ms\n",
+           r->block_apply * ms, 100 * r->block_apply / r->block_median,
+           (r->block_median - r->block_stateless - r->block_apply) * ms);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_opts o;
+    if (!parse_opts(argc, argv, &o))
+        return 2;
+    params = chainparams_get(CHAIN_REGTEST);
+    /* Block times follow regtest's genesis at 60 s spacing; a clock pinned a
+     * week after it keeps them valid (not in the future) whatever the real
+     * date, without affecting anything timed. */
+    if (!time_set_mock((int64_t)params->genesis.time + 7 * 24 * 3600))
+        bench_fail("cannot set the node clock");
+
+    const char *tmp = getenv("TMPDIR");
+    printf("souk benchmark (bench_souk)\n");
+    bench_print_machine(stdout, tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    printf("scale:     %g; block: %zu transfers, %u runs\n\n", o.scale, o.block_txs, o.repeats);
+    bench_report_header();
+
+    struct bench_results res = {.verify_per_op = -1, .block_median = -1};
+    if (o.run[CASE_VERIFY])
+        bench_verify(&o, &res);
+    if (o.run[CASE_TXCHECK])
+        bench_txcheck(&o);
+    if (o.run[CASE_MEMPOOL])
+        bench_mempool(&o);
+    if (o.run[CASE_BLOCK])
+        bench_block(&o, &res);
+    print_summary(&res);
+    return 0;
+}
