@@ -21,6 +21,8 @@
 #include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
 #include "rpc/rpc_mining.h"
+#include "rpc/rpc_mempool.h"
+#include "rpc/rpc_rawtx.h"
 #include "rpc/server.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -72,7 +74,9 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 {
     return rpc_control_register(ctx->rpc, err, errlen) &&
            rpc_blockchain_register(ctx->rpc, err, errlen) &&
-           rpc_mining_register(ctx->rpc, err, errlen);
+           rpc_mining_register(ctx->rpc, err, errlen) &&
+           rpc_rawtx_register(ctx->rpc, err, errlen) &&
+           rpc_mempool_register(ctx->rpc, err, errlen);
 }
 
 static const struct init_hook init_hooks[] = {
