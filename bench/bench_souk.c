@@ -467,8 +467,8 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
     }
 
     double mn, md;
-    printf("  (%zu-tx block: %zu bytes; %u runs, each a distinct block on the same parent)\n", T,
-           block_bytes, R);
+    printf("  (%zu-tx block: %zu bytes; %u run%s, each a distinct block on the same parent)\n", T,
+           block_bytes, R, R == 1 ? "" : "s");
     bench_stats(conn, R, &mn, &md);
     res->block_median = md;
     res->block_txs = T;
