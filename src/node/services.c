@@ -21,8 +21,13 @@ const size_t services_options_count = sizeof services_options / sizeof services_
 /* The tip backend the mempool holds a copy of: it must outlive the pool. */
 static struct state_backend services_tip;
 
+/* Also where transactions older than 14 days leave the mempool: a new tip
+ * comes often enough for that, and it keeps all pool upkeep in one place. */
 static void services_follow_tip(struct node_ctx *ctx)
 {
+    size_t expired = mempool_expire(ctx->mempool, time_now());
+    if (expired > 0)
+        LOG_INFO(LOG_CAT_MEMPOOL, "%zu transactions expired from the mempool", expired);
     chain_tip_backend(ctx->chain, &services_tip);
     if (!mempool_update_tip(ctx->mempool, &services_tip, chain_tip(ctx->chain)->height))
         LOG_WARN(LOG_CAT_MEMPOOL, "re-checking the mempool against the new tip failed");
