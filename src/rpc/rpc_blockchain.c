@@ -130,8 +130,6 @@ static json_t *header_json(struct chain *c, const struct blockindex_entry *e)
     json_t *o = txjson_header(&e->header);
     if (o == NULL)
         return NULL;
-    if (e->prev == NULL)
-        json_object_del(o, "previousblockhash");
     int64_t confirmations = -1;
     if (blockindex_chain_contains(active, e))
         confirmations = blockindex_chain_height(active) - (int64_t)e->height + 1;

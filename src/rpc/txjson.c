@@ -8,6 +8,17 @@
 #include "rpc/server.h"
 #include "util/hex.h"
 
+/* JSON integers are signed 64-bit in jansson: a larger value (a header
+ * nonce may use all 64 bits) is shown as a decimal string instead. */
+static json_t *txjson_uint(uint64_t v)
+{
+    if (v <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)v);
+    char s[24];
+    snprintf(s, sizeof s, "%llu", (unsigned long long)v);
+    return json_string(s);
+}
+
 static json_t *txjson_address(const uint8_t key[32], const struct chain_params *params)
 {
     char addr[ADDRESS_MAX_LEN + 1];
@@ -58,7 +69,7 @@ static json_t *txjson_field(const msgpack_object *o, enum txfield_kind kind,
     case TXFIELD_UINT:
         if (ser_get_uint(o, &u) != SER_OK)
             return NULL;
-        return json_integer((json_int_t)u);
+        return txjson_uint(u);
     case TXFIELD_BYTES:
         if (ser_get_bin(o, SIZE_MAX, &p, &len) != SER_OK)
             return NULL;
@@ -111,8 +122,7 @@ json_t *txjson_tx(const struct tx *tx, const struct chain_params *params)
     json_object_set_new(o, "type_id", json_integer((json_int_t)tx->type));
     json_object_set_new(o, "sender", tx_is_coinbase(tx) ? json_string("")
                                                          : txjson_address(tx->sender, params));
-    json_object_set_new(o, tx_is_coinbase(tx) ? "height" : "nonce",
-                        json_integer((json_int_t)tx->nonce));
+    json_object_set_new(o, tx_is_coinbase(tx) ? "height" : "nonce", txjson_uint(tx->nonce));
     json_object_set_new(o, "fee", rpc_amount_json(tx->fee));
     json_object_set_new(o, "size", json_integer((json_int_t)tx_encoded_size(tx)));
     json_t *payload = txjson_payload(tx, params);
@@ -139,11 +149,15 @@ json_t *txjson_header(const struct block_header *h)
         return NULL;
     json_object_set_new(o, "hash", rpc_hex_json(hash, sizeof hash));
     json_object_set_new(o, "version", json_integer(BLOCK_VERSION));
-    json_object_set_new(o, "previousblockhash", rpc_hex_json(h->prev_hash, sizeof h->prev_hash));
+    static const uint8_t zero[SHA256_LEN];
+    /* The genesis block has no parent: leave the field out, as bitcoind does. */
+    if (memcmp(h->prev_hash, zero, sizeof zero) != 0)
+        json_object_set_new(o, "previousblockhash",
+                            rpc_hex_json(h->prev_hash, sizeof h->prev_hash));
     json_object_set_new(o, "merkleroot", rpc_hex_json(h->merkle_root, sizeof h->merkle_root));
     json_object_set_new(o, "time", json_integer((json_int_t)h->time));
     json_object_set_new(o, "bits", json_string(bits));
-    json_object_set_new(o, "nonce", json_integer((json_int_t)h->nonce));
+    json_object_set_new(o, "nonce", txjson_uint(h->nonce));
     return o;
 }
 
