@@ -403,7 +403,11 @@ static int print_reply(const struct call *call, bool wait)
     } else if (json_is_string(result)) {
         printf("%s\n", json_string_value(result));
     } else {
-        char *s = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        /* Amounts arrive as numbers with 8 decimals but are held as doubles
+         * here; 15 significant digits print every amount below ten million
+         * coins exactly (98.4999, not 98.499899999999997). */
+        char *s = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+                                         JSON_REAL_PRECISION(15));
         if (s == NULL) {
             rc = fail("out of memory");
         } else {
