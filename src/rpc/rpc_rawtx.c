@@ -377,13 +377,14 @@ static bool rpc_testmempoolaccept(struct rpc_request *req, json_t **result)
     pthread_mutex_lock(&ctx->lock);
     for (size_t i = 0; ok && i < json_array_size(arr); i++) {
         json_t *one;
-        ok = rawtx_test_one(req, json_array_get(arr, i), &one) &&
-             json_array_append_new(out, one) == 0;
+        ok = rawtx_test_one(req, json_array_get(arr, i), &one);
+        if (ok && json_array_append_new(out, one) != 0)
+            ok = rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
     }
     pthread_mutex_unlock(&ctx->lock);
     if (!ok) {
         json_decref(out);
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return false;
     }
     *result = out;
     return true;
