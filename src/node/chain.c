@@ -210,8 +210,11 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
                  fault->err == BLOCKERR_BAD_TX ? txerr_reason(fault->txerr) : "-");
         *invalid = true;
         chain_mark_failed(c, e);
+        /* Persisting the mark can fail; the block is invalid either way and
+         * is checked again after a restart. */
+        if (!chain_flush_index(c, err, errlen))
+            LOG_WARN(LOG_CAT_VALIDATION, "could not store an invalid mark: %s", err);
         snprintf(err, errlen, "%s", blockerr_reason(fault->err));
-        ok = chain_flush_index(c, err, errlen) && false;
     }
     struct buf undo;
     buf_init(&undo);
