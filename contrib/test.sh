@@ -3,7 +3,8 @@
 #   1. unit tests (make check) on a regular build in build/
 #   2. the same unit tests on an ASan+UBSan build in build-asan/
 #      (skip with SOUK_TEST_SANITIZERS=0)
-#   3. the functional tests, once test/functional/test_runner.py exists
+#   3. the functional tests against both builds (the sanitizer one only when
+#      step 2 ran)
 # Exits non-zero on any failure; the last line is "N passed, N failed".
 set -uo pipefail
 
@@ -70,9 +71,11 @@ else
   fi
 fi
 
-if [ -f "$top/test/functional/test_runner.py" ]; then
-  echo "test.sh: functional tests"
-  out=$(SOUK_BUILD_DIR="$build_dir" python3 "$top/test/functional/test_runner.py" 2>&1)
+# run_functional <label> <build dir>
+run_functional() {
+  local label=$1 dir=$2 out rc last
+  echo "test.sh: functional tests ($label)"
+  out=$(SOUK_BUILD_DIR="$dir" python3 "$top/test/functional/test_runner.py" 2>&1)
   rc=$?
   echo "$out" | sed '$d'
   last=$(echo "$out" | tail -1)
@@ -84,6 +87,16 @@ if [ -f "$top/test/functional/test_runner.py" ]; then
     failed=$((failed + 1))
   fi
   [ $rc -eq 0 ] || status=1
+}
+
+if [ -f "$top/test/functional/test_runner.py" ]; then
+  run_functional "$(basename "$build_dir")" "$build_dir"
+  # The same tests against the sanitizer build: a leak or undefined behaviour
+  # in soukd makes it exit non-zero, which fails the test that stopped it.
+  if [ "$build_dir" = "$top/build" ] && [ "${SOUK_TEST_SANITIZERS:-1}" != 0 ] &&
+     [ -x "$top/build-asan/soukd" ]; then
+    run_functional "build-asan" "$top/build-asan"
+  fi
 fi
 
 [ $failed -eq 0 ] || status=1
