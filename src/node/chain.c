@@ -25,6 +25,7 @@ struct chain {
     struct blockindex_candidates cand;
     struct chainstate cs;
     struct db *idx_db;
+    struct blockindex_entry *best_header; /* most work, not known invalid */
     struct chain_listener listeners[CHAIN_MAX_LISTENERS];
     size_t n_listeners;
 };
@@ -176,6 +177,21 @@ static void chain_mark_failed(struct chain *c, struct blockindex_entry *e)
             blockindex_candidates_remove(&c->cand, d);
         }
     }
+}
+
+static void chain_note_header(struct chain *c, struct blockindex_entry *e)
+{
+    if (!(e->status & BLOCK_FAILED_MASK) &&
+        (c->best_header == NULL || blockindex_better(e, c->best_header)))
+        c->best_header = e;
+}
+
+/* After marks change: the best header is found again by a full scan. */
+static void chain_recompute_best_header(struct chain *c)
+{
+    c->best_header = NULL;
+    for (size_t i = 0; i < blockindex_count(&c->bi); i++)
+        chain_note_header(c, blockindex_entry_at(&c->bi, i));
 }
 
 /* ---- connect / disconnect ---------------------------------------------- */
@@ -429,6 +445,7 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
     }
     blockindex_set_data(&c->bi, e, pos, (uint32_t)b->tx_count);
     blockindex_set_status(&c->bi, e, BLOCK_VALID_TREE);
+    chain_note_header(c, e);
     if (chain_branch_ready(c, e) && !blockindex_candidates_add(&c->cand, e)) {
         snprintf(reason, reasonlen, "out of memory");
         return CHAIN_ERROR;
@@ -481,6 +498,116 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
         return CHAIN_INVALID;
     }
     return CHAIN_OK;
+}
+
+enum chain_result chain_process_headers(struct chain *c, const struct block_header *h, size_t n,
+                                        struct blockindex_entry **last,
+                                        struct block_fault *fault, char *reason,
+                                        size_t reasonlen)
+{
+    struct block_fault local;
+    if (fault == NULL)
+        fault = &local;
+    fault->err = BLOCKERR_OK;
+    reason[0] = '\0';
+    *last = NULL;
+    struct u256 limit;
+    chainparams_pow_limit(c->params, &limit);
+    enum chain_result r = CHAIN_OK;
+    bool added_any = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t hash[SHA256_LEN];
+        block_header_hash(&h[i], hash);
+        struct blockindex_entry *known = blockindex_find(&c->bi, hash);
+        if (known != NULL) {
+            if (known->status & BLOCK_FAILED_MASK) {
+                snprintf(reason, reasonlen, "duplicate-invalid");
+                r = CHAIN_INVALID;
+                break;
+            }
+            *last = known;
+            continue;
+        }
+        struct blockindex_entry *prev = blockindex_find(&c->bi, h[i].prev_hash);
+        if (prev == NULL) {
+            snprintf(reason, reasonlen, "prev-blk-not-found");
+            r = CHAIN_ORPHAN;
+            break;
+        }
+        if (prev->status & BLOCK_FAILED_MASK) {
+            snprintf(reason, reasonlen, "bad-prevblk");
+            r = CHAIN_INVALID;
+            break;
+        }
+        if (pow_check(hash, h[i].bits, &limit) != POW_OK) {
+            fault->err = BLOCKERR_HIGH_HASH;
+            snprintf(reason, reasonlen, "%s", blockerr_reason(fault->err));
+            r = CHAIN_INVALID;
+            break;
+        }
+        if (!blockcheck_header_context(&h[i], c->params, prev->height, (int64_t)prev->header.time,
+                                       (int64_t)blockindex_median_time_past(prev), time_now(),
+                                       fault)) {
+            snprintf(reason, reasonlen, "%s", blockerr_reason(fault->err));
+            r = CHAIN_INVALID;
+            break;
+        }
+        struct blockindex_entry *e;
+        bool added;
+        enum blockindex_err be = blockindex_add(&c->bi, &h[i], BLOCK_VALID_TREE, &e, &added);
+        if (be != BLOCKINDEX_OK) {
+            snprintf(reason, reasonlen, "block index: %s", blockindex_strerror(be));
+            r = CHAIN_ERROR;
+            break;
+        }
+        added_any = true;
+        chain_note_header(c, e);
+        *last = e;
+    }
+    char err[512] = "";
+    if (added_any && !chain_flush_index(c, err, sizeof err) && r == CHAIN_OK) {
+        snprintf(reason, reasonlen, "%s", err);
+        r = CHAIN_ERROR;
+    }
+    return r;
+}
+
+size_t chain_locator(struct chain *c, const struct blockindex_entry *from, uint8_t (*out)[32],
+                     size_t max)
+{
+    struct blockindex_entry *e = (struct blockindex_entry *)(from != NULL ? from : chain_tip(c));
+    size_t n = 0;
+    uint64_t step = 1;
+    while (e != NULL && n + 1 < max) {
+        memcpy(out[n++], e->hash, SHA256_LEN);
+        if (e->height == 0)
+            return n;
+        /* The last ten blocks one by one, then doubling steps back. */
+        if (n >= 10)
+            step *= 2;
+        uint64_t h = e->height > step ? e->height - step : 0;
+        e = blockindex_ancestor(e, h);
+    }
+    struct blockindex_entry *genesis = blockindex_chain_genesis(&c->active);
+    memcpy(out[n++], genesis->hash, SHA256_LEN);
+    return n;
+}
+
+struct blockindex_entry *chain_locator_fork(struct chain *c, const uint8_t (*hashes)[32], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct blockindex_entry *e = blockindex_find(&c->bi, hashes[i]);
+        if (e != NULL && blockindex_chain_contains(&c->active, e))
+            return e;
+    }
+    return blockindex_chain_genesis(&c->active);
+}
+
+struct blockindex_entry *chain_best_header(struct chain *c)
+{
+    if (c->best_header == NULL || (c->best_header->status & BLOCK_FAILED_MASK))
+        chain_recompute_best_header(c);
+    return c->best_header != NULL ? c->best_header : chain_tip(c);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -729,6 +856,8 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
         }
     }
     ok = ok && chain_sync_indexes(c, err, errlen);
+    if (ok)
+        chain_recompute_best_header(c);
     if (ok && !chain_rebuild_candidates(c)) {
         snprintf(err, errlen, "out of memory");
         ok = false;
@@ -846,6 +975,7 @@ bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err
         if (!chain_disconnect_tip(c, err, errlen))
             return false;
     chain_mark_failed(c, e);
+    chain_recompute_best_header(c);
     return chain_flush_index(c, err, errlen) && chain_rebuild_candidates(c) &&
            chain_activate_best(c, NULL, NULL, err, errlen);
 }
@@ -866,6 +996,7 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[SHA256_LEN], char *err
     for (struct blockindex_entry *a = e->prev; a != NULL; a = a->prev)
         if (a->status & BLOCK_FAILED_MASK)
             blockindex_clear_status(&c->bi, a, BLOCK_FAILED_MASK);
+    chain_recompute_best_header(c);
     return chain_flush_index(c, err, errlen) && chain_rebuild_candidates(c) &&
            chain_activate_best(c, NULL, NULL, err, errlen);
 }

@@ -56,6 +56,27 @@ bool chain_add_listener(struct chain *c, const struct chain_listener *l);
 enum chain_result chain_process_block(struct chain *c, const struct block *b,
                                       struct block_fault *fault, char *reason, size_t reasonlen);
 
+/* Headers-first sync: checks headers (proof of work, bits, time, a known
+ * parent that is not invalid) and stores them in the block index without
+ * their blocks. h[i]'s parent must be known or be h[i-1]. Stops at the
+ * first failure; *last is the entry of the last header now known (NULL if
+ * none), so a caller can continue from it. Headers already known are fine. */
+enum chain_result chain_process_headers(struct chain *c, const struct block_header *h, size_t n,
+                                        struct blockindex_entry **last,
+                                        struct block_fault *fault, char *reason,
+                                        size_t reasonlen);
+/* A block locator from `from` (NULL: the tip): its hash, then ancestors at
+ * exponentially growing distances, always ending with the genesis block.
+ * Returns the count written (at most max, max >= 2). */
+size_t chain_locator(struct chain *c, const struct blockindex_entry *from, uint8_t (*out)[32],
+                     size_t max);
+/* The highest block of the active chain named in a peer's locator; the
+ * genesis block when none is. */
+struct blockindex_entry *chain_locator_fork(struct chain *c, const uint8_t (*hashes)[32],
+                                            size_t n);
+/* The most-work header not known to be invalid (its block may be missing). */
+struct blockindex_entry *chain_best_header(struct chain *c);
+
 const struct chain_params *chain_params(const struct chain *c);
 struct blockindex *chain_index(struct chain *c);
 const struct blockindex_chain *chain_active(const struct chain *c);

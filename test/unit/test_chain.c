@@ -345,6 +345,77 @@ START_TEST(reorg_to_more_work_and_back_on_invalid)
 }
 END_TEST
 
+START_TEST(headers_first_then_blocks)
+{
+    struct chain *c = open_chain(false);
+    struct user m;
+    user_new(&m);
+    /* build 5 blocks on another chain instance's view: make them here, keep
+     * them, submit only their headers first */
+    struct block blocks[5];
+    struct block_header headers[5];
+    const struct blockindex_entry *parent = chain_tip(c);
+    struct blockindex_entry fake[5];
+    for (int i = 0; i < 5; i++) {
+        block_init(&blocks[i]);
+        build(&blocks[i], parent, m.pub, NULL, 0, 3);
+        headers[i] = blocks[i].header;
+        memset(&fake[i], 0, sizeof fake[i]);
+        block_hash(&blocks[i], fake[i].hash);
+        fake[i].height = parent->height + 1;
+        fake[i].header = blocks[i].header;
+        parent = &fake[i];
+    }
+    struct blockindex_entry *last = NULL;
+    struct block_fault f;
+    char reason[128];
+    ck_assert_int_eq(chain_process_headers(c, headers, 5, &last, &f, reason, sizeof reason),
+                     CHAIN_OK);
+    ck_assert_ptr_nonnull(last);
+    ck_assert_uint_eq(last->height, 5);
+    ck_assert_uint_eq(chain_tip(c)->height, 0); /* no blocks yet */
+    ck_assert_ptr_eq(chain_best_header(c), last);
+    ck_assert(!(last->status & BLOCK_HAVE_DATA));
+    /* again: already known, fine */
+    ck_assert_int_eq(chain_process_headers(c, headers, 5, &last, &f, reason, sizeof reason),
+                     CHAIN_OK);
+
+    /* a header with an unknown parent, and one with bad proof of work */
+    struct block_header orphan = headers[2];
+    orphan.prev_hash[0] ^= 1;
+    ck_assert_int_eq(chain_process_headers(c, &orphan, 1, &last, &f, reason, sizeof reason),
+                     CHAIN_ORPHAN);
+    struct block_header weak = headers[0];
+    weak.bits = 0x1e0fffff; /* harder than regtest allows: bad-diffbits or high-hash */
+    ck_assert_int_eq(chain_process_headers(c, &weak, 1, &last, &f, reason, sizeof reason),
+                     CHAIN_INVALID);
+
+    /* the blocks arrive, in order: the chain follows */
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(submit(c, &blocks[i], reason), CHAIN_OK);
+        ck_assert_uint_eq(chain_tip(c)->height, (uint64_t)i + 1);
+    }
+
+    /* locator: 10 single steps, then doubling, ending at genesis */
+    mine(c, 40, m.pub);
+    uint8_t loc[32][32];
+    size_t n = chain_locator(c, NULL, loc, 32);
+    ck_assert(memcmp(loc[0], chain_tip(c)->hash, 32) == 0);
+    ck_assert(memcmp(loc[n - 1], regtest()->genesis.hash, 32) == 0);
+    ck_assert_uint_eq(blockindex_find(chain_index(c), loc[9])->height, 45 - 9);
+    ck_assert_uint_eq(blockindex_find(chain_index(c), loc[10])->height, 45 - 11);
+    ck_assert_uint_eq(blockindex_find(chain_index(c), loc[11])->height, 45 - 15);
+    ck_assert_ptr_eq(chain_locator_fork(c, (const uint8_t(*)[32])loc + 3, n - 3),
+                     blockindex_find(chain_index(c), loc[3]));
+    uint8_t unknown[1][32] = {{1}};
+    ck_assert_ptr_eq(chain_locator_fork(c, (const uint8_t(*)[32])unknown, 1),
+                     blockindex_chain_genesis(chain_active(c)));
+    for (int i = 0; i < 5; i++)
+        block_clear(&blocks[i]);
+    chain_close(c);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -354,6 +425,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, starts_at_genesis_and_persists);
     tcase_add_test(tc, transfers_and_maturity);
     tcase_add_test(tc, reorg_to_more_work_and_back_on_invalid);
+    tcase_add_test(tc, headers_first_then_blocks);
     suite_add_tcase(s, tc);
     return s;
 }
