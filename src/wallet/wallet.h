@@ -1,0 +1,204 @@
+/* wallet: SQLite wallets holding a user's keys, following the chain for the
+ * transactions that touch them, and signing transactions of every type.
+ *
+ * A wallet is one SQLite file, wallets/<name>/wallet.sqlite, holding a
+ * 32-byte seed from which every key is derived (hardened, one index per
+ * address), imported single keys, labels, and the history of every
+ * transaction touching its keys. With encryption the seed and the secrets
+ * are sealed with a key derived from the passphrase (scrypt) and
+ * ChaCha20-Poly1305; a locked wallet cannot sign.
+ *
+ * The wallet manager owns the loaded wallets. It registers itself with the
+ * chain (connected/disconnected blocks) and the mempool (accepted txs) so
+ * every wallet's history and balances follow the chain. Every function
+ * below is thread-safe: the manager and each wallet have their own lock;
+ * functions that read chain state take the node's chain lock themselves,
+ * so callers must NOT hold it. */
+#ifndef SOUK_WALLET_WALLET_H
+#define SOUK_WALLET_WALLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/tx.h"
+#include "crypto/address.h"
+#include "util/amount.h"
+
+struct node_ctx;
+struct walletman;
+struct wallet;
+
+#define WALLET_NAME_MAX 64
+#define WALLET_LABEL_MAX 256
+#define WALLET_REASON_MAX 128
+/* Unused addresses scanned past the last used one when restoring a seed. */
+#define WALLET_GAP_LIMIT 20
+
+enum wallet_err {
+    WALLET_OK = 0,
+    WALLET_ERR_NOT_FOUND,          /* no such wallet (loaded or on disk) */
+    WALLET_ERR_EXISTS,             /* a wallet of that name exists / is loaded */
+    WALLET_ERR_BAD_NAME,           /* name empty, too long, or with '/', '\\', '..' */
+    WALLET_ERR_LOCKED,             /* encrypted and locked: unlock first */
+    WALLET_ERR_PASSPHRASE,         /* wrong passphrase */
+    WALLET_ERR_NOT_ENCRYPTED,      /* lock/unlock/change on an unencrypted wallet */
+    WALLET_ERR_ALREADY_ENCRYPTED,
+    WALLET_ERR_BAD_PASSPHRASE,     /* empty or over-long passphrase */
+    WALLET_ERR_INVALID_ADDRESS,    /* not an address of this network */
+    WALLET_ERR_NOT_MINE,           /* the address/key is not in this wallet */
+    WALLET_ERR_INVALID_AMOUNT,     /* zero, negative, or out of range */
+    WALLET_ERR_INSUFFICIENT_FUNDS, /* no single key of the wallet covers amount + fee */
+    WALLET_ERR_REJECTED,           /* the mempool refused the tx: see the reason */
+    WALLET_ERR_BAD_PARAMETER,      /* any other bad argument (message names it) */
+    WALLET_ERR_DB,                 /* SQLite failed */
+    WALLET_ERR_CORRUPT,            /* the file is not a wallet or is damaged */
+    WALLET_ERR_NOMEM,
+    WALLET_ERR_COUNT_
+};
+const char *wallet_strerror(enum wallet_err err);
+
+/* ---- the manager --------------------------------------------------------- */
+
+/* Starts the manager for a node whose chain and mempool are running; hooks
+ * into their notifications. Wallets live under <ctx->datadir>/wallets. */
+enum wallet_err walletman_new(struct node_ctx *ctx, struct walletman **out, char *err,
+                              size_t errlen);
+/* Flushes and closes every wallet; unhooks. */
+void walletman_free(struct walletman *wm);
+
+/* Creates and loads a new wallet; passphrase NULL = unencrypted; seed NULL =
+ * a fresh random seed (else restore from these 32 bytes, scanning the chain
+ * for used keys up to the gap limit). */
+enum wallet_err walletman_create(struct walletman *wm, const char *name, const char *passphrase,
+                                 const uint8_t *seed, struct wallet **out, char *err,
+                                 size_t errlen);
+enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wallet **out,
+                               char *err, size_t errlen);
+enum wallet_err walletman_unload(struct walletman *wm, const char *name);
+/* The loaded wallet of that name (NULL if none). With name NULL: the only
+ * loaded wallet, or NULL when none or several are loaded. The pointer stays
+ * valid until that wallet is unloaded. */
+struct wallet *walletman_get(struct walletman *wm, const char *name);
+/* Names of the loaded wallets; returns the count (writes at most max). */
+size_t walletman_list(struct walletman *wm, char (*names)[WALLET_NAME_MAX + 1], size_t max);
+
+/* ---- one wallet ---------------------------------------------------------- */
+
+const char *wallet_name(const struct wallet *w);
+
+struct wallet_info {
+    char name[WALLET_NAME_MAX + 1];
+    int schema_version;
+    bool encrypted;
+    bool locked;
+    int64_t unlocked_until;   /* 0 when locked or unencrypted */
+    uint64_t key_count;       /* derived + imported */
+    uint64_t next_index;      /* next derivation index */
+    uint64_t tx_count;
+};
+enum wallet_err wallet_get_info(struct wallet *w, struct wallet_info *out);
+
+/* A new derived address (the next index) with a label (may be NULL). */
+enum wallet_err wallet_new_address(struct wallet *w, const char *label,
+                                   char address[ADDRESS_MAX_LEN + 1]);
+/* Adds a single key; when rescan is true its history is rebuilt from the
+ * chain. Needs the wallet unlocked if encrypted. */
+enum wallet_err wallet_import_privkey(struct wallet *w, const uint8_t secret[32],
+                                      const char *label, bool rescan);
+
+struct wallet_address_info {
+    char address[ADDRESS_MAX_LEN + 1];
+    char label[WALLET_LABEL_MAX + 1];
+    int64_t index;            /* derivation index, -1 for an imported key */
+    amount_t balance;         /* confirmed, at the tip */
+    uint64_t nonce;           /* the account's nonce at the tip */
+};
+typedef bool (*wallet_address_fn)(void *ctx, const struct wallet_address_info *a);
+enum wallet_err wallet_list_addresses(struct wallet *w, wallet_address_fn fn, void *ctx);
+
+struct wallet_balances {
+    amount_t confirmed;       /* sum of the wallet's account balances at the tip */
+    amount_t unconfirmed_in;  /* coming in through mempool txs */
+    amount_t unconfirmed_out; /* going out (amounts + fees) through mempool txs */
+    amount_t immature;        /* coinbase payouts still waiting to mature */
+};
+enum wallet_err wallet_get_balances(struct wallet *w, struct wallet_balances *out);
+
+struct wallet_tx_info {
+    uint8_t txid[32];
+    uint64_t type;
+    char category[16];        /* "send", "receive", "self", "generate", "immature", "other" */
+    int64_t amount;           /* net effect on the wallet, base units, fee excluded */
+    amount_t fee;             /* paid by the wallet (0 if not the sender) */
+    uint64_t height;          /* 0 while unconfirmed */
+    int64_t confirmations;    /* 0 while unconfirmed */
+    uint8_t block_hash[32];   /* zero while unconfirmed */
+    int64_t time;             /* block time, or when first seen */
+    char address[ADDRESS_MAX_LEN + 1]; /* the wallet's address involved */
+    char counterparty[ADDRESS_MAX_LEN + 1]; /* the other side, "" if none */
+};
+/* Newest first, skipping `skip`, at most `count`. */
+typedef bool (*wallet_tx_fn)(void *ctx, const struct wallet_tx_info *t);
+enum wallet_err wallet_list_txs(struct wallet *w, size_t count, size_t skip, wallet_tx_fn fn,
+                                void *ctx);
+/* One tx of the history; raw (initialized, may be NULL) receives the tx. */
+enum wallet_err wallet_get_tx(struct wallet *w, const uint8_t txid[32], struct wallet_tx_info *out,
+                              struct tx *raw);
+
+/* Encryption. */
+enum wallet_err wallet_encrypt(struct wallet *w, const char *passphrase);
+/* Unlocks for timeout seconds (> 0); a wrong passphrase answers after a
+ * short delay. */
+enum wallet_err wallet_unlock(struct wallet *w, const char *passphrase, int64_t timeout);
+enum wallet_err wallet_lock(struct wallet *w);
+enum wallet_err wallet_change_passphrase(struct wallet *w, const char *old_pass,
+                                         const char *new_pass);
+
+/* The seed as 64 hex digits (needs the wallet unlocked). */
+enum wallet_err wallet_export_seed(struct wallet *w, char hex[65]);
+/* A consistent copy of the file (SQLite online backup) at path. */
+enum wallet_err wallet_backup(struct wallet *w, const char *path, char *err, size_t errlen);
+/* Rebuilds history and balances from the chain between heights (inclusive;
+ * stop < 0 = the tip). Reports the range scanned. */
+enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int64_t *start_out,
+                              int64_t *stop_out);
+
+/* BIP340 signature (64 bytes) by the address's key over
+ * TaggedHash("souk/message", message). */
+enum wallet_err wallet_sign_message(struct wallet *w, const char *address, const void *msg,
+                                    size_t len, uint8_t sig[64]);
+/* Verification needs no wallet. */
+bool wallet_verify_message(const char *hrp, const char *address, const void *msg, size_t len,
+                           const uint8_t sig[64]);
+
+/* ---- the signing service: every action signs through here ---------------- */
+
+struct wallet_send_request {
+    uint64_t type;                /* a registered tx type */
+    const uint8_t *payload;       /* its canonical payload encoding */
+    size_t payload_len;
+    const char *from;             /* the wallet address to send from; NULL: the key with
+                                   * the largest balance covering spend + fee */
+    amount_t spend;               /* what the tx spends besides its fee (for choosing) */
+    amount_t fee;                 /* 0: estimate (min relay fee rate × size, or more) */
+    amount_t fee_rate;            /* 0: default; units per byte when fee is 0 */
+    bool broadcast;               /* true: to the mempool (and relay); false: only return */
+};
+struct wallet_send_result {
+    uint8_t txid[32];
+    char *hex;                    /* the signed tx (malloc'd; free it) */
+    amount_t fee;
+    char from[ADDRESS_MAX_LEN + 1];
+    char reason[WALLET_REASON_MAX]; /* mempool reject reason with WALLET_ERR_REJECTED */
+};
+/* Picks the sender and its next nonce (pending mempool txs included),
+ * sets the fee, signs and, if asked, submits to the mempool. */
+enum wallet_err wallet_create_transaction(struct wallet *w, const struct wallet_send_request *req,
+                                          struct wallet_send_result *res);
+/* A transfer of amount to address, with an optional memo. */
+enum wallet_err wallet_send_to_address(struct wallet *w, const char *address, amount_t amount,
+                                       const uint8_t *memo, size_t memo_len, amount_t fee_rate,
+                                       struct wallet_send_result *res);
+
+#endif
