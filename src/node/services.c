@@ -21,6 +21,10 @@ const size_t services_options_count = sizeof services_options / sizeof services_
 /* The tip backend the mempool holds a copy of: it must outlive the pool. */
 static struct state_backend services_tip;
 
+/* One node per process: the listener list is process-wide like the tip. */
+static struct services_tx_listener services_tx_listeners[SERVICES_MAX_TX_LISTENERS];
+static size_t services_n_tx_listeners;
+
 /* Also where transactions older than 14 days leave the mempool: a new tip
  * comes often enough for that, and it keeps all pool upkeep in one place. */
 static void services_follow_tip(struct node_ctx *ctx)
@@ -81,6 +85,7 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 
 void services_stop(struct node_ctx *ctx)
 {
+    services_n_tx_listeners = 0;
     mempool_free(ctx->mempool);
     chain_close(ctx->chain);
     ctx->mempool = NULL;
@@ -93,6 +98,26 @@ enum chain_result services_process_block(struct node_ctx *ctx, const struct bloc
 {
     enum chain_result r = chain_process_block(ctx->chain, b, fault, reason, reasonlen);
     services_follow_tip(ctx);
+    return r;
+}
+
+bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l)
+{
+    (void)ctx;
+    if (services_n_tx_listeners == SERVICES_MAX_TX_LISTENERS)
+        return false;
+    services_tx_listeners[services_n_tx_listeners++] = *l;
+    return true;
+}
+
+enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
+                                    struct mempool_accept_info *info)
+{
+    enum mempool_err r = mempool_accept(ctx->mempool, tx, time_now(), info);
+    if (r != MEMPOOL_OK)
+        return r;
+    for (size_t i = 0; i < services_n_tx_listeners; i++)
+        services_tx_listeners[i].accepted(services_tx_listeners[i].ctx, tx, info->txid);
     return r;
 }
 

@@ -34,6 +34,21 @@ static inline struct mempool *services_mempool(struct node_ctx *ctx) { return ct
 enum chain_result services_process_block(struct node_ctx *ctx, const struct block *b,
                                          struct block_fault *fault, char *reason,
                                          size_t reasonlen);
+/* Something that wants to hear about every tx newly accepted to the
+ * mempool (relay to peers, wallets). Called with the chain lock held, on the
+ * thread that accepted the tx: do not take the chain lock in it. */
+struct services_tx_listener {
+    void *ctx;
+    void (*accepted)(void *ctx, const struct tx *tx, const uint8_t txid[SHA256_LEN]);
+};
+#define SERVICES_MAX_TX_LISTENERS 8
+/* Call before the node serves requests (start hooks). False when full. */
+bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l);
+/* mempool_accept, then every tx listener hears of the accepted tx. The one
+ * way txs enter the mempool (RPC, P2P, wallets). Chain lock held by caller. */
+enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
+                                    struct mempool_accept_info *info);
+
 bool services_invalidate(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
                          size_t errlen);
 bool services_reconsider(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,

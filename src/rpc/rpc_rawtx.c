@@ -293,7 +293,7 @@ static bool rpc_sendrawtransaction(struct rpc_request *req, json_t **result)
     pthread_mutex_lock(&ctx->lock);
     bool ok = rawtx_in_chain(req, txid, &found);
     if (ok && !found)
-        me = mempool_accept(services_mempool(ctx), &tx, time_now(), &info);
+        me = services_accept_tx(ctx, &tx, &info);
     pthread_mutex_unlock(&ctx->lock);
     tx_clear(&tx);
     if (!ok)
