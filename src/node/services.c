@@ -24,6 +24,8 @@ static struct state_backend services_tip;
 /* One node per process: the listener list is process-wide like the tip. */
 static struct services_tx_listener services_tx_listeners[SERVICES_MAX_TX_LISTENERS];
 static size_t services_n_tx_listeners;
+static struct chain_listener services_block_listeners[SERVICES_MAX_BLOCK_LISTENERS];
+static size_t services_n_block_listeners;
 
 /* Also where transactions older than 14 days leave the mempool: a new tip
  * comes often enough for that, and it keeps all pool upkeep in one place. */
@@ -39,15 +41,21 @@ static void services_follow_tip(struct node_ctx *ctx)
 
 static void services_connected(void *ctx, const struct block *b, const struct blockindex_entry *e)
 {
-    (void)e;
-    mempool_remove_block(ctx, b);
+    struct node_ctx *node = ctx;
+    mempool_remove_block(node->mempool, b);
+    for (size_t i = 0; i < services_n_block_listeners; i++)
+        if (services_block_listeners[i].connected != NULL)
+            services_block_listeners[i].connected(services_block_listeners[i].ctx, b, e);
 }
 
 static void services_disconnected(void *ctx, const struct block *b,
                                   const struct blockindex_entry *e)
 {
-    (void)e;
-    mempool_readd(ctx, b->txs, b->tx_count, time_now());
+    struct node_ctx *node = ctx;
+    mempool_readd(node->mempool, b->txs, b->tx_count, time_now());
+    for (size_t i = 0; i < services_n_block_listeners; i++)
+        if (services_block_listeners[i].disconnected != NULL)
+            services_block_listeners[i].disconnected(services_block_listeners[i].ctx, b, e);
 }
 
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
@@ -75,7 +83,7 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
     }
     mempool_set_min_fee_rate(pool, (amount_t)minfee);
     struct chain_listener l = {
-        .ctx = pool, .connected = services_connected, .disconnected = services_disconnected};
+        .ctx = ctx, .connected = services_connected, .disconnected = services_disconnected};
     chain_add_listener(chain, &l);
     ctx->chain = chain;
     ctx->mempool = pool;
@@ -86,6 +94,7 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 void services_stop(struct node_ctx *ctx)
 {
     services_n_tx_listeners = 0;
+    services_n_block_listeners = 0;
     mempool_free(ctx->mempool);
     chain_close(ctx->chain);
     ctx->mempool = NULL;
@@ -108,6 +117,30 @@ bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_lis
         return false;
     services_tx_listeners[services_n_tx_listeners++] = *l;
     return true;
+}
+
+bool services_add_block_listener(struct node_ctx *ctx, const struct chain_listener *l)
+{
+    (void)ctx;
+    if (services_n_block_listeners == SERVICES_MAX_BLOCK_LISTENERS)
+        return false;
+    services_block_listeners[services_n_block_listeners++] = *l;
+    return true;
+}
+
+void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx)
+{
+    (void)ctx;
+    size_t k = 0;
+    for (size_t i = 0; i < services_n_tx_listeners; i++)
+        if (services_tx_listeners[i].ctx != listener_ctx)
+            services_tx_listeners[k++] = services_tx_listeners[i];
+    services_n_tx_listeners = k;
+    k = 0;
+    for (size_t i = 0; i < services_n_block_listeners; i++)
+        if (services_block_listeners[i].ctx != listener_ctx)
+            services_block_listeners[k++] = services_block_listeners[i];
+    services_n_block_listeners = k;
 }
 
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,

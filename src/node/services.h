@@ -44,6 +44,16 @@ struct services_tx_listener {
 #define SERVICES_MAX_TX_LISTENERS 8
 /* Call before the node serves requests (start hooks). False when full. */
 bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l);
+/* Something that follows the active chain beyond the mempool (wallets):
+ * hears of every block connected or disconnected, in order, after the
+ * mempool has. Same rules as a tx listener: chain lock held, do not take it.
+ * Either callback may be NULL. */
+#define SERVICES_MAX_BLOCK_LISTENERS 8
+bool services_add_block_listener(struct node_ctx *ctx, const struct chain_listener *l);
+/* Removes every tx and block listener registered with this ctx pointer, so
+ * its owner can go away while the node runs. Caller holds the chain lock
+ * (or no other thread runs yet). */
+void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx);
 /* mempool_accept, then every tx listener hears of the accepted tx. The one
  * way txs enter the mempool (RPC, P2P, wallets). Chain lock held by caller. */
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
