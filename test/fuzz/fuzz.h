@@ -1,0 +1,28 @@
+/* fuzz: the shared entry point of the fuzz targets.
+ *
+ * Each test/fuzz/fuzz_<decoder>.c defines fuzz_one(data, size), which must
+ * accept any input without crashing and check the decoder's promises (a
+ * decoded object re-encodes to exactly the input bytes, and so on) with
+ * FUZZ_ASSERT. Built with clang's -fsanitize=fuzzer (./configure
+ * --enable-fuzz) the targets are libFuzzer binaries; otherwise fuzz_main.c
+ * replays the files given on its command line (the committed corpus, run by
+ * make check). */
+#ifndef SOUK_TEST_FUZZ_H
+#define SOUK_TEST_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void fuzz_one(const uint8_t *data, size_t size);
+
+#define FUZZ_ASSERT(cond)                                                              \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "%s:%d: fuzz assertion failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                   \
+        }                                                                              \
+    } while (0)
+
+#endif

@@ -1,0 +1,110 @@
+/* Replays inputs through fuzz_one: every file named on the command line,
+ * or every file in a directory named there. Exits non-zero when none was
+ * found, so a missing corpus is noticed. */
+#define _POSIX_C_SOURCE 200809L
+#include "fuzz.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifdef SOUK_FUZZ_LIBFUZZER
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_one(data, size);
+    return 0;
+}
+#else
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = malloc(cap);
+    size_t n;
+    while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            uint8_t *p = realloc(buf, cap * 2);
+            if (p == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = p;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        return -1;
+    fuzz_one(buf, len);
+    free(buf);
+    return 1;
+}
+
+static int replay(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "cannot find %s\n", path);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return replay_file(path);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        int r = replay_file(child);
+        if (r < 0) {
+            closedir(d);
+            return -1;
+        }
+        count += r;
+    }
+    closedir(d);
+    return count;
+}
+
+int main(int argc, char **argv)
+{
+    int total = 0;
+#ifdef SOUK_FUZZ_CORPUS
+    /* Run by make check without arguments: the target's committed corpus. */
+    if (argc == 1) {
+        int r = replay(SOUK_FUZZ_CORPUS);
+        if (r < 0)
+            return EXIT_FAILURE;
+        total += r;
+    }
+#endif
+    for (int i = 1; i < argc; i++) {
+        int r = replay(argv[i]);
+        if (r < 0)
+            return EXIT_FAILURE;
+        total += r;
+    }
+    /* The empty input and a few fixed ones always run. */
+    static const uint8_t fixed[][4] = {{0}, {0x90}, {0x97, 0x01}, {0xdd, 0xff, 0xff, 0xff}};
+    fuzz_one(NULL, 0);
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        fuzz_one(fixed[i], sizeof fixed[i]);
+    if (total == 0) {
+        fprintf(stderr, "no corpus inputs found\n");
+        return EXIT_FAILURE;
+    }
+    printf("replayed %d inputs\n", total);
+    return EXIT_SUCCESS;
+}
+#endif
