@@ -33,7 +33,8 @@ from .bech32m import encode_address
 from .key import ECKey
 from .messages import genesis_hash, transfer_tx
 from .test_node import TestNode, Binaries
-from .util import PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools
+from .util import (PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools,
+                   wait_until)
 
 __all__ = ["SoukTestFramework", "SkipTest", "TEST_EXIT_PASSED", "TEST_EXIT_FAILED", "TEST_EXIT_SKIPPED"]
 
@@ -46,6 +47,13 @@ class SkipTest(Exception):
     pass
 
 
+def peer_ready(peer):
+    """Whether a getpeerinfo entry has finished the version/verack handshake."""
+    if "handshake" in peer:
+        return bool(peer["handshake"])
+    return peer.get("version", 1) != 0
+
+
 class _Terminated(BaseException):
     """Raised from the SIGTERM/SIGINT handler so `finally` blocks still run."""
 
@@ -55,6 +63,7 @@ class SoukTestFramework:
         self.num_nodes = 1
         self.extra_args = None
         self.conf_lines = None          # per node: extra souk.conf lines in [regtest]
+        self.requires_p2p = False       # skip (not fail) when soukd has no P2P (-port) yet
         self.rpc_timeout = 60
         self.nodes = []
         self.options = None
@@ -128,6 +137,52 @@ class SoukTestFramework:
     def sync_all(self, nodes=None):
         self.sync_blocks(nodes)
         self.sync_mempools(nodes)
+
+    # -- P2P network between nodes (needs soukd's P2P and net RPCs) ----------------
+    def connect_nodes(self, a, b, wait=True, timeout=30):
+        """Node a dials node b (`addnode 127.0.0.1:<b's port> onetry`); by default waits until both
+        see the connection with the handshake done."""
+        src, dst = self.nodes[a], self.nodes[b]
+        target = "127.0.0.1:%d" % dst.p2p_port
+        before = len([p for p in dst.getpeerinfo() if p.get("inbound") and peer_ready(p)])
+        src.addnode(target, "onetry")
+        if not wait:
+            return
+        wait_until(lambda: any(p.get("addr") == target and not p.get("inbound") and peer_ready(p)
+                               for p in src.getpeerinfo()),
+                   timeout=timeout, what="node%d connected to node%d" % (a, b))
+        wait_until(lambda: len([p for p in dst.getpeerinfo() if p.get("inbound") and peer_ready(p)]) > before,
+                   timeout=timeout, what="node%d sees the inbound connection from node%d" % (b, a))
+
+    def disconnect_nodes(self, a, b, timeout=30):
+        """Close every connection between nodes a and b, whichever side dialled, and wait until
+        neither lists the other."""
+        pairs = ((self.nodes[a], self.nodes[b]), (self.nodes[b], self.nodes[a]))
+        gone = []   # (node, addr of the connection as that node sees it)
+        for x, y in pairs:
+            target = "127.0.0.1:%d" % y.p2p_port
+            for p in x.getpeerinfo():
+                if p.get("addr") == target and not p.get("inbound"):
+                    x.disconnectnode("", p["id"])
+                    gone.append((x, target))
+                    if p.get("addrbind"):
+                        gone.append((y, p["addrbind"]))
+        if not gone:
+            raise AssertionError("node%d and node%d are not connected" % (a, b))
+        wait_until(lambda: not any(any(p.get("addr") == addr for p in n.getpeerinfo()) for n, addr in gone),
+                   timeout=timeout, what="node%d and node%d disconnected" % (a, b))
+
+    def connect_line(self, indices=None):
+        """Connect nodes (default: all) in a line: 0-1, 1-2, ..."""
+        indices = list(range(len(self.nodes))) if indices is None else list(indices)
+        for a, b in zip(indices, indices[1:]):
+            self.connect_nodes(a, b)
+
+    def wait_for_peer_count(self, i, count, timeout=30, ready=True):
+        """Wait until node i has exactly `count` peers (by default: with the handshake done)."""
+        node = self.nodes[i]
+        wait_until(lambda: len([p for p in node.getpeerinfo() if not ready or peer_ready(p)]) == count,
+                   timeout=timeout, what="node%d has %d peers" % (i, count))
 
     # -- chain helpers (need the chain RPCs) -----------------------------------
     def new_key(self):
@@ -214,8 +269,10 @@ class SoukTestFramework:
         start = time.monotonic()
         try:
             try:
-                if self.num_nodes:
+                if self.num_nodes or self.requires_p2p:
                     self.binaries.check()
+                if self.requires_p2p and not self.binaries.supports("port"):
+                    raise SkipTest("this soukd has no P2P (-port)")
                 self.setup_network()
                 self.run_test()
                 status = TEST_EXIT_PASSED

@@ -126,6 +126,7 @@ class TestNode:
         self.stdout_path = os.path.join(datadir, "stdout.txt")
         self.stderr_path = os.path.join(datadir, "stderr.txt")
         self.other_pids = set()  # e.g. a -daemon child; killed at cleanup
+        self.p2ps = []           # Python peers connected with add_p2p_connection
         self.conf_path = write_config(datadir, index, conf_lines,
                                       with_p2p=binaries.build_dir is None or binaries.supports("port"))
 
@@ -344,6 +345,28 @@ class TestNode:
         except ValueError:
             return out
 
+    # -- P2P ------------------------------------------------------------------
+    def add_p2p_connection(self, peer=None, wait_for_verack=True, timeout=10):
+        """Connect a Python peer (p2p.P2PInterface by default) to this node's P2P port;
+        by default wait until the version/verack handshake is done. Returns the peer."""
+        from .p2p import P2PInterface
+        if peer is None:
+            peer = P2PInterface()
+        peer.connect("127.0.0.1", self.p2p_port, timeout)
+        self.p2ps.append(peer)
+        if wait_for_verack:
+            peer.wait_for_verack(timeout)
+        return peer
+
+    def disconnect_p2ps(self):
+        """Close every Python peer of this node."""
+        for p in self.p2ps:
+            p.close()
+        self.p2ps = []
+
+    def peer_count(self):
+        return len(self.getpeerinfo())
+
     # -- logs -----------------------------------------------------------------
     def debug_log_tail(self, lines=40):
         try:
@@ -361,6 +384,7 @@ class TestNode:
 
     def cleanup(self):
         """Make sure nothing of this node keeps running."""
+        self.disconnect_p2ps()
         self.kill_other_pids()
         if self.running:
             self.kill_process()
