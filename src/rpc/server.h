@@ -51,7 +51,9 @@ enum rpc_code {
     RPC_INVALID_PARAMETER = -8,
     RPC_WALLET_UNLOCK_NEEDED = -13,
     RPC_WALLET_PASSPHRASE_INCORRECT = -14,
+    RPC_WALLET_WRONG_ENC_STATE = -15, /* walletlock etc. on an unencrypted wallet, and back */
     RPC_WALLET_NOT_FOUND = -18,
+    RPC_WALLET_NOT_SPECIFIED = -19,   /* several wallets loaded and no /wallet/<name> */
     RPC_DESERIALIZATION_ERROR = -22, /* raw hex that does not decode */
     RPC_VERIFY_ERROR = -25,
     RPC_VERIFY_REJECTED = -26,

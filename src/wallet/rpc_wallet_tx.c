@@ -1,0 +1,527 @@
+#define _POSIX_C_SOURCE 200809L
+#include "wallet/rpc_wallet_tx.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/chainparams.h"
+#include "consensus/transfer.h"
+#include "consensus/tx.h"
+#include "consensus/txtype.h"
+#include "node/node.h"
+#include "rpc/server.h"
+#include "rpc/txjson.h"
+#include "util/buf.h"
+#include "wallet/rpc_wallet.h"
+#include "wallet/wallet.h"
+
+/* fee_rate bound, units per byte: well above any sane rate, low enough
+ * that a typo cannot pay more than a few coins for a 64 KiB transaction. */
+#define FEE_RATE_MAX 100000
+#define LISTTX_DEFAULT_COUNT 10
+
+static bool put(json_t *o, const char *key, json_t *v)
+{
+    /* jansson takes (and on failure drops) the reference, NULL included. */
+    return v != NULL && json_object_set_new(o, key, v) == 0;
+}
+
+static bool nomem(struct rpc_request *req)
+{
+    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static bool done(struct rpc_request *req, json_t **result, json_t *v)
+{
+    *result = v;
+    return v != NULL || nomem(req);
+}
+
+/* ------------------------------------------------------------ sending */
+
+/* The fee_rate argument i: base units per byte, 0 for the wallet's choice. */
+static bool param_fee_rate(struct rpc_request *req, size_t i, amount_t *out)
+{
+    int64_t rate;
+    if (!rpc_param_int(req, i, 0, 0, FEE_RATE_MAX, &rate))
+        return false;
+    *out = (amount_t)rate;
+    return true;
+}
+
+static bool send_result_fail(struct rpc_request *req, enum wallet_err e,
+                             const struct wallet_send_result *res)
+{
+    if (e == WALLET_ERR_REJECTED)
+        return rpc_error(req, RPC_VERIFY_REJECTED, "%s",
+                         res->reason[0] ? res->reason : "rejected by the mempool");
+    return rpc_wallet_fail(req, e, NULL);
+}
+
+static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    const char *addr, *comment;
+    amount_t amount, fee_rate;
+    if (w == NULL || !rpc_wallet_param_str(req, 0, &addr) || !rpc_wallet_check_address(req, "", addr) ||
+        !rpc_param_amount(req, 1, 0, &amount) || !rpc_param_str(req, 2, NULL, &comment) ||
+        !param_fee_rate(req, 3, &fee_rate))
+        return false;
+    if (amount == 0)
+        return rpc_error(req, RPC_TYPE_ERROR, "Invalid amount for send: must be positive");
+    size_t memo_len = comment != NULL ? strlen(comment) : 0;
+    if (memo_len > TRANSFER_MEMO_MAX)
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "comment: at most %d bytes (it travels in the transaction as its memo)",
+                         TRANSFER_MEMO_MAX);
+    struct wallet_send_result res;
+    memset(&res, 0, sizeof res);
+    enum wallet_err e = wallet_send_to_address(w, addr, amount, (const uint8_t *)comment, memo_len,
+                                               fee_rate, &res);
+    free(res.hex);
+    if (e != WALLET_OK)
+        return send_result_fail(req, e, &res);
+    return done(req, result, rpc_hex_json(res.txid, sizeof res.txid));
+}
+
+static const struct txtype_def *param_type(struct rpc_request *req, const json_t *v)
+{
+    const struct txtype_def *def = NULL;
+    if (json_is_string(v))
+        def = txtype_find_name(json_string_value(v));
+    else if (json_is_integer(v) && json_integer_value(v) >= 0)
+        def = txtype_find((uint64_t)json_integer_value(v));
+    else {
+        rpc_error(req, RPC_TYPE_ERROR, "type: expected a type name or id");
+        return NULL;
+    }
+    if (def == NULL)
+        rpc_error(req, RPC_INVALID_PARAMETER, "type: unknown transaction type");
+    else if (def->id == TX_TYPE_COINBASE) {
+        rpc_error(req, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
+        def = NULL;
+    }
+    return def;
+}
+
+struct create_options {
+    const char *from;
+    amount_t fee, fee_rate, spend;
+    bool spend_given;
+    bool broadcast;
+};
+
+static bool parse_create_options(struct rpc_request *req, const json_t *opts,
+                                 struct create_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->broadcast = true;
+    if (opts == NULL)
+        return true;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)opts, k, v) {
+        if (strcmp(k, "from") == 0) {
+            if (!json_is_string(v))
+                return rpc_error(req, RPC_TYPE_ERROR, "from: expected an address");
+            o->from = json_string_value(v);
+            if (!rpc_wallet_check_address(req, "from: ", o->from))
+                return false;
+        } else if (strcmp(k, "fee") == 0) {
+            if (!rpc_amount_from_json(v, &o->fee))
+                return rpc_error(req, RPC_TYPE_ERROR, "fee: invalid amount");
+        } else if (strcmp(k, "spend") == 0) {
+            if (!rpc_amount_from_json(v, &o->spend))
+                return rpc_error(req, RPC_TYPE_ERROR, "spend: invalid amount");
+            o->spend_given = true;
+        } else if (strcmp(k, "fee_rate") == 0) {
+            if (!json_is_integer(v))
+                return rpc_error(req, RPC_TYPE_ERROR, "fee_rate: expected an integer");
+            json_int_t r = json_integer_value(v);
+            if (r < 0 || r > FEE_RATE_MAX)
+                return rpc_error(req, RPC_INVALID_PARAMETER,
+                                 "fee_rate: units per byte, 0 to %d", FEE_RATE_MAX);
+            o->fee_rate = (amount_t)r;
+        } else if (strcmp(k, "broadcast") == 0) {
+            if (!json_is_boolean(v))
+                return rpc_error(req, RPC_TYPE_ERROR, "broadcast: expected true or false");
+            o->broadcast = json_is_true(v);
+        } else {
+            return rpc_error(req, RPC_INVALID_PARAMETER, "options: unknown option \"%s\"", k);
+        }
+    }
+    return true;
+}
+
+/* The payload argument: an object, or a string holding one in JSON. */
+static json_t *param_payload(struct rpc_request *req, size_t i)
+{
+    const json_t *v = rpc_param(req, i);
+    if (v == NULL) {
+        rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter '%s'",
+                  rpc_param_name(req, i));
+        return NULL;
+    }
+    if (json_is_object(v))
+        return json_incref((json_t *)v);
+    if (!json_is_string(v)) {
+        rpc_error(req, RPC_TYPE_ERROR, "payload: expected a JSON object");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *o = json_loads(json_string_value(v), JSON_REJECT_DUPLICATES, &jerr);
+    if (o == NULL || !json_is_object(o)) {
+        json_decref(o);
+        rpc_error(req, RPC_TYPE_ERROR, "payload: expected a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+static bool rpc_walletcreatetransaction(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    if (w == NULL)
+        return false;
+    const json_t *jtype = rpc_param(req, 0);
+    if (jtype == NULL)
+        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter 'type'");
+    const struct txtype_def *def = param_type(req, jtype);
+    if (def == NULL)
+        return false;
+    struct create_options opt;
+    if (!parse_create_options(req, rpc_param(req, 2), &opt))
+        return false;
+    json_t *payload = param_payload(req, 1);
+    if (payload == NULL)
+        return false;
+    struct buf enc;
+    buf_init(&enc);
+    char err[256];
+    bool ok = txjson_build_payload(def, payload, req->node->params, &enc, err, sizeof err);
+    if (!ok)
+        rpc_error(req, RPC_INVALID_PARAMETER, "payload: %s", err);
+    /* Without an explicit spend only a transfer's cost is known here; other
+     * types' amounts need not leave the sender (a price, say). */
+    amount_t spend = opt.spend;
+    if (ok && !opt.spend_given && def->id == TX_TYPE_TRANSFER &&
+        !rpc_amount_from_json(json_object_get(payload, "amount"), &spend))
+        spend = 0;
+    json_decref(payload);
+    if (!ok) {
+        buf_clear(&enc);
+        return false;
+    }
+    struct wallet_send_request sreq = {
+        .type = def->id,
+        .payload = enc.data,
+        .payload_len = enc.len,
+        .from = opt.from,
+        .spend = spend,
+        .fee = opt.fee,
+        .fee_rate = opt.fee_rate,
+        .broadcast = opt.broadcast,
+    };
+    struct wallet_send_result res;
+    memset(&res, 0, sizeof res);
+    enum wallet_err e = wallet_create_transaction(w, &sreq, &res);
+    buf_clear(&enc);
+    if (e != WALLET_OK) {
+        free(res.hex);
+        if (e == WALLET_ERR_NOT_MINE)
+            return rpc_error(req, RPC_WALLET_ERROR, "from: the address is not in this wallet");
+        return send_result_fail(req, e, &res);
+    }
+    json_t *o = json_object();
+    ok = o != NULL && put(o, "txid", rpc_hex_json(res.txid, sizeof res.txid)) &&
+         put(o, "fee", rpc_amount_json(res.fee)) && put(o, "from", json_string(res.from)) &&
+         (opt.broadcast || put(o, "hex", json_string(res.hex != NULL ? res.hex : "")));
+    free(res.hex);
+    if (!ok) {
+        json_decref(o);
+        return nomem(req);
+    }
+    *result = o;
+    return true;
+}
+
+/* ------------------------------------------------------------ history */
+
+/* Address -> label, sorted by address, for labelling history entries. */
+struct label_map {
+    struct wallet_address_info *v;
+    size_t n, cap;
+    bool failed;
+};
+
+static bool label_map_add(void *ctx, const struct wallet_address_info *a)
+{
+    struct label_map *m = ctx;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct wallet_address_info *nv = realloc(m->v, cap * sizeof *nv);
+        if (nv == NULL) {
+            m->failed = true;
+            return false;
+        }
+        m->v = nv;
+        m->cap = cap;
+    }
+    m->v[m->n++] = *a;
+    return true;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct wallet_address_info *)a)->address,
+                  ((const struct wallet_address_info *)b)->address);
+}
+
+static bool label_map_load(struct rpc_request *req, struct wallet *w, struct label_map *m)
+{
+    memset(m, 0, sizeof *m);
+    enum wallet_err e = wallet_list_addresses(w, label_map_add, m);
+    if (e != WALLET_OK || m->failed) {
+        free(m->v);
+        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
+    }
+    if (m->n > 0)
+        qsort(m->v, m->n, sizeof *m->v, label_cmp);
+    return true;
+}
+
+static const char *label_of(const struct label_map *m, const char *address)
+{
+    struct wallet_address_info key;
+    snprintf(key.address, sizeof key.address, "%s", address);
+    const struct wallet_address_info *hit =
+        m->n > 0 ? bsearch(&key, m->v, m->n, sizeof *m->v, label_cmp) : NULL;
+    return hit != NULL ? hit->label : "";
+}
+
+/* The fields listtransactions and gettransaction share. */
+static bool tx_entry_fill(json_t *o, const struct wallet_tx_info *t, const struct label_map *m)
+{
+    const struct txtype_def *def = txtype_find(t->type);
+    bool ok = put(o, "address", json_string(t->address)) &&
+              put(o, "category", json_string(t->category)) &&
+              put(o, "amount", rpc_wallet_signed_amount_json(t->amount)) &&
+              put(o, "label", json_string(label_of(m, t->address))) &&
+              put(o, "type", json_string(def != NULL ? def->name : "unknown"));
+    if (ok && t->fee > 0)
+        ok = put(o, "fee", rpc_wallet_signed_amount_json(-(int64_t)t->fee));
+    if (ok && t->counterparty[0] != '\0')
+        ok = put(o, "counterparty", json_string(t->counterparty));
+    if (ok)
+        ok = put(o, "confirmations", json_integer(t->confirmations));
+    if (ok && t->confirmations > 0)
+        ok = put(o, "blockhash", rpc_hex_json(t->block_hash, sizeof t->block_hash)) &&
+             put(o, "blockheight", json_integer((json_int_t)t->height));
+    return ok && put(o, "txid", rpc_hex_json(t->txid, sizeof t->txid)) &&
+           put(o, "time", json_integer(t->time));
+}
+
+struct listtx_ctx {
+    json_t *arr;
+    const struct label_map *labels;
+    const char *label;  /* NULL: every entry */
+    size_t skip, count; /* applied here only when filtering by label */
+    bool failed;
+};
+
+static bool listtx_cb(void *ctx, const struct wallet_tx_info *t)
+{
+    struct listtx_ctx *c = ctx;
+    if (c->label != NULL) {
+        if (strcmp(label_of(c->labels, t->address), c->label) != 0)
+            return true;
+        if (c->skip > 0) {
+            c->skip--;
+            return true;
+        }
+        if (c->count == 0)
+            return false;
+        c->count--;
+    }
+    json_t *o = json_object();
+    if (o == NULL || !tx_entry_fill(o, t, c->labels)) {
+        json_decref(o);
+        c->failed = true;
+        return false;
+    }
+    /* json_array_insert_new drops o itself on failure. */
+    if (json_array_insert_new(c->arr, 0, o) != 0) {
+        c->failed = true;
+        return false;
+    }
+    return true;
+}
+
+static bool rpc_listtransactions(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    const char *label;
+    int64_t count, skip;
+    if (w == NULL || !rpc_param_str(req, 0, "*", &label) ||
+        !rpc_param_int(req, 1, LISTTX_DEFAULT_COUNT, 0, INT64_MAX, &count) ||
+        !rpc_param_int(req, 2, 0, 0, INT64_MAX, &skip))
+        return false;
+    struct label_map labels;
+    if (!label_map_load(req, w, &labels))
+        return false;
+    struct listtx_ctx c = {
+        .arr = json_array(),
+        .labels = &labels,
+        .label = strcmp(label, "*") == 0 ? NULL : label,
+        .skip = (size_t)skip,
+        .count = (size_t)count,
+    };
+    enum wallet_err e = WALLET_OK;
+    if (c.arr == NULL)
+        c.failed = true;
+    else if (c.label == NULL)
+        e = wallet_list_txs(w, (size_t)count, (size_t)skip, listtx_cb, &c);
+    else if (count > 0)
+        e = wallet_list_txs(w, SIZE_MAX, 0, listtx_cb, &c);
+    free(labels.v);
+    if (e != WALLET_OK || c.failed) {
+        json_decref(c.arr);
+        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
+    }
+    /* Entries were prepended, so the array runs oldest to newest, as in
+     * bitcoind. */
+    *result = c.arr;
+    return true;
+}
+
+static bool rpc_gettransaction(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    uint8_t txid[32];
+    if (w == NULL || !rpc_param_hash(req, 0, txid))
+        return false;
+    struct label_map labels;
+    if (!label_map_load(req, w, &labels))
+        return false;
+    struct wallet_tx_info t;
+    struct tx raw;
+    tx_init(&raw);
+    enum wallet_err e = wallet_get_tx(w, txid, &t, &raw);
+    if (e != WALLET_OK) {
+        free(labels.v);
+        tx_clear(&raw);
+        if (e == WALLET_ERR_NOT_FOUND)
+            return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY,
+                             "Invalid or non-wallet transaction id");
+        return rpc_wallet_fail(req, e, NULL);
+    }
+    json_t *o = json_object(), *detail = json_object(), *details = json_array();
+    struct buf hex;
+    buf_init(&hex);
+    bool ok = o != NULL && detail != NULL && details != NULL && tx_entry_fill(o, &t, &labels) &&
+              put(detail, "address", json_string(t.address)) &&
+              put(detail, "category", json_string(t.category)) &&
+              put(detail, "amount", rpc_wallet_signed_amount_json(t.amount)) &&
+              put(detail, "label", json_string(label_of(&labels, t.address))) &&
+              (t.fee == 0 || put(detail, "fee", rpc_wallet_signed_amount_json(-(int64_t)t.fee)));
+    if (ok) {
+        ok = json_array_append(details, detail) == 0 && json_object_set(o, "details", details) == 0;
+    }
+    ok = ok && tx_encode(&raw, &hex) && put(o, "hex", rpc_hex_json(hex.data, hex.len)) &&
+         put(o, "decoded", txjson_tx(&raw, req->node->params));
+    json_decref(detail);
+    json_decref(details);
+    buf_clear(&hex);
+    tx_clear(&raw);
+    free(labels.v);
+    if (!ok) {
+        json_decref(o);
+        return nomem(req);
+    }
+    *result = o;
+    return true;
+}
+
+static bool rpc_rescanblockchain(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    int64_t start, stop;
+    if (w == NULL || !rpc_param_int(req, 0, 0, 0, INT64_MAX, &start) ||
+        !rpc_param_int(req, 1, -1, -1, INT64_MAX, &stop))
+        return false;
+    if (stop >= 0 && stop < start)
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "stop_height must be greater than start_height");
+    int64_t s_out = 0, e_out = 0;
+    enum wallet_err e = wallet_rescan(w, start, stop, &s_out, &e_out);
+    if (e != WALLET_OK)
+        return rpc_wallet_fail(req, e, e == WALLET_ERR_BAD_PARAMETER ? "Invalid start_height or "
+                                                                   "stop_height: beyond the tip"
+                                                                 : NULL);
+    json_t *o = json_object();
+    if (o == NULL || !put(o, "start_height", json_integer(s_out)) ||
+        !put(o, "stop_height", json_integer(e_out))) {
+        json_decref(o);
+        return nomem(req);
+    }
+    *result = o;
+    return true;
+}
+
+/* ------------------------------------------------------------ table */
+
+static const struct rpc_method wallet_tx_methods[] = {
+    {"wallet", "sendtoaddress", rpc_sendtoaddress, "Sends coins to an address.",
+     "The wallet picks the sending key (the one with the largest balance that covers amount and\n"
+     "fee), its next nonce (counting its pending txs), and a fee (at least the mempool's\n"
+     "minimum), signs, and submits to the mempool.\n"
+     "Result: \"txid\"\n"
+     "Errors: -5 invalid address, -3 bad amount, -6 insufficient funds, -13 locked,\n"
+     "-26 refused by the mempool",
+     {{"address", RPC_ARG_STR, false, "The recipient's address"},
+      {"amount", RPC_ARG_AMOUNT, false, "Coins to send, more than 0, at most 8 decimals"},
+      {"comment", RPC_ARG_STR, true,
+       "A memo carried in the transaction, public (at most 256 bytes; default none)"},
+      {"fee_rate", RPC_ARG_INT, true, "Fee rate in base units per byte (default: the minimum)"}}},
+    {"wallet", "listtransactions", rpc_listtransactions,
+     "Returns the most recent wallet transactions, skipping the first skip, oldest first.",
+     "Result: [{\"address\", \"category\" (send|receive|self|generate|immature|other),\n"
+     "          \"amount\" (negative when sending), \"label\", \"type\", \"fee\" (negative,\n"
+     "          when the wallet paid one), \"counterparty\", \"confirmations\", \"blockhash\",\n"
+     "          \"blockheight\", \"txid\", \"time\"}, ...]",
+     {{"label", RPC_ARG_STR, true, "Only txs of addresses with this label (default \"*\": all)"},
+      {"count", RPC_ARG_INT, true, "The number of transactions (default 10)"},
+      {"skip", RPC_ARG_INT, true, "The number of most recent transactions to skip (default 0)"}}},
+    {"wallet", "gettransaction", rpc_gettransaction,
+     "Returns a transaction of the wallet's history.",
+     "Result: the fields of listtransactions plus \"details\": [{address, category, amount,\n"
+     "label, fee}], \"hex\" and \"decoded\" (as decoderawtransaction)\n"
+     "Errors: -5 \"Invalid or non-wallet transaction id\"",
+     {{"txid", RPC_ARG_HASH, false, "The transaction id"}}},
+    {"wallet", "rescanblockchain", rpc_rescanblockchain,
+     "Rebuilds the wallet's history and balances from the chain.",
+     "Result: {\"start_height\": n, \"stop_height\": n}",
+     {{"start_height", RPC_ARG_INT, true, "The first height to scan (default 0)"},
+      {"stop_height", RPC_ARG_INT, true, "The last height to scan (default: the tip)"}}},
+    {"wallet", "walletcreatetransaction", rpc_walletcreatetransaction,
+     "Builds, pays for and signs a transaction of any type with the wallet; broadcasts it "
+     "unless told not to.",
+     "The payload holds every field of the type by name, as createrawtransaction takes it.\n"
+     "Options: {\"from\": address (default: the key with the largest balance covering spend\n"
+     "and fee), \"fee\": coins (default: estimated), \"fee_rate\": units per byte,\n"
+     "\"spend\": coins the tx spends besides its fee, to choose the sender (default: a\n"
+     "transfer's amount, else 0), \"broadcast\": bool (default true)}\n"
+     "Result: {\"txid\": \"hex\", \"fee\": n, \"from\": \"address\",\n"
+     "         \"hex\": \"signed tx\" (only with broadcast false)}",
+     {{"type", RPC_ARG_ANY, false, "The type's name (\"transfer\") or id"},
+      {"payload", RPC_ARG_ANY, false, "The payload's fields: an object, or JSON text of one"},
+      {"options", RPC_ARG_OBJ, true, "See above"}}},
+};
+
+bool rpc_wallet_tx_register(struct rpc_table *t, char *err, size_t errlen)
+{
+    return rpc_register_table(t, wallet_tx_methods,
+                              sizeof wallet_tx_methods / sizeof wallet_tx_methods[0], err, errlen);
+}
