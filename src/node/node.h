@@ -49,6 +49,7 @@ struct node_ctx {
     void *chain;
     void *mempool;
     void *miner;
+    void *wallet;   /* struct walletman; NULL with -disablewallet */
 
     /* Set once shutdown has been requested (signal or the stop RPC). */
     atomic_bool shutdown_requested;

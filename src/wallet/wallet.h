@@ -93,7 +93,8 @@ struct wallet_info {
     bool encrypted;
     bool locked;
     int64_t unlocked_until;   /* 0 when locked or unencrypted */
-    uint64_t key_count;       /* derived + imported */
+    uint64_t key_count;       /* handed out: derived + imported */
+    uint64_t keypool_size;    /* derived ahead, not handed out yet */
     uint64_t next_index;      /* next derivation index */
     uint64_t tx_count;
 };
@@ -128,7 +129,8 @@ enum wallet_err wallet_get_balances(struct wallet *w, struct wallet_balances *ou
 struct wallet_tx_info {
     uint8_t txid[32];
     uint64_t type;
-    char category[16];        /* "send", "receive", "self", "generate", "immature", "other" */
+    char category[16];        /* "send", "receive", "self", "generate", "immature", "other",
+                               * "orphan" (a coinbase whose block left the chain) */
     int64_t amount;           /* net effect on the wallet, base units, fee excluded */
     amount_t fee;             /* paid by the wallet (0 if not the sender) */
     uint64_t height;          /* 0 while unconfirmed */

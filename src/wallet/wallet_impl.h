@@ -1,0 +1,114 @@
+/* wallet_impl: what the wallet's own files share and nobody else uses —
+ * struct wallet and struct walletman, and the calls between wallet.c (keys,
+ * encryption, addresses), wallettrack.c (history, balances, rescans),
+ * walletsend.c (the signing service) and walletman.c (loading, listeners).
+ *
+ * Locks, always taken in this order, never the other way round:
+ *   wm->load_mu  (create/load/unload, one at a time)
+ *   node->lock   (the chain lock; held by the node around chain listener calls)
+ *   wm->mu       (the list of loaded wallets)
+ *   w->mu        (one wallet's state and database)
+ * Functions named *_locked expect w->mu held by the caller. */
+#ifndef SOUK_WALLET_WALLET_IMPL_H
+#define SOUK_WALLET_WALLET_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/block.h"
+#include "node/blockindex.h"
+#include "node/node.h"
+#include "wallet/wallet.h"
+#include "wallet/walletdb.h"
+#include "wallet/walletkeys.h"
+
+/* Derived keys kept ready ahead of the last one handed out, so a locked
+ * wallet can still give out addresses (and sees payments to them). */
+#define WALLET_KEYPOOL 100
+#define WALLET_PASSPHRASE_MAX 1024
+#define WALLET_UNLOCK_MAX_SECONDS 100000000
+/* How long a wrong passphrase waits before it is reported. */
+#define WALLET_BAD_PASSPHRASE_DELAY_MS 250
+
+struct wallet_key {
+    uint8_t pub[32];
+    int64_t index;   /* -1 for an imported key */
+    bool used;
+};
+
+struct wallet {
+    struct walletman *wm;
+    struct node_ctx *node;
+    char name[WALLET_NAME_MAX + 1];
+    pthread_mutex_t mu;
+    struct walletdb *db;       /* NULL once unloaded: every call then fails */
+
+    struct wallet_key *keys;   /* sorted by pub */
+    size_t n_keys, cap_keys;
+    uint64_t next_index;       /* indexes below were handed out */
+    uint64_t pool_end;         /* indexes below were derived */
+
+    bool encrypted;
+    struct walletkeys_kdf kdf;
+    bool unlocked;             /* encrypted and unlocked: enc_key and seed valid */
+    int64_t unlocked_until;
+    uint8_t enc_key[WALLETKEYS_KEY_LEN];
+    uint8_t seed[WALLETKEYS_SEED_LEN];
+    bool have_seed;            /* seed valid: unencrypted, or unlocked */
+};
+
+struct walletman {
+    struct node_ctx *node;
+    char dir[PATH_MAX];        /* <datadir>/wallets */
+    pthread_mutex_t load_mu;
+    pthread_mutex_t mu;
+    struct wallet **wallets;   /* loaded */
+    size_t n, cap;
+    /* Unloaded wallets stay allocated (closed) until walletman_free, so a
+     * pointer another thread still holds never dangles. */
+    struct wallet **closed;
+    size_t n_closed, cap_closed;
+};
+
+/* ---- wallet.c ---- */
+/* Opens (create false) or creates a wallet file; does not touch the chain.
+ * For create: seed NULL = fresh; passphrase NULL = unencrypted. */
+enum wallet_err wallet_open_file(struct walletman *wm, const char *name, const char *path,
+                                 bool create, const uint8_t *seed, const char *passphrase,
+                                 struct wallet **out, char *err, size_t errlen);
+/* Closes the database and wipes secrets; the struct stays (see closed). */
+void wallet_close(struct wallet *w);
+void wallet_destroy(struct wallet *w);
+/* Takes w->mu; fails with NOT_FOUND for an unloaded wallet. */
+enum wallet_err wallet_enter(struct wallet *w);
+void wallet_leave(struct wallet *w);
+const struct wallet_key *wallet_find_key(const struct wallet *w, const uint8_t pub[32]);
+/* Marks a key handed out (and, for a derived one, moves next_index past
+ * it and refills the pool when the seed is at hand). Inside a db txn. */
+enum wallet_err wallet_mark_used_locked(struct wallet *w, const uint8_t pub[32],
+                                        const char *label);
+/* The key's secret (checks the lock and its timeout). */
+enum wallet_err wallet_get_secret_locked(struct wallet *w, const uint8_t pub[32],
+                                         uint8_t secret[32]);
+/* Wipes the unlocked material when the unlock time is over. */
+void wallet_check_expiry_locked(struct wallet *w);
+/* Stores the derived keys of indexes [0, n) as handed out (restore). */
+enum wallet_err wallet_mark_range_used_locked(struct wallet *w, uint64_t n);
+/* Wipes the seed and key (after creation with a passphrase). */
+void wallet_relock_locked(struct wallet *w);
+void wallet_sleep_ms(unsigned ms);
+
+/* ---- wallettrack.c ---- */
+/* Chain and mempool notifications (chain lock held by the node). */
+void wallet_block_connected(struct wallet *w, const struct block *b,
+                            const struct blockindex_entry *e);
+void wallet_block_disconnected(struct wallet *w, const struct block *b,
+                               const struct blockindex_entry *e);
+void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32]);
+/* After loading: follows the chain from the wallet's last block to the tip. */
+enum wallet_err wallet_catch_up(struct wallet *w);
+/* Records the tip as the wallet's last block (a new wallet). */
+enum wallet_err wallet_set_best_to_tip(struct wallet *w);
+
+#endif

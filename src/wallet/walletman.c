@@ -1,0 +1,386 @@
+/* The wallet manager: the loaded wallets, their files under
+ * <datadir>/wallets, and the chain and mempool notifications fanned out to
+ * them. Part of the wallet module: see wallet.h and wallet_impl.h. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "node/chain.h"
+#include "node/services.h"
+#include "util/log.h"
+#include "wallet/wallet_impl.h"
+
+static void walletman_connected(void *ctx, const struct block *b, const struct blockindex_entry *e)
+{
+    struct walletman *wm = ctx;
+    pthread_mutex_lock(&wm->mu);
+    for (size_t i = 0; i < wm->n; i++)
+        wallet_block_connected(wm->wallets[i], b, e);
+    pthread_mutex_unlock(&wm->mu);
+}
+
+static void walletman_disconnected(void *ctx, const struct block *b,
+                                   const struct blockindex_entry *e)
+{
+    struct walletman *wm = ctx;
+    pthread_mutex_lock(&wm->mu);
+    for (size_t i = 0; i < wm->n; i++)
+        wallet_block_disconnected(wm->wallets[i], b, e);
+    pthread_mutex_unlock(&wm->mu);
+}
+
+static void walletman_accepted(void *ctx, const struct tx *tx, const uint8_t txid[SHA256_LEN])
+{
+    struct walletman *wm = ctx;
+    pthread_mutex_lock(&wm->mu);
+    for (size_t i = 0; i < wm->n; i++)
+        wallet_tx_accepted(wm->wallets[i], tx, txid);
+    pthread_mutex_unlock(&wm->mu);
+}
+
+static bool walletman_mkdir(const char *path)
+{
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+enum wallet_err walletman_new(struct node_ctx *ctx, struct walletman **out, char *err,
+                              size_t errlen)
+{
+    if (ctx == NULL || ctx->chain == NULL || ctx->mempool == NULL) {
+        snprintf(err, errlen, "the chain and the mempool must run before the wallets");
+        return WALLET_ERR_BAD_PARAMETER;
+    }
+    struct walletman *wm = calloc(1, sizeof *wm);
+    if (wm == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return WALLET_ERR_NOMEM;
+    }
+    wm->node = ctx;
+    if (snprintf(wm->dir, sizeof wm->dir, "%s/wallets", ctx->datadir) >= (int)sizeof wm->dir ||
+        !walletman_mkdir(wm->dir)) {
+        snprintf(err, errlen, "cannot create the wallets directory %s/wallets: %s", ctx->datadir,
+                 strerror(errno));
+        free(wm);
+        return WALLET_ERR_DB;
+    }
+    pthread_mutex_init(&wm->load_mu, NULL);
+    pthread_mutex_init(&wm->mu, NULL);
+    struct chain_listener cl = {
+        .ctx = wm, .connected = walletman_connected, .disconnected = walletman_disconnected};
+    struct services_tx_listener tl = {.ctx = wm, .accepted = walletman_accepted};
+    pthread_mutex_lock(&ctx->lock);
+    bool ok = services_add_block_listener(ctx, &cl) && services_add_tx_listener(ctx, &tl);
+    if (!ok)
+        services_remove_listeners(ctx, wm);
+    pthread_mutex_unlock(&ctx->lock);
+    if (!ok) {
+        snprintf(err, errlen, "no room for the wallet's chain listeners");
+        pthread_mutex_destroy(&wm->mu);
+        pthread_mutex_destroy(&wm->load_mu);
+        free(wm);
+        return WALLET_ERR_NOMEM;
+    }
+    *out = wm;
+    return WALLET_OK;
+}
+
+void walletman_free(struct walletman *wm)
+{
+    if (wm == NULL)
+        return;
+    pthread_mutex_lock(&wm->node->lock);
+    services_remove_listeners(wm->node, wm);
+    pthread_mutex_unlock(&wm->node->lock);
+    for (size_t i = 0; i < wm->n; i++) {
+        wallet_close(wm->wallets[i]);
+        wallet_destroy(wm->wallets[i]);
+    }
+    for (size_t i = 0; i < wm->n_closed; i++)
+        wallet_destroy(wm->closed[i]);
+    free(wm->wallets);
+    free(wm->closed);
+    pthread_mutex_destroy(&wm->mu);
+    pthread_mutex_destroy(&wm->load_mu);
+    free(wm);
+}
+
+/* Names become directory names: nothing that could leave wallets/. */
+static bool walletman_name_ok(const char *name)
+{
+    if (name == NULL || name[0] == '\0' || strlen(name) > WALLET_NAME_MAX ||
+        strcmp(name, ".") == 0 || strstr(name, "..") != NULL)
+        return false;
+    for (const char *p = name; *p != '\0'; p++)
+        if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static struct wallet *walletman_find_locked(struct walletman *wm, const char *name)
+{
+    for (size_t i = 0; i < wm->n; i++)
+        if (strcmp(wm->wallets[i]->name, name) == 0)
+            return wm->wallets[i];
+    return NULL;
+}
+
+static bool walletman_push(struct wallet ***v, size_t *n, size_t *cap, struct wallet *w)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4;
+        struct wallet **nv = realloc(*v, c * sizeof *nv);
+        if (nv == NULL)
+            return false;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = w;
+    return true;
+}
+
+/* Adds an open wallet to the loaded list: from now on it hears every
+ * block. Under the chain lock, so no block is half-seen. */
+static enum wallet_err walletman_add(struct walletman *wm, struct wallet *w)
+{
+    pthread_mutex_lock(&wm->node->lock);
+    pthread_mutex_lock(&wm->mu);
+    bool ok = walletman_push(&wm->wallets, &wm->n, &wm->cap, w);
+    pthread_mutex_unlock(&wm->mu);
+    pthread_mutex_unlock(&wm->node->lock);
+    return ok ? WALLET_OK : WALLET_ERR_NOMEM;
+}
+
+static enum wallet_err walletman_paths(struct walletman *wm, const char *name, char *dir,
+                                       size_t dirlen, char *path, size_t pathlen)
+{
+    if (snprintf(dir, dirlen, "%s/%s", wm->dir, name) >= (int)dirlen ||
+        snprintf(path, pathlen, "%s/wallet.sqlite", dir) >= (int)pathlen)
+        return WALLET_ERR_BAD_NAME;
+    return WALLET_OK;
+}
+
+/* Restore: finds the derived keys the chain has seen, up to the gap
+ * limit past the last one, and marks them handed out. *first_height is
+ * the lowest height any of them appears at (-1 when none). */
+static enum wallet_err walletman_scan_used(struct wallet *w, const uint8_t seed[32],
+                                           int64_t *first_height)
+{
+    struct node_ctx *node = w->node;
+    int64_t last_used = -1, first = -1;
+    enum wallet_err r = WALLET_OK;
+    uint8_t secret[32], pub[32];
+    for (uint64_t i = 0; i <= WALLETKEYS_MAX_INDEX && (int64_t)i <= last_used + WALLET_GAP_LIMIT;
+         i++) {
+        enum walletkeys_result d = walletkeys_derive(seed, (uint32_t)i, secret, pub);
+        OPENSSL_cleanse(secret, sizeof secret);
+        if (d == WALLETKEYS_SKIP)
+            continue;
+        if (d != WALLETKEYS_OK) {
+            r = WALLET_ERR_CORRUPT;
+            break;
+        }
+        struct txindex_hist *h = NULL;
+        size_t n = 0;
+        char err[256];
+        pthread_mutex_lock(&node->lock);
+        bool ok = chain_account_history(services_chain(node), pub, 0, 1, &h, &n, err, sizeof err);
+        pthread_mutex_unlock(&node->lock);
+        if (!ok) {
+            LOG_ERROR(LOG_CAT_WALLET, "restore: account history failed: %s", err);
+            r = WALLET_ERR_DB;
+            break;
+        }
+        if (n > 0) {
+            last_used = (int64_t)i;
+            if (first < 0 || (int64_t)h[0].height < first)
+                first = (int64_t)h[0].height;
+        }
+        free(h);
+    }
+    if (r == WALLET_OK && last_used >= 0 && wallet_enter(w) == WALLET_OK) {
+        r = walletdb_begin(w->db);
+        if (r == WALLET_OK)
+            r = wallet_mark_range_used_locked(w, (uint64_t)last_used + 1);
+        if (r == WALLET_OK)
+            r = walletdb_commit(w->db);
+        else
+            walletdb_rollback(w->db);
+        wallet_leave(w);
+    }
+    *first_height = first;
+    if (r == WALLET_OK && last_used >= 0)
+        LOG_INFO(LOG_CAT_WALLET, "wallet %s: restored %lld used addresses", w->name,
+                 (long long)last_used + 1);
+    return r;
+}
+
+enum wallet_err walletman_create(struct walletman *wm, const char *name, const char *passphrase,
+                                 const uint8_t *seed, struct wallet **out, char *err,
+                                 size_t errlen)
+{
+    if (!walletman_name_ok(name)) {
+        snprintf(err, errlen, "invalid wallet name");
+        return WALLET_ERR_BAD_NAME;
+    }
+    char dir[PATH_MAX + 80], path[PATH_MAX + 100];
+    if (walletman_paths(wm, name, dir, sizeof dir, path, sizeof path) != WALLET_OK) {
+        snprintf(err, errlen, "wallet path too long");
+        return WALLET_ERR_BAD_NAME;
+    }
+    pthread_mutex_lock(&wm->load_mu);
+    pthread_mutex_lock(&wm->mu);
+    bool loaded = walletman_find_locked(wm, name) != NULL;
+    pthread_mutex_unlock(&wm->mu);
+    enum wallet_err r = WALLET_OK;
+    struct wallet *w = NULL;
+    if (loaded) {
+        snprintf(err, errlen, "wallet \"%s\" is already loaded", name);
+        r = WALLET_ERR_EXISTS;
+    } else if (!walletman_mkdir(dir)) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        r = WALLET_ERR_DB;
+    } else {
+        r = wallet_open_file(wm, name, path, true, seed, passphrase, &w, err, errlen);
+    }
+    if (r == WALLET_OK && (r = walletman_add(wm, w)) != WALLET_OK) {
+        wallet_close(w);
+        wallet_destroy(w);
+        remove(path);
+        w = NULL;
+    }
+    int64_t first = -1;
+    if (r == WALLET_OK && seed != NULL) {
+        r = walletman_scan_used(w, seed, &first);
+        if (r != WALLET_OK)
+            snprintf(err, errlen, "scanning the chain for used keys failed: %s",
+                     wallet_strerror(r));
+    }
+    /* A passphrase kept the new wallet unlocked while it was written. */
+    if (w != NULL && passphrase != NULL && wallet_enter(w) == WALLET_OK) {
+        wallet_relock_locked(w);
+        wallet_leave(w);
+    }
+    if (r == WALLET_OK)
+        r = wallet_set_best_to_tip(w);
+    if (r == WALLET_OK && first >= 0)
+        r = wallet_rescan(w, first, -1, NULL, NULL);
+    pthread_mutex_unlock(&wm->load_mu);
+    if (r == WALLET_OK) {
+        LOG_INFO(LOG_CAT_WALLET, "wallet %s created%s%s", name,
+                 passphrase != NULL ? ", encrypted" : "", seed != NULL ? " from a seed" : "");
+        if (out != NULL)
+            *out = w;
+    } else if (w != NULL) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "%s", wallet_strerror(r));
+        /* A half-made wallet is not kept: the same create can be retried. */
+        walletman_unload(wm, name);
+        char side[PATH_MAX + 120];
+        remove(path);
+        snprintf(side, sizeof side, "%s-wal", path);
+        remove(side);
+        snprintf(side, sizeof side, "%s-shm", path);
+        remove(side);
+        rmdir(dir);
+    }
+    return r;
+}
+
+enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wallet **out,
+                               char *err, size_t errlen)
+{
+    if (!walletman_name_ok(name)) {
+        snprintf(err, errlen, "invalid wallet name");
+        return WALLET_ERR_BAD_NAME;
+    }
+    char dir[PATH_MAX + 80], path[PATH_MAX + 100];
+    if (walletman_paths(wm, name, dir, sizeof dir, path, sizeof path) != WALLET_OK) {
+        snprintf(err, errlen, "wallet path too long");
+        return WALLET_ERR_BAD_NAME;
+    }
+    pthread_mutex_lock(&wm->load_mu);
+    pthread_mutex_lock(&wm->mu);
+    bool loaded = walletman_find_locked(wm, name) != NULL;
+    pthread_mutex_unlock(&wm->mu);
+    enum wallet_err r;
+    struct wallet *w = NULL;
+    if (loaded) {
+        snprintf(err, errlen, "wallet \"%s\" is already loaded", name);
+        r = WALLET_ERR_EXISTS;
+    } else {
+        r = wallet_open_file(wm, name, path, false, NULL, NULL, &w, err, errlen);
+        if (r == WALLET_ERR_NOT_FOUND)
+            snprintf(err, errlen, "wallet \"%s\" not found (no %s)", name, path);
+    }
+    if (r == WALLET_OK && (r = walletman_add(wm, w)) != WALLET_OK) {
+        wallet_close(w);
+        wallet_destroy(w);
+        w = NULL;
+    }
+    /* Blocks connected while the wallet was not loaded. */
+    if (r == WALLET_OK && (r = wallet_catch_up(w)) != WALLET_OK)
+        snprintf(err, errlen, "catching up with the chain failed: %s", wallet_strerror(r));
+    pthread_mutex_unlock(&wm->load_mu);
+    if (r == WALLET_OK) {
+        LOG_INFO(LOG_CAT_WALLET, "wallet %s loaded", name);
+        if (out != NULL)
+            *out = w;
+    } else if (w != NULL) {
+        walletman_unload(wm, name);
+    }
+    return r;
+}
+
+enum wallet_err walletman_unload(struct walletman *wm, const char *name)
+{
+    if (name == NULL)
+        return WALLET_ERR_NOT_FOUND;
+    pthread_mutex_lock(&wm->load_mu);
+    pthread_mutex_lock(&wm->node->lock);
+    pthread_mutex_lock(&wm->mu);
+    struct wallet *w = NULL;
+    for (size_t i = 0; i < wm->n; i++) {
+        if (strcmp(wm->wallets[i]->name, name) == 0) {
+            w = wm->wallets[i];
+            wm->wallets[i] = wm->wallets[--wm->n];
+            break;
+        }
+    }
+    bool kept = w != NULL && walletman_push(&wm->closed, &wm->n_closed, &wm->cap_closed, w);
+    pthread_mutex_unlock(&wm->mu);
+    pthread_mutex_unlock(&wm->node->lock);
+    if (w != NULL) {
+        /* Waits for a call in progress on the wallet, then closes it. */
+        wallet_close(w);
+        if (!kept)
+            LOG_WARN(LOG_CAT_WALLET, "wallet %s: out of memory keeping it after unload", name);
+        LOG_INFO(LOG_CAT_WALLET, "wallet %s unloaded", name);
+    }
+    pthread_mutex_unlock(&wm->load_mu);
+    return w != NULL ? WALLET_OK : WALLET_ERR_NOT_FOUND;
+}
+
+struct wallet *walletman_get(struct walletman *wm, const char *name)
+{
+    pthread_mutex_lock(&wm->mu);
+    struct wallet *w = name != NULL ? walletman_find_locked(wm, name)
+                                    : (wm->n == 1 ? wm->wallets[0] : NULL);
+    pthread_mutex_unlock(&wm->mu);
+    return w;
+}
+
+size_t walletman_list(struct walletman *wm, char (*names)[WALLET_NAME_MAX + 1], size_t max)
+{
+    pthread_mutex_lock(&wm->mu);
+    size_t n = wm->n;
+    for (size_t i = 0; i < n && i < max; i++)
+        snprintf(names[i], WALLET_NAME_MAX + 1, "%s", wm->wallets[i]->name);
+    pthread_mutex_unlock(&wm->mu);
+    return n;
+}

@@ -1,0 +1,598 @@
+/* How a wallet follows the chain: recording the txs touching its keys from
+ * connected blocks and the mempool, rescans, balances and the history as
+ * callers see it. Part of the wallet module: see wallet.h, wallet_impl.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/account.h"
+#include "consensus/coinbase.h"
+#include "consensus/transfer.h"
+#include "consensus/txtype.h"
+#include "node/chain.h"
+#include "node/mempool.h"
+#include "node/services.h"
+#include "util/log.h"
+#include "util/time.h"
+#include "wallet/wallet_impl.h"
+
+/* The wallet keys a tx touches (sender, recipient, counterparties). */
+struct wallet_touched {
+    uint8_t keys[TXTYPE_MAX_COUNTERPARTIES + 2][32];
+    size_t n;
+};
+
+static void wallet_touch(struct wallet_touched *m, const uint8_t pub[32])
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (memcmp(m->keys[i], pub, 32) == 0)
+            return;
+    if (m->n < sizeof m->keys / sizeof m->keys[0])
+        memcpy(m->keys[m->n++], pub, 32);
+}
+
+static void wallet_addr(const struct wallet *w, const uint8_t pub[32], char *out, size_t outlen)
+{
+    if (address_encode(w->node->params->hrp, pub, out, outlen) != ADDRESS_OK)
+        out[0] = '\0';
+}
+
+/* What tx does to the wallet. False when it touches none of its keys (or
+ * its payload does not decode, which a checked tx never does). */
+static bool wallet_classify_locked(struct wallet *w, const struct tx *tx, struct walletdb_tx *t,
+                                   struct wallet_touched *mine)
+{
+    memset(t, 0, sizeof *t);
+    mine->n = 0;
+    size_t plen;
+    const uint8_t *payload = tx_payload_bytes(tx, &plen);
+    tx_txid(tx, t->txid);
+    t->type = tx->type;
+    if (tx_is_coinbase(tx)) {
+        struct coinbase_payload cp;
+        if (coinbase_payload_decode(payload, plen, &cp) != SER_OK ||
+            wallet_find_key(w, cp.recipient) == NULL)
+            return false;
+        t->coinbase = true;
+        t->in = cp.amount;
+        snprintf(t->category, sizeof t->category, "generate");
+        wallet_addr(w, cp.recipient, t->address, sizeof t->address);
+        wallet_touch(mine, cp.recipient);
+        return true;
+    }
+    bool sender_mine = wallet_find_key(w, tx->sender) != NULL;
+    if (sender_mine) {
+        wallet_touch(mine, tx->sender);
+        t->fee = tx->fee;
+    }
+    if (tx->type == TX_TYPE_TRANSFER) {
+        struct transfer_payload tp;
+        if (transfer_payload_decode(payload, plen, &tp) != SER_OK)
+            return false;
+        bool to_mine = wallet_find_key(w, tp.to) != NULL;
+        if (!sender_mine && !to_mine)
+            return false;
+        if (to_mine)
+            wallet_touch(mine, tp.to);
+        if (sender_mine && to_mine) {
+            snprintf(t->category, sizeof t->category, "self");
+        } else if (sender_mine) {
+            snprintf(t->category, sizeof t->category, "send");
+            t->out = tp.amount;
+        } else {
+            snprintf(t->category, sizeof t->category, "receive");
+            t->in = tp.amount;
+        }
+        wallet_addr(w, sender_mine ? tx->sender : tp.to, t->address, sizeof t->address);
+        wallet_addr(w, sender_mine ? tp.to : tx->sender, t->counterparty,
+                    sizeof t->counterparty);
+        return true;
+    }
+    /* Any other type: the wallet pays its fee when it sends it; what else it
+     * moves (escrow, ...) is the type's business, shown by its plugin. */
+    const struct txtype_def *def = txtype_find(tx->type);
+    uint8_t cps[TXTYPE_MAX_COUNTERPARTIES][32];
+    size_t n = def != NULL && def->counterparties != NULL
+                   ? def->counterparties(tx, cps, TXTYPE_MAX_COUNTERPARTIES)
+                   : 0;
+    const uint8_t *first_mine = NULL, *first_other = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (wallet_find_key(w, cps[i]) != NULL) {
+            wallet_touch(mine, cps[i]);
+            if (first_mine == NULL)
+                first_mine = cps[i];
+        } else if (first_other == NULL) {
+            first_other = cps[i];
+        }
+    }
+    if (!sender_mine && first_mine == NULL)
+        return false;
+    snprintf(t->category, sizeof t->category, "other");
+    wallet_addr(w, sender_mine ? tx->sender : first_mine, t->address, sizeof t->address);
+    const uint8_t *other = sender_mine ? first_other : tx->sender;
+    if (other != NULL)
+        wallet_addr(w, other, t->counterparty, sizeof t->counterparty);
+    return true;
+}
+
+/* Classifies and, if it touches the wallet, stores tx (inside a db txn). */
+static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *tx,
+                                            const struct blockindex_entry *e, uint32_t position)
+{
+    struct walletdb_tx t;
+    struct wallet_touched mine;
+    if (!wallet_classify_locked(w, tx, &t, &mine))
+        return WALLET_OK;
+    t.time_seen = time_now();
+    if (e != NULL) {
+        t.confirmed = true;
+        t.height = e->height;
+        memcpy(t.block_hash, e->hash, 32);
+        t.position = position;
+        t.block_time = (int64_t)e->header.time;
+    }
+    struct buf raw;
+    buf_init(&raw);
+    enum wallet_err r = tx_encode(tx, &raw) ? walletdb_tx_put(w->db, &t, raw.data, raw.len)
+                                            : WALLET_ERR_NOMEM;
+    buf_clear(&raw);
+    /* A key seen on the chain counts as handed out (the seed may be in use
+     * on another node too), so new addresses move past it. */
+    for (size_t i = 0; r == WALLET_OK && i < mine.n; i++)
+        r = wallet_mark_used_locked(w, mine.keys[i], NULL);
+    return r;
+}
+
+static enum wallet_err wallet_set_best_locked(struct wallet *w, const uint8_t hash[32],
+                                              uint64_t height)
+{
+    enum wallet_err r = walletdb_meta_put_blob(w->db, "best_hash", hash, 32);
+    return r == WALLET_OK ? walletdb_meta_put_int(w->db, "best_height", (int64_t)height) : r;
+}
+
+/* Records a block's txs; with unconfirm_height also first drops every
+ * confirmation at its height (rescans). Inside the wallet lock. */
+static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct block *b,
+                                                 const struct blockindex_entry *e, bool rescan,
+                                                 bool is_tip)
+{
+    enum wallet_err r = walletdb_begin(w->db);
+    if (r != WALLET_OK)
+        return r;
+    if (rescan)
+        r = walletdb_tx_unconfirm_height(w->db, e->height);
+    for (size_t i = 0; r == WALLET_OK && i < b->tx_count; i++)
+        r = wallet_record_locked(w, &b->txs[i], e, (uint32_t)i);
+    if (r == WALLET_OK && is_tip) {
+        if (rescan)
+            r = walletdb_tx_unconfirm_above(w->db, e->height);
+        if (r == WALLET_OK)
+            r = wallet_set_best_locked(w, e->hash, e->height);
+    }
+    if (r == WALLET_OK)
+        r = walletdb_commit(w->db);
+    if (r != WALLET_OK)
+        walletdb_rollback(w->db);
+    return r;
+}
+
+void wallet_block_connected(struct wallet *w, const struct block *b,
+                            const struct blockindex_entry *e)
+{
+    if (wallet_enter(w) != WALLET_OK)
+        return;
+    enum wallet_err r = wallet_apply_block_locked(w, b, e, false, true);
+    if (r != WALLET_OK)
+        LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording block %llu failed: %s (rescan)",
+                  w->name, (unsigned long long)e->height, wallet_strerror(r));
+    wallet_leave(w);
+}
+
+void wallet_block_disconnected(struct wallet *w, const struct block *b,
+                               const struct blockindex_entry *e)
+{
+    if (wallet_enter(w) != WALLET_OK)
+        return;
+    enum wallet_err r = walletdb_begin(w->db);
+    if (r == WALLET_OK)
+        r = walletdb_tx_unconfirm_block(w->db, e->hash);
+    if (r == WALLET_OK)
+        r = wallet_set_best_locked(w, b->header.prev_hash, e->height > 0 ? e->height - 1 : 0);
+    if (r == WALLET_OK)
+        r = walletdb_commit(w->db);
+    if (r != WALLET_OK) {
+        walletdb_rollback(w->db);
+        LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording the disconnection of block %llu "
+                  "failed: %s (rescan)", w->name, (unsigned long long)e->height,
+                  wallet_strerror(r));
+    }
+    wallet_leave(w);
+}
+
+void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32])
+{
+    (void)txid;
+    if (wallet_enter(w) != WALLET_OK)
+        return;
+    enum wallet_err r = walletdb_begin(w->db);
+    if (r == WALLET_OK)
+        r = wallet_record_locked(w, tx, NULL, 0);
+    if (r == WALLET_OK)
+        r = walletdb_commit(w->db);
+    if (r != WALLET_OK) {
+        walletdb_rollback(w->db);
+        LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording a mempool tx failed: %s", w->name,
+                  wallet_strerror(r));
+    }
+    wallet_leave(w);
+}
+
+/* ---- rescans ----------------------------------------------------------------- */
+
+enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int64_t *start_out,
+                              int64_t *stop_out)
+{
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    int64_t tip = (int64_t)chain_tip(services_chain(node))->height;
+    pthread_mutex_unlock(&node->lock);
+    if (stop < 0)
+        stop = tip;
+    if (start < 0 || start > tip || stop > tip || start > stop)
+        return WALLET_ERR_BAD_PARAMETER;
+    struct block b;
+    block_init(&b);
+    enum wallet_err r = WALLET_OK;
+    int64_t h;
+    /* One block at a time under the chain lock, so the node is never held
+     * up for long and each block read is in the active chain when applied. */
+    for (h = start; h <= stop && r == WALLET_OK; h++) {
+        pthread_mutex_lock(&node->lock);
+        struct chain *c = services_chain(node);
+        const struct blockindex_chain *active = chain_active(c);
+        struct blockindex_entry *e = blockindex_chain_at(active, (uint64_t)h);
+        char err[256];
+        if (e == NULL) {
+            pthread_mutex_unlock(&node->lock);
+            break; /* the chain got shorter meanwhile */
+        }
+        if (!chain_read_block(c, e, &b, err, sizeof err)) {
+            LOG_ERROR(LOG_CAT_WALLET, "wallet %s: rescan cannot read block %lld: %s", w->name,
+                      (long long)h, err);
+            r = WALLET_ERR_DB;
+        } else if ((r = wallet_enter(w)) == WALLET_OK) {
+            r = wallet_apply_block_locked(w, &b, e, true, e == chain_tip(c));
+            wallet_leave(w);
+        }
+        pthread_mutex_unlock(&node->lock);
+    }
+    block_clear(&b);
+    if (r != WALLET_OK)
+        return r;
+    LOG_INFO(LOG_CAT_WALLET, "wallet %s: rescanned heights %lld to %lld", w->name,
+             (long long)start, (long long)(h - 1));
+    if (start_out != NULL)
+        *start_out = start;
+    if (stop_out != NULL)
+        *stop_out = h - 1;
+    return WALLET_OK;
+}
+
+enum wallet_err wallet_set_best_to_tip(struct wallet *w)
+{
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    struct blockindex_entry *tip = chain_tip(services_chain(node));
+    enum wallet_err r = wallet_enter(w);
+    if (r == WALLET_OK) {
+        r = walletdb_begin(w->db);
+        if (r == WALLET_OK)
+            r = wallet_set_best_locked(w, tip->hash, tip->height);
+        if (r == WALLET_OK)
+            r = walletdb_commit(w->db);
+        if (r != WALLET_OK)
+            walletdb_rollback(w->db);
+        wallet_leave(w);
+    }
+    pthread_mutex_unlock(&node->lock);
+    return r;
+}
+
+enum wallet_err wallet_catch_up(struct wallet *w)
+{
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    struct chain *c = services_chain(node);
+    enum wallet_err r = wallet_enter(w);
+    int64_t start = 0;
+    uint64_t tip = chain_tip(c)->height;
+    if (r == WALLET_OK) {
+        struct buf hash;
+        buf_init(&hash);
+        bool found;
+        r = walletdb_meta_get_blob(w->db, "best_hash", &hash, &found);
+        if (r == WALLET_OK && found && hash.len == 32) {
+            struct blockindex_entry *e = blockindex_find(chain_index(c), hash.data);
+            struct blockindex_entry *fork =
+                e != NULL ? blockindex_chain_find_fork(chain_active(c), e) : NULL;
+            if (fork != NULL)
+                start = (int64_t)fork->height + 1;
+            /* Confirmations above the fork are on a branch the chain left
+             * while the wallet was not loaded. */
+            if (fork != e) {
+                r = walletdb_begin(w->db);
+                if (r == WALLET_OK)
+                    r = walletdb_tx_unconfirm_above(w->db, fork != NULL ? fork->height : 0);
+                if (r == WALLET_OK)
+                    r = walletdb_commit(w->db);
+                else
+                    walletdb_rollback(w->db);
+            }
+        }
+        buf_clear(&hash);
+        wallet_leave(w);
+    }
+    pthread_mutex_unlock(&node->lock);
+    if (r != WALLET_OK || (uint64_t)start > tip)
+        return r;
+    return wallet_rescan(w, start, -1, NULL, NULL);
+}
+
+/* ---- balances and history -------------------------------------------------------- */
+
+struct wallet_pending_ctx {
+    const struct mempool *pool;
+    struct wallet_balances *bal;
+};
+
+static bool wallet_pending_cb(void *ctx, const struct walletdb_tx *t)
+{
+    struct wallet_pending_ctx *p = ctx;
+    if (mempool_find(p->pool, t->txid) == NULL)
+        return true; /* left the mempool (replaced, expired): counts nowhere */
+    amount_t out;
+    if (amount_add(p->bal->unconfirmed_in, t->in, &p->bal->unconfirmed_in) &&
+        amount_add(t->out, t->fee, &out))
+        amount_add(p->bal->unconfirmed_out, out, &p->bal->unconfirmed_out);
+    return true;
+}
+
+struct wallet_immature_ctx {
+    uint64_t tip;
+    uint32_t maturity;
+    amount_t sum;
+};
+
+static bool wallet_immature_cb(void *ctx, const struct walletdb_tx *t)
+{
+    struct wallet_immature_ctx *m = ctx;
+    if (t->height + m->maturity > m->tip)
+        amount_add(m->sum, t->in, &m->sum);
+    return true;
+}
+
+enum wallet_err wallet_get_balances(struct wallet *w, struct wallet_balances *out)
+{
+    struct node_ctx *node = w->node;
+    struct wallet_balances bal;
+    memset(&bal, 0, sizeof bal);
+    pthread_mutex_lock(&node->lock);
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    struct chain *c = services_chain(node);
+    struct state_backend be;
+    chain_tip_backend(c, &be);
+    struct state_view v;
+    state_view_init(&v, &be);
+    for (size_t i = 0; r == WALLET_OK && i < w->n_keys; i++) {
+        struct account a;
+        if (account_get(&v, w->keys[i].pub, &a) != TXERR_OK)
+            r = WALLET_ERR_DB;
+        else
+            amount_add(bal.confirmed, a.balance, &bal.confirmed);
+    }
+    state_view_clear(&v);
+    struct wallet_immature_ctx im = {chain_tip(c)->height, node->params->coinbase_maturity, 0};
+    if (r == WALLET_OK)
+        r = walletdb_tx_for_each(w->db, WALLETDB_TX_COINBASE_CONFIRMED, SIZE_MAX, 0,
+                                 wallet_immature_cb, &im);
+    bal.immature = im.sum;
+    struct wallet_pending_ctx pc = {services_mempool(node), &bal};
+    if (r == WALLET_OK)
+        r = walletdb_tx_for_each(w->db, WALLETDB_TX_UNCONFIRMED, SIZE_MAX, 0, wallet_pending_cb,
+                                 &pc);
+    wallet_leave(w);
+    pthread_mutex_unlock(&node->lock);
+    if (r == WALLET_OK)
+        *out = bal;
+    return r;
+}
+
+static void wallet_tx_info_fill(const struct wallet *w, const struct walletdb_tx *t,
+                                uint64_t tip, struct wallet_tx_info *o)
+{
+    memset(o, 0, sizeof *o);
+    memcpy(o->txid, t->txid, 32);
+    o->type = t->type;
+    o->amount = (int64_t)t->in - (int64_t)t->out;
+    o->fee = t->fee;
+    if (t->confirmed && t->height <= tip) {
+        o->height = t->height;
+        o->confirmations = (int64_t)(tip - t->height) + 1;
+        memcpy(o->block_hash, t->block_hash, 32);
+        o->time = t->block_time;
+    } else {
+        o->time = t->time_seen;
+    }
+    if (t->coinbase && o->confirmations == 0)
+        snprintf(o->category, sizeof o->category, "orphan");
+    else if (t->coinbase && t->height + w->node->params->coinbase_maturity > tip)
+        snprintf(o->category, sizeof o->category, "immature");
+    else
+        snprintf(o->category, sizeof o->category, "%s", t->category);
+    snprintf(o->address, sizeof o->address, "%s", t->address);
+    snprintf(o->counterparty, sizeof o->counterparty, "%s", t->counterparty);
+}
+
+struct wallet_rows {
+    struct walletdb_tx *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static bool wallet_rows_cb(void *ctx, const struct walletdb_tx *t)
+{
+    struct wallet_rows *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct walletdb_tx *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL) {
+            l->nomem = true;
+            return false;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *t;
+    return true;
+}
+
+enum wallet_err wallet_list_txs(struct wallet *w, size_t count, size_t skip, wallet_tx_fn fn,
+                                void *ctx)
+{
+    if (fn == NULL)
+        return WALLET_ERR_BAD_PARAMETER;
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    uint64_t tip = chain_tip(services_chain(node))->height;
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    struct wallet_rows rows = {NULL, 0, 0, false};
+    r = walletdb_tx_for_each(w->db, WALLETDB_TX_ALL, count, skip, wallet_rows_cb, &rows);
+    if (r == WALLET_OK && rows.nomem)
+        r = WALLET_ERR_NOMEM;
+    wallet_leave(w);
+    pthread_mutex_unlock(&node->lock);
+    /* fn runs outside every lock: it may take its time. */
+    struct wallet_tx_info info;
+    for (size_t i = 0; r == WALLET_OK && i < rows.n; i++) {
+        wallet_tx_info_fill(w, &rows.v[i], tip, &info);
+        if (!fn(ctx, &info))
+            break;
+    }
+    free(rows.v);
+    return r;
+}
+
+enum wallet_err wallet_get_tx(struct wallet *w, const uint8_t txid[32], struct wallet_tx_info *out,
+                              struct tx *raw)
+{
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    uint64_t tip = chain_tip(services_chain(node))->height;
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    struct walletdb_tx t;
+    struct buf bytes;
+    buf_init(&bytes);
+    bool found;
+    r = walletdb_tx_get(w->db, txid, &t, &bytes, &found);
+    if (r == WALLET_OK && !found)
+        r = WALLET_ERR_NOT_FOUND;
+    wallet_leave(w);
+    pthread_mutex_unlock(&node->lock);
+    struct tx decoded;
+    tx_init(&decoded);
+    if (r == WALLET_OK && raw != NULL && tx_decode(bytes.data, bytes.len, &decoded) != SER_OK)
+        r = WALLET_ERR_CORRUPT;
+    if (r == WALLET_OK) {
+        if (raw != NULL) {
+            tx_clear(raw);
+            *raw = decoded;
+            tx_init(&decoded);
+        }
+        wallet_tx_info_fill(w, &t, tip, out);
+    }
+    tx_clear(&decoded);
+    buf_clear(&bytes);
+    return r;
+}
+
+/* ---- addresses ------------------------------------------------------------------- */
+
+struct wallet_addr_ctx {
+    struct wallet *w;
+    struct state_view *view;
+    struct wallet_address_info *v;
+    size_t n, cap;
+    enum wallet_err r;
+};
+
+static bool wallet_addr_cb(void *ctx, const struct walletdb_key *k)
+{
+    struct wallet_addr_ctx *a = ctx;
+    if (!k->used)
+        return false; /* handed-out keys come first: the rest is the pool */
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        struct wallet_address_info *v = realloc(a->v, cap * sizeof *v);
+        if (v == NULL) {
+            a->r = WALLET_ERR_NOMEM;
+            return false;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    struct wallet_address_info *o = &a->v[a->n];
+    memset(o, 0, sizeof *o);
+    struct account acc;
+    if (account_get(a->view, k->pubkey, &acc) != TXERR_OK) {
+        a->r = WALLET_ERR_DB;
+        return false;
+    }
+    wallet_addr(a->w, k->pubkey, o->address, sizeof o->address);
+    snprintf(o->label, sizeof o->label, "%s", k->label);
+    o->index = k->index;
+    o->balance = acc.balance;
+    o->nonce = acc.nonce;
+    a->n++;
+    return true;
+}
+
+enum wallet_err wallet_list_addresses(struct wallet *w, wallet_address_fn fn, void *ctx)
+{
+    if (fn == NULL)
+        return WALLET_ERR_BAD_PARAMETER;
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    struct state_backend be;
+    chain_tip_backend(services_chain(node), &be);
+    struct state_view v;
+    state_view_init(&v, &be);
+    struct wallet_addr_ctx a = {w, &v, NULL, 0, 0, WALLET_OK};
+    r = walletdb_key_for_each(w->db, wallet_addr_cb, &a);
+    if (r == WALLET_OK)
+        r = a.r;
+    state_view_clear(&v);
+    wallet_leave(w);
+    pthread_mutex_unlock(&node->lock);
+    for (size_t i = 0; r == WALLET_OK && i < a.n; i++)
+        if (!fn(ctx, &a.v[i]))
+            break;
+    free(a.v);
+    return r;
+}
