@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/time.h"
+#include "wallet/walletinit.h"
 
 #define INIT_ERR_LEN 1024
 
@@ -68,6 +69,7 @@ static const struct init_option_table init_option_tables[] = {
     {init_options, &init_options_count},
     {rpc_control_options, &rpc_control_options_count},
     {services_options, &services_options_count},
+    {walletinit_options, &walletinit_options_count},
 };
 
 static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
@@ -81,6 +83,7 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 
 static const struct init_hook init_hooks[] = {
     {"chain and mempool", services_start, services_stop},
+    {"wallets", walletinit_start, walletinit_stop},
     {"rpc methods", start_rpc_methods, NULL},
 };
 /* ================================================================== */
