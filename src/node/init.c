@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/time.h"
+#include "wallet/rpc_wallet.h"
 #include "wallet/walletinit.h"
 
 #define INIT_ERR_LEN 1024
@@ -78,6 +79,7 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
            rpc_blockchain_register(ctx->rpc, err, errlen) &&
            rpc_mining_register(ctx->rpc, err, errlen) &&
            rpc_rawtx_register(ctx->rpc, err, errlen) &&
+           rpc_wallet_register(ctx->rpc, err, errlen) &&
            rpc_mempool_register(ctx->rpc, err, errlen);
 }
 

@@ -459,6 +459,7 @@ static bool rpc_getwalletinfo(struct rpc_request *req, json_t **result)
               put(o, "immature_balance", rpc_amount_json(bal.immature)) &&
               put(o, "txcount", json_integer((json_int_t)info.tx_count)) &&
               put(o, "keycount", json_integer((json_int_t)info.key_count)) &&
+              put(o, "keypoolsize", json_integer((json_int_t)info.keypool_size)) &&
               put(o, "next_index", json_integer((json_int_t)info.next_index)) &&
               put(o, "private_keys_enabled", json_true()) &&
               put(o, "encrypted", json_boolean(info.encrypted));
@@ -774,7 +775,9 @@ static const struct rpc_method wallet_methods[] = {
      "  \"balance\": n,              (numeric) as getbalance\n"
      "  \"unconfirmed_balance\": n,  (numeric) coming in through the mempool\n"
      "  \"immature_balance\": n,     (numeric) mined, not mature yet\n"
-     "  \"txcount\": n, \"keycount\": n, \"next_index\": n (the next address's derivation index),\n"
+     "  \"txcount\": n, \"keycount\": n (addresses handed out),\n"
+     "  \"keypoolsize\": n (derived ahead, so new addresses work while locked),\n"
+     "  \"next_index\": n (the next address's derivation index),\n"
      "  \"private_keys_enabled\": true, \"encrypted\": b,\n"
      "  \"unlocked_until\": n        (only when encrypted) unix time the wallet locks; 0 = locked\n"
      "}",
