@@ -26,6 +26,9 @@
 /* Derived keys kept ready ahead of the last one handed out, so a locked
  * wallet can still give out addresses (and sees payments to them). */
 #define WALLET_KEYPOOL 100
+/* Blocks without wallet txs move the stored last block seen only at
+ * heights that are multiples of this. */
+#define WALLET_BEST_INTERVAL 100
 #define WALLET_PASSPHRASE_MAX 1024
 #define WALLET_UNLOCK_MAX_SECONDS 100000000
 /* How long a wrong passphrase waits before it is reported. */

@@ -214,6 +214,11 @@ void walletdb_rollback(struct walletdb *db)
         walletdb_exec(db, "ROLLBACK");
 }
 
+uint64_t walletdb_total_changes(struct walletdb *db)
+{
+    return (uint64_t)sqlite3_total_changes(db->db);
+}
+
 void walletdb_checkpoint(struct walletdb *db)
 {
     sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

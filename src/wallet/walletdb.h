@@ -44,6 +44,8 @@ int walletdb_schema_version(const struct walletdb *db);
 enum wallet_err walletdb_begin(struct walletdb *db);
 enum wallet_err walletdb_commit(struct walletdb *db);
 void walletdb_rollback(struct walletdb *db);
+/* Rows changed since the file was opened (to tell whether a txn did anything). */
+uint64_t walletdb_total_changes(struct walletdb *db);
 /* Copies the WAL into the main file and truncates it (after encryption, so
  * no plaintext page lingers in the WAL). */
 void walletdb_checkpoint(struct walletdb *db);

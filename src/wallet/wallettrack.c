@@ -117,12 +117,14 @@ static bool wallet_classify_locked(struct wallet *w, const struct tx *tx, struct
 
 /* Classifies and, if it touches the wallet, stores tx (inside a db txn). */
 static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *tx,
-                                            const struct blockindex_entry *e, uint32_t position)
+                                            const struct blockindex_entry *e, uint32_t position,
+                                            size_t *recorded)
 {
     struct walletdb_tx t;
     struct wallet_touched mine;
     if (!wallet_classify_locked(w, tx, &t, &mine))
         return WALLET_OK;
+    (*recorded)++;
     t.time_seen = time_now();
     if (e != NULL) {
         t.confirmed = true;
@@ -159,10 +161,22 @@ static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct 
     enum wallet_err r = walletdb_begin(w->db);
     if (r != WALLET_OK)
         return r;
+    uint64_t changes = walletdb_total_changes(w->db);
     if (rescan)
         r = walletdb_tx_unconfirm_height(w->db, e->height);
+    size_t recorded = 0;
     for (size_t i = 0; r == WALLET_OK && i < b->tx_count; i++)
-        r = wallet_record_locked(w, &b->txs[i], e, (uint32_t)i);
+        r = wallet_record_locked(w, &b->txs[i], e, (uint32_t)i, &recorded);
+    /* A block with nothing for the wallet writes nothing (no sync per
+     * block while the node catches up with the network or a rescan runs),
+     * except now and then to move the last block seen, so a restart
+     * rescans little. */
+    bool nothing = recorded == 0 && walletdb_total_changes(w->db) == changes;
+    if (r == WALLET_OK && nothing && !(rescan && is_tip) &&
+        (rescan || e->height % WALLET_BEST_INTERVAL != 0)) {
+        walletdb_rollback(w->db);
+        return WALLET_OK;
+    }
     if (r == WALLET_OK && is_tip) {
         if (rescan)
             r = walletdb_tx_unconfirm_above(w->db, e->height);
@@ -216,7 +230,7 @@ void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txi
         return;
     enum wallet_err r = walletdb_begin(w->db);
     if (r == WALLET_OK)
-        r = wallet_record_locked(w, tx, NULL, 0);
+        r = wallet_record_locked(w, tx, NULL, 0, &(size_t){0});
     if (r == WALLET_OK)
         r = walletdb_commit(w->db);
     if (r != WALLET_OK) {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -813,6 +814,70 @@ START_TEST(catch_up_import_backup_messages)
 }
 END_TEST
 
+struct sender {
+    struct wallet *w;
+    const char *to;
+    int sent;
+};
+
+static void *send_loop(void *arg)
+{
+    struct sender *s = arg;
+    for (int i = 0; i < 6; i++) {
+        struct wallet_send_result res;
+        if (wallet_send_to_address(s->w, s->to, COIN / 10, NULL, 0, 0, &res) == WALLET_OK) {
+            free(res.hex);
+            s->sent++;
+        }
+        struct wallet_balances b;
+        wallet_get_balances(s->w, &b);
+    }
+    return NULL;
+}
+
+/* Sends from several threads while blocks connect: no deadlock between the
+ * chain lock and the wallet lock, and every send gets its own nonce. */
+START_TEST(concurrent_sends_and_blocks)
+{
+    struct wallet *w = create("busy", NULL, NULL);
+    char addr[ADDRESS_MAX_LEN + 1], other_addr[ADDRESS_MAX_LEN + 1];
+    uint8_t other[32];
+    outsider(other, other_addr);
+    ck_assert_int_eq(wallet_new_address(w, NULL, addr), WALLET_OK);
+    mine_to_addr(addr, 1);
+    mine_to(other, 100);
+    struct sender s[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        s[i] = (struct sender){w, other_addr, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, send_loop, &s[i]), 0);
+    }
+    for (int i = 0; i < 3; i++)
+        mine_to(other, 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    int sent = s[0].sent + s[1].sent + s[2].sent;
+    ck_assert_int_eq(sent, 18);
+    mine_to(other, 1);
+    uint8_t pub[32];
+    pub_of(addr, pub);
+    pthread_mutex_lock(&node.lock);
+    struct state_backend be;
+    chain_tip_backend(services_chain(&node), &be);
+    struct state_view v;
+    state_view_init(&v, &be);
+    struct account a;
+    ck_assert_int_eq(account_get(&v, pub, &a), TXERR_OK);
+    state_view_clear(&v);
+    ck_assert_uint_eq(mempool_count(services_mempool(&node)), 0);
+    pthread_mutex_unlock(&node.lock);
+    ck_assert_uint_eq(a.nonce, 18);
+    struct wallet_balances b = balances(w);
+    ck_assert_uint_eq(b.confirmed, a.balance);
+    ck_assert_uint_eq(history(w)->n, 19);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("wallet");
@@ -830,6 +895,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, create_without_broadcast_and_locked_signing);
     tcase_add_test(tc, restore_from_seed);
     tcase_add_test(tc, catch_up_import_backup_messages);
+    tcase_add_test(tc, concurrent_sends_and_blocks);
     suite_add_tcase(s, tc);
     return s;
 }
