@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Backup and restore: a wallet whose coins sit on several derived addresses
+(the last used one well past the first) is restored from its seed on a
+fresh node with its own datadir, which finds every address and every coin
+(the gap limit at work) and can spend them; a backupwallet copy loaded on
+that node holds the imported key too; a bad seed is refused."""
+
+import os
+import shutil
+from decimal import Decimal
+from urllib.parse import quote
+
+from test_framework.authproxy import AuthServiceProxy, read_cookie
+from test_framework.test_framework import SoukTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, to_units
+
+RPC_WALLET_ERROR = -4
+RPC_INVALID_PARAMETER = -8
+
+COIN = 10**8
+MATURITY = 100
+GAP_LIMIT = 20
+
+
+def wallet_rpc(node, name):
+    """A proxy that sends every call to /wallet/<name>."""
+    return AuthServiceProxy("127.0.0.1", node.rpc_port, lambda: read_cookie(node.cookie_path),
+                            node.rpc_timeout, path="/wallet/" + quote(name, safe=""))
+
+
+class WalletRestoreTest(SoukTestFramework):
+    def set_test_params(self):
+        # Node 1 is the fresh node; it gets node 0's blocks by submitblock,
+        # so the test needs no P2P.
+        self.num_nodes = 2
+
+    def run_test(self):
+        n0, n1 = self.nodes
+        _, miner = self.new_key()
+        n0.createwallet("orig")
+        orig = wallet_rpc(n0, "orig")
+        addrs = [orig.getnewaddress("a%d" % i) for i in range(GAP_LIMIT - 2)]
+        # Used: 0 (mined to), 3, 9 and the last one, 17: gaps of 5 and 7, and
+        # nothing past 17 within the gap limit.
+        n0.generatetoaddress(1, addrs[0])
+        n0.generatetoaddress(MATURITY, miner)
+        for i, amount in ((3, "1.25"), (9, "2.5"), (len(addrs) - 1, "4")):
+            orig.sendtoaddress(addrs[i], Decimal(amount))
+        n0.generatetoaddress(1, miner)
+        # One more key, imported: not covered by the seed.
+        kp = n0.getnewkeypair()
+        orig.importprivkey(kp["privkey"], "imported", False)
+        orig.sendtoaddress(kp["address"], 5)
+        n0.generatetoaddress(1, miner)
+
+        balances = {e["address"]: to_units(e["balance"]) for e in orig.listaddresses()}
+        assert all(balances[addrs[i]] > 0 for i in (0, 3, 9, len(addrs) - 1))
+        assert_equal(balances[kp["address"]], 5 * COIN)
+        total = to_units(orig.getbalance())
+        assert_equal(total, sum(balances.values()))
+        seeded_total = total - 5 * COIN
+        txcount = orig.getwalletinfo()["txcount"]
+
+        seed = orig.dumpseed()
+        backup = os.path.join(self.options.tmpdir, "orig-backup.sqlite")
+        assert_equal(orig.backupwallet(backup), None)
+        assert os.path.getsize(backup) > 0
+        # The backup keeps working while the wallet changes afterwards.
+        orig.getnewaddress("after backup")
+
+        self.log.info("copying the chain to the fresh node")
+        for h in range(1, n0.getblockcount() + 1):
+            assert_equal(n1.submitblock(n0.getblock(n0.getblockhash(h), 0)), None)
+        assert_equal(n1.getbestblockhash(), n0.getbestblockhash())
+
+        self.log.info("restore from the seed finds every derived address and its coins")
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "seed", n1.createwallet, "bad", None,
+                                seed[:-1])
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "seed", n1.createwallet, "bad", None,
+                                "x" * 64)
+        n1.createwallet("restored", None, seed)
+        restored = wallet_rpc(n1, "restored")
+        assert_equal(restored.dumpseed(), seed)
+        assert_equal(to_units(restored.getbalance()), seeded_total)
+        got = {e["address"]: e for e in restored.listaddresses()}
+        for i in (0, 3, 9, len(addrs) - 1):
+            assert addrs[i] in got, "restored wallet misses address %d" % i
+            assert_equal(to_units(got[addrs[i]]["balance"]), balances[addrs[i]])
+            assert_equal(got[addrs[i]]["index"], orig_index(orig, addrs[i]))
+        assert kp["address"] not in got
+        hist = restored.listtransactions("*", 1000)
+        # Every tx but the one paying the imported key (orig's own send to it
+        # comes from addrs[0], which is restored).
+        assert_equal(len(hist), txcount)
+        # New addresses continue after the last used one.
+        fresh = restored.getnewaddress()
+        assert fresh not in addrs
+        # The restored wallet spends: from addrs[17], which holds 4 coins.
+        txid = restored.walletcreatetransaction(
+            "transfer", {"to": miner, "amount": "3.9", "memo": ""},
+            {"from": addrs[-1]})["txid"]
+        n1.generatetoaddress(1, miner)
+        assert_equal(restored.gettransaction(txid)["confirmations"], 1)
+
+        self.log.info("a backup file restores the imported key as well")
+        wdir = os.path.join(n1.netdir, "wallets", "frombackup")
+        os.makedirs(wdir)
+        shutil.copyfile(backup, os.path.join(wdir, "wallet.sqlite"))
+        n1.loadwallet("frombackup")
+        fb = wallet_rpc(n1, "frombackup")
+        restored_addrs = {e["address"] for e in fb.listaddresses()}
+        assert kp["address"] in restored_addrs
+        assert set(addrs) <= restored_addrs
+        fb.rescanblockchain()
+        fb_bal = {e["address"]: to_units(e["balance"]) for e in fb.listaddresses()}
+        assert_equal(fb_bal[kp["address"]], 5 * COIN)
+        spend_fee = -to_units(restored.gettransaction(txid)["fee"])
+        assert_equal(fb_bal[addrs[-1]], balances[addrs[-1]] - 390000000 - spend_fee)
+        assert_equal(fb.dumpseed(), seed)
+        sig = fb.signmessage(kp["address"], "still mine")
+        assert n1.verifymessage(kp["address"], sig, "still mine")
+
+        self.log.info("restoring over an existing wallet name is refused")
+        assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", n1.createwallet, "restored",
+                                None, seed)
+
+
+def orig_index(w, addr):
+    return [e["index"] for e in w.listaddresses() if e["address"] == addr][0]
+
+
+if __name__ == "__main__":
+    WalletRestoreTest().main()
