@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds souk, starts a regtest node in
-# the background with coins mined to a fresh key, and prints commands to try.
+# the background with a wallet holding mined coins, and prints commands to try.
 #   contrib/quickstart.sh          set up and start
 #   contrib/quickstart.sh stop     stop the node it started
 # The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart).
@@ -47,32 +47,48 @@ else
   "${cli[@]}" -rpcwait getblockcount >/dev/null
 fi
 
-keyfile=$dir/quickstart-key.json
-if [ ! -f "$keyfile" ]; then
-  "${cli[@]}" getnewkeypair >"$keyfile"
-  chmod 600 "$keyfile"
+wallet=quickstart
+wcli=("${cli[@]}" "-rpcwallet=$wallet")
+if "${cli[@]}" listwallets | grep -q "\"$wallet\""; then
+  :   # already loaded
+elif [ -f "$dir/regtest/wallets/$wallet/wallet.sqlite" ]; then
+  "${cli[@]}" loadwallet "$wallet" >/dev/null
+else
+  echo "quickstart: creating the wallet \"$wallet\""
+  "${cli[@]}" createwallet "$wallet" >/dev/null
 fi
-addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$keyfile")
+addrfile=$dir/quickstart-address
+if [ ! -s "$addrfile" ]; then
+  "${wcli[@]}" getnewaddress mining >"$addrfile"
+fi
+addr=$(cat "$addrfile")
 height=$("${cli[@]}" getblockcount)
 if [ "$height" -lt 101 ]; then
   echo "quickstart: mining 101 blocks to $addr (coinbase coins mature after 100 blocks)"
   "${cli[@]}" generatetoaddress 101 "$addr" >/dev/null
 fi
+balance=$("${wcli[@]}" getbalance)
 
 cat <<MSG
 
 souk regtest node running (data: $dir, RPC port $port).
-Your key (address and private key) is in $keyfile.
+Wallet "$wallet" (in $dir/regtest/wallets/$wallet/) holds $balance coins, mined to $addr.
 
 Try:
   alias souk-cli='${cli[*]}'
   souk-cli getblockchaininfo
-  souk-cli getaccount $addr
-  souk-cli getnewkeypair                      # a second key to pay
-  souk-cli createrawtransaction '{"type":"transfer","sender":"$addr","fee":0.0001,"payload":{"to":"<address>","amount":1.5,"memo":""}}'
-  souk-cli signrawtransactionwithkey <hex> <privkey from $keyfile>
-  souk-cli sendrawtransaction <signed hex>
-  souk-cli generatetoaddress 1 $addr
-  souk-cli getaccount <address>
+  souk-cli -rpcwallet=$wallet getbalances
+  souk-cli createwallet bob                              # a second wallet
+  souk-cli -rpcwallet=bob getnewaddress                  # Bob's address
+  souk-cli -rpcwallet=$wallet sendtoaddress <Bob's address> 1.5
+  souk-cli generatetoaddress 1 $addr    # mine a block: confirms the payment
+  souk-cli -rpcwallet=bob getbalance
+  souk-cli -rpcwallet=$wallet listtransactions
+  souk-cli -rpcwallet=bob encryptwallet "a passphrase"   # locks the wallet
+  souk-cli -rpcwallet=bob walletpassphrase "a passphrase" 60
+  souk-cli -rpcwallet=$wallet backupwallet /tmp/$wallet-backup.sqlite
+  souk-cli -rpcwallet=$wallet dumpseed                   # restore: createwallet <name> "" <seed>
+Wallets, backups and signing without the wallet: doc/wallet.md.
+A bare key pair for scripts (regtest only): souk-cli getnewkeypair
 Stop it with: contrib/quickstart.sh stop
 MSG
