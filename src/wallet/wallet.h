@@ -78,7 +78,8 @@ enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wa
 enum wallet_err walletman_unload(struct walletman *wm, const char *name);
 /* The loaded wallet of that name (NULL if none). With name NULL: the only
  * loaded wallet, or NULL when none or several are loaded. The pointer stays
- * valid until that wallet is unloaded. */
+ * valid until walletman_free; once the wallet is unloaded every call on it
+ * fails with WALLET_ERR_NOT_FOUND. */
 struct wallet *walletman_get(struct walletman *wm, const char *name);
 /* Names of the loaded wallets; returns the count (writes at most max). */
 size_t walletman_list(struct walletman *wm, char (*names)[WALLET_NAME_MAX + 1], size_t max);
@@ -162,7 +163,9 @@ enum wallet_err wallet_export_seed(struct wallet *w, char hex[65]);
 /* A consistent copy of the file (SQLite online backup) at path. */
 enum wallet_err wallet_backup(struct wallet *w, const char *path, char *err, size_t errlen);
 /* Rebuilds history and balances from the chain between heights (inclusive;
- * stop < 0 = the tip). Reports the range scanned. */
+ * stop < 0 = the tip). Reports the range scanned. A scan up to the tip also
+ * puts the history's pending txs missing from the mempool back into it and
+ * drops those whose nonce the chain has used (loading does the same). */
 enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int64_t *start_out,
                               int64_t *stop_out);
 

@@ -111,6 +111,10 @@ void wallet_block_disconnected(struct wallet *w, const struct block *b,
 void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32]);
 /* After loading: follows the chain from the wallet's last block to the tip. */
 enum wallet_err wallet_catch_up(struct wallet *w);
+/* Puts the history's unconfirmed txs missing from the mempool back into
+ * it (the mempool is not kept across restarts) and drops those whose
+ * nonce the chain has used. */
+enum wallet_err wallet_resubmit(struct wallet *w);
 /* Records the tip as the wallet's last block (a new wallet). */
 enum wallet_err wallet_set_best_to_tip(struct wallet *w);
 

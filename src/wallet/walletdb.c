@@ -567,6 +567,15 @@ enum wallet_err walletdb_tx_unconfirm_above(struct walletdb *db, uint64_t height
     return walletdb_unconfirm(db, "height>?1", NULL, height);
 }
 
+enum wallet_err walletdb_tx_delete(struct walletdb *db, const uint8_t txid[32])
+{
+    sqlite3_stmt *st = walletdb_prepare(db, "DELETE FROM txs WHERE txid=?1");
+    if (st == NULL)
+        return WALLET_ERR_DB;
+    sqlite3_bind_blob(st, 1, txid, 32, SQLITE_STATIC);
+    return walletdb_done(db, st);
+}
+
 enum wallet_err walletdb_tx_for_each(struct walletdb *db, enum walletdb_tx_filter filter,
                                      size_t count, size_t skip, walletdb_tx_fn fn, void *ctx)
 {

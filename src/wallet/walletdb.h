@@ -112,6 +112,8 @@ enum wallet_err walletdb_tx_unconfirm_block(struct walletdb *db, const uint8_t h
 enum wallet_err walletdb_tx_unconfirm_height(struct walletdb *db, uint64_t height);
 enum wallet_err walletdb_tx_unconfirm_above(struct walletdb *db, uint64_t height);
 
+enum wallet_err walletdb_tx_delete(struct walletdb *db, const uint8_t txid[32]);
+
 enum walletdb_tx_filter {
     WALLETDB_TX_ALL,          /* newest first */
     WALLETDB_TX_UNCONFIRMED,

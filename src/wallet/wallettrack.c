@@ -285,11 +285,106 @@ enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int
         return r;
     LOG_INFO(LOG_CAT_WALLET, "wallet %s: rescanned heights %lld to %lld", w->name,
              (long long)start, (long long)(h - 1));
+    /* Up to the tip: pending sends the mempool lost (a restart) go back. */
+    if (h - 1 >= tip && (r = wallet_resubmit(w)) != WALLET_OK)
+        return r;
     if (start_out != NULL)
         *start_out = start;
     if (stop_out != NULL)
         *stop_out = h - 1;
     return WALLET_OK;
+}
+
+struct wallet_txids {
+    uint8_t (*v)[32];
+    size_t n, cap;
+};
+
+static bool wallet_txids_push(struct wallet_txids *l, const uint8_t txid[32])
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint8_t(*v)[32] = realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    memcpy(l->v[l->n++], txid, 32);
+    return true;
+}
+
+static bool wallet_unconfirmed_cb(void *ctx, const struct walletdb_tx *t)
+{
+    return t->coinbase || wallet_txids_push(ctx, t->txid);
+}
+
+enum wallet_err wallet_resubmit(struct wallet *w)
+{
+    struct node_ctx *node = w->node;
+    struct wallet_txids pending = {NULL, 0, 0}, dead = {NULL, 0, 0};
+    struct buf raw;
+    buf_init(&raw);
+    pthread_mutex_lock(&node->lock);
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    r = walletdb_tx_for_each(w->db, WALLETDB_TX_UNCONFIRMED, SIZE_MAX, 0, wallet_unconfirmed_cb,
+                             &pending);
+    wallet_leave(w);
+    struct state_backend be;
+    chain_tip_backend(services_chain(node), &be);
+    struct state_view v;
+    state_view_init(&v, &be);
+    size_t back = 0;
+    for (size_t i = 0; r == WALLET_OK && i < pending.n; i++) {
+        if (mempool_find(services_mempool(node), pending.v[i]) != NULL)
+            continue;
+        struct walletdb_tx t;
+        bool found;
+        if ((r = wallet_enter(w)) != WALLET_OK)
+            break;
+        r = walletdb_tx_get(w->db, pending.v[i], &t, &raw, &found);
+        wallet_leave(w);
+        struct tx tx;
+        tx_init(&tx);
+        if (r != WALLET_OK || !found || tx_decode(raw.data, raw.len, &tx) != SER_OK) {
+            tx_clear(&tx);
+            continue;
+        }
+        /* The wallet lock is not held: the mempool listener takes it. */
+        struct mempool_accept_info info;
+        memset(&info, 0, sizeof info);
+        struct account a;
+        if (services_accept_tx(node, &tx, &info) == MEMPOOL_OK)
+            back++;
+        else if (account_get(&v, tx.sender, &a) == TXERR_OK && a.nonce > tx.nonce)
+            /* Its nonce is used by another tx in the chain: it can never
+             * confirm, so it leaves the history. */
+            wallet_txids_push(&dead, pending.v[i]);
+        tx_clear(&tx);
+    }
+    state_view_clear(&v);
+    if (r == WALLET_OK && dead.n > 0 && (r = wallet_enter(w)) == WALLET_OK) {
+        r = walletdb_begin(w->db);
+        for (size_t i = 0; r == WALLET_OK && i < dead.n; i++)
+            r = walletdb_tx_delete(w->db, dead.v[i]);
+        if (r == WALLET_OK)
+            r = walletdb_commit(w->db);
+        else
+            walletdb_rollback(w->db);
+        wallet_leave(w);
+    }
+    pthread_mutex_unlock(&node->lock);
+    if (back > 0 || dead.n > 0)
+        LOG_INFO(LOG_CAT_WALLET, "wallet %s: %zu pending txs back in the mempool, %zu dropped "
+                 "(nonce used in the chain)", w->name, back, dead.n);
+    buf_clear(&raw);
+    free(pending.v);
+    free(dead.v);
+    return r;
 }
 
 enum wallet_err wallet_set_best_to_tip(struct wallet *w)
@@ -347,8 +442,10 @@ enum wallet_err wallet_catch_up(struct wallet *w)
         wallet_leave(w);
     }
     pthread_mutex_unlock(&node->lock);
-    if (r != WALLET_OK || (uint64_t)start > tip)
+    if (r != WALLET_OK)
         return r;
+    if ((uint64_t)start > tip)
+        return wallet_resubmit(w);
     return wallet_rescan(w, start, -1, NULL, NULL);
 }
 

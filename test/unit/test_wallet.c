@@ -814,6 +814,80 @@ START_TEST(catch_up_import_backup_messages)
 }
 END_TEST
 
+/* The mempool is not kept across restarts: loading a wallet puts its
+ * pending sends back, and drops one whose nonce the chain used meanwhile. */
+START_TEST(pending_sends_resubmitted_on_load)
+{
+    struct wallet *w = create("resend", NULL, NULL);
+    char other_addr[ADDRESS_MAX_LEN + 1], addr[ADDRESS_MAX_LEN + 1];
+    uint8_t other[32], sk[32], pk[32];
+    outsider(other, other_addr);
+    ck_assert(key_generate(sk));
+    ck_assert(key_pubkey(sk, pk));
+    ck_assert_int_eq(address_encode("rsouk", pk, addr, sizeof addr), ADDRESS_OK);
+    ck_assert_int_eq(wallet_import_privkey(w, sk, NULL, false), WALLET_OK);
+    mine_to(pk, 1);
+    mine_to(other, 100);
+    uint8_t txids[3][32];
+    for (int i = 0; i < 3; i++) {
+        struct wallet_send_result res;
+        ck_assert_int_eq(wallet_send_to_address(w, other_addr, COIN, NULL, 0, 0, &res),
+                         WALLET_OK);
+        memcpy(txids[i], res.txid, 32);
+        free(res.hex);
+    }
+    ck_assert_int_eq(walletman_unload(wm, "resend"), WALLET_OK);
+    pthread_mutex_lock(&node.lock);
+    ck_assert_uint_eq(mempool_remove(services_mempool(&node), txids[0]), 3);
+    pthread_mutex_unlock(&node.lock);
+    char err[256];
+    ck_assert_int_eq(walletman_load(wm, "resend", &w, err, sizeof err), WALLET_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert(in_mempool(txids[i]));
+    ck_assert_uint_eq(balances(w).unconfirmed_out > 3 * COIN, 1);
+
+    /* the same nonce spent by another tx of the key, mined while unloaded */
+    ck_assert_int_eq(walletman_unload(wm, "resend"), WALLET_OK);
+    pthread_mutex_lock(&node.lock);
+    ck_assert_uint_eq(mempool_remove(services_mempool(&node), txids[0]), 3);
+    struct transfer_payload p = {.amount = 5 * COIN};
+    memcpy(p.to, other, 32);
+    struct buf payload;
+    buf_init(&payload);
+    ck_assert(transfer_payload_encode(&p, &payload));
+    struct tx t;
+    tx_init(&t);
+    ck_assert_int_eq(tx_set_payload(&t, payload.data, payload.len), SER_OK);
+    t.type = TX_TYPE_TRANSFER;
+    t.nonce = 0;
+    t.fee = 1000;
+    ck_assert(txsign_sign(&t, sk, regtest()->genesis.hash));
+    struct mempool_accept_info info;
+    ck_assert_int_eq(services_accept_tx(&node, &t, &info), MEMPOOL_OK);
+    pthread_mutex_unlock(&node.lock);
+    tx_clear(&t);
+    buf_clear(&payload);
+    mine_to(other, 1);
+    ck_assert_int_eq(walletman_load(wm, "resend", &w, err, sizeof err), WALLET_OK);
+    struct wallet_tx_info ti;
+    ck_assert_int_eq(wallet_get_tx(w, txids[0], &ti, NULL), WALLET_ERR_NOT_FOUND);
+    /* the later sends follow the nonce the chain used, so they are valid
+     * again and back in the mempool */
+    ck_assert(in_mempool(txids[1]));
+    ck_assert(in_mempool(txids[2]));
+    /* the caught-up history has the tx that did confirm */
+    struct txs *h = history(w);
+    ck_assert_uint_eq(h->n, 4);
+    ck_assert_int_eq(h->v[0].confirmations, 0);
+    ck_assert_int_eq(h->v[1].confirmations, 0);
+    ck_assert_str_eq(h->v[2].category, "send");
+    ck_assert_int_eq(h->v[2].amount, -(int64_t)(5 * COIN));
+    ck_assert_int_eq(h->v[2].confirmations, 1);
+    ck_assert_str_eq(h->v[3].category, "generate");
+    ck_assert_uint_eq(balances(w).unconfirmed_out, 2 * COIN + h->v[0].fee + h->v[1].fee);
+}
+END_TEST
+
 struct sender {
     struct wallet *w;
     const char *to;
@@ -896,6 +970,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, restore_from_seed);
     tcase_add_test(tc, catch_up_import_backup_messages);
     tcase_add_test(tc, concurrent_sends_and_blocks);
+    tcase_add_test(tc, pending_sends_resubmitted_on_load);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -267,6 +267,12 @@ START_TEST(txs)
     id[0] = 9;
     ck_assert_int_eq(walletdb_tx_get(db, id, &t, NULL, &found), WALLET_OK);
     ck_assert(!found);
+    id[0] = 1;
+    ck_assert_int_eq(walletdb_tx_delete(db, id), WALLET_OK);
+    ck_assert_int_eq(walletdb_tx_get(db, id, &t, NULL, &found), WALLET_OK);
+    ck_assert(!found);
+    ck_assert_int_eq(walletdb_tx_count(db, &n), WALLET_OK);
+    ck_assert_uint_eq(n, 3);
     buf_clear(&raw);
     walletdb_close(db);
 }
