@@ -313,7 +313,7 @@ struct list_arg {
 static void w_invs(struct ser_writer *w, const void *arg)
 {
     const struct list_arg *a = arg;
-    uint8_t h[32] = {7};
+    uint8_t h[64] = {7}; /* room for the over-long cases */
     ser_write_array(w, a->n);
     for (size_t i = 0; i < a->n; i++) {
         ser_write_array(w, 2);
@@ -325,7 +325,7 @@ static void w_invs(struct ser_writer *w, const void *arg)
 static void w_addrs(struct ser_writer *w, const void *arg)
 {
     const struct list_arg *a = arg;
-    uint8_t ip[16] = {0};
+    uint8_t ip[64] = {0}; /* room for the over-long cases */
     ser_write_array(w, a->n);
     for (size_t i = 0; i < a->n; i++) {
         ser_write_array(w, 4);
