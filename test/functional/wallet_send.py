@@ -16,6 +16,7 @@ from urllib.parse import quote
 from test_framework.authproxy import AuthServiceProxy, read_cookie
 from test_framework.bech32m import decode_address, encode_address
 from test_framework.test_framework import SoukTestFramework
+from test_framework.test_node import CliError
 from test_framework.util import (assert_equal, assert_greater_than_or_equal,
                                  assert_raises_rpc_error, to_units, wait_until)
 
@@ -63,6 +64,7 @@ class WalletSendTest(SoukTestFramework):
         self.test_chain_of_50()
         self.test_walletcreatetransaction()
         self.test_bad_inputs()
+        self.test_cli_flow()
 
     # ------------------------------------------------------------------ helpers
     def sync(self):
@@ -316,6 +318,36 @@ class WalletSendTest(SoukTestFramework):
         txid = a.sendtoaddress(b_addr, Decimal("0.00000001"))
         self.mine(1)
         assert_equal(a.gettransaction(txid)["confirmations"], 1)
+
+    def test_cli_flow(self):
+        self.log.info("the README's flow through souk-cli: lock, unlock, pay, back up, restore")
+        import os
+        a = lambda *args: self.na.cli("-rpcwallet=alice", *args)
+        b = lambda *args: self.nb.cli("-rpcwallet=bob", *args)
+        b("encryptwallet", "bob's passphrase")
+        assert_equal(b("getwalletinfo")["unlocked_until"], 0)
+        a_addr = a("getnewaddress", "from bob")
+        try:
+            b("sendtoaddress", a_addr, "1")
+            raise AssertionError("a locked wallet sent")
+        except CliError as e:
+            assert_equal(e.code, -13)
+        b("walletpassphrase", "bob's passphrase", "30")
+        txid = b("sendtoaddress", a_addr, "1")
+        b("walletlock")
+        self.wait_in_mempool(self.na, txid)
+        self.mine(1)
+        assert_equal(to_units(a("gettransaction", txid)["amount"]), COIN)
+        backup = os.path.join(self.options.tmpdir, "bob.sqlite")
+        b("backupwallet", backup)
+        b("walletpassphrase", "bob's passphrase", "30")
+        seed = b("dumpseed")
+        b("walletlock")
+        before = to_units(b("getbalance"))
+        self.na.cli("createwallet", "bob-restored", "", seed)
+        restored = to_units(self.na.cli("-rpcwallet=bob-restored", "getbalance"))
+        assert_equal(restored, before)
+        assert os.path.getsize(backup) > 0
 
 
 if __name__ == "__main__":
