@@ -282,6 +282,23 @@ class WalletBasicTest(SoukTestFramework):
         # The derivation continues where it stopped.
         fresh = self.alice.getnewaddress()
         assert fresh not in self.alice_addrs
+        if self.binaries.supports("wallet"):
+            # -wallet creates a wallet that does not exist yet.
+            self.restart_node(0, ["-wallet=alice", "-wallet=new"])
+            assert_equal(sorted(node.listwallets()), ["alice", "new"])
+            assert os.path.isfile(os.path.join(node.netdir, "wallets", "new", "wallet.sqlite"))
+            node.loadwallet("bob")
+
+        self.log.info("JSON-RPC 2.0 and batches reach the wallet of the path")
+        proxy = AuthServiceProxy("127.0.0.1", node.rpc_port, lambda: read_cookie(node.cookie_path),
+                                 node.rpc_timeout, path="/wallet/bob", jsonrpc="2.0")
+        replies = proxy.batch([proxy.request("getwalletinfo"), proxy.request("listaddresses"),
+                               proxy.request("getblockcount"), proxy.request("getnewaddress", "*")])
+        assert_equal(replies[0]["result"]["walletname"], "bob")
+        assert_equal(len(replies[1]["result"]), 2)
+        assert_equal(replies[2]["result"], node.getblockcount())
+        assert_equal(replies[3]["error"]["code"], RPC_INVALID_PARAMETER)
+        assert_equal(proxy.getwalletinfo()["walletname"], "bob")
 
     def test_disablewallet(self):
         if not self.binaries.supports("disablewallet"):

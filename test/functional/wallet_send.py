@@ -206,6 +206,21 @@ class WalletSendTest(SoukTestFramework):
         assert_equal(len(self.bob.listtransactions("fifty", 10, 45)), 5)
         assert_equal([e["txid"] for e in self.bob.listtransactions("fifty", 3)], txids[-3:])
         assert_equal([e["txid"] for e in self.alice.listtransactions("*", 3, 1)], txids[-4:-1])
+        assert_equal(self.alice.listtransactions("*", 0), [])
+        assert_equal(self.alice.listtransactions("no such label"), [])
+        assert_equal(len(self.alice.listtransactions("*", 10, 10**6)), 0)
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "count", self.alice.listtransactions,
+                                "*", -1)
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "skip", self.alice.listtransactions,
+                                "*", 10, -1)
+        assert_raises_rpc_error(RPC_INVALID_ADDRESS_OR_KEY, "non-wallet transaction",
+                                self.alice.gettransaction, "00" * 32)
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, None, self.alice.gettransaction, "zz")
+        # Bob's history does not hold Alice's coinbase.
+        gen_txid = [e for e in self.alice.listtransactions("*", 1000)
+                    if e["category"] == "generate"][0]["txid"]
+        assert_raises_rpc_error(RPC_INVALID_ADDRESS_OR_KEY, "non-wallet transaction",
+                                self.bob.gettransaction, gen_txid)
 
     def test_walletcreatetransaction(self):
         self.log.info("walletcreatetransaction: signed hex without broadcast, or sent")
