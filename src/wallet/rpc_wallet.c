@@ -12,15 +12,10 @@
 #include <string.h>
 
 #include "consensus/chainparams.h"
-#include "consensus/transfer.h"
-#include "consensus/tx.h"
-#include "consensus/txtype.h"
 #include "crypto/address.h"
 #include "crypto/key.h"
 #include "node/node.h"
 #include "rpc/server.h"
-#include "rpc/txjson.h"
-#include "util/buf.h"
 #include "util/hex.h"
 
 /* walletpassphrase's longest unlock, as bitcoind (about three years). */
