@@ -517,7 +517,7 @@ static const struct rpc_method wallet_tx_methods[] = {
      "         \"hex\": \"signed tx\" (only with broadcast false)}",
      {{"type", RPC_ARG_ANY, false, "The type's name (\"transfer\") or id"},
       {"payload", RPC_ARG_ANY, false, "The payload's fields: an object, or JSON text of one"},
-      {"options", RPC_ARG_OBJ, true, "See above"}}},
+      {"options", RPC_ARG_OBJ, true, "from, fee, fee_rate, spend, broadcast: see below"}}},
 };
 
 bool rpc_wallet_tx_register(struct rpc_table *t, char *err, size_t errlen)
