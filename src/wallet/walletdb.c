@@ -2,6 +2,7 @@
 #include "wallet/walletdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -649,6 +650,15 @@ enum wallet_err walletdb_backup(struct walletdb *db, const char *path, char *err
         }
     }
     unlink(tmp);
+    /* The copy holds the same secrets as the wallet: only its owner may read
+     * it. SQLite would create the file with the umask's mode, so create it
+     * first (an empty file is an empty database). */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        return WALLET_ERR_BAD_PARAMETER;
+    }
+    close(fd);
     sqlite3 *dst = NULL;
     int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {

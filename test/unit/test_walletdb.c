@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "wallet/walletdb.h"
 
@@ -285,6 +286,9 @@ START_TEST(backup_is_a_wallet)
     char copy[320], err[256];
     snprintf(copy, sizeof copy, "%s/copy.sqlite", dir);
     ck_assert_int_eq(walletdb_backup(db, copy, err, sizeof err), WALLET_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(copy, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600); /* secrets: owner only */
     /* onto itself: refused */
     ck_assert_int_eq(walletdb_backup(db, path, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
     char bad[320];
