@@ -48,6 +48,22 @@ def main():
         write("fuzz_address", "addr%d" % i, encode_address(k.pubkey, "regtest").encode())
     write("fuzz_address", "upper", encode_address(keys[0].pubkey, "regtest").upper().encode())
     write("fuzz_address", "wrongnet", encode_address(keys[0].pubkey, "main").encode())
+    from test_framework import p2p
+    gb = genesis_block("regtest")
+    frames = {
+        "version": p2p.frame(p2p.message_body("version", p2p.msg_version(12345, timestamp=1795564800))),
+        "ping": p2p.frame(p2p.message_body("ping", [7])),
+        "inv": p2p.frame(p2p.message_body("inv", [p2p.inv_item(1, b"\1" * 32),
+                                                  p2p.inv_item(2, b"\2" * 32)])),
+        "addr": p2p.frame(p2p.message_body("addr", [p2p.net_addr("127.0.0.1", 28733,
+                                                                 when=1795564800)])),
+        "headers": p2p.frame(p2p.message_body("headers", [p2p.header_array(gb.header)])),
+        "getheaders": p2p.frame(p2p.message_body("getheaders", [[g], b""])),
+        "tx": p2p.frame(p2p.message_body("tx", msgpack.decode(txs[0]))),
+        "block": p2p.frame(p2p.message_body("block", msgpack.decode(gb.serialize()))),
+    }
+    for name, data in frames.items():
+        write("fuzz_p2p", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
 
 
