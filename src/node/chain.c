@@ -26,6 +26,10 @@ struct chain {
     struct chainstate cs;
     struct db *idx_db;
     struct blockindex_entry *best_header; /* most work, not known invalid */
+    /* Stored blocks whose ancestry still lacks data (blocks downloaded in
+     * parallel arrive out of order): they become candidates once it is in. */
+    struct blockindex_entry **unlinked;
+    size_t n_unlinked, cap_unlinked;
     struct chain_listener listeners[CHAIN_MAX_LISTENERS];
     size_t n_listeners;
 };
@@ -392,6 +396,49 @@ bool chain_read_block_bytes(struct chain *c, const struct blockindex_entry *e, s
 
 /* Checks a block against its parent and adds it to the index (with its
  * data at pos). Shared by new blocks and -reindex. */
+/* Remembers a stored block that cannot be connected yet. Beyond the cap
+ * the oldest is forgotten: its block stays stored and -reindex or a
+ * restart (which rebuilds the candidates) still finds it. */
+static bool chain_note_unlinked(struct chain *c, struct blockindex_entry *e)
+{
+    if (c->n_unlinked == c->cap_unlinked) {
+        if (c->cap_unlinked >= 65536) {
+            memmove(c->unlinked, c->unlinked + 1, (c->n_unlinked - 1) * sizeof *c->unlinked);
+            c->n_unlinked--;
+        } else {
+            size_t cap = c->cap_unlinked ? c->cap_unlinked * 2 : 64;
+            void *p = realloc(c->unlinked, cap * sizeof *c->unlinked);
+            if (p == NULL)
+                return false;
+            c->unlinked = p;
+            c->cap_unlinked = cap;
+        }
+    }
+    c->unlinked[c->n_unlinked++] = e;
+    return true;
+}
+
+/* Moves every remembered block whose branch is now complete to the
+ * candidates; drops those found invalid meanwhile. */
+static bool chain_link_unlinked(struct chain *c)
+{
+    size_t k = 0;
+    bool ok = true;
+    for (size_t i = 0; i < c->n_unlinked; i++) {
+        struct blockindex_entry *u = c->unlinked[i];
+        if (u->status & BLOCK_FAILED_MASK)
+            continue;
+        if (ok && chain_branch_ready(c, u)) {
+            if (blockindex_candidates_add(&c->cand, u))
+                continue;
+            ok = false;
+        }
+        c->unlinked[k++] = u;
+    }
+    c->n_unlinked = k;
+    return ok;
+}
+
 static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
                                       size_t len, const struct blockstore_pos *existing,
                                       struct block_fault *fault, char *reason, size_t reasonlen)
@@ -446,7 +493,9 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
     blockindex_set_data(&c->bi, e, pos, (uint32_t)b->tx_count);
     blockindex_set_status(&c->bi, e, BLOCK_VALID_TREE);
     chain_note_header(c, e);
-    if (chain_branch_ready(c, e) && !blockindex_candidates_add(&c->cand, e)) {
+    if (chain_branch_ready(c, e) ? !blockindex_candidates_add(&c->cand, e) ||
+                                       !chain_link_unlinked(c)
+                                 : !chain_note_unlinked(c, e)) {
         snprintf(reason, reasonlen, "out of memory");
         return CHAIN_ERROR;
     }
@@ -877,6 +926,7 @@ void chain_close(struct chain *c)
 {
     if (c == NULL)
         return;
+    free(c->unlinked);
     char err[256];
     if (c->index_db != NULL && c->bs_open)
         chain_flush_index(c, err, sizeof err);
