@@ -18,10 +18,12 @@
 
 #include "consensus/chainparams.h"
 #include "node/services.h"
+#include "p2p/net.h"
 #include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
 #include "rpc/rpc_mining.h"
 #include "rpc/rpc_mempool.h"
+#include "rpc/rpc_net.h"
 #include "rpc/rpc_rawtx.h"
 #include "rpc/server.h"
 #include "util/buf.h"
@@ -71,6 +73,7 @@ static const struct init_option_table init_option_tables[] = {
     {rpc_control_options, &rpc_control_options_count},
     {services_options, &services_options_count},
     {walletinit_options, &walletinit_options_count},
+    {p2p_options, &p2p_options_count},
 };
 
 static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
@@ -80,12 +83,14 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
            rpc_mining_register(ctx->rpc, err, errlen) &&
            rpc_rawtx_register(ctx->rpc, err, errlen) &&
            rpc_wallet_register(ctx->rpc, err, errlen) &&
-           rpc_mempool_register(ctx->rpc, err, errlen);
+           rpc_mempool_register(ctx->rpc, err, errlen) &&
+           rpc_net_register(ctx->rpc, err, errlen);
 }
 
 static const struct init_hook init_hooks[] = {
     {"chain and mempool", services_start, services_stop},
     {"wallets", walletinit_start, walletinit_stop},
+    {"p2p", p2p_start, p2p_stop},
     {"rpc methods", start_rpc_methods, NULL},
 };
 /* ================================================================== */

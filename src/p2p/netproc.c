@@ -1,0 +1,860 @@
+#include "p2p/netproc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "consensus/chainparams.h"
+#include "crypto/random.h"
+#include "node/services.h"
+#include "p2p/net.h"
+#include "p2p/peer.h"
+#include "util/log.h"
+#include "util/time.h"
+
+struct p2p_orphan {
+    uint8_t txid[32];
+    struct tx tx;
+    uint64_t peer_id;
+    int64_t expires; /* monotonic seconds */
+};
+
+static int64_t mono_now(void) { return time_mono_us() / 1000000; }
+
+static uint64_t rand_u64(void)
+{
+    uint64_t v = 0;
+    random_bytes(&v, sizeof v);
+    return v;
+}
+
+bool netproc_init(struct p2p_net *net)
+{
+    keymap_init(&net->block_reqs, offsetof(struct p2p_block_req, hash));
+    keymap_init(&net->tx_reqs, offsetof(struct p2p_tx_req, txid));
+    net->orphans = calloc(P2P_MAX_ORPHANS, sizeof *net->orphans);
+    if (net->orphans == NULL)
+        return false;
+    for (size_t i = 0; i < P2P_MAX_ORPHANS; i++)
+        tx_init(&net->orphans[i].tx);
+    net->tx_delay_us = net->ctx->params->network == CHAIN_REGTEST ? 100000 : 2000000;
+    return true;
+}
+
+void netproc_clear(struct p2p_net *net)
+{
+    for (size_t i = 0; i < net->block_reqs.cap; i++)
+        free(net->block_reqs.slots[i]);
+    keymap_clear(&net->block_reqs);
+    for (size_t i = 0; i < net->tx_reqs.cap; i++)
+        free(net->tx_reqs.slots[i]);
+    keymap_clear(&net->tx_reqs);
+    if (net->orphans != NULL)
+        for (size_t i = 0; i < P2P_MAX_ORPHANS; i++)
+            tx_clear(&net->orphans[i].tx);
+    free(net->orphans);
+    net->orphans = NULL;
+}
+
+/* ------------------------------------------------------------ handshake */
+
+static void w_version(struct ser_writer *w, const void *arg) { p2p_write_version(w, arg); }
+static void w_empty(struct ser_writer *w, const void *arg)
+{
+    (void)arg;
+    p2p_write_empty(w);
+}
+static void w_nonce(struct ser_writer *w, const void *arg)
+{
+    p2p_write_nonce(w, *(const uint64_t *)arg);
+}
+
+struct inv_list {
+    const struct p2p_inv *v;
+    size_t n;
+};
+static void w_invs(struct ser_writer *w, const void *arg)
+{
+    const struct inv_list *l = arg;
+    p2p_write_invs(w, l->v, l->n);
+}
+
+struct addr_list {
+    const struct p2p_addr *v;
+    size_t n;
+};
+static void w_addrs(struct ser_writer *w, const void *arg)
+{
+    const struct addr_list *l = arg;
+    p2p_write_addrs(w, l->v, l->n);
+}
+
+static void send_invs(struct p2p_peer *peer, const char *command, const struct p2p_inv *v,
+                      size_t n)
+{
+    for (size_t off = 0; off < n; off += P2P_MAX_INV) {
+        struct inv_list l = {v + off, n - off > P2P_MAX_INV ? P2P_MAX_INV : n - off};
+        p2p_peer_send_msg(peer, command, w_invs, &l);
+    }
+}
+
+static void send_version(struct p2p_peer *peer)
+{
+    struct p2p_net *net = peer->net;
+    struct p2p_version v;
+    memset(&v, 0, sizeof v);
+    v.version = P2P_PROTOCOL_VERSION;
+    v.services = P2P_NODE_NETWORK;
+    pthread_mutex_lock(&net->ctx->lock);
+    v.best_height = chain_tip(services_chain(net->ctx))->height;
+    pthread_mutex_unlock(&net->ctx->lock);
+    strcpy(v.user_agent, P2P_USER_AGENT);
+    v.nonce = peer->local_nonce;
+    v.timestamp = (uint64_t)time_now();
+    v.listen_port = net->listening ? net->port : 0;
+    peer->version_sent = true;
+    p2p_peer_send_msg(peer, "version", w_version, &v);
+}
+
+void netproc_peer_connected(struct p2p_peer *peer)
+{
+    if (peer->type != P2P_CONN_INBOUND)
+        send_version(peer);
+}
+
+static void handshake_done(struct p2p_peer *peer)
+{
+    struct p2p_net *net = peer->net;
+    peer->handshake_done = true;
+    LOG_INFO(LOG_CAT_NET, "new %s peer=%llu %s version %llu %s height %llu",
+             peer->type == P2P_CONN_INBOUND ? "inbound" : "outbound",
+             (unsigned long long)peer->id, peer->addr_str,
+             (unsigned long long)peer->their.version, peer->their.user_agent,
+             (unsigned long long)peer->their.best_height);
+    p2p_peer_send_msg(peer, "sendheaders", w_empty, NULL);
+    if (peer->type != P2P_CONN_INBOUND) {
+        addrman_good(net->addrman, &peer->ip, peer->port);
+        addrman_set_services(net->addrman, &peer->ip, peer->port, peer->their.services);
+        if (peer->type == P2P_CONN_SEED || addrman_size(net->addrman) < 1000) {
+            p2p_peer_send_msg(peer, "getaddr", w_empty, NULL);
+            peer->addr_tokens += ADDRMAN_GETADDR_MAX;
+        }
+    }
+    sync_handshake_done(peer);
+}
+
+static void on_version(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    struct p2p_net *net = peer->net;
+    if (peer->version_received) {
+        p2p_peer_misbehave(peer, 10, "duplicate version");
+        return;
+    }
+    if (p->version.version < P2P_MIN_PROTOCOL_VERSION) {
+        p2p_peer_disconnect(peer, "protocol version too old");
+        return;
+    }
+    for (size_t i = 0; i < net->n_peers; i++) {
+        if (net->peers[i]->local_nonce == p->version.nonce &&
+            net->peers[i]->type != P2P_CONN_INBOUND) {
+            LOG_INFO(LOG_CAT_NET, "connected to self at %s, disconnecting", peer->addr_str);
+            p2p_peer_disconnect(peer, "connected to self");
+            p2p_peer_disconnect(net->peers[i], "connected to self");
+            return;
+        }
+    }
+    peer->their = p->version;
+    peer->version_received = true;
+    if (!peer->version_sent)
+        send_version(peer);
+    p2p_peer_send_msg(peer, "verack", w_empty, NULL);
+    if (peer->type == P2P_CONN_INBOUND && p->version.listen_port != 0) {
+        struct addrman_addr a = {.ip = peer->ip, .port = p->version.listen_port,
+                                 .services = p->version.services, .time = time_now()};
+        addrman_add(net->addrman, &a, 1, &peer->ip, 0);
+    }
+    if (peer->verack_received)
+        handshake_done(peer);
+}
+
+static void on_verack(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    (void)p;
+    if (peer->verack_received)
+        return;
+    peer->verack_received = true;
+    if (peer->version_received)
+        handshake_done(peer);
+}
+
+static void on_ping(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    p2p_peer_send_msg(peer, "pong", w_nonce, &p->nonce);
+}
+
+static void on_pong(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    if (peer->ping_nonce == 0 || p->nonce != peer->ping_nonce)
+        return;
+    peer->ping_rtt_us = time_mono_us() - peer->ping_start_us;
+    if (peer->min_ping_us < 0 || peer->ping_rtt_us < peer->min_ping_us)
+        peer->min_ping_us = peer->ping_rtt_us;
+    peer->ping_nonce = 0;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+static void on_getaddr(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    (void)p;
+    /* Only inbound peers, once: an outbound peer asking would let whoever
+     * we connect to map our address table. */
+    if (peer->type != P2P_CONN_INBOUND || peer->getaddr_answered)
+        return;
+    peer->getaddr_answered = true;
+    struct addrman_addr *a = calloc(ADDRMAN_GETADDR_MAX, sizeof *a);
+    struct p2p_addr *out = calloc(ADDRMAN_GETADDR_MAX, sizeof *out);
+    if (a != NULL && out != NULL) {
+        size_t n = addrman_get_addr(peer->net->addrman, a, ADDRMAN_GETADDR_MAX,
+                                    ADDRMAN_GETADDR_MAX_PCT);
+        for (size_t i = 0; i < n; i++) {
+            out[i].time = a[i].time > 0 ? (uint64_t)a[i].time : 0;
+            out[i].services = a[i].services;
+            memcpy(out[i].ip, a[i].ip.ip, 16);
+            out[i].port = a[i].port;
+        }
+        struct addr_list l = {out, n};
+        p2p_peer_send_msg(peer, "addr", w_addrs, &l);
+    }
+    free(a);
+    free(out);
+}
+
+static void queue_addr_relay(struct p2p_net *net, struct p2p_peer *from, const struct p2p_addr *a)
+{
+    /* Two random usable peers other than the source. */
+    size_t n = 0;
+    struct p2p_peer *cand[2] = {NULL, NULL};
+    uint64_t keys[2] = {0, 0};
+    for (size_t i = 0; i < net->n_peers; i++) {
+        struct p2p_peer *p = net->peers[i];
+        if (p == from || !p2p_peer_usable(p))
+            continue;
+        uint64_t k = rand_u64();
+        if (n < 2) {
+            cand[n] = p;
+            keys[n++] = k;
+        } else {
+            int lo = keys[0] < keys[1] ? 0 : 1;
+            if (k > keys[lo]) {
+                cand[lo] = p;
+                keys[lo] = k;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct p2p_peer *p = cand[i];
+        if (p->n_addr_queue >= P2P_MAX_ADDR_QUEUE)
+            continue;
+        if (p->addr_queue == NULL &&
+            (p->addr_queue = calloc(P2P_MAX_ADDR_QUEUE, sizeof *p->addr_queue)) == NULL)
+            continue;
+        p->addr_queue[p->n_addr_queue++] = *a;
+    }
+}
+
+static void on_addr(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    struct p2p_net *net = peer->net;
+    int64_t now = mono_now(), wall = time_now();
+    /* Token bucket: 0.1 address per second, at most 1,000 saved up. */
+    peer->addr_tokens += (double)(now - peer->addr_token_time) * 0.1;
+    if (peer->addr_tokens > ADDRMAN_GETADDR_MAX)
+        peer->addr_tokens = ADDRMAN_GETADDR_MAX;
+    peer->addr_token_time = now;
+    struct addrman_addr *a = calloc(p->n_addrs ? p->n_addrs : 1, sizeof *a);
+    if (a == NULL)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_addrs; i++) {
+        if (peer->addr_tokens < 1)
+            break;
+        peer->addr_tokens -= 1;
+        memcpy(a[k].ip.ip, p->addrs[i].ip, 16);
+        a[k].port = p->addrs[i].port;
+        a[k].services = p->addrs[i].services;
+        a[k].time = p->addrs[i].time > INT64_MAX ? 0 : (int64_t)p->addrs[i].time;
+        /* Fresh news of few addresses travels on; bulk replies do not. */
+        if (p->n_addrs <= 10 && a[k].time > wall - 600 && a[k].time <= wall + 600)
+            queue_addr_relay(net, peer, &p->addrs[i]);
+        k++;
+    }
+    if (k > 0)
+        addrman_add(net->addrman, a, k, &peer->ip, ADDRMAN_RELAY_PENALTY_SECS);
+    free(a);
+    if (peer->type == P2P_CONN_SEED)
+        p2p_peer_disconnect(peer, "addresses fetched");
+}
+
+/* ------------------------------------------------------------ inventory */
+
+static const struct p2p_inv_handler *find_handler(struct p2p_net *net, uint32_t type)
+{
+    for (size_t i = 0; i < net->n_inv_handlers; i++)
+        if (net->inv_handlers[i].type == type)
+            return &net->inv_handlers[i];
+    return NULL;
+}
+
+static bool orphan_has(struct p2p_net *net, const uint8_t txid[32])
+{
+    for (size_t i = 0; i < net->n_orphans; i++)
+        if (memcmp(net->orphans[i].txid, txid, 32) == 0)
+            return true;
+    return false;
+}
+
+static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    struct p2p_net *net = peer->net;
+    struct p2p_inv *want = calloc(p->n_invs ? p->n_invs : 1, sizeof *want);
+    if (want == NULL)
+        return;
+    size_t n = 0;
+    int64_t now = mono_now();
+    pthread_mutex_lock(&net->ctx->lock);
+    for (size_t i = 0; i < p->n_invs; i++) {
+        const struct p2p_inv *it = &p->invs[i];
+        if (it->type == P2P_INV_TX) {
+            p2p_invset_add(&peer->known, it->hash);
+            if (peer->n_tx_in_flight >= P2P_MAX_TX_IN_FLIGHT ||
+                keymap_find(&net->tx_reqs, it->hash) != NULL || orphan_has(net, it->hash) ||
+                mempool_find(services_mempool(net->ctx), it->hash) != NULL ||
+                !keymap_reserve(&net->tx_reqs, net->tx_reqs.count + 1))
+                continue;
+            struct p2p_tx_req *r = malloc(sizeof *r);
+            if (r == NULL)
+                continue;
+            memcpy(r->txid, it->hash, 32);
+            r->peer = peer;
+            r->time = now;
+            keymap_insert(&net->tx_reqs, r);
+            peer->n_tx_in_flight++;
+            want[n++] = *it;
+        } else if (it->type == P2P_INV_BLOCK) {
+            p2p_invset_add(&peer->known, it->hash);
+            sync_block_announced(peer, it->hash);
+        } else {
+            const struct p2p_inv_handler *h = find_handler(net, it->type);
+            if (h == NULL)
+                continue;
+            p2p_invset_add(&peer->known, it->hash);
+            if (h->have == NULL || !h->have(h->ctx, it->hash))
+                want[n++] = *it;
+        }
+    }
+    pthread_mutex_unlock(&net->ctx->lock);
+    if (n > 0)
+        send_invs(peer, "getdata", want, n);
+    free(want);
+}
+
+static void on_getdata(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    size_t pending = peer->n_getdata - peer->getdata_head;
+    size_t room = P2P_MAX_GETDATA_QUEUE - pending;
+    size_t n = p->n_invs < room ? p->n_invs : room;
+    if (n < p->n_invs)
+        LOG_DEBUG(LOG_CAT_NET, "peer=%llu getdata queue full, %zu items dropped",
+                  (unsigned long long)peer->id, p->n_invs - n);
+    if (peer->getdata_head > 0) {
+        memmove(peer->getdata, peer->getdata + peer->getdata_head,
+                pending * sizeof *peer->getdata);
+        peer->n_getdata = pending;
+        peer->getdata_head = 0;
+    }
+    if (peer->n_getdata + n > peer->cap_getdata) {
+        void *q = realloc(peer->getdata, (peer->n_getdata + n) * sizeof *peer->getdata);
+        if (q == NULL)
+            return;
+        peer->getdata = q;
+        peer->cap_getdata = peer->n_getdata + n;
+    }
+    memcpy(peer->getdata + peer->n_getdata, p->invs, n * sizeof *p->invs);
+    peer->n_getdata += n;
+    netproc_serve(peer);
+}
+
+struct raw_payload {
+    const uint8_t *p;
+    size_t len;
+};
+static void w_raw(struct ser_writer *w, const void *arg)
+{
+    const struct raw_payload *r = arg;
+    ser_write_raw(w, r->p, r->len);
+}
+static void w_tx(struct ser_writer *w, const void *arg) { tx_write(w, arg); }
+
+struct plugin_get {
+    const struct p2p_inv_handler *h;
+    const uint8_t *hash;
+    bool ok;
+};
+static void w_plugin(struct ser_writer *w, const void *arg)
+{
+    struct plugin_get *g = (struct plugin_get *)arg;
+    g->ok = g->h->get(g->h->ctx, g->hash, w);
+}
+
+/* One getdata item; false when it is not available. */
+static bool serve_item(struct p2p_peer *peer, const struct p2p_inv *it)
+{
+    struct p2p_net *net = peer->net;
+    struct node_ctx *ctx = net->ctx;
+    bool ok = false;
+    if (it->type == P2P_INV_TX) {
+        struct tx tx;
+        tx_init(&tx);
+        pthread_mutex_lock(&ctx->lock);
+        ok = mempool_get(services_mempool(ctx), it->hash, &tx, NULL);
+        pthread_mutex_unlock(&ctx->lock);
+        if (ok) {
+            p2p_invset_add(&peer->known, it->hash);
+            p2p_peer_send_msg(peer, "tx", w_tx, &tx);
+        }
+        tx_clear(&tx);
+    } else if (it->type == P2P_INV_BLOCK) {
+        struct buf b;
+        buf_init(&b);
+        char err[256];
+        pthread_mutex_lock(&ctx->lock);
+        struct chain *c = services_chain(ctx);
+        struct blockindex_entry *e = blockindex_find(chain_index(c), it->hash);
+        ok = e != NULL && (e->status & BLOCK_HAVE_DATA) && !(e->status & BLOCK_FAILED_MASK) &&
+             chain_read_block_bytes(c, e, &b, err, sizeof err);
+        pthread_mutex_unlock(&ctx->lock);
+        if (ok) {
+            struct raw_payload r = {b.data, b.len};
+            p2p_peer_send_msg(peer, "block", w_raw, &r);
+        }
+        buf_clear(&b);
+    } else {
+        const struct p2p_inv_handler *h = find_handler(net, it->type);
+        if (h != NULL && h->get != NULL) {
+            struct plugin_get g = {h, it->hash, false};
+            struct buf b;
+            struct ser_writer w;
+            size_t start;
+            buf_init(&b);
+            p2p_msg_begin(&w, &b, h->command, &start);
+            w_plugin(&w, &g);
+            ok = g.ok && p2p_msg_finish(&w, &b, start, net->magic) && p2p_peer_send(peer, &b);
+            buf_clear(&b);
+        }
+    }
+    return ok;
+}
+
+void netproc_serve(struct p2p_peer *peer)
+{
+    if (peer->getdata_head >= peer->n_getdata)
+        return;
+    struct p2p_inv *missing = NULL;
+    size_t n_missing = 0;
+    while (peer->getdata_head < peer->n_getdata && !peer->disconnect &&
+           p2p_peer_send_queued(peer) < P2P_SEND_LIMIT) {
+        const struct p2p_inv *it = &peer->getdata[peer->getdata_head++];
+        if (serve_item(peer, it))
+            continue;
+        if (missing == NULL &&
+            (missing = calloc(peer->n_getdata - peer->getdata_head + 1, sizeof *missing)) ==
+                NULL)
+            continue;
+        missing[n_missing++] = *it;
+    }
+    if (n_missing > 0)
+        send_invs(peer, "notfound", missing, n_missing);
+    free(missing);
+    if (peer->getdata_head >= peer->n_getdata)
+        peer->getdata_head = peer->n_getdata = 0;
+}
+
+static void drop_tx_req(struct p2p_net *net, struct p2p_peer *peer, const uint8_t txid[32])
+{
+    struct p2p_tx_req *r = keymap_find(&net->tx_reqs, txid);
+    if (r == NULL || r->peer != peer)
+        return;
+    keymap_remove(&net->tx_reqs, txid);
+    free(r);
+    if (peer->n_tx_in_flight > 0)
+        peer->n_tx_in_flight--;
+}
+
+static void on_notfound(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    for (size_t i = 0; i < p->n_invs; i++)
+        if (p->invs[i].type == P2P_INV_TX)
+            drop_tx_req(peer->net, peer, p->invs[i].hash);
+}
+
+/* ------------------------------------------------------------ transactions */
+
+/* Refusals no later tx can cure: the sender broke a rule on its own. */
+static bool tx_err_is_stateless(enum txerr e)
+{
+    return e != TXERR_BAD_NONCE && e != TXERR_INSUFFICIENT_FUNDS && e != TXERR_STORAGE &&
+           e != TXERR_OK;
+}
+
+static bool tx_err_is_orphan(enum mempool_err me, const struct mempool_accept_info *info)
+{
+    return me == MEMPOOL_ERR_TOO_MANY_PENDING ||
+           (me == MEMPOOL_ERR_TX && info->txerr == TXERR_INSUFFICIENT_FUNDS);
+}
+
+static void orphan_remove(struct p2p_net *net, size_t i)
+{
+    struct p2p_orphan tmp = net->orphans[i];
+    net->orphans[i] = net->orphans[net->n_orphans - 1];
+    net->orphans[net->n_orphans - 1] = tmp;
+    tx_clear(&net->orphans[net->n_orphans - 1].tx);
+    net->n_orphans--;
+}
+
+static void orphan_add(struct p2p_net *net, const struct tx *tx, const uint8_t txid[32],
+                       uint64_t peer_id)
+{
+    if (orphan_has(net, txid))
+        return;
+    if (net->n_orphans == P2P_MAX_ORPHANS)
+        orphan_remove(net, (size_t)(rand_u64() % P2P_MAX_ORPHANS));
+    struct p2p_orphan *o = &net->orphans[net->n_orphans];
+    if (!tx_copy(&o->tx, tx))
+        return;
+    memcpy(o->txid, txid, 32);
+    o->peer_id = peer_id;
+    o->expires = mono_now() + P2P_ORPHAN_EXPIRY_SECS;
+    net->n_orphans++;
+    LOG_DEBUG(LOG_CAT_MEMPOOL, "orphan tx kept (%zu in the pool)", net->n_orphans);
+}
+
+/* Retries every orphan until a pass adds nothing. Chain lock held. */
+static void orphans_retry(struct p2p_net *net)
+{
+    bool progress = true;
+    int64_t now = mono_now();
+    while (progress && net->n_orphans > 0) {
+        progress = false;
+        for (size_t i = 0; i < net->n_orphans;) {
+            struct p2p_orphan *o = &net->orphans[i];
+            struct mempool_accept_info info;
+            memset(&info, 0, sizeof info);
+            enum mempool_err me = o->expires < now ? MEMPOOL_ERR_TX
+                                                   : services_accept_tx(net->ctx, &o->tx, &info);
+            if (me == MEMPOOL_OK)
+                progress = true;
+            if (me == MEMPOOL_OK || !tx_err_is_orphan(me, &info))
+                orphan_remove(net, i);
+            else
+                i++;
+        }
+    }
+}
+
+static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    struct p2p_net *net = peer->net;
+    uint8_t txid[32];
+    tx_txid(&p->tx, txid);
+    drop_tx_req(net, peer, txid);
+    p2p_invset_add(&peer->known, txid);
+    struct mempool_accept_info info;
+    memset(&info, 0, sizeof info);
+    pthread_mutex_lock(&net->ctx->lock);
+    enum mempool_err me = MEMPOOL_ERR_DUPLICATE;
+    if (mempool_find(services_mempool(net->ctx), txid) == NULL && !orphan_has(net, txid))
+        me = services_accept_tx(net->ctx, &p->tx, &info);
+    if (me == MEMPOOL_OK) {
+        peer->last_tx_time = mono_now();
+        orphans_retry(net);
+    } else if (tx_err_is_orphan(me, &info)) {
+        orphan_add(net, &p->tx, txid, peer->id);
+    }
+    pthread_mutex_unlock(&net->ctx->lock);
+    if (me == MEMPOOL_ERR_TX && tx_err_is_stateless(info.txerr))
+        p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, txerr_reason(info.txerr));
+    else if (me != MEMPOOL_OK && me != MEMPOOL_ERR_DUPLICATE)
+        LOG_DEBUG(LOG_CAT_MEMPOOL, "tx from peer=%llu not accepted: %s",
+                  (unsigned long long)peer->id, mempool_reject_reason(me, &info));
+}
+
+static void on_sendheaders(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    (void)p;
+    peer->send_headers = true;
+}
+
+static void on_block(struct p2p_peer *peer, struct p2p_payload *p) { sync_handle_block(peer, p); }
+static void on_getheaders(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    sync_handle_getheaders(peer, p);
+}
+static void on_headers(struct p2p_peer *peer, struct p2p_payload *p)
+{
+    sync_handle_headers(peer, p);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+typedef void (*msg_handler_fn)(struct p2p_peer *peer, struct p2p_payload *p);
+
+static const struct {
+    msg_handler_fn fn;
+    bool before_handshake; /* allowed before the handshake completes */
+} handlers[P2P_CMD_COUNT_] = {
+    [P2P_CMD_VERSION] = {on_version, true},
+    [P2P_CMD_VERACK] = {on_verack, true},
+    [P2P_CMD_PING] = {on_ping, false},
+    [P2P_CMD_PONG] = {on_pong, false},
+    [P2P_CMD_GETADDR] = {on_getaddr, false},
+    [P2P_CMD_ADDR] = {on_addr, false},
+    [P2P_CMD_INV] = {on_inv, false},
+    [P2P_CMD_GETDATA] = {on_getdata, false},
+    [P2P_CMD_NOTFOUND] = {on_notfound, false},
+    [P2P_CMD_TX] = {on_tx, false},
+    [P2P_CMD_BLOCK] = {on_block, false},
+    [P2P_CMD_GETHEADERS] = {on_getheaders, false},
+    [P2P_CMD_HEADERS] = {on_headers, false},
+    [P2P_CMD_SENDHEADERS] = {on_sendheaders, false},
+};
+
+static void handle_plugin_msg(struct p2p_peer *peer, const struct p2p_msg *m)
+{
+    struct p2p_net *net = peer->net;
+    for (size_t i = 0; i < net->n_inv_handlers; i++) {
+        const struct p2p_inv_handler *h = &net->inv_handlers[i];
+        if (h->receive == NULL || strcmp(h->command, m->command) != 0)
+            continue;
+        uint8_t hash[32];
+        bool relay = false;
+        int points = h->receive(h->ctx, m->payload, hash, &relay);
+        if (points > 0) {
+            p2p_peer_misbehave(peer, points, m->command);
+            return;
+        }
+        p2p_invset_add(&peer->known, hash);
+        if (relay)
+            p2p_announce_inv(net->ctx, h->type, hash);
+        return;
+    }
+    LOG_DEBUG(LOG_CAT_NET, "peer=%llu sent unknown command '%s', ignored",
+              (unsigned long long)peer->id, m->command);
+}
+
+void netproc_handle(struct p2p_peer *peer, const uint8_t *body, size_t len)
+{
+    struct p2p_msg m;
+    p2p_msg_init(&m);
+    enum ser_err detail = SER_OK;
+    enum p2p_err e = p2p_msg_parse(&m, body, len, &detail);
+    if (e != P2P_OK) {
+        LOG_INFO(LOG_CAT_NET, "peer=%llu %s sent a bad message: %s (%s)",
+                 (unsigned long long)peer->id, peer->addr_str, p2p_strerror(e),
+                 ser_strerror(detail));
+        if (e == P2P_ERR_NOMEM)
+            p2p_peer_disconnect(peer, "out of memory");
+        else
+            p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, p2p_err_reason(e));
+        return;
+    }
+    LOG_DEBUG(LOG_CAT_NET, "received %s (%zu bytes) peer=%llu", m.command, len,
+              (unsigned long long)peer->id);
+    enum p2p_cmd cmd;
+    if (!p2p_cmd_lookup(m.command, &cmd)) {
+        if (peer->handshake_done)
+            handle_plugin_msg(peer, &m);
+        p2p_msg_clear(&m);
+        return;
+    }
+    if (!peer->handshake_done && !handlers[cmd].before_handshake) {
+        p2p_peer_misbehave(peer, 10, "message before the handshake");
+        p2p_msg_clear(&m);
+        return;
+    }
+    struct p2p_payload p;
+    p2p_payload_init(&p);
+    e = p2p_payload_decode(&m, cmd, &p, &detail);
+    p2p_msg_clear(&m);
+    if (e != P2P_OK) {
+        LOG_INFO(LOG_CAT_NET, "peer=%llu %s sent a bad %s payload: %s",
+                 (unsigned long long)peer->id, peer->addr_str, p2p_cmd_name(cmd),
+                 ser_strerror(detail));
+        if (e == P2P_ERR_NOMEM)
+            p2p_peer_disconnect(peer, "out of memory");
+        else
+            p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, "bad payload");
+    } else {
+        handlers[cmd].fn(peer, &p);
+    }
+    p2p_payload_clear(&p);
+}
+
+/* ------------------------------------------------------------ announcements */
+
+static void queue_inv(struct p2p_peer *peer, const struct p2p_inv *inv)
+{
+    if (p2p_invset_has(&peer->known, inv->hash) ||
+        peer->n_inv_queue >= P2P_MAX_TX_ANNOUNCE_QUEUE)
+        return;
+    if (peer->n_inv_queue == peer->cap_inv_queue) {
+        size_t cap = peer->cap_inv_queue ? peer->cap_inv_queue * 2 : 64;
+        void *q = realloc(peer->inv_queue, cap * sizeof *peer->inv_queue);
+        if (q == NULL)
+            return;
+        peer->inv_queue = q;
+        peer->cap_inv_queue = cap;
+    }
+    peer->inv_queue[peer->n_inv_queue++] = *inv;
+}
+
+void netproc_notified(struct p2p_net *net)
+{
+    pthread_mutex_lock(&net->notify_mutex);
+    struct p2p_inv *invs = net->new_invs;
+    size_t n = net->n_new_invs;
+    bool new_tip = net->new_tip;
+    net->new_invs = NULL;
+    net->n_new_invs = net->cap_new_invs = 0;
+    net->new_tip = false;
+    pthread_mutex_unlock(&net->notify_mutex);
+    for (size_t i = 0; i < net->n_peers; i++) {
+        struct p2p_peer *p = net->peers[i];
+        if (!p2p_peer_usable(p))
+            continue;
+        for (size_t k = 0; k < n; k++)
+            queue_inv(p, &invs[k]);
+    }
+    free(invs);
+    if (new_tip) {
+        sync_announce_tip(net);
+        pthread_mutex_lock(&net->ctx->lock);
+        orphans_retry(net);
+        pthread_mutex_unlock(&net->ctx->lock);
+        sync_request_blocks(net);
+    }
+}
+
+static void expire_tx_reqs(struct p2p_net *net, int64_t now)
+{
+    for (size_t i = 0; i < net->tx_reqs.cap;) {
+        struct p2p_tx_req *r = net->tx_reqs.slots[i];
+        if (r != NULL && now - r->time > P2P_TX_REQUEST_TIMEOUT) {
+            if (r->peer->n_tx_in_flight > 0)
+                r->peer->n_tx_in_flight--;
+            keymap_remove(&net->tx_reqs, r->txid);
+            free(r);
+            continue; /* backward-shift deletion may have moved another entry here */
+        }
+        i++;
+    }
+}
+
+void netproc_tick(struct p2p_net *net)
+{
+    int64_t now_us = time_mono_us(), now = now_us / 1000000;
+    for (size_t i = 0; i < net->n_peers; i++) {
+        struct p2p_peer *p = net->peers[i];
+        if (!p2p_peer_usable(p))
+            continue;
+        if (p->n_addr_queue > 0) {
+            struct addr_list l = {p->addr_queue, p->n_addr_queue};
+            p2p_peer_send_msg(p, "addr", w_addrs, &l);
+            p->n_addr_queue = 0;
+        }
+        if (p->n_inv_queue == 0 || now_us < p->next_tx_send_us)
+            continue;
+        size_t k = 0;
+        for (size_t j = 0; j < p->n_inv_queue; j++) {
+            if (p2p_invset_has(&p->known, p->inv_queue[j].hash))
+                continue;
+            p2p_invset_add(&p->known, p->inv_queue[j].hash);
+            p->inv_queue[k++] = p->inv_queue[j];
+        }
+        if (k > 0)
+            send_invs(p, "inv", p->inv_queue, k);
+        p->n_inv_queue = 0;
+        /* Uniform over [0.5, 1.5] times the mean. */
+        p->next_tx_send_us = now_us + net->tx_delay_us / 2 +
+                             (int64_t)(rand_u64() % (uint64_t)(net->tx_delay_us + 1));
+    }
+    for (size_t i = 0; i < net->n_peers; i++) {
+        struct p2p_peer *p = net->peers[i];
+        if (p->type == P2P_CONN_SEED && !p->disconnect && now - p->connect_mono > 30)
+            p2p_peer_disconnect(p, "seed node done");
+    }
+    expire_tx_reqs(net, now);
+    sync_check_stalls(net, now);
+    if (now_us - net->last_request_blocks > 1000000) {
+        net->last_request_blocks = now_us;
+        sync_request_blocks(net);
+    }
+}
+
+void netproc_peer_gone(struct p2p_peer *peer)
+{
+    struct p2p_net *net = peer->net;
+    for (size_t i = 0; i < net->tx_reqs.cap;) {
+        struct p2p_tx_req *r = net->tx_reqs.slots[i];
+        if (r != NULL && r->peer == peer) {
+            keymap_remove(&net->tx_reqs, r->txid);
+            free(r);
+            continue;
+        }
+        i++;
+    }
+    peer->n_tx_in_flight = 0;
+    sync_peer_gone(peer);
+}
+
+/* ------------------------------------------------------------ plugins */
+
+bool p2p_register_inv_handler(struct node_ctx *ctx, const struct p2p_inv_handler *h)
+{
+    struct p2p_net *net = p2p_net_get(ctx);
+    if (net == NULL || h->type == P2P_INV_TX || h->type == P2P_INV_BLOCK || h->command == NULL)
+        return false;
+    enum p2p_cmd c;
+    if (p2p_cmd_lookup(h->command, &c))
+        return false;
+    pthread_mutex_lock(&net->mutex);
+    bool ok = net->n_inv_handlers < P2P_MAX_INV_HANDLERS && find_handler(net, h->type) == NULL;
+    if (ok)
+        net->inv_handlers[net->n_inv_handlers++] = *h;
+    pthread_mutex_unlock(&net->mutex);
+    return ok;
+}
+
+void p2p_announce_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32])
+{
+    struct p2p_net *net = p2p_net_get(ctx);
+    if (net == NULL)
+        return;
+    pthread_mutex_lock(&net->notify_mutex);
+    if (net->n_new_invs == net->cap_new_invs && net->cap_new_invs < 100000) {
+        size_t cap = net->cap_new_invs ? net->cap_new_invs * 2 : 64;
+        void *q = realloc(net->new_invs, cap * sizeof *net->new_invs);
+        if (q != NULL) {
+            net->new_invs = q;
+            net->cap_new_invs = cap;
+        }
+    }
+    if (net->n_new_invs < net->cap_new_invs) {
+        net->new_invs[net->n_new_invs].type = type;
+        memcpy(net->new_invs[net->n_new_invs].hash, hash, 32);
+        net->n_new_invs++;
+    }
+    pthread_mutex_unlock(&net->notify_mutex);
+    event_active(net->wake, EV_READ, 0);
+}

@@ -1,0 +1,51 @@
+/* netproc: what the node does with each P2P message — the version/verack
+ * handshake, ping/pong, address gossip, inventory (inv/getdata/notfound),
+ * transaction relay with trickled announcements and an orphan pool, and
+ * (in sync.c) headers-first block download and block announcements.
+ *
+ * Inventory types beyond tx and block (the chat plugin's type 3) are routed
+ * to handlers registered here, so a plugin can gossip its own objects
+ * without touching P2P internals. Runs on the event loop thread; the
+ * functions below may be called from any thread. Owns the orphan pool and
+ * the request tables of the connection manager it serves. */
+#ifndef SOUK_P2P_NETPROC_H
+#define SOUK_P2P_NETPROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/serialize.h"
+#include "node/node.h"
+
+/* Orphans: txs refused only because an earlier tx is missing (the sender's
+ * funds or its account come from a tx not seen yet, or its nonce is beyond
+ * what the mempool keeps waiting). Kept at most this many, this long, and
+ * retried after every accepted tx and every new tip. */
+#define P2P_MAX_ORPHANS 100
+#define P2P_ORPHAN_EXPIRY_SECS (20 * 60)
+
+/* A plugin's inventory type. The callbacks run on the event loop thread;
+ * they must not take the chain lock (the caller does not hold it). */
+struct p2p_inv_handler {
+    uint32_t type;        /* inventory type, e.g. P2P_INV_CHAT */
+    const char *command;  /* the message that carries one object, e.g. "chat" */
+    void *ctx;
+    /* True when the object is already known (it is then not requested). */
+    bool (*have)(void *ctx, const uint8_t hash[32]);
+    /* Writes the object as the payload of `command`; false when unknown
+     * (the requester gets notfound). */
+    bool (*get)(void *ctx, const uint8_t hash[32], struct ser_writer *w);
+    /* An object arrived. Returns misbehaviour points (0: fine); *hash is
+     * its id, *relay true when it is new and valid and should be announced
+     * to the other peers. */
+    int (*receive)(void *ctx, const msgpack_object *payload, uint8_t hash[32], bool *relay);
+};
+
+/* Registers a handler (copied). False when P2P is not running, the type
+ * is tx/block or already taken, or the table is full. */
+bool p2p_register_inv_handler(struct node_ctx *ctx, const struct p2p_inv_handler *h);
+/* Announces an object to every peer that does not know it yet, trickled
+ * like transactions. Any thread, no lock needed. */
+void p2p_announce_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32]);
+
+#endif

@@ -1,0 +1,237 @@
+/* peer: the internals shared by the P2P modules (net, netproc, sync) —
+ * the connection manager's state and one connected peer's state. Private
+ * to src/p2p: RPC and the rest of the node use net.h and netproc.h.
+ *
+ * All of it is touched on the event loop thread with net->mutex held
+ * (every libevent callback of net.c takes it), and by RPC threads only
+ * through net.h's functions, which take the same mutex. */
+#ifndef SOUK_P2P_PEER_H
+#define SOUK_P2P_PEER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/blockindex.h"
+#include "node/keymap.h"
+#include "node/node.h"
+#include "p2p/addrman.h"
+#include "p2p/netaddr.h"
+#include "p2p/netproc.h"
+#include "p2p/protocol.h"
+#include "util/buf.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event;
+
+/* Hashes a peer knows (announced to us or by us), two generations of an
+ * insert-only table of 64-bit keys: when the newer generation fills up it
+ * becomes the older one, so the set remembers the latest 8,192 to 16,384. */
+#define P2P_INVSET_SLOTS 16384
+#define P2P_INVSET_GEN_MAX 8192
+struct p2p_invset {
+    uint64_t *gen[2];
+    size_t count; /* in gen[0] */
+};
+
+/* Blocks in flight from one peer at most, and the window ahead of the tip. */
+#define P2P_MAX_BLOCKS_IN_FLIGHT 16
+#define P2P_BLOCK_WINDOW 1024
+/* A requested block not delivered within this many seconds: the peer is
+ * stalling and gets disconnected (its blocks go to others). */
+#define P2P_BLOCK_STALL_SECS 30
+/* Txs requested from one peer and not yet answered, at most. */
+#define P2P_MAX_TX_IN_FLIGHT 5000
+#define P2P_TX_REQUEST_TIMEOUT 60
+#define P2P_MAX_GETDATA_QUEUE 50000
+#define P2P_MAX_TX_ANNOUNCE_QUEUE 50000
+#define P2P_MAX_ADDR_QUEUE 1000
+#define P2P_MAX_UNCONNECTING_HEADERS 10
+
+enum p2p_conn_type {
+    P2P_CONN_INBOUND,
+    P2P_CONN_OUTBOUND, /* automatic, from the address manager */
+    P2P_CONN_MANUAL,   /* -connect, -addnode, addnode RPC */
+    P2P_CONN_SEED,     /* -seednode: getaddr, then disconnect */
+};
+
+struct p2p_block_req {
+    uint8_t hash[32]; /* keymap key: first */
+    struct p2p_peer *peer;
+    struct blockindex_entry *entry;
+    int64_t time;
+};
+
+struct p2p_tx_req {
+    uint8_t txid[32]; /* keymap key: first */
+    struct p2p_peer *peer;
+    int64_t time;
+};
+
+struct p2p_peer {
+    uint64_t id;
+    struct p2p_net *net;
+    struct bufferevent *bev;
+    struct netaddr ip;
+    uint16_t port;
+    char addr_str[NETADDR_SERVICE_STR_MAX];
+    enum p2p_conn_type type;
+    bool connected;       /* the TCP connection is up (outbound: connect finished) */
+    bool disconnect;      /* marked: freed by the next cleanup */
+    bool read_paused;     /* send buffer over P2P_SEND_LIMIT */
+    int64_t connect_time;     /* wall clock, for RPC */
+    int64_t connect_mono;     /* monotonic seconds, for timeouts (so is every time below) */
+    int64_t last_recv, last_send;
+    uint64_t bytes_recv, bytes_sent;
+    int misbehavior;
+
+    /* handshake */
+    uint64_t local_nonce;
+    bool version_sent, version_received, verack_received, handshake_done;
+    struct p2p_version their;
+
+    /* ping */
+    uint64_t ping_nonce;      /* outstanding, 0 when none */
+    int64_t ping_start_us;
+    int64_t last_ping_time;   /* when the last ping was sent (seconds) */
+    int64_t ping_rtt_us, min_ping_us;
+    bool ping_now;
+
+    /* relay */
+    bool send_headers;        /* the peer sent sendheaders */
+    bool getaddr_answered;
+    double addr_tokens;       /* addr processing token bucket */
+    int64_t addr_token_time;
+    struct p2p_invset known;
+    struct p2p_inv *inv_queue; /* txs (and plugin objects) to announce */
+    size_t n_inv_queue, cap_inv_queue;
+    int64_t next_tx_send_us;
+    struct p2p_addr *addr_queue;
+    size_t n_addr_queue;
+    struct p2p_inv *getdata;  /* requests waiting for room in the send buffer */
+    size_t getdata_head, n_getdata, cap_getdata;
+    size_t n_tx_in_flight;
+    int64_t last_tx_time, last_block_time; /* last new tx / block from it (eviction) */
+
+    /* sync */
+    struct blockindex_entry *best_known; /* best header the peer is known to have */
+    struct blockindex_entry *last_announced; /* last tip we told it about */
+    struct p2p_block_req *blocks[P2P_MAX_BLOCKS_IN_FLIGHT];
+    size_t n_blocks;
+    bool sync_started;        /* our first getheaders went out */
+    int64_t headers_asked;    /* when we last asked it for headers */
+    int unconnecting_headers;
+
+    struct buf body;          /* scratch for one received frame */
+};
+
+#define P2P_MAX_INV_HANDLERS 16
+
+struct p2p_net {
+    struct node_ctx *ctx;
+    const uint8_t *magic;
+    pthread_mutex_t mutex;    /* recursive */
+
+    struct p2p_peer **peers;
+    size_t n_peers, cap_peers;
+    uint64_t next_id;
+    size_t max_connections;
+    bool listening;
+    uint16_t port;
+    struct evconnlistener *listeners[8];
+    size_t n_listeners;
+
+    struct addrman *addrman;
+    char peers_path[PATH_MAX + 16];
+
+    /* -connect (exclusive), -addnode/-seednode and addnode RPC */
+    bool connect_only;
+    char **manual;            /* "host:port" kept connected */
+    size_t n_manual;
+    char **onetry;            /* connect once, then forget */
+    size_t n_onetry;
+    char **seeds;
+    size_t n_seeds;
+    int64_t next_manual_try;
+    int64_t next_outbound_try;
+
+    struct banman *banman;    /* bans and discouragement (banlist.json) */
+
+    uint64_t total_recv, total_sent;
+
+    struct event *timer;      /* 100 ms tick */
+    struct event *wake;       /* RPC threads and listeners ask the loop to act */
+
+    /* Filled under notify_mutex (a leaf lock) by chain/mempool listeners. */
+    pthread_mutex_t notify_mutex;
+    struct p2p_inv *new_invs;
+    size_t n_new_invs, cap_new_invs;
+    bool new_tip;
+
+    /* netproc */
+    struct keymap block_reqs; /* hash -> struct p2p_block_req */
+    struct keymap tx_reqs;    /* txid -> struct p2p_tx_req */
+    struct p2p_orphan *orphans;
+    size_t n_orphans;
+    struct p2p_inv_handler inv_handlers[P2P_MAX_INV_HANDLERS];
+    size_t n_inv_handlers;
+    int64_t tx_delay_us;      /* mean delay of a tx announcement */
+    int64_t last_request_blocks;
+};
+
+/* ---- net.c ---- */
+
+/* Queues a whole frame. False when the frame could not be queued (the
+ * peer is then marked for disconnection). */
+bool p2p_peer_send(struct p2p_peer *peer, const struct buf *frame);
+/* Builds and sends one message whose payload write_fn writes. */
+typedef void (*p2p_payload_fn)(struct ser_writer *w, const void *arg);
+bool p2p_peer_send_msg(struct p2p_peer *peer, const char *command, p2p_payload_fn fn,
+                       const void *arg);
+/* Adds points; at P2P_MISBEHAVIOR_LIMIT disconnects and discourages. */
+void p2p_peer_misbehave(struct p2p_peer *peer, int points, const char *reason);
+/* Marks the peer for disconnection; it is freed by the next cleanup. */
+void p2p_peer_disconnect(struct p2p_peer *peer, const char *reason);
+size_t p2p_peer_send_queued(const struct p2p_peer *peer);
+bool p2p_peer_usable(const struct p2p_peer *peer); /* handshake done, not leaving */
+
+/* ---- invset ---- */
+bool p2p_invset_init(struct p2p_invset *s);
+void p2p_invset_clear(struct p2p_invset *s);
+bool p2p_invset_has(const struct p2p_invset *s, const uint8_t hash[32]);
+void p2p_invset_add(struct p2p_invset *s, const uint8_t hash[32]);
+
+/* ---- netproc.c ---- */
+bool netproc_init(struct p2p_net *net);
+void netproc_clear(struct p2p_net *net);
+/* A connection is up: outbound peers send their version. */
+void netproc_peer_connected(struct p2p_peer *peer);
+/* The peer is going away: its requests go back to the pool. */
+void netproc_peer_gone(struct p2p_peer *peer);
+/* One frame body; the peer may be marked for disconnection afterwards. */
+void netproc_handle(struct p2p_peer *peer, const uint8_t *body, size_t len);
+/* Serves queued getdata while the send buffer has room. */
+void netproc_serve(struct p2p_peer *peer);
+/* Timer tick: trickled announcements, pings, stalls, block requests. */
+void netproc_tick(struct p2p_net *net);
+/* Drains what listeners queued (new txs, new tip). */
+void netproc_notified(struct p2p_net *net);
+
+/* ---- sync.c ---- */
+void sync_handshake_done(struct p2p_peer *peer);
+void sync_handle_getheaders(struct p2p_peer *peer, const struct p2p_payload *p);
+void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p);
+void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p);
+/* A block inv from the peer: ask for headers up to it if unknown. */
+void sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32]);
+void sync_request_blocks(struct p2p_net *net);
+void sync_check_stalls(struct p2p_net *net, int64_t now);
+void sync_peer_gone(struct p2p_peer *peer);
+/* Announces a new tip to every peer (headers or inv). */
+void sync_announce_tip(struct p2p_net *net);
+/* Sends getheaders with a locator from `from` (NULL: best header). Chain lock held. */
+void sync_send_getheaders(struct p2p_peer *peer, struct blockindex_entry *from);
+
+#endif
