@@ -22,13 +22,8 @@ class P2PBansTest(SoukTestFramework):
         return sorted(b["address"] for b in node.listbanned())
 
     def can_connect(self, node):
-        p = P2PInterface()
-        try:
-            p.connect("127.0.0.1", node.p2p_port)
-            ok = p.wait_until(lambda: p.peer_version is not None and p.got_verack, 5, raise_on_timeout=False)
-        except OSError:
-            ok = False
-        p.close()
+        p, ok = node.try_p2p_connection()
+        node.disconnect_p2ps()
         return ok
 
     def run_test(self):

@@ -24,14 +24,7 @@ class P2PLimitsTest(SoukTestFramework):
         self.extra_args = [["-maxconnections=%d" % MAX_CONN], []]
 
     def try_peer(self):
-        p = P2PInterface()
-        try:
-            p.connect("127.0.0.1", self.nodes[0].p2p_port)
-            ok = p.wait_until(lambda: p.peer_version is not None and p.got_verack, 5, raise_on_timeout=False)
-        except OSError:
-            ok = False
-        self.nodes[0].p2ps.append(p)
-        return p, ok
+        return self.nodes[0].try_p2p_connection()
 
     def run_test(self):
         node = self.nodes[0]

@@ -307,6 +307,7 @@ class P2PInterface(P2PConnection):
         self.listen_port = listen_port
         self.send_version = send_version
         self.answer_ping = answer_ping
+        self.auto_reply = True   # run the on_<command> handlers (see go_quiet)
         self.outbound = True
         self.messages = []
         self.message_count = collections.Counter()
@@ -341,6 +342,13 @@ class P2PInterface(P2PConnection):
         self.wait_until(lambda: self.peer_version is not None and self.got_verack, timeout,
                         what="version/verack from the node")
 
+    def wait_for_verack_or_close(self, timeout=10):
+        """True when the handshake completes, False when the node closes first (or on timeout)."""
+        self.wait_until(lambda: (self.peer_version is not None and self.got_verack) or not self.connected,
+                        timeout, raise_on_timeout=False)
+        with self.cv:
+            return self.connected and self.peer_version is not None and self.got_verack
+
     # -- dispatch -------------------------------------------------------------
     def on_message(self, command, payload):
         with self.cv:
@@ -348,9 +356,18 @@ class P2PInterface(P2PConnection):
             self.message_count[command] += 1
             self.last_message[command] = payload
             self.cv.notify_all()
+        if not self.auto_reply and command not in ("version", "verack"):
+            return
         handler = getattr(self, "on_" + command, None)
         if handler is not None:
             handler(payload)
+
+    def go_quiet(self):
+        """Stop answering anything (ping, getheaders, getdata) after what is in flight is done:
+        nothing we write on our own can then land in the middle of a hand-made partial frame."""
+        self.sync_with_ping()
+        with self.cv:
+            self.auto_reply = False
 
     def on_version(self, payload):
         with self.cv:

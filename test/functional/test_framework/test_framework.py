@@ -64,6 +64,7 @@ class SoukTestFramework:
         self.extra_args = None
         self.conf_lines = None          # per node: extra souk.conf lines in [regtest]
         self.requires_p2p = False       # skip (not fail) when soukd has no P2P (-port) yet
+        self.auto_connect = False       # True: nodes may make automatic outbound connections
         self.rpc_timeout = 60
         self.nodes = []
         self.options = None
@@ -101,7 +102,8 @@ class SoukTestFramework:
                     raise RuntimeError("port %d is already in use (port seed %d); rerun with another --portseed"
                                        % (port, PortSeed.n))
             self.nodes.append(TestNode(idx, os.path.join(self.options.tmpdir, "node%d" % idx), self.binaries,
-                                       extra_args[i], self.rpc_timeout, conf_lines[i]))
+                                       extra_args[i], self.rpc_timeout, conf_lines[i],
+                                       auto_connect=self.auto_connect))
 
     def start_node(self, i, extra_args=None, timeout=60):
         self.nodes[i].start_and_wait(extra_args, timeout)

@@ -90,9 +90,12 @@ def _set_pdeathsig():
         pass
 
 
-def write_config(datadir, index, extra_lines=(), with_p2p=True):
+def write_config(datadir, index, extra_lines=(), with_p2p=True, auto_connect=False):
     """souk.conf: network at the top, per-node ports in [regtest].
-    with_p2p=False leaves out `port` (a soukd without P2P refuses it as unknown)."""
+    with_p2p=False leaves out the P2P options (a soukd without P2P refuses them as unknown).
+    With P2P the node listens on 127.0.0.1 only and, unless auto_connect, makes no automatic
+    outbound connections (connect=0): a test's topology is exactly the connections it makes
+    (connect_nodes / addnode onetry still work; a -connect on the command line wins)."""
     os.makedirs(datadir, exist_ok=True)
     path = os.path.join(datadir, "souk.conf")
     with open(path, "w", encoding="utf-8") as f:
@@ -100,6 +103,9 @@ def write_config(datadir, index, extra_lines=(), with_p2p=True):
         f.write("[regtest]\n")
         if with_p2p:
             f.write("port=%d\n" % p2p_port(index))
+            f.write("bind=127.0.0.1\n")
+            if not auto_connect:
+                f.write("connect=0\n")
         f.write("rpcport=%d\n" % rpc_port(index))
         f.write("printtoconsole=0\n")
         for line in extra_lines:
@@ -109,7 +115,7 @@ def write_config(datadir, index, extra_lines=(), with_p2p=True):
 
 class TestNode:
     def __init__(self, index, datadir, binaries, extra_args=None, rpc_timeout=60, conf_lines=(),
-                 chain="regtest"):
+                 chain="regtest", auto_connect=False):
         self.index = index
         self.datadir = datadir
         self.chain = chain
@@ -128,7 +134,8 @@ class TestNode:
         self.other_pids = set()  # e.g. a -daemon child; killed at cleanup
         self.p2ps = []           # Python peers connected with add_p2p_connection
         self.conf_path = write_config(datadir, index, conf_lines,
-                                      with_p2p=binaries.build_dir is None or binaries.supports("port"))
+                                      with_p2p=binaries.build_dir is None or binaries.supports("port"),
+                                      auto_connect=auto_connect)
 
     # -- paths ----------------------------------------------------------------
     @property
@@ -357,6 +364,22 @@ class TestNode:
         if wait_for_verack:
             peer.wait_for_verack(timeout)
         return peer
+
+    def try_p2p_connection(self, peer=None, timeout=5):
+        """Connect a Python peer expecting it may be refused: (peer, True when the handshake
+        completed, False when the node closed the connection, refused it or stayed silent)."""
+        from .p2p import P2PInterface
+        if peer is None:
+            peer = P2PInterface()
+        try:
+            peer.connect("127.0.0.1", self.p2p_port, timeout)
+        except OSError:
+            return peer, False
+        self.p2ps.append(peer)
+        try:
+            return peer, peer.wait_for_verack_or_close(timeout)
+        except OSError:
+            return peer, False
 
     def disconnect_p2ps(self):
         """Close every Python peer of this node."""
