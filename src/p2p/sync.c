@@ -249,8 +249,7 @@ void sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32])
         peer_has(peer, e);
         return;
     }
-    if (mono_now() - peer->headers_asked >= 1)
-        sync_send_getheaders(peer, NULL);
+    sync_send_getheaders(peer, NULL);
 }
 
 /* Requests, from one peer, the missing blocks of its best chain above the
