@@ -1,93 +1,23 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "consensus/account.h"
-#include "consensus/coinbase.h"
 #include "consensus/subsidy.h"
-#include "consensus/transfer.h"
-#include "consensus/txsign.h"
 #include "node/chain.h"
 
 static char dir[256];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/souk-test-chain-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "chain");
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const struct chain_params *regtest(void)
-{
-    return chainparams_get(CHAIN_REGTEST);
-}
-
-static struct chain *open_chain(bool reindex)
-{
-    struct chain *c = NULL;
-    char err[512] = "";
-    struct chain_options opt = {.cache_bytes = 8 << 20, .reindex = reindex};
-    ck_assert_msg(chain_open(&c, regtest(), dir, &opt, err, sizeof err), "%s", err);
-    return c;
-}
-
-struct user {
-    uint8_t sk[32], pub[32];
-};
-
-static void user_new(struct user *u)
-{
-    ck_assert(key_generate(u->sk));
-    ck_assert(key_pubkey(u->sk, u->pub));
-}
-
-/* A block on top of parent paying subsidy + fees to miner; `salt` varies
- * the coinbase so sibling blocks differ. */
-static void build(struct block *b, const struct blockindex_entry *parent, const uint8_t miner[32],
-                  const struct tx *txs, size_t n, uint8_t salt)
-{
-    block_clear(b);
-    block_init(b);
-    amount_t fees = 0;
-    for (size_t i = 0; i < n; i++)
-        fees += txs[i].fee;
-    uint64_t height = parent->height + 1;
-    struct coinbase_payload cp = {.amount = subsidy_at(height, regtest()->halving_interval) + fees,
-                                  .extra_len = 1,
-                                  .extra = {salt}};
-    memcpy(cp.recipient, miner, 32);
-    struct tx cb;
-    tx_init(&cb);
-    ck_assert(coinbase_build(&cb, height, &cp));
-    ck_assert(block_take_tx(b, &cb));
-    for (size_t i = 0; i < n; i++) {
-        struct tx t;
-        tx_init(&t);
-        ck_assert(tx_copy(&t, &txs[i]));
-        ck_assert(block_take_tx(b, &t));
-    }
-    memcpy(b->header.prev_hash, parent->hash, 32);
-    b->header.time = parent->header.time + 60;
-    b->header.bits = regtest()->pow_limit_bits;
-    block_set_merkle_root(b);
-    struct u256 limit;
-    chainparams_pow_limit(regtest(), &limit);
-    uint8_t h[32];
-    for (b->header.nonce = 0;; b->header.nonce++) {
-        block_hash(b, h);
-        if (pow_check(h, b->header.bits, &limit) == POW_OK)
-            break;
-    }
+    fixture_tmpdir_remove(dir);
 }
 
 static enum chain_result submit(struct chain *c, const struct block *b, char *reason)
@@ -103,7 +33,7 @@ static void mine(struct chain *c, size_t n, const uint8_t miner[32])
     block_init(&b);
     char reason[128];
     for (size_t i = 0; i < n; i++) {
-        build(&b, chain_tip(c), miner, NULL, 0, 0);
+        fixture_block_on(&b, chain_tip(c), miner, NULL, 0, 0);
         ck_assert_int_eq(submit(c, &b, reason), CHAIN_OK);
     }
     block_clear(&b);
@@ -123,36 +53,18 @@ static struct account account_of(struct chain *c, const uint8_t pub[32])
     chain_tip_backend(c, &be);
     struct state_view v;
     state_view_init(&v, &be);
-    struct account a;
-    ck_assert_int_eq(account_get(&v, pub, &a), TXERR_OK);
+    struct account a = fixture_account(&v, pub);
     state_view_clear(&v);
     return a;
 }
 
-static void transfer(struct tx *tx, const struct user *from, const uint8_t to[32], amount_t amount,
-                     uint64_t nonce, amount_t fee)
-{
-    struct transfer_payload p = {.amount = amount};
-    memcpy(p.to, to, 32);
-    struct buf buf;
-    buf_init(&buf);
-    ck_assert(transfer_payload_encode(&p, &buf));
-    tx_init(tx);
-    ck_assert_int_eq(tx_set_payload(tx, buf.data, buf.len), SER_OK);
-    buf_clear(&buf);
-    tx->type = TX_TYPE_TRANSFER;
-    tx->nonce = nonce;
-    tx->fee = fee;
-    ck_assert(txsign_sign(tx, from->sk, regtest()->genesis.hash));
-}
-
 START_TEST(starts_at_genesis_and_persists)
 {
-    struct chain *c = open_chain(false);
+    struct chain *c = fixture_chain_open(dir, false);
     ck_assert_uint_eq(chain_tip(c)->height, 0);
-    ck_assert(memcmp(chain_tip(c)->hash, regtest()->genesis.hash, 32) == 0);
-    struct user m;
-    user_new(&m);
+    ck_assert(memcmp(chain_tip(c)->hash, fixture_regtest()->genesis.hash, 32) == 0);
+    struct fixture_user m;
+    fixture_user_new(&m);
     mine(c, 5, m.pub);
     ck_assert_uint_eq(chain_tip(c)->height, 5);
     uint8_t tip[32], sh[32];
@@ -160,7 +72,7 @@ START_TEST(starts_at_genesis_and_persists)
     state_hash(c, sh);
     chain_close(c);
 
-    c = open_chain(false);
+    c = fixture_chain_open(dir, false);
     ck_assert_uint_eq(chain_tip(c)->height, 5);
     ck_assert(memcmp(chain_tip(c)->hash, tip, 32) == 0);
     uint8_t sh2[32];
@@ -175,14 +87,7 @@ START_TEST(starts_at_genesis_and_persists)
     ck_assert_int_eq(submit(c, &b, reason), CHAIN_DUPLICATE);
     /* an unknown parent */
     b.header.prev_hash[0] ^= 0xff;
-    struct u256 limit;
-    chainparams_pow_limit(regtest(), &limit);
-    uint8_t h[32];
-    for (b.header.nonce = 0;; b.header.nonce++) {
-        block_hash(&b, h);
-        if (pow_check(h, b.header.bits, &limit) == POW_OK)
-            break;
-    }
+    fixture_grind(&b);
     ck_assert_int_eq(submit(c, &b, reason), CHAIN_ORPHAN);
     ck_assert_str_eq(reason, "prev-blk-not-found");
     block_clear(&b);
@@ -192,22 +97,24 @@ END_TEST
 
 START_TEST(transfers_and_maturity)
 {
-    struct chain *c = open_chain(false);
-    struct user m, r;
-    user_new(&m);
-    user_new(&r);
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m, r;
+    fixture_user_new(&m);
+    fixture_user_new(&r);
     mine(c, 1, m.pub);
     mine(c, 100, r.pub);
-    amount_t sub = subsidy_at(1, regtest()->halving_interval);
+    amount_t sub = subsidy_at(1, fixture_regtest()->halving_interval);
     ck_assert_uint_eq(account_of(c, m.pub).balance, sub); /* matured at height 101 */
 
     struct tx txs[3];
-    transfer(&txs[0], &m, r.pub, 1000, 0, 10);
-    transfer(&txs[1], &m, r.pub, 2000, 1, 20);
-    transfer(&txs[2], &m, r.pub, 3000, 2, 30);
+    for (int i = 0; i < 3; i++)
+        tx_init(&txs[i]);
+    fixture_transfer(&txs[0], m.sk, r.pub, 1000, 0, 10);
+    fixture_transfer(&txs[1], m.sk, r.pub, 2000, 1, 20);
+    fixture_transfer(&txs[2], m.sk, r.pub, 3000, 2, 30);
     struct block b;
     block_init(&b);
-    build(&b, chain_tip(c), r.pub, txs, 3, 0);
+    fixture_block_on(&b, chain_tip(c), r.pub, txs, 3, 0);
     char reason[128];
     ck_assert_int_eq(submit(c, &b, reason), CHAIN_OK);
     ck_assert_uint_eq(chain_tip(c)->height, 102);
@@ -236,7 +143,7 @@ START_TEST(transfers_and_maturity)
     /* replaying a tx in a new block is refused and changes nothing */
     uint8_t before[32], after[32];
     state_hash(c, before);
-    build(&b, chain_tip(c), r.pub, txs, 1, 0);
+    fixture_block_on(&b, chain_tip(c), r.pub, txs, 1, 0);
     ck_assert_int_eq(submit(c, &b, reason), CHAIN_INVALID);
     ck_assert_str_eq(reason, "bad-nonce");
     ck_assert_uint_eq(chain_tip(c)->height, 102);
@@ -252,10 +159,10 @@ END_TEST
 
 START_TEST(reorg_to_more_work_and_back_on_invalid)
 {
-    struct chain *c = open_chain(false);
-    struct user m, x;
-    user_new(&m);
-    user_new(&x);
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m, x;
+    fixture_user_new(&m);
+    fixture_user_new(&x);
     mine(c, 3, m.pub);
     struct blockindex_entry *fork = chain_tip(c);
     uint8_t fork_hash[32], sh_fork[32];
@@ -273,7 +180,7 @@ START_TEST(reorg_to_more_work_and_back_on_invalid)
     struct blockindex_entry *parent = fork;
     uint8_t b_hashes[3][32];
     for (int i = 0; i < 3; i++) {
-        build(&b, parent, x.pub, NULL, 0, 1);
+        fixture_block_on(&b, parent, x.pub, NULL, 0, 1);
         ck_assert_int_eq(submit(c, &b, reason), CHAIN_OK);
         block_hash(&b, b_hashes[i]);
         parent = blockindex_find(chain_index(c), b_hashes[i]);
@@ -304,22 +211,23 @@ START_TEST(reorg_to_more_work_and_back_on_invalid)
     /* branch C: longer, but its second block pays too much: invalid in
      * context, so the node returns to B */
     parent = fork;
-    build(&b, parent, m.pub, NULL, 0, 2);
+    fixture_block_on(&b, parent, m.pub, NULL, 0, 2);
     ck_assert_int_eq(submit(c, &b, reason), CHAIN_OK);
     uint8_t c1[32];
     block_hash(&b, c1);
     parent = blockindex_find(chain_index(c), c1);
-    struct user y;
-    user_new(&y);
+    struct fixture_user y;
+    fixture_user_new(&y);
     struct tx bad;
-    transfer(&bad, &y, x.pub, 5, 0, 1); /* y has no coins */
+    tx_init(&bad);
+    fixture_transfer(&bad, y.sk, x.pub, 5, 0, 1); /* y has no coins */
     /* c2 (bad) and c3 only tie B: stored, B stays. c4 makes C the most
      * work: the node tries it, c2 fails, and it returns to B. c5 builds on
      * a known-invalid block. */
     const enum chain_result expect[4] = {CHAIN_OK, CHAIN_OK, CHAIN_INVALID, CHAIN_INVALID};
     const char *why[4] = {"", "", "insufficient-funds", "bad-prevblk"};
     for (int i = 0; i < 4; i++) {
-        build(&b, parent, m.pub, i == 0 ? &bad : NULL, i == 0 ? 1 : 0, 2);
+        fixture_block_on(&b, parent, m.pub, i == 0 ? &bad : NULL, i == 0 ? 1 : 0, 2);
         ck_assert_int_eq(submit(c, &b, reason), expect[i]);
         ck_assert_str_eq(reason, why[i]);
         ck_assert(memcmp(chain_tip(c)->hash, b_hashes[2], 32) == 0);
@@ -335,7 +243,7 @@ START_TEST(reorg_to_more_work_and_back_on_invalid)
     chain_close(c);
 
     /* -reindex rebuilds everything from the block files: same tip, same state */
-    c = open_chain(true);
+    c = fixture_chain_open(dir, true);
     ck_assert(memcmp(chain_tip(c)->hash, b_hashes[2], 32) == 0);
     state_hash(c, sh);
     ck_assert(memcmp(sh, sh_b, 32) == 0);
@@ -347,9 +255,9 @@ END_TEST
 
 START_TEST(headers_first_then_blocks)
 {
-    struct chain *c = open_chain(false);
-    struct user m;
-    user_new(&m);
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
     /* build 5 blocks on another chain instance's view: make them here, keep
      * them, submit only their headers first */
     struct block blocks[5];
@@ -358,7 +266,7 @@ START_TEST(headers_first_then_blocks)
     struct blockindex_entry fake[5];
     for (int i = 0; i < 5; i++) {
         block_init(&blocks[i]);
-        build(&blocks[i], parent, m.pub, NULL, 0, 3);
+        fixture_block_on(&blocks[i], parent, m.pub, NULL, 0, 3);
         headers[i] = blocks[i].header;
         memset(&fake[i], 0, sizeof fake[i]);
         block_hash(&blocks[i], fake[i].hash);
@@ -401,7 +309,7 @@ START_TEST(headers_first_then_blocks)
     uint8_t loc[32][32];
     size_t n = chain_locator(c, NULL, loc, 32);
     ck_assert(memcmp(loc[0], chain_tip(c)->hash, 32) == 0);
-    ck_assert(memcmp(loc[n - 1], regtest()->genesis.hash, 32) == 0);
+    ck_assert(memcmp(loc[n - 1], fixture_regtest()->genesis.hash, 32) == 0);
     ck_assert_uint_eq(blockindex_find(chain_index(c), loc[9])->height, 45 - 9);
     ck_assert_uint_eq(blockindex_find(chain_index(c), loc[10])->height, 45 - 11);
     ck_assert_uint_eq(blockindex_find(chain_index(c), loc[11])->height, 45 - 15);
@@ -418,14 +326,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("chain");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, starts_at_genesis_and_persists);
-    tcase_add_test(tc, transfers_and_maturity);
-    tcase_add_test(tc, reorg_to_more_work_and_back_on_invalid);
-    tcase_add_test(tc, headers_first_then_blocks);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 60};
+    const TTest *tests[] = {
+        starts_at_genesis_and_persists, transfers_and_maturity,
+        reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks, NULL
+    };
+    return fixture_suite("chain", &tc, tests);
 }

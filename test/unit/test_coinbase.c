@@ -1,21 +1,14 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
 #include "consensus/coinbase.h"
-#include "crypto/key.h"
-
-static void some_key(uint8_t pub[32])
-{
-    uint8_t sk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pub));
-}
 
 START_TEST(payload_round_trip)
 {
     struct coinbase_payload p = {.amount = 5000000000u, .extra_len = 5};
-    some_key(p.recipient);
+    fixture_pubkey(p.recipient);
     memcpy(p.extra, "hello", 5);
     struct buf b;
     buf_init(&b);
@@ -76,7 +69,7 @@ END_TEST
 START_TEST(build_and_check)
 {
     struct coinbase_payload p = {.amount = 100, .extra_len = 0};
-    some_key(p.recipient);
+    fixture_pubkey(p.recipient);
     struct tx tx;
     tx_init(&tx);
     ck_assert(coinbase_build(&tx, 42, &p));
@@ -110,11 +103,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("coinbase");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, payload_round_trip);
-    tcase_add_test(tc, payload_rejections);
-    tcase_add_test(tc, build_and_check);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {payload_round_trip, payload_rejections, build_and_check, NULL};
+    return fixture_suite("coinbase", NULL, tests);
 }

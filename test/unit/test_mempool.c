@@ -1,107 +1,43 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "consensus/account.h"
 #include "consensus/blockcheck.h"
 #include "consensus/coinbase.h"
-#include "consensus/transfer.h"
 #include "consensus/txsign.h"
 #include "node/mempool.h"
 
 #define T0 1700000000
 
-static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
-static const struct state_backend empty = {.ctx = NULL, .get = empty_get};
-
-static const struct chain_params *regtest(void)
-{
-    return chainparams_get(CHAIN_REGTEST);
-}
-
-struct user {
-    uint8_t sk[32];
-    uint8_t pub[32];
-};
-
-static void user_new(struct user *u)
-{
-    ck_assert(key_generate(u->sk));
-    ck_assert(key_pubkey(u->sk, u->pub));
-}
-
-/* A tip: a view over nothing, holding the accounts a test gives it. */
+/* A tip holding the accounts a test funds, its pool, and where transfers go. */
 struct fix {
-    struct state_view tipv;
-    struct state_backend tip;
-    struct mempool *pool;
+    struct fixture_tip tip;
     uint8_t sink[32];
 };
 
 static void fix_init(struct fix *f, size_t max_bytes)
 {
-    state_view_init(&f->tipv, &empty);
-    state_view_as_backend(&f->tipv, &f->tip);
-    f->pool = mempool_new(regtest(), max_bytes);
-    ck_assert_ptr_nonnull(f->pool);
-    ck_assert(mempool_update_tip(f->pool, &f->tip, 0));
-    memset(f->sink, 0, sizeof f->sink);
-    struct user u;
-    user_new(&u);
-    memcpy(f->sink, u.pub, 32);
+    fixture_tip_init(&f->tip, max_bytes, 0);
+    fixture_pubkey(f->sink);
 }
 
 static void fix_clear(struct fix *f)
 {
-    mempool_free(f->pool);
-    state_view_clear(&f->tipv);
-}
-
-static void fund(struct state_view *v, const struct user *u, amount_t balance, uint64_t nonce)
-{
-    struct account a = {balance, nonce};
-    ck_assert_int_eq(account_put(v, u->pub, &a), TXERR_OK);
-}
-
-static void transfer_to(struct tx *tx, const struct user *from, const uint8_t to[32],
-                        amount_t amount, uint64_t nonce, amount_t fee,
-                        const uint8_t genesis[SHA256_LEN])
-{
-    struct transfer_payload p = {.amount = amount, .memo_len = 0};
-    memcpy(p.to, to, 32);
-    struct buf b;
-    buf_init(&b);
-    ck_assert(transfer_payload_encode(&p, &b));
-    tx_clear(tx);
-    tx_init(tx);
-    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
-    buf_clear(&b);
-    tx->type = TX_TYPE_TRANSFER;
-    tx->nonce = nonce;
-    tx->fee = fee;
-    ck_assert(txsign_sign(tx, from->sk, genesis));
+    fixture_tip_clear(&f->tip);
 }
 
 /* Transfers of 1000 units with a fee in [256, 65535] all have one size. */
-static void transfer(struct fix *f, struct tx *tx, const struct user *from, uint64_t nonce,
+static void transfer(struct fix *f, struct tx *tx, const struct fixture_user *from, uint64_t nonce,
                      amount_t fee)
 {
-    transfer_to(tx, from, f->sink, 1000, nonce, fee, regtest()->genesis.hash);
+    fixture_transfer(tx, from->sk, f->sink, 1000, nonce, fee);
 }
 
 static enum mempool_err pool_accept(struct fix *f, const struct tx *tx, struct mempool_accept_info *info)
 {
-    return mempool_accept(f->pool, tx, T0, info);
+    return mempool_accept(f->tip.pool, tx, T0, info);
 }
 
 static void txid_of(const struct tx *tx, uint8_t id[SHA256_LEN])
@@ -113,24 +49,24 @@ static bool has(struct fix *f, const struct tx *tx)
 {
     uint8_t id[SHA256_LEN];
     txid_of(tx, id);
-    return mempool_find(f->pool, id) != NULL;
+    return mempool_find(f->tip.pool, id) != NULL;
 }
 
 static bool is_future(struct fix *f, const struct tx *tx)
 {
     uint8_t id[SHA256_LEN];
     txid_of(tx, id);
-    const struct mempool_entry *e = mempool_find(f->pool, id);
+    const struct mempool_entry *e = mempool_find(f->tip.pool, id);
     ck_assert_ptr_nonnull(e);
     struct mempool_entry_info info;
     mempool_entry_get_info(e, &info);
     return info.future;
 }
 
-static uint64_t next_nonce(struct fix *f, const struct user *u)
+static uint64_t next_nonce(struct fix *f, const struct fixture_user *u)
 {
     uint64_t n = 0;
-    ck_assert(mempool_next_nonce(f->pool, u->pub, &n));
+    ck_assert(mempool_next_nonce(f->tip.pool, u->pub, &n));
     return n;
 }
 
@@ -149,13 +85,13 @@ static int id_cmp(const void *a, const void *b)
 static void snap_take(struct fix *f, struct snap *s)
 {
     memset(s, 0, sizeof *s);
-    s->count = mempool_count(f->pool);
-    s->bytes = mempool_bytes(f->pool);
+    s->count = mempool_count(f->tip.pool);
+    s->bytes = mempool_bytes(f->tip.pool);
     ck_assert_uint_le(s->count, 64);
-    ck_assert_uint_eq(mempool_txids(f->pool, s->ids, 64), s->count);
+    ck_assert_uint_eq(mempool_txids(f->tip.pool, s->ids, 64), s->count);
     qsort(s->ids, s->count, SHA256_LEN, id_cmp);
     for (size_t i = 0; i < s->count; i++) {
-        const struct mempool_entry *e = mempool_find(f->pool, s->ids[i]);
+        const struct mempool_entry *e = mempool_find(f->tip.pool, s->ids[i]);
         ck_assert_ptr_nonnull(e);
         struct mempool_entry_info info;
         mempool_entry_get_info(e, &info);
@@ -177,9 +113,9 @@ START_TEST(accepts_tx_and_nonce_chain)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a;
-    user_new(&a);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    struct fixture_user a;
+    fixture_user_new(&a);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
     ck_assert_uint_eq(next_nonce(&f, &a), 0);
 
     struct tx tx[3];
@@ -195,8 +131,8 @@ START_TEST(accepts_tx_and_nonce_chain)
         ck_assert_mem_eq(info.txid, id, SHA256_LEN);
         bytes += tx_encoded_size(&tx[i]);
     }
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
-    ck_assert_uint_eq(mempool_bytes(f.pool), bytes);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), bytes);
     ck_assert_uint_eq(next_nonce(&f, &a), 3);
 
     uint8_t id[SHA256_LEN];
@@ -204,7 +140,7 @@ START_TEST(accepts_tx_and_nonce_chain)
     struct tx copy;
     tx_init(&copy);
     struct mempool_entry_info info;
-    ck_assert(mempool_get(f.pool, id, &copy, &info));
+    ck_assert(mempool_get(f.tip.pool, id, &copy, &info));
     ck_assert_uint_eq(copy.nonce, 1);
     ck_assert_uint_eq(info.nonce, 1);
     ck_assert_uint_eq(info.fee, 1001);
@@ -216,22 +152,22 @@ START_TEST(accepts_tx_and_nonce_chain)
     ck_assert_mem_eq(info.sender, a.pub, 32);
     ck_assert_mem_eq(info.txid, id, SHA256_LEN);
     id[0] ^= 1;
-    ck_assert(!mempool_get(f.pool, id, &copy, &info));
-    ck_assert_ptr_null(mempool_find(f.pool, id));
+    ck_assert(!mempool_get(f.tip.pool, id, &copy, &info));
+    ck_assert_ptr_null(mempool_find(f.tip.pool, id));
 
     uint8_t ids[4][SHA256_LEN];
-    ck_assert_uint_eq(mempool_txids(f.pool, ids, 4), 3);
-    ck_assert_uint_eq(mempool_txids(f.pool, ids, 2), 2);
+    ck_assert_uint_eq(mempool_txids(f.tip.pool, ids, 4), 3);
+    ck_assert_uint_eq(mempool_txids(f.tip.pool, ids, 2), 2);
     /* one sender: nonce order */
-    mempool_txids(f.pool, ids, 4);
+    mempool_txids(f.tip.pool, ids, 4);
     for (int i = 0; i < 3; i++) {
         txid_of(&tx[i], id);
         ck_assert_mem_eq(ids[i], id, SHA256_LEN);
     }
 
     /* a sender that does not exist at the tip */
-    struct user nobody;
-    user_new(&nobody);
+    struct fixture_user nobody;
+    fixture_user_new(&nobody);
     ck_assert_uint_eq(next_nonce(&f, &nobody), 0);
 
     tx_clear(&copy);
@@ -245,13 +181,13 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a, poor, late;
-    user_new(&a);
-    user_new(&poor);
-    user_new(&late);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
-    fund(&f.tipv, &poor, 1500, 0);
-    fund(&f.tipv, &late, AMOUNT_COIN, 5);
+    struct fixture_user a, poor, late;
+    fixture_user_new(&a);
+    fixture_user_new(&poor);
+    fixture_user_new(&late);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, poor.pub, 1500, 0);
+    fixture_fund(&f.tip.view, late.pub, AMOUNT_COIN, 5);
     struct tx t0, t1, bad;
     tx_init(&t0);
     tx_init(&t1);
@@ -281,7 +217,8 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     snap_same(&f, &before);
 
     /* signed for another network */
-    transfer_to(&bad, &a, f.sink, 1000, 2, 1000, chainparams_get(CHAIN_MAIN)->genesis.hash);
+    fixture_transfer(&bad, a.sk, f.sink, 1000, 2, 1000);
+    ck_assert(txsign_sign(&bad, a.sk, chainparams_get(CHAIN_MAIN)->genesis.hash));
     err = pool_accept(&f, &bad, &info);
     ck_assert_str_eq(mempool_reject_reason(err, &info), "wrong-network");
     snap_same(&f, &before);
@@ -294,11 +231,11 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     snap_same(&f, &before);
     /* exactly size * rate is enough; a higher rate makes it too low */
     transfer(&f, &bad, &a, 2, 300);
-    mempool_set_min_fee_rate(f.pool, 1000);
-    ck_assert_uint_eq(mempool_min_fee_rate(f.pool), 1000);
+    mempool_set_min_fee_rate(f.tip.pool, 1000);
+    ck_assert_uint_eq(mempool_min_fee_rate(f.tip.pool), 1000);
     ck_assert_int_eq(pool_accept(&f, &bad, &info), MEMPOOL_ERR_FEE_TOO_LOW);
     snap_same(&f, &before);
-    mempool_set_min_fee_rate(f.pool, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    mempool_set_min_fee_rate(f.tip.pool, MEMPOOL_DEFAULT_MIN_FEE_RATE);
 
     /* a nonce already used at the tip */
     transfer(&f, &bad, &late, 4, 1000);
@@ -308,13 +245,13 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     snap_same(&f, &before);
 
     /* more than the balance */
-    transfer_to(&bad, &poor, f.sink, 1000, 0, 1000, regtest()->genesis.hash);
+    fixture_transfer(&bad, poor.sk, f.sink, 1000, 0, 1000);
     err = pool_accept(&f, &bad, &info);
     ck_assert_int_eq(err, MEMPOOL_ERR_TX);
     ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
     snap_same(&f, &before);
     /* the sender's pending txs count: a chain may not overspend either */
-    transfer_to(&bad, &a, f.sink, AMOUNT_COIN - 4000, 2, 1000, regtest()->genesis.hash);
+    fixture_transfer(&bad, a.sk, f.sink, AMOUNT_COIN - 4000, 2, 1000);
     err = pool_accept(&f, &bad, &info);
     ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
     snap_same(&f, &before);
@@ -331,14 +268,14 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     transfer(&f, &bad, &a, 2, 1000);
     static const uint8_t wrong_payload[] = {0x91, 0x01}; /* [1] */
     ck_assert_int_eq(tx_set_payload(&bad, wrong_payload, sizeof wrong_payload), SER_OK);
-    ck_assert(txsign_sign(&bad, a.sk, regtest()->genesis.hash));
+    ck_assert(txsign_sign(&bad, a.sk, fixture_regtest()->genesis.hash));
     err = pool_accept(&f, &bad, &info);
     ck_assert_str_eq(mempool_reject_reason(err, &info), "bad-payload");
     ck_assert_int_ne(info.detail, SER_OK);
     snap_same(&f, &before);
 
     /* replacement paying less than 10% more */
-    transfer_to(&bad, &a, f.sink, 7, 1, 1099, regtest()->genesis.hash);
+    fixture_transfer(&bad, a.sk, f.sink, 7, 1, 1099);
     err = pool_accept(&f, &bad, &info);
     ck_assert_str_eq(mempool_reject_reason(err, &info), "replacement-fee-too-low");
     snap_same(&f, &before);
@@ -362,7 +299,7 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     ck_assert(info.future);
     ck_assert_uint_eq(info.replaced, 1);
     ck_assert(!has(&f, &fut[2]));
-    ck_assert_uint_eq(mempool_count(f.pool), before.count);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), before.count);
 
     for (int e = 0; e <= MEMPOOL_ERR_COUNT_; e++) {
         ck_assert_ptr_nonnull(mempool_err_reason((enum mempool_err)e));
@@ -381,10 +318,10 @@ START_TEST(gap_is_future_until_filled)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a;
-    user_new(&a);
+    struct fixture_user a;
+    fixture_user_new(&a);
     /* enough for three txs of 1000 + 1000, not four */
-    fund(&f.tipv, &a, 7000, 0);
+    fixture_fund(&f.tip.view, a.pub, 7000, 0);
     struct tx t[4];
     for (int i = 0; i < 4; i++) {
         tx_init(&t[i]);
@@ -407,7 +344,7 @@ START_TEST(gap_is_future_until_filled)
     ck_assert(!is_future(&f, &t[2]));
     ck_assert(!has(&f, &t[3]));
     ck_assert_uint_eq(info.replaced, 1);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     ck_assert_uint_eq(next_nonce(&f, &a), 3);
     for (int i = 0; i < 4; i++)
         tx_clear(&t[i]);
@@ -443,14 +380,14 @@ static bool count_future(void *ctx, const struct mempool_entry *e)
 static size_t futures(struct fix *f)
 {
     size_t n = 0;
-    ck_assert(mempool_for_each(f->pool, count_future, &n));
+    ck_assert(mempool_for_each(f->tip.pool, count_future, &n));
     return n;
 }
 
 static size_t minable(struct fix *f)
 {
     size_t total = 0;
-    ck_assert(mempool_for_each_chain(f->pool, count_chain, &total));
+    ck_assert(mempool_for_each_chain(f->tip.pool, count_chain, &total));
     return total;
 }
 
@@ -458,11 +395,11 @@ START_TEST(future_txs_are_not_minable)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a, b;
-    user_new(&a);
-    user_new(&b);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
-    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    struct fixture_user a, b;
+    fixture_user_new(&a);
+    fixture_user_new(&b);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, b.pub, AMOUNT_COIN, 0);
     struct tx t;
     tx_init(&t);
     transfer(&f, &t, &a, 0, 1000);
@@ -471,7 +408,7 @@ START_TEST(future_txs_are_not_minable)
     ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
     transfer(&f, &t, &b, 1, 1000);
     ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     ck_assert_uint_eq(minable(&f), 1);
     transfer(&f, &t, &b, 0, 1000);
     ck_assert_int_eq(pool_accept(&f, &t, NULL), MEMPOOL_OK);
@@ -485,9 +422,9 @@ START_TEST(replacement_rules)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a;
-    user_new(&a);
-    fund(&f.tipv, &a, 10000, 0);
+    struct fixture_user a;
+    fixture_user_new(&a);
+    fixture_fund(&f.tip.view, a.pub, 10000, 0);
     struct tx t[3], r;
     tx_init(&r);
     for (int i = 0; i < 3; i++) {
@@ -497,16 +434,16 @@ START_TEST(replacement_rules)
     }
     struct mempool_accept_info info;
     /* 1099 * 10 < 1000 * 11 */
-    transfer_to(&r, &a, f.sink, 1000, 1, 1099, regtest()->genesis.hash);
+    fixture_transfer(&r, a.sk, f.sink, 1000, 1, 1099);
     ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_ERR_REPLACEMENT_FEE);
     /* a valid fee but a replacement that itself does not apply */
-    transfer_to(&r, &a, f.sink, 9000, 1, 1100, regtest()->genesis.hash);
+    fixture_transfer(&r, a.sk, f.sink, 9000, 1, 1100);
     ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_ERR_TX);
     ck_assert_int_eq(info.txerr, TXERR_INSUFFICIENT_FUNDS);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
 
     /* exactly 10% more, still leaving room for tx 2 */
-    transfer_to(&r, &a, f.sink, 2000, 1, 1100, regtest()->genesis.hash);
+    fixture_transfer(&r, a.sk, f.sink, 2000, 1, 1100);
     ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_OK);
     ck_assert_uint_eq(info.replaced, 1);
     ck_assert(!has(&f, &t[1]));
@@ -518,21 +455,21 @@ START_TEST(replacement_rules)
     /* a replacement that spends so much that tx 2 no longer applies */
     struct tx r2;
     tx_init(&r2);
-    transfer_to(&r2, &a, f.sink, 5000, 1, 1210, regtest()->genesis.hash);
+    fixture_transfer(&r2, a.sk, f.sink, 5000, 1, 1210);
     ck_assert_int_eq(pool_accept(&f, &r2, &info), MEMPOOL_OK);
     ck_assert_uint_eq(info.replaced, 2);
     ck_assert(!has(&f, &r));
     ck_assert(!has(&f, &t[2]));
-    ck_assert_uint_eq(mempool_count(f.pool), 2);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 2);
     ck_assert_uint_eq(next_nonce(&f, &a), 2);
-    ck_assert_uint_eq(mempool_bytes(f.pool), tx_encoded_size(&t[0]) + tx_encoded_size(&r2));
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), tx_encoded_size(&t[0]) + tx_encoded_size(&r2));
 
     /* the first tx of the chain can be replaced too */
-    transfer_to(&r, &a, f.sink, 1000, 0, 5000, regtest()->genesis.hash);
+    fixture_transfer(&r, a.sk, f.sink, 1000, 0, 5000);
     ck_assert_int_eq(pool_accept(&f, &r, &info), MEMPOOL_OK);
     /* 10000 - 6000 leaves 4000 < 5210 for tx 1 */
     ck_assert_uint_eq(info.replaced, 2);
-    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 1);
 
     for (int i = 0; i < 3; i++)
         tx_clear(&t[i]);
@@ -544,9 +481,9 @@ END_TEST
 
 START_TEST(size_limit_evicts_lowest_fee_rate)
 {
-    struct user u[8];
+    struct fixture_user u[8];
     for (int i = 0; i < 8; i++)
-        user_new(&u[i]);
+        fixture_user_new(&u[i]);
     struct fix f;
     fix_init(&f, 1);
     struct tx t[8];
@@ -557,9 +494,9 @@ START_TEST(size_limit_evicts_lowest_fee_rate)
     fix_clear(&f);
 
     fix_init(&f, 3 * size);
-    ck_assert_uint_eq(mempool_max_bytes(f.pool), 3 * size);
+    ck_assert_uint_eq(mempool_max_bytes(f.tip.pool), 3 * size);
     for (int i = 0; i < 8; i++)
-        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+        fixture_fund(&f.tip.view, u[i].pub, AMOUNT_COIN, 0);
     transfer(&f, &t[0], &u[0], 0, 1000);
     transfer(&f, &t[1], &u[1], 0, 2000);
     transfer(&f, &t[2], &u[2], 0, 3000);
@@ -567,7 +504,7 @@ START_TEST(size_limit_evicts_lowest_fee_rate)
         ck_assert_uint_eq(tx_encoded_size(&t[i]), size);
         ck_assert_int_eq(pool_accept(&f, &t[i], NULL), MEMPOOL_OK);
     }
-    ck_assert_uint_eq(mempool_bytes(f.pool), 3 * size);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), 3 * size);
 
     struct mempool_accept_info info;
     /* a better payer takes the place of the worst */
@@ -575,7 +512,7 @@ START_TEST(size_limit_evicts_lowest_fee_rate)
     ck_assert_int_eq(pool_accept(&f, &t[3], &info), MEMPOOL_OK);
     ck_assert_uint_eq(info.evicted, 1);
     ck_assert(!has(&f, &t[0]));
-    ck_assert_uint_eq(mempool_bytes(f.pool), 3 * size);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), 3 * size);
 
     /* never evict something paying as much or more */
     struct snap before;
@@ -595,7 +532,7 @@ START_TEST(size_limit_evicts_lowest_fee_rate)
     fix_clear(&f);
     fix_init(&f, 3 * size);
     for (int i = 0; i < 8; i++)
-        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+        fixture_fund(&f.tip.view, u[i].pub, AMOUNT_COIN, 0);
     transfer(&f, &t[0], &u[1], 0, 2000);
     transfer(&f, &t[1], &u[1], 1, 9000);
     transfer(&f, &t[2], &u[2], 0, 3000);
@@ -612,12 +549,12 @@ START_TEST(size_limit_evicts_lowest_fee_rate)
     ck_assert(!has(&f, &t[0]));
     ck_assert(!has(&f, &t[1]));
     ck_assert(has(&f, &t[2]));
-    ck_assert_uint_eq(mempool_count(f.pool), 2);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 2);
 
     /* a tx never evicts its own sender's txs */
     transfer(&f, &t[4], &u[3], 1, 2000);
     ck_assert_int_eq(pool_accept(&f, &t[4], NULL), MEMPOOL_OK);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     snap_take(&f, &before);
     transfer(&f, &t[5], &u[3], 2, 2900);
     ck_assert_int_eq(pool_accept(&f, &t[5], &info), MEMPOOL_ERR_FULL);
@@ -637,30 +574,30 @@ START_TEST(expiry_after_14_days)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a, b;
-    user_new(&a);
-    user_new(&b);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
-    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    struct fixture_user a, b;
+    fixture_user_new(&a);
+    fixture_user_new(&b);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, b.pub, AMOUNT_COIN, 0);
     struct tx t;
     tx_init(&t);
     transfer(&f, &t, &a, 0, 1000);
-    ck_assert_int_eq(mempool_accept(f.pool, &t, T0, NULL), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_accept(f.tip.pool, &t, T0, NULL), MEMPOOL_OK);
     transfer(&f, &t, &a, 1, 1000);
-    ck_assert_int_eq(mempool_accept(f.pool, &t, T0 + 1000, NULL), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_accept(f.tip.pool, &t, T0 + 1000, NULL), MEMPOOL_OK);
     transfer(&f, &t, &b, 0, 1000);
-    ck_assert_int_eq(mempool_accept(f.pool, &t, T0 + 2000, NULL), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_accept(f.tip.pool, &t, T0 + 2000, NULL), MEMPOOL_OK);
 
-    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS), 0);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_expire(f.tip.pool, T0 + MEMPOOL_EXPIRY_SECONDS), 0);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     /* a's first expires and takes a's second with it */
-    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), 2);
-    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_uint_eq(mempool_expire(f.tip.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), 2);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 1);
     ck_assert(has(&f, &t));
     ck_assert_uint_eq(next_nonce(&f, &a), 0);
-    ck_assert_uint_eq(mempool_expire(f.pool, T0 + 2000 + MEMPOOL_EXPIRY_SECONDS + 1), 1);
-    ck_assert_uint_eq(mempool_count(f.pool), 0);
-    ck_assert_uint_eq(mempool_bytes(f.pool), 0);
+    ck_assert_uint_eq(mempool_expire(f.tip.pool, T0 + 2000 + MEMPOOL_EXPIRY_SECONDS + 1), 1);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 0);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), 0);
     tx_clear(&t);
     fix_clear(&f);
 }
@@ -670,15 +607,15 @@ START_TEST(new_tip_rechecks_everything)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a, b, c, d;
-    user_new(&a);
-    user_new(&b);
-    user_new(&c);
-    user_new(&d);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
-    fund(&f.tipv, &b, AMOUNT_COIN, 0);
-    fund(&f.tipv, &c, 5000, 0);
-    fund(&f.tipv, &d, AMOUNT_COIN, 0);
+    struct fixture_user a, b, c, d;
+    fixture_user_new(&a);
+    fixture_user_new(&b);
+    fixture_user_new(&c);
+    fixture_user_new(&d);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, b.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, c.pub, 5000, 0);
+    fixture_fund(&f.tip.view, d.pub, AMOUNT_COIN, 0);
     struct tx ta[3], tb, tc[2], td[2];
     for (int i = 0; i < 3; i++) {
         tx_init(&ta[i]);
@@ -699,18 +636,18 @@ START_TEST(new_tip_rechecks_everything)
     ck_assert_int_eq(pool_accept(&f, &td[1], NULL), MEMPOOL_OK);
     ck_assert(is_future(&f, &td[1]));
     transfer(&f, &td[0], &d, 0, 1000);
-    ck_assert_uint_eq(mempool_count(f.pool), 7);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 7);
 
     /* the "block": a0, a1, b0 and d0 (never seen by the pool); c's
      * balance drops elsewhere so that c0 no longer applies */
-    struct apply_ctx ctx = {regtest(), 1, T0};
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &ta[0], &ctx), TXERR_OK);
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &ta[1], &ctx), TXERR_OK);
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &tb, &ctx), TXERR_OK);
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &td[0], &ctx), TXERR_OK);
-    fund(&f.tipv, &c, 100, 0);
-    ck_assert(mempool_update_tip(f.pool, &f.tip, 1));
-    ck_assert_uint_eq(mempool_tip_height(f.pool), 1);
+    struct apply_ctx ctx = {fixture_regtest(), 1, T0};
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &ta[0], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &ta[1], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &tb, &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &td[0], &ctx), TXERR_OK);
+    fixture_fund(&f.tip.view, c.pub, 100, 0);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 1));
+    ck_assert_uint_eq(mempool_tip_height(f.tip.pool), 1);
 
     ck_assert(!has(&f, &ta[0]));
     ck_assert(!has(&f, &ta[1]));
@@ -722,14 +659,14 @@ START_TEST(new_tip_rechecks_everything)
     ck_assert(is_future(&f, &tc[1]));
     ck_assert(has(&f, &td[1]));
     ck_assert(!is_future(&f, &td[1]));
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     ck_assert_uint_eq(next_nonce(&f, &a), 3);
     ck_assert_uint_eq(next_nonce(&f, &b), 1);
     ck_assert_uint_eq(next_nonce(&f, &c), 0);
     ck_assert_uint_eq(next_nonce(&f, &d), 2);
     ck_assert_uint_eq(minable(&f), 2);
     size_t bytes = tx_encoded_size(&ta[2]) + tx_encoded_size(&tc[1]) + tx_encoded_size(&td[1]);
-    ck_assert_uint_eq(mempool_bytes(f.pool), bytes);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), bytes);
 
     /* the pool keeps working on the new tip */
     struct tx more;
@@ -755,11 +692,11 @@ START_TEST(readd_after_reorg)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a, b;
-    user_new(&a);
-    user_new(&b);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
-    fund(&f.tipv, &b, AMOUNT_COIN, 0);
+    struct fixture_user a, b;
+    fixture_user_new(&a);
+    fixture_user_new(&b);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    fixture_fund(&f.tip.view, b.pub, AMOUNT_COIN, 0);
 
     /* txs[0] is a coinbase, txs[1..2] a's chain, txs[3] has a bad signature */
     struct tx txs[4];
@@ -779,21 +716,21 @@ START_TEST(readd_after_reorg)
     /* the block connects on a child view of the old tip */
     struct state_view child;
     struct state_backend child_b;
-    state_view_init(&child, &f.tip);
+    state_view_init(&child, &f.tip.backend);
     state_view_as_backend(&child, &child_b);
-    struct apply_ctx ctx = {regtest(), 1, T0};
+    struct apply_ctx ctx = {fixture_regtest(), 1, T0};
     ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[1], &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[2], &ctx), TXERR_OK);
-    ck_assert(mempool_update_tip(f.pool, &child_b, 1));
+    ck_assert(mempool_update_tip(f.tip.pool, &child_b, 1));
     ck_assert_int_eq(pool_accept(&f, &pending, NULL), MEMPOOL_OK);
     ck_assert(!is_future(&f, &pending));
 
     /* disconnect it: back to the old tip, the block's txs put back */
-    ck_assert_uint_eq(mempool_readd(f.pool, txs, 4, T0 + 5), 2);
-    ck_assert_uint_eq(mempool_readd(f.pool, txs, 4, T0 + 5), 0);
-    ck_assert(mempool_update_tip(f.pool, &f.tip, 0));
+    ck_assert_uint_eq(mempool_readd(f.tip.pool, txs, 4, T0 + 5), 2);
+    ck_assert_uint_eq(mempool_readd(f.tip.pool, txs, 4, T0 + 5), 0);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 0));
     state_view_clear(&child);
-    ck_assert_uint_eq(mempool_count(f.pool), 3);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     ck_assert(!is_future(&f, &txs[1]));
     ck_assert(!is_future(&f, &txs[2]));
     ck_assert(!is_future(&f, &pending));
@@ -809,12 +746,12 @@ START_TEST(readd_after_reorg)
         ck_assert(tx_copy(&t, &txs[i]));
         ck_assert(block_take_tx(&blk, &t));
     }
-    ck_assert_uint_eq(mempool_remove_block(f.pool, &blk), 2);
-    ck_assert_uint_eq(mempool_count(f.pool), 1);
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &txs[1], &ctx), TXERR_OK);
-    ck_assert_int_eq(blockcheck_apply_tx(&f.tipv, &txs[2], &ctx), TXERR_OK);
-    ck_assert(mempool_update_tip(f.pool, &f.tip, 1));
-    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_uint_eq(mempool_remove_block(f.tip.pool, &blk), 2);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 1);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &txs[1], &ctx), TXERR_OK);
+    ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &txs[2], &ctx), TXERR_OK);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 1));
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 1);
     ck_assert(!is_future(&f, &pending));
 
     block_clear(&blk);
@@ -829,9 +766,9 @@ START_TEST(remove_by_txid_takes_later_nonces)
 {
     struct fix f;
     fix_init(&f, 1 << 20);
-    struct user a;
-    user_new(&a);
-    fund(&f.tipv, &a, AMOUNT_COIN, 0);
+    struct fixture_user a;
+    fixture_user_new(&a);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
     struct tx t[3];
     for (int i = 0; i < 3; i++) {
         tx_init(&t[i]);
@@ -840,9 +777,9 @@ START_TEST(remove_by_txid_takes_later_nonces)
     }
     uint8_t id[SHA256_LEN];
     txid_of(&t[1], id);
-    ck_assert_uint_eq(mempool_remove(f.pool, id), 2);
-    ck_assert_uint_eq(mempool_remove(f.pool, id), 0);
-    ck_assert_uint_eq(mempool_count(f.pool), 1);
+    ck_assert_uint_eq(mempool_remove(f.tip.pool, id), 2);
+    ck_assert_uint_eq(mempool_remove(f.tip.pool, id), 0);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 1);
     ck_assert_uint_eq(next_nonce(&f, &a), 1);
     /* the freed nonce can be used again */
     ck_assert_int_eq(pool_accept(&f, &t[1], NULL), MEMPOOL_OK);
@@ -871,19 +808,19 @@ END_TEST
 START_TEST(many_senders_stay_consistent)
 {
     enum { USERS = 24, CHAIN = 6 };
-    struct user u[USERS];
+    struct fixture_user u[USERS];
     struct fix f;
     fix_init(&f, 1);
     struct tx t;
     tx_init(&t);
-    user_new(&u[0]);
+    fixture_user_new(&u[0]);
     transfer(&f, &t, &u[0], 0, 1000);
     size_t size = tx_encoded_size(&t);
     fix_clear(&f);
     fix_init(&f, 100 * size);
     for (int i = 0; i < USERS; i++) {
-        user_new(&u[i]);
-        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+        fixture_user_new(&u[i]);
+        fixture_fund(&f.tip.view, u[i].pub, AMOUNT_COIN, 0);
     }
     size_t accepted = 0;
     for (int n = 0; n < CHAIN; n++)
@@ -894,31 +831,31 @@ START_TEST(many_senders_stay_consistent)
             accepted += err == MEMPOOL_OK;
         }
     ck_assert_uint_ge(accepted, 100);
-    ck_assert_uint_le(mempool_bytes(f.pool), 100 * size);
-    ck_assert_uint_eq(mempool_bytes(f.pool), mempool_count(f.pool) * size);
-    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
+    ck_assert_uint_le(mempool_bytes(f.tip.pool), 100 * size);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), mempool_count(f.tip.pool) * size);
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.tip.pool));
     uint8_t (*ids)[SHA256_LEN] = malloc(200 * SHA256_LEN);
     ck_assert_ptr_nonnull(ids);
-    size_t n = mempool_txids(f.pool, ids, 200);
-    ck_assert_uint_eq(n, mempool_count(f.pool));
+    size_t n = mempool_txids(f.tip.pool, ids, 200);
+    ck_assert_uint_eq(n, mempool_count(f.tip.pool));
     for (size_t i = 0; i < n; i++)
-        ck_assert_ptr_nonnull(mempool_find(f.pool, ids[i]));
+        ck_assert_ptr_nonnull(mempool_find(f.tip.pool, ids[i]));
     for (size_t i = 0; i < n; i += 3)
-        mempool_remove(f.pool, ids[i]);
-    ck_assert_uint_lt(mempool_count(f.pool), n);
-    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
-    ck_assert_uint_eq(mempool_bytes(f.pool), mempool_count(f.pool) * size);
-    ck_assert(mempool_update_tip(f.pool, &f.tip, 0));
-    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.pool));
+        mempool_remove(f.tip.pool, ids[i]);
+    ck_assert_uint_lt(mempool_count(f.tip.pool), n);
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.tip.pool));
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), mempool_count(f.tip.pool) * size);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 0));
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.tip.pool));
     /* every remaining tx is minable again or waits behind a real gap */
     for (int i = 0; i < USERS; i++) {
         uint64_t next = next_nonce(&f, &u[i]);
         ck_assert_uint_le(next, CHAIN);
     }
-    size_t left = mempool_count(f.pool);
-    ck_assert_uint_eq(mempool_expire(f.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), left);
-    ck_assert_uint_eq(mempool_count(f.pool), 0);
-    ck_assert_uint_eq(mempool_bytes(f.pool), 0);
+    size_t left = mempool_count(f.tip.pool);
+    ck_assert_uint_eq(mempool_expire(f.tip.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 1), left);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 0);
+    ck_assert_uint_eq(mempool_bytes(f.tip.pool), 0);
     free(ids);
     tx_clear(&t);
     fix_clear(&f);
@@ -927,55 +864,55 @@ END_TEST
 
 START_TEST(check_only_changes_nothing)
 {
-    struct user u[4];
+    struct fixture_user u[4];
     struct fix f;
     fix_init(&f, 1);
     struct tx t[5];
     for (int i = 0; i < 5; i++)
         tx_init(&t[i]);
-    user_new(&u[0]);
+    fixture_user_new(&u[0]);
     transfer(&f, &t[0], &u[0], 0, 1000);
     size_t size = tx_encoded_size(&t[0]);
     fix_clear(&f);
     fix_init(&f, 3 * size);
     for (int i = 0; i < 4; i++) {
-        user_new(&u[i]);
-        fund(&f.tipv, &u[i], AMOUNT_COIN, 0);
+        fixture_user_new(&u[i]);
+        fixture_fund(&f.tip.view, u[i].pub, AMOUNT_COIN, 0);
     }
     struct mempool_accept_info info;
     struct snap before;
     transfer(&f, &t[0], &u[0], 0, 1000);
     snap_take(&f, &before);
-    ck_assert_int_eq(mempool_check(f.pool, &t[0], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[0], T0, &info), MEMPOOL_OK);
     ck_assert(!info.future);
     snap_same(&f, &before);
     ck_assert_int_eq(pool_accept(&f, &t[0], NULL), MEMPOOL_OK);
     /* the next of the chain checks against the pending one, twice over */
     transfer(&f, &t[1], &u[0], 1, 1000);
     snap_take(&f, &before);
-    ck_assert_int_eq(mempool_check(f.pool, &t[1], T0, &info), MEMPOOL_OK);
-    ck_assert_int_eq(mempool_check(f.pool, &t[1], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[1], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[1], T0, &info), MEMPOOL_OK);
     snap_same(&f, &before);
-    ck_assert_int_eq(mempool_check(f.pool, &t[0], T0, &info), MEMPOOL_ERR_DUPLICATE);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[0], T0, &info), MEMPOOL_ERR_DUPLICATE);
     ck_assert_int_eq(pool_accept(&f, &t[1], NULL), MEMPOOL_OK);
     /* a gap */
     transfer(&f, &t[2], &u[0], 3, 1000);
-    ck_assert_int_eq(mempool_check(f.pool, &t[2], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[2], T0, &info), MEMPOOL_OK);
     ck_assert(info.future);
     /* a replacement */
     transfer(&f, &t[2], &u[0], 0, 5000);
-    ck_assert_int_eq(mempool_check(f.pool, &t[2], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[2], T0, &info), MEMPOOL_OK);
     ck_assert_uint_eq(info.replaced, 1);
     /* an eviction (u1 pays least, so it is the one to go) */
     transfer(&f, &t[3], &u[1], 0, 900);
     ck_assert_int_eq(pool_accept(&f, &t[3], NULL), MEMPOOL_OK);
     transfer(&f, &t[4], &u[2], 0, 1500);
     snap_take(&f, &before);
-    ck_assert_int_eq(mempool_check(f.pool, &t[4], T0, &info), MEMPOOL_OK);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[4], T0, &info), MEMPOOL_OK);
     ck_assert_uint_eq(info.evicted, 1);
     snap_same(&f, &before);
     transfer(&f, &t[4], &u[2], 0, 800);
-    ck_assert_int_eq(mempool_check(f.pool, &t[4], T0, &info), MEMPOOL_ERR_FULL);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[4], T0, &info), MEMPOOL_ERR_FULL);
     ck_assert_uint_eq(info.evicted, 0);
     snap_same(&f, &before);
     /* and accepting still works on the state the checks left */
@@ -991,22 +928,13 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("mempool");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, accepts_tx_and_nonce_chain);
-    tcase_add_test(tc, each_rejection_names_its_rule_and_changes_nothing);
-    tcase_add_test(tc, gap_is_future_until_filled);
-    tcase_add_test(tc, future_txs_are_not_minable);
-    tcase_add_test(tc, replacement_rules);
-    tcase_add_test(tc, size_limit_evicts_lowest_fee_rate);
-    tcase_add_test(tc, expiry_after_14_days);
-    tcase_add_test(tc, new_tip_rechecks_everything);
-    tcase_add_test(tc, readd_after_reorg);
-    tcase_add_test(tc, remove_by_txid_takes_later_nonces);
-    tcase_add_test(tc, fee_rate_compare_is_exact);
-    tcase_add_test(tc, many_senders_stay_consistent);
-    tcase_add_test(tc, check_only_changes_nothing);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.timeout = 60};
+    const TTest *tests[] = {
+        accepts_tx_and_nonce_chain, each_rejection_names_its_rule_and_changes_nothing,
+        gap_is_future_until_filled, future_txs_are_not_minable, replacement_rules,
+        size_limit_evicts_lowest_fee_rate, expiry_after_14_days, new_tip_rechecks_everything,
+        readd_after_reorg, remove_by_txid_takes_later_nonces, fee_rate_compare_is_exact,
+        many_senders_stay_consistent, check_only_changes_nothing, NULL
+    };
+    return fixture_suite("mempool", &tc, tests);
 }

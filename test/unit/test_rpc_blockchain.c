@@ -1,5 +1,5 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,36 +16,31 @@
 #include "rpc/server.h"
 #include "util/hex.h"
 
-static const struct chain_params *regtest(void)
-{
-    return chainparams_get(CHAIN_REGTEST);
-}
-
 /* ---- difficulty ---- */
 
 START_TEST(test_difficulty)
 {
     double d = -1.0;
-    ck_assert(rpc_blockchain_difficulty(regtest(), regtest()->pow_limit_bits, &d));
+    ck_assert(rpc_blockchain_difficulty(fixture_regtest(), fixture_regtest()->pow_limit_bits, &d));
     ck_assert(d == 1.0);
     const struct chain_params *main_p = chainparams_get(CHAIN_MAIN);
     ck_assert(rpc_blockchain_difficulty(main_p, main_p->pow_limit_bits, &d));
     ck_assert(d == 1.0);
     /* half the target: twice as hard (mantissa 0x3fffff vs 0x7fffff) */
-    ck_assert(rpc_blockchain_difficulty(regtest(), 0x203fffff, &d));
+    ck_assert(rpc_blockchain_difficulty(fixture_regtest(), 0x203fffff, &d));
     ck_assert(d > 2.0 && d < 2.000001);
     /* 2^16 times harder: the exponent two bytes lower */
-    ck_assert(rpc_blockchain_difficulty(regtest(), 0x1e7fffff, &d));
+    ck_assert(rpc_blockchain_difficulty(fixture_regtest(), 0x1e7fffff, &d));
     ck_assert(d == 65536.0);
     /* main's limit 0x1e0fffff against regtest's: 0x7fffff / 0x0fffff * 2^16 */
-    ck_assert(rpc_blockchain_difficulty(regtest(), main_p->pow_limit_bits, &d));
+    ck_assert(rpc_blockchain_difficulty(fixture_regtest(), main_p->pow_limit_bits, &d));
     ck_assert(d > 524288.4 && d < 524288.5);
 
     /* bad bits: zero target, negative, overflowing; out untouched */
     d = -7.0;
-    ck_assert(!rpc_blockchain_difficulty(regtest(), 0, &d));
-    ck_assert(!rpc_blockchain_difficulty(regtest(), 0x04923456, &d));
-    ck_assert(!rpc_blockchain_difficulty(regtest(), 0xff123456, &d));
+    ck_assert(!rpc_blockchain_difficulty(fixture_regtest(), 0, &d));
+    ck_assert(!rpc_blockchain_difficulty(fixture_regtest(), 0x04923456, &d));
+    ck_assert(!rpc_blockchain_difficulty(fixture_regtest(), 0xff123456, &d));
     ck_assert(d == -7.0);
 }
 END_TEST
@@ -60,24 +55,22 @@ static struct rpc_table table;
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/souk-test-rpcchain-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char err[512] = "";
-    struct chain_options opt = {.cache_bytes = 8 << 20, .reindex = false};
-    ck_assert_msg(chain_open(&chain, regtest(), dir, &opt, err, sizeof err), "%s", err);
-    pool = mempool_new(regtest(), 1 << 20);
+    fixture_tmpdir_make(dir, sizeof dir, "rpcchain");
+    chain = fixture_chain_open(dir, false);
+    pool = mempool_new(fixture_regtest(), 1 << 20);
     ck_assert_ptr_nonnull(pool);
     struct state_backend tip;
     chain_tip_backend(chain, &tip);
     ck_assert(mempool_update_tip(pool, &tip, 0));
 
     memset(&node, 0, sizeof node);
-    node.params = regtest();
+    node.params = fixture_regtest();
     snprintf(node.datadir, sizeof node.datadir, "%s", dir);
     pthread_mutex_init(&node.lock, NULL);
     node.chain = chain;
     node.mempool = pool;
     rpc_table_init(&table);
+    char err[512] = "";
     ck_assert(rpc_blockchain_register(&table, err, sizeof err));
 }
 
@@ -87,9 +80,7 @@ static void teardown(void)
     pthread_mutex_destroy(&node.lock);
     mempool_free(pool);
     chain_close(chain);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(dir);
 }
 
 /* Calls method with params given as JSON text; returns the result (new
@@ -160,7 +151,7 @@ START_TEST(test_genesis_only)
     json_decref(r);
 
     char genesis[65];
-    hex_encode(regtest()->genesis.hash, 32, genesis);
+    hex_encode(fixture_regtest()->genesis.hash, 32, genesis);
     r = ok_call("getbestblockhash", NULL);
     ck_assert_str_eq(json_string_value(r), genesis);
     json_decref(r);
@@ -195,7 +186,7 @@ START_TEST(test_header_without_data)
     memset(&h, 0, sizeof h);
     memcpy(h.prev_hash, g->hash, 32);
     h.time = g->header.time + 60;
-    h.bits = regtest()->pow_limit_bits;
+    h.bits = fixture_regtest()->pow_limit_bits;
     struct blockindex_entry *e = NULL;
     bool added = false;
     ck_assert_int_eq(blockindex_add(chain_index(chain), &h, BLOCK_VALID_TREE, &e, &added),
@@ -292,17 +283,13 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("rpc_blockchain");
-    TCase *tc = tcase_create("difficulty");
-    tcase_add_test(tc, test_difficulty);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("handlers");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_no_chain);
-    tcase_add_test(tc, test_genesis_only);
-    tcase_add_test(tc, test_header_without_data);
-    tcase_add_test(tc, test_addresses);
-    suite_add_tcase(s, tc);
+    static const struct fixture_case difficulty = {.name = "difficulty"};
+    static const struct fixture_case handlers = {
+        .name = "handlers", .setup = setup, .teardown = teardown, .timeout = 30};
+    const TTest *difficulty_tests[] = {test_difficulty, NULL};
+    const TTest *handler_tests[] = {test_no_chain, test_genesis_only, test_header_without_data,
+                                    test_addresses, NULL};
+    Suite *s = fixture_suite("rpc_blockchain", &difficulty, difficulty_tests);
+    fixture_case_add(s, &handlers, handler_tests);
     return s;
 }

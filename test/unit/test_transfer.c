@@ -1,31 +1,14 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
 #include "consensus/transfer.h"
-#include "crypto/key.h"
-
-static void some_key(uint8_t pub[32])
-{
-    uint8_t sk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pub));
-}
-
-static void make_transfer(struct tx *tx, const struct transfer_payload *p)
-{
-    struct buf b;
-    buf_init(&b);
-    ck_assert(transfer_payload_encode(p, &b));
-    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
-    tx->type = TX_TYPE_TRANSFER;
-    buf_clear(&b);
-}
 
 START_TEST(payload_round_trip)
 {
     struct transfer_payload p = {.amount = 123456789, .memo_len = TRANSFER_MEMO_MAX};
-    some_key(p.to);
+    fixture_pubkey(p.to);
     memset(p.memo, 'm', sizeof p.memo);
     struct buf b;
     buf_init(&b);
@@ -83,32 +66,32 @@ END_TEST
 START_TEST(stateless_rules)
 {
     struct transfer_payload p = {.amount = 10, .memo_len = 0};
-    some_key(p.to);
+    fixture_pubkey(p.to);
     struct tx tx;
     tx_init(&tx);
     tx.fee = 5;
     enum ser_err detail = SER_OK;
 
-    make_transfer(&tx, &p);
+    fixture_transfer_payload(&tx, &p);
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_OK);
 
     p.amount = 0;
-    make_transfer(&tx, &p);
+    fixture_transfer_payload(&tx, &p);
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_AMOUNT_ZERO);
 
     /* amount alone fits, amount + fee does not */
     p.amount = AMOUNT_MAX;
-    make_transfer(&tx, &p);
+    fixture_transfer_payload(&tx, &p);
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_AMOUNT_RANGE);
     tx.fee = 0;
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_OK);
     p.amount = UINT64_MAX;
-    make_transfer(&tx, &p);
+    fixture_transfer_payload(&tx, &p);
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_AMOUNT_RANGE);
 
     p.amount = 10;
     memset(p.to, 0xff, 32);
-    make_transfer(&tx, &p);
+    fixture_transfer_payload(&tx, &p);
     ck_assert_int_eq(transfer_txtype.check(&tx, &detail), TXERR_BAD_RECIPIENT);
 
     static const uint8_t empty[] = {0x90};
@@ -121,11 +104,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("transfer");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, payload_round_trip);
-    tcase_add_test(tc, payload_rejections);
-    tcase_add_test(tc, stateless_rules);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {payload_round_trip, payload_rejections, stateless_rules, NULL};
+    return fixture_suite("transfer", NULL, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -13,19 +14,13 @@ static const uint8_t *regtest_genesis(void)
     return chainparams_get(CHAIN_REGTEST)->genesis.hash;
 }
 
-/* A signed regtest transfer of `amount` with fee 100. */
+/* A regtest transfer of `amount` with a memo and fee 100, to a fresh key,
+ * signed with a fresh key written to sk. */
 static void signed_transfer(struct tx *tx, amount_t amount, uint8_t sk[32])
 {
     struct transfer_payload p = {.amount = amount, .memo_len = 2, .memo = {'h', 'i'}};
-    uint8_t other[32];
-    ck_assert(key_generate(other));
-    ck_assert(key_pubkey(other, p.to));
-    struct buf b;
-    buf_init(&b);
-    ck_assert(transfer_payload_encode(&p, &b));
-    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
-    buf_clear(&b);
-    tx->type = TX_TYPE_TRANSFER;
+    fixture_pubkey(p.to);
+    fixture_transfer_payload(tx, &p);
     tx->nonce = 0;
     tx->fee = 100;
     ck_assert(key_generate(sk));
@@ -112,9 +107,7 @@ END_TEST
 START_TEST(coinbase_needs_no_signature)
 {
     struct coinbase_payload p = {.amount = 50, .extra_len = 0};
-    uint8_t sk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, p.recipient));
+    fixture_pubkey(p.recipient);
     struct tx tx;
     tx_init(&tx);
     ck_assert(coinbase_build(&tx, 7, &p));
@@ -127,11 +120,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("txcheck");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, valid_transfer_passes);
-    tcase_add_test(tc, each_rule_rejects);
-    tcase_add_test(tc, coinbase_needs_no_signature);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        valid_transfer_passes, each_rule_rejects, coinbase_needs_no_signature, NULL
+    };
+    return fixture_suite("txcheck", NULL, tests);
 }

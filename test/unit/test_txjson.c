@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,11 +16,6 @@
 #include "rpc/txjson.h"
 #include "util/buf.h"
 #include "util/hex.h"
-
-static const struct chain_params *regtest(void)
-{
-    return chainparams_get(CHAIN_REGTEST);
-}
 
 /* A deterministic key: secret = fill repeated 32 times. */
 static void test_key(uint8_t fill, uint8_t pubkey[32])
@@ -55,7 +51,8 @@ static void build_ok(const struct txtype_def *def, const char *text, struct buf 
 {
     json_t *obj = load(text);
     char err[256] = "";
-    ck_assert_msg(txjson_build_payload(def, obj, regtest(), out, err, sizeof err), "%s", err);
+    ck_assert_msg(txjson_build_payload(def, obj, fixture_regtest(), out, err, sizeof err), "%s",
+                  err);
     json_decref(obj);
 }
 
@@ -66,7 +63,7 @@ START_TEST(transfer_round_trip)
     uint8_t to[32];
     test_key(0x11, to);
     char addr[ADDRESS_MAX_LEN + 1];
-    test_address(regtest()->hrp, to, addr, sizeof addr);
+    test_address(fixture_regtest()->hrp, to, addr, sizeof addr);
 
     char text[512];
     snprintf(text, sizeof text, "{\"to\":\"%s\",\"amount\":\"1.5\",\"memo\":\"c0ffee\"}", addr);
@@ -89,7 +86,7 @@ START_TEST(transfer_round_trip)
     tx_init(&tx);
     ck_assert_int_eq(tx_set_payload(&tx, built.data, built.len), SER_OK);
     tx.type = TX_TYPE_TRANSFER;
-    json_t *shown = txjson_payload(&tx, regtest());
+    json_t *shown = txjson_payload(&tx, fixture_regtest());
     ck_assert_ptr_nonnull(shown);
     char *s = dump(shown);
     char want[512];
@@ -118,24 +115,20 @@ START_TEST(transfer_tx_fields)
     test_key(0x22, sender);
     test_key(0x33, to);
     char from_addr[ADDRESS_MAX_LEN + 1], to_addr[ADDRESS_MAX_LEN + 1];
-    test_address(regtest()->hrp, sender, from_addr, sizeof from_addr);
-    test_address(regtest()->hrp, to, to_addr, sizeof to_addr);
+    test_address(fixture_regtest()->hrp, sender, from_addr, sizeof from_addr);
+    test_address(fixture_regtest()->hrp, to, to_addr, sizeof to_addr);
 
     struct transfer_payload p = {.amount = 7, .memo_len = 0};
     memcpy(p.to, to, 32);
-    struct buf pl;
-    buf_init(&pl);
-    ck_assert(transfer_payload_encode(&p, &pl));
     struct tx tx;
     tx_init(&tx);
-    ck_assert_int_eq(tx_set_payload(&tx, pl.data, pl.len), SER_OK);
-    tx.type = TX_TYPE_TRANSFER;
+    fixture_transfer_payload(&tx, &p);
     memcpy(tx.sender, sender, 32);
     tx.nonce = 42;
     tx.fee = 1000;
     memset(tx.sig, 0xab, sizeof tx.sig);
 
-    json_t *o = txjson_tx(&tx, regtest());
+    json_t *o = txjson_tx(&tx, fixture_regtest());
     ck_assert_ptr_nonnull(o);
     uint8_t txid[SHA256_LEN];
     tx_txid(&tx, txid);
@@ -161,7 +154,6 @@ START_TEST(transfer_tx_fields)
     free(s);
     json_decref(o);
     tx_clear(&tx);
-    buf_clear(&pl);
 }
 END_TEST
 
@@ -172,7 +164,7 @@ START_TEST(coinbase_round_trip)
     uint8_t recipient[32];
     test_key(0x44, recipient);
     char addr[ADDRESS_MAX_LEN + 1];
-    test_address(regtest()->hrp, recipient, addr, sizeof addr);
+    test_address(fixture_regtest()->hrp, recipient, addr, sizeof addr);
     struct coinbase_payload p = {.amount = 5000000000, .extra_len = 2};
     memcpy(p.recipient, recipient, 32);
     memcpy(p.extra, "\x01\x02", 2);
@@ -180,7 +172,7 @@ START_TEST(coinbase_round_trip)
     tx_init(&cb);
     ck_assert(coinbase_build(&cb, 17, &p));
 
-    json_t *o = txjson_tx(&cb, regtest());
+    json_t *o = txjson_tx(&cb, fixture_regtest());
     ck_assert_ptr_nonnull(o);
     ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "coinbase");
     ck_assert_int_eq(json_integer_value(json_object_get(o, "type_id")), 0);
@@ -216,16 +208,16 @@ START_TEST(undecodable_payload_shown_as_hex)
     /* [1]: a one-element array where a transfer needs three fields. */
     ck_assert_int_eq(tx_set_payload(&tx, "\x91\x01", 2), SER_OK);
     tx.type = TX_TYPE_TRANSFER;
-    ck_assert_ptr_null(txjson_payload(&tx, regtest()));
-    json_t *o = txjson_tx(&tx, regtest());
+    ck_assert_ptr_null(txjson_payload(&tx, fixture_regtest()));
+    json_t *o = txjson_tx(&tx, fixture_regtest());
     ck_assert_ptr_nonnull(o);
     ck_assert_ptr_null(json_object_get(o, "payload"));
     ck_assert_str_eq(json_string_value(json_object_get(o, "payload_hex")), "9101");
     json_decref(o);
     /* An unknown type has no field descriptions at all. */
     tx.type = 250;
-    ck_assert_ptr_null(txjson_payload(&tx, regtest()));
-    o = txjson_tx(&tx, regtest());
+    ck_assert_ptr_null(txjson_payload(&tx, fixture_regtest()));
+    o = txjson_tx(&tx, fixture_regtest());
     ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "unknown");
     json_decref(o);
     tx_clear(&tx);
@@ -243,7 +235,7 @@ static void build_fails(const struct txtype_def *def, const char *text, const ch
     buf_init(&out);
     ck_assert(buf_append(&out, "pre", 3));
     char err[256] = "";
-    ck_assert_msg(!txjson_build_payload(def, obj, regtest(), &out, err, sizeof err),
+    ck_assert_msg(!txjson_build_payload(def, obj, fixture_regtest(), &out, err, sizeof err),
                   "accepted: %s", text);
     ck_assert_msg(strstr(err, needle) != NULL, "error \"%s\" lacks \"%s\"", err, needle);
     ck_assert_uint_eq(out.len, 3);
@@ -256,7 +248,7 @@ static void regtest_address(uint8_t fill, char *out, size_t outlen)
 {
     uint8_t k[32];
     test_key(fill, k);
-    test_address(regtest()->hrp, k, out, outlen);
+    test_address(fixture_regtest()->hrp, k, out, outlen);
 }
 
 START_TEST(error_unknown_field)
@@ -332,20 +324,14 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("txjson");
-    TCase *tc = tcase_create("show");
-    tcase_add_test(tc, transfer_round_trip);
-    tcase_add_test(tc, transfer_tx_fields);
-    tcase_add_test(tc, coinbase_round_trip);
-    tcase_add_test(tc, undecodable_payload_shown_as_hex);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("build_errors");
-    tcase_add_test(tc, error_unknown_field);
-    tcase_add_test(tc, error_missing_field);
-    tcase_add_test(tc, error_wrong_kind);
-    tcase_add_test(tc, error_bad_address);
-    tcase_add_test(tc, error_wrong_network_address);
-    tcase_add_test(tc, error_bad_amount);
-    suite_add_tcase(s, tc);
+    static const struct fixture_case show = {.name = "show"};
+    static const struct fixture_case build_errors = {.name = "build_errors"};
+    const TTest *show_tests[] = {transfer_round_trip, transfer_tx_fields, coinbase_round_trip,
+                                 undecodable_payload_shown_as_hex, NULL};
+    const TTest *build_error_tests[] = {error_unknown_field, error_missing_field, error_wrong_kind,
+                                        error_bad_address, error_wrong_network_address,
+                                        error_bad_amount, NULL};
+    Suite *s = fixture_suite("txjson", &show, show_tests);
+    fixture_case_add(s, &build_errors, build_error_tests);
     return s;
 }

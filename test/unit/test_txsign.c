@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -6,18 +7,12 @@
 #include "consensus/transfer.h"
 #include "consensus/txsign.h"
 
+/* An unsigned transfer of amount to a fresh key, nonce 3, fee 200. */
 static void make_transfer(struct tx *tx, amount_t amount)
 {
     struct transfer_payload p = {.amount = amount, .memo_len = 0};
-    uint8_t sk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, p.to));
-    struct buf b;
-    buf_init(&b);
-    ck_assert(transfer_payload_encode(&p, &b));
-    ck_assert_int_eq(tx_set_payload(tx, b.data, b.len), SER_OK);
-    buf_clear(&b);
-    tx->type = TX_TYPE_TRANSFER;
+    fixture_pubkey(p.to);
+    fixture_transfer_payload(tx, &p);
     tx->nonce = 3;
     tx->fee = 200;
 }
@@ -25,14 +20,13 @@ static void make_transfer(struct tx *tx, amount_t amount)
 START_TEST(sign_sets_sender_and_verifies)
 {
     const uint8_t *genesis = chainparams_get(CHAIN_REGTEST)->genesis.hash;
-    uint8_t sk[32], pub[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pub));
+    struct fixture_user u;
+    fixture_user_new(&u);
     struct tx tx;
     tx_init(&tx);
     make_transfer(&tx, 1000);
-    ck_assert(txsign_sign(&tx, sk, genesis));
-    ck_assert(memcmp(tx.sender, pub, 32) == 0);
+    ck_assert(txsign_sign(&tx, u.sk, genesis));
+    ck_assert(memcmp(tx.sender, u.pub, 32) == 0);
     ck_assert(txsign_verify(&tx, genesis));
 
     /* the signature covers every field */
@@ -43,7 +37,7 @@ START_TEST(sign_sets_sender_and_verifies)
     ck_assert(!txsign_verify(&tx, genesis));
     tx.fee--;
     make_transfer(&tx, 1001);
-    memcpy(tx.sender, pub, 32);
+    memcpy(tx.sender, u.pub, 32);
     tx.nonce = 3;
     tx.fee = 200;
     ck_assert(!txsign_verify(&tx, genesis));
@@ -95,11 +89,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("txsign");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, sign_sets_sender_and_verifies);
-    tcase_add_test(tc, signature_bound_to_network);
-    tcase_add_test(tc, refusals_leave_tx_untouched);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        sign_sets_sender_and_verifies, signature_bound_to_network, refusals_leave_tx_untouched,
+        NULL
+    };
+    return fixture_suite("txsign", NULL, tests);
 }

@@ -1,5 +1,5 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include "consensus/account.h"
 #include "consensus/transfer.h"
 #include "consensus/txsign.h"
-#include "crypto/key.h"
 #include "node/chain.h"
 #include "node/miner.h"
 #include "node/services.h"
@@ -25,18 +24,15 @@ static struct node_ctx node;
 static struct args args;
 static struct walletman *wm;
 
-static const struct chain_params *regtest(void) { return chainparams_get(CHAIN_REGTEST); }
-
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/souk-test-wallet-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "wallet");
     char err[512] = "";
     memset(&node, 0, sizeof node);
     ck_assert_int_eq(args_init(&args, services_options, services_options_count, err, sizeof err),
                      ARGS_OK);
     node.args = &args;
-    node.params = regtest();
+    node.params = fixture_regtest();
     snprintf(node.datadir, sizeof node.datadir, "%s", dir);
     pthread_mutex_init(&node.lock, NULL);
     ck_assert_msg(services_start(&node, err, sizeof err), "%s", err);
@@ -50,9 +46,7 @@ static void teardown(void)
     pthread_mutex_destroy(&node.lock);
     args_clear(&args);
     time_set_mock(0);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(dir);
 }
 
 static uint64_t tip_height(void)
@@ -107,9 +101,7 @@ static void mine_to_addr(const char *addr, size_t n)
 
 static void outsider(uint8_t pub[32], char addr[ADDRESS_MAX_LEN + 1])
 {
-    uint8_t sk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pub));
+    fixture_pubkey(pub);
     ck_assert_int_eq(address_encode("rsouk", pub, addr, ADDRESS_MAX_LEN + 1), ADDRESS_OK);
 }
 
@@ -679,7 +671,7 @@ START_TEST(create_without_broadcast_and_locked_signing)
     struct tx t;
     tx_init(&t);
     ck_assert_int_eq(tx_decode(raw.data, raw.len, &t), SER_OK);
-    ck_assert(txsign_verify(&t, regtest()->genesis.hash));
+    ck_assert(txsign_verify(&t, fixture_regtest()->genesis.hash));
     ck_assert_uint_eq(t.fee, 1000);
     /* the returned tx can be sent later as it is */
     pthread_mutex_lock(&node.lock);
@@ -765,11 +757,10 @@ START_TEST(catch_up_import_backup_messages)
     ck_assert_uint_eq(balances(w).immature, 150 * COIN);
 
     /* import a key that was paid before */
-    uint8_t sk[32], pk[32];
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pk));
-    mine_to(pk, 2);
-    ck_assert_int_eq(wallet_import_privkey(w, sk, "imported", true), WALLET_OK);
+    struct fixture_user u;
+    fixture_user_new(&u);
+    mine_to(u.pub, 2);
+    ck_assert_int_eq(wallet_import_privkey(w, u.sk, "imported", true), WALLET_OK);
     ck_assert_uint_eq(history(w)->n, 5);
     ck_assert_uint_eq(balances(w).immature, 250 * COIN);
     uint8_t bad[32];
@@ -820,13 +811,13 @@ START_TEST(pending_sends_resubmitted_on_load)
 {
     struct wallet *w = create("resend", NULL, NULL);
     char other_addr[ADDRESS_MAX_LEN + 1], addr[ADDRESS_MAX_LEN + 1];
-    uint8_t other[32], sk[32], pk[32];
+    uint8_t other[32];
     outsider(other, other_addr);
-    ck_assert(key_generate(sk));
-    ck_assert(key_pubkey(sk, pk));
-    ck_assert_int_eq(address_encode("rsouk", pk, addr, sizeof addr), ADDRESS_OK);
-    ck_assert_int_eq(wallet_import_privkey(w, sk, NULL, false), WALLET_OK);
-    mine_to(pk, 1);
+    struct fixture_user u;
+    fixture_user_new(&u);
+    ck_assert_int_eq(address_encode("rsouk", u.pub, addr, sizeof addr), ADDRESS_OK);
+    ck_assert_int_eq(wallet_import_privkey(w, u.sk, NULL, false), WALLET_OK);
+    mine_to(u.pub, 1);
     mine_to(other, 100);
     uint8_t txids[3][32];
     for (int i = 0; i < 3; i++) {
@@ -850,23 +841,13 @@ START_TEST(pending_sends_resubmitted_on_load)
     ck_assert_int_eq(walletman_unload(wm, "resend"), WALLET_OK);
     pthread_mutex_lock(&node.lock);
     ck_assert_uint_eq(mempool_remove(services_mempool(&node), txids[0]), 3);
-    struct transfer_payload p = {.amount = 5 * COIN};
-    memcpy(p.to, other, 32);
-    struct buf payload;
-    buf_init(&payload);
-    ck_assert(transfer_payload_encode(&p, &payload));
     struct tx t;
     tx_init(&t);
-    ck_assert_int_eq(tx_set_payload(&t, payload.data, payload.len), SER_OK);
-    t.type = TX_TYPE_TRANSFER;
-    t.nonce = 0;
-    t.fee = 1000;
-    ck_assert(txsign_sign(&t, sk, regtest()->genesis.hash));
+    fixture_transfer(&t, u.sk, other, 5 * COIN, 0, 1000);
     struct mempool_accept_info info;
     ck_assert_int_eq(services_accept_tx(&node, &t, &info), MEMPOOL_OK);
     pthread_mutex_unlock(&node.lock);
     tx_clear(&t);
-    buf_clear(&payload);
     mine_to(other, 1);
     ck_assert_int_eq(walletman_load(wm, "resend", &w, err, sizeof err), WALLET_OK);
     struct wallet_tx_info ti;
@@ -940,8 +921,7 @@ START_TEST(concurrent_sends_and_blocks)
     chain_tip_backend(services_chain(&node), &be);
     struct state_view v;
     state_view_init(&v, &be);
-    struct account a;
-    ck_assert_int_eq(account_get(&v, pub, &a), TXERR_OK);
+    struct account a = fixture_account(&v, pub);
     state_view_clear(&v);
     ck_assert_uint_eq(mempool_count(services_mempool(&node)), 0);
     pthread_mutex_unlock(&node.lock);
@@ -954,23 +934,13 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("wallet");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 180);
-    tcase_add_test(tc, manager_create_load_unload);
-    tcase_add_test(tc, fixed_seed_gives_fixed_addresses);
-    tcase_add_test(tc, encryption_lock_unlock);
-    tcase_add_test(tc, created_encrypted);
-    tcase_add_test(tc, tracking_balances_and_reorg);
-    tcase_add_test(tc, coinbase_orphaned_by_reorg);
-    tcase_add_test(tc, sends_queue_nonces);
-    tcase_add_test(tc, send_refusals);
-    tcase_add_test(tc, create_without_broadcast_and_locked_signing);
-    tcase_add_test(tc, restore_from_seed);
-    tcase_add_test(tc, catch_up_import_backup_messages);
-    tcase_add_test(tc, concurrent_sends_and_blocks);
-    tcase_add_test(tc, pending_sends_resubmitted_on_load);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 180};
+    const TTest *tests[] = {
+        manager_create_load_unload, fixed_seed_gives_fixed_addresses, encryption_lock_unlock,
+        created_encrypted, tracking_balances_and_reorg, coinbase_orphaned_by_reorg,
+        sends_queue_nonces, send_refusals, create_without_broadcast_and_locked_signing,
+        restore_from_seed, catch_up_import_backup_messages, concurrent_sends_and_blocks,
+        pending_sends_resubmitted_on_load, NULL
+    };
+    return fixture_suite("wallet", &tc, tests);
 }
