@@ -1,13 +1,9 @@
-/* mkdtemp and nftw are POSIX/XSI. */
-#define _XOPEN_SOURCE 700
-
 #include "unit.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "consensus/pow.h"
 #include "node/blockindex.h"
@@ -19,25 +15,16 @@ static char dir[64];
 static char err[512];
 static struct blockindex bi;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    strcpy(dir, "/tmp/souk_test_bi_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "blockindex");
     blockindex_init(&bi);
 }
 
 static void teardown(void)
 {
     blockindex_clear(&bi);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_tmpdir_remove(dir);
 }
 
 static struct blockindex_entry *add_child(struct blockindex_entry *prev, uint64_t time,
@@ -514,22 +501,12 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("blockindex");
-    TCase *tc = tcase_create("blockindex");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, tree_heights_work_ancestors);
-    tcase_add_test(tc, add_rules);
-    tcase_add_test(tc, median_time_past);
-    tcase_add_test(tc, active_chain);
-    tcase_add_test(tc, candidates);
-    tcase_add_test(tc, persistence_roundtrip);
-    tcase_add_test(tc, corrupt_value);
-    tcase_add_test(tc, corrupt_wrong_header);
-    tcase_add_test(tc, corrupt_missing_parent);
-    tcase_add_test(tc, corrupt_key_length);
-    tcase_add_test(tc, corrupt_meta);
-    tcase_add_test(tc, long_chain);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {
+        .name = "blockindex", .setup = setup, .teardown = teardown, .timeout = 60};
+    const TTest *tests[] = {
+        tree_heights_work_ancestors, add_rules, median_time_past, active_chain, candidates,
+        persistence_roundtrip, corrupt_value, corrupt_wrong_header, corrupt_missing_parent,
+        corrupt_key_length, corrupt_meta, long_chain, NULL
+    };
+    return fixture_suite("blockindex", &tc, tests);
 }

@@ -1,9 +1,9 @@
-/* mkdtemp, nftw, truncate are POSIX/XSI. */
+/* truncate is POSIX/XSI. */
 #define _XOPEN_SOURCE 700
 
 #include "unit.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +17,15 @@ static char dir[64];
 static char bdir[96];
 static char err[512];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    strcpy(dir, "/tmp/souk_test_bs_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "blockstore");
     snprintf(bdir, sizeof bdir, "%s/blocks", dir);
 }
 
 static void teardown(void)
 {
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_tmpdir_remove(dir);
 }
 
 /* A block whose one tx carries pad bytes: sizes are easy to steer. */
@@ -531,15 +522,11 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("blockstore");
-    TCase *tc = tcase_create("blockstore");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, block_roundtrip);
-    tcase_add_test(tc, bad_positions_and_damage);
-    tcase_add_test(tc, rollover);
-    tcase_add_test(tc, undo_checksum);
-    tcase_add_test(tc, known_cursor_drops_unindexed_tail);
-    tcase_add_test(tc, scan_for_reindex);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {
+        .name = "blockstore", .setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        block_roundtrip, bad_positions_and_damage, rollover, undo_checksum,
+        known_cursor_drops_unindexed_tail, scan_for_reindex, NULL
+    };
+    return fixture_suite("blockstore", &tc, tests);
 }

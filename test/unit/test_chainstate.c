@@ -1,8 +1,7 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "node/chainstate.h"
@@ -11,15 +10,12 @@ static char dir[256];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/souk-test-chainstate-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "chainstate");
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(dir);
 }
 
 static void open_cs(struct chainstate *cs)
@@ -152,11 +148,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("chainstate");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, connect_disconnect_restores_state_hash);
-    tcase_add_test(tc, best_block_persists_and_meta_is_hidden);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        connect_disconnect_restores_state_hash, best_block_persists_and_meta_is_hidden, NULL
+    };
+    return fixture_suite("chainstate", &tc, tests);
 }

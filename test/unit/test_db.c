@@ -1,13 +1,9 @@
-/* mkdtemp and nftw are POSIX/XSI. */
-#define _XOPEN_SOURCE 700
-
 #include "unit.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/db.h"
@@ -15,23 +11,14 @@
 static char dir[64];
 static char err[256];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    strcpy(dir, "/tmp/souk_test_db_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "db");
 }
 
 static void teardown(void)
 {
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_tmpdir_remove(dir);
 }
 
 static struct db *open_db(const char *sub, bool wipe)
@@ -309,14 +296,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("db");
-    TCase *tc = tcase_create("db");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, put_get_delete_persist);
-    tcase_add_test(tc, batch_atomic);
-    tcase_add_test(tc, iterate_prefix);
-    tcase_add_test(tc, open_errors);
-    tcase_add_test(tc, corrupt_table_reported);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.name = "db", .setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        put_get_delete_persist, batch_atomic, iterate_prefix, open_errors, corrupt_table_reported,
+        NULL
+    };
+    return fixture_suite("db", &tc, tests);
 }

@@ -1,5 +1,5 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,23 +17,9 @@
 
 static char tmpdir[256];
 
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/souk_test_rpc_auth_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/.cookie", tmpdir);
-    unlink(p);
-    rmdir(tmpdir);
-}
-
 START_TEST(cookie_file_format_and_mode)
 {
-    make_tmpdir();
+    fixture_tmpdir_make(tmpdir, sizeof tmpdir, "rpc_auth");
     char pass[RPC_AUTH_COOKIE_PASS_LEN + 1], err[256];
     ck_assert(rpc_auth_cookie_create(tmpdir, pass, err, sizeof err));
     ck_assert_uint_eq(strlen(pass), 64);
@@ -69,7 +55,7 @@ START_TEST(cookie_file_format_and_mode)
     ck_assert_int_ne(access(path, F_OK), 0);
     rpc_auth_cookie_remove(tmpdir); /* missing file: no harm */
     ck_assert(!rpc_auth_cookie_read(path, user, sizeof user, pw, sizeof pw, err, sizeof err));
-    remove_tmpdir();
+    fixture_tmpdir_remove(tmpdir);
 }
 END_TEST
 
@@ -81,7 +67,7 @@ START_TEST(cookie_bad_inputs)
     ck_assert_int_eq(pass[0], 'x');
     ck_assert_ptr_nonnull(strstr(err, "cannot create"));
 
-    make_tmpdir();
+    fixture_tmpdir_make(tmpdir, sizeof tmpdir, "rpc_auth");
     char path[512];
     snprintf(path, sizeof path, "%s/.cookie", tmpdir);
     FILE *f = fopen(path, "w");
@@ -95,7 +81,7 @@ START_TEST(cookie_bad_inputs)
     fclose(f);
     char small[8];
     ck_assert(!rpc_auth_cookie_read(path, user, sizeof user, small, sizeof small, err, sizeof err));
-    remove_tmpdir();
+    fixture_tmpdir_remove(tmpdir);
 }
 END_TEST
 
@@ -197,14 +183,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("rpc_auth");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, cookie_file_format_and_mode);
-    tcase_add_test(tc, cookie_bad_inputs);
-    tcase_add_test(tc, rpcauth_vector);
-    tcase_add_test(tc, rpcauth_malformed);
-    tcase_add_test(tc, password_entries);
-    tcase_add_test(tc, basic_header);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        cookie_file_format_and_mode, cookie_bad_inputs, rpcauth_vector, rpcauth_malformed,
+        password_entries, basic_header, NULL
+    };
+    return fixture_suite("rpc_auth", NULL, tests);
 }

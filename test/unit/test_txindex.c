@@ -1,13 +1,9 @@
-/* mkdtemp and nftw are POSIX/XSI. */
-#define _XOPEN_SOURCE 700
-
 #include "unit.h"
+#include "fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "node/txindex.h"
 
@@ -17,18 +13,9 @@ static struct db *db;
 
 static uint8_t KA[32], KB[32], KC[32], KD[32];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    strcpy(dir, "/tmp/souk_test_txi_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "txindex");
     char path[128];
     snprintf(path, sizeof path, "%s/indexes", dir);
     struct db_options o;
@@ -44,7 +31,7 @@ static void setup(void)
 static void teardown(void)
 {
     db_close(db);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_tmpdir_remove(dir);
 }
 
 /* Test blocks: hash i, txid = (block, position). */
@@ -280,12 +267,7 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("txindex");
-    TCase *tc = tcase_create("txindex");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, connect_lookup_history);
-    tcase_add_test(tc, disconnect_restores);
-    tcase_add_test(tc, fresh_and_corrupt);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.name = "txindex", .setup = setup, .teardown = teardown};
+    const TTest *tests[] = {connect_lookup_history, disconnect_restores, fresh_and_corrupt, NULL};
+    return fixture_suite("txindex", &tc, tests);
 }

@@ -1,9 +1,8 @@
-#define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -14,16 +13,13 @@ static char path[300];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/souk-test-walletdb-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_tmpdir_make(dir, sizeof dir, "walletdb");
     snprintf(path, sizeof path, "%s/wallet.sqlite", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fixture_tmpdir_remove(dir);
 }
 
 static struct walletdb *make(void)
@@ -307,16 +303,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("walletdb");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, create_open_and_refusals);
-    tcase_add_test(tc, schema_version_checked);
-    tcase_add_test(tc, meta_and_transactions);
-    tcase_add_test(tc, keys);
-    tcase_add_test(tc, txs);
-    tcase_add_test(tc, backup_is_a_wallet);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 30};
+    const TTest *tests[] = {
+        create_open_and_refusals, schema_version_checked, meta_and_transactions, keys, txs,
+        backup_is_a_wallet, NULL
+    };
+    return fixture_suite("walletdb", &tc, tests);
 }
