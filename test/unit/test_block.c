@@ -1,11 +1,11 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "consensus/block.h"
 #include "consensus/merkle.h"
-#include "util/hex.h"
 
 #define X2(s) s s
 #define X4(s) X2(X2(s))
@@ -24,26 +24,11 @@
 #define TX_OK "970101c420" X32("11") "05cd03e890c440" X32("33") X32("33")
 #define COINBASE "970100c400cd04000091c420" X32("44") "c400"
 
-static void from_hex(const char *hex, struct buf *out)
-{
-    buf_init(out);
-    ck_assert_msg(hex_decode_buf(hex, strlen(hex), out), "bad hex in test: %s", hex);
-}
-
-static void check_hex(const uint8_t *p, size_t len, const char *hex)
-{
-    char *s = malloc(2 * len + 1);
-    ck_assert_ptr_nonnull(s);
-    hex_encode(p, len, s);
-    ck_assert_str_eq(s, hex);
-    free(s);
-}
-
 static void add_tx_hex(struct block *b, const char *hex)
 {
     struct buf in;
     struct tx tx;
-    from_hex(hex, &in);
+    fixture_hex_buf(hex, &in);
     tx_init(&tx);
     ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
     ck_assert(block_take_tx(b, &tx));
@@ -74,13 +59,13 @@ START_TEST(header_known_answer)
     struct buf out;
     buf_init(&out);
     ck_assert(block_header_encode(&h, &out));
-    check_hex(out.data, out.len, HEADER);
+    fixture_check_hex(out.data, out.len, HEADER);
 
     uint8_t hash[SHA256_LEN], expect[SHA256_LEN];
     block_header_hash(&h, hash);
     sha256d(out.data, out.len, expect);
     ck_assert_mem_eq(hash, expect, SHA256_LEN);
-    check_hex(hash, SHA256_LEN, HEADER_HASH);
+    fixture_check_hex(hash, SHA256_LEN, HEADER_HASH);
 
     struct block_header back;
     ck_assert_int_eq(block_header_decode(out.data, out.len, &back), SER_OK);
@@ -134,7 +119,7 @@ START_TEST(header_rejects)
     memset(&keep, 0x77, sizeof keep);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct buf in;
-        from_hex(cases[i].hex, &in);
+        fixture_hex_buf(cases[i].hex, &in);
         enum ser_err err = block_header_decode(in.data, in.len, &keep);
         ck_assert_msg(err == cases[i].err, "%s: got \"%s\", want \"%s\"", cases[i].name,
                       ser_strerror(err), ser_strerror(cases[i].err));
@@ -144,7 +129,7 @@ START_TEST(header_rejects)
     ck_assert_uint_eq(keep.bits, 0x77777777U);
 
     struct buf in;
-    from_hex(HEADER, &in);
+    fixture_hex_buf(HEADER, &in);
     for (size_t n = 0; n < in.len; n++)
         ck_assert_int_eq(block_header_decode(in.data, n, &keep), SER_ERR_TRUNCATED);
     buf_clear(&in);
@@ -285,7 +270,7 @@ START_TEST(block_rejects)
     build_block(&keep);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct buf in;
-        from_hex(cases[i].hex, &in);
+        fixture_hex_buf(cases[i].hex, &in);
         enum ser_err err = block_decode(in.data, in.len, &keep);
         ck_assert_msg(err == cases[i].err, "%s: got \"%s\", want \"%s\"", cases[i].name,
                       ser_strerror(err), ser_strerror(cases[i].err));
@@ -316,7 +301,7 @@ static void add_sized_tx(struct block *b, size_t total)
 {
     struct tx tx;
     struct buf in;
-    from_hex(TX_OK, &in);
+    fixture_hex_buf(TX_OK, &in);
     tx_init(&tx);
     ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
     buf_clear(&in);
@@ -407,17 +392,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("block");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, header_known_answer);
-    tcase_add_test(tc, header_rejects);
-    tcase_add_test(tc, block_round_trip);
-    tcase_add_test(tc, empty_block);
-    tcase_add_test(tc, hash_covers_header);
-    tcase_add_test(tc, block_rejects);
-    tcase_add_test(tc, size_limits);
-    tcase_add_test(tc, take_tx_grows);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.timeout = 60};
+    const TTest *tests[] = {
+        header_known_answer, header_rejects, block_round_trip, empty_block, hash_covers_header,
+        block_rejects, size_limits, take_tx_grows, NULL
+    };
+    return fixture_suite("block", &tc, tests);
 }

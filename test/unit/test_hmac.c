@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -6,14 +7,6 @@
 
 #include "crypto/hmac.h"
 #include "util/hex.h"
-
-static void check_hex(const uint8_t *got, size_t len, const char *expect)
-{
-    char s[2 * 64 + 1];
-    ck_assert_uint_le(len, 64);
-    hex_encode(got, len, s);
-    ck_assert_str_eq(s, expect);
-}
 
 struct rfc4231_case {
     uint8_t key_byte;
@@ -54,9 +47,9 @@ START_TEST(rfc4231_vectors)
     }
     uint8_t out256[HMAC_SHA256_LEN], out512[HMAC_SHA512_LEN];
     ck_assert(hmac_sha256(key, keylen, c->data, strlen(c->data), out256));
-    check_hex(out256, sizeof out256, c->sha256);
+    fixture_check_hex(out256, sizeof out256, c->sha256);
     ck_assert(hmac_sha512(key, keylen, c->data, strlen(c->data), out512));
-    check_hex(out512, sizeof out512, c->sha512);
+    fixture_check_hex(out512, sizeof out512, c->sha512);
 }
 END_TEST
 
@@ -66,10 +59,10 @@ START_TEST(empty_key_and_message)
 {
     uint8_t out256[HMAC_SHA256_LEN], out512[HMAC_SHA512_LEN];
     ck_assert(hmac_sha256(NULL, 0, NULL, 0, out256));
-    check_hex(out256, sizeof out256,
+    fixture_check_hex(out256, sizeof out256,
               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
     ck_assert(hmac_sha512("", 0, "", 0, out512));
-    check_hex(out512, sizeof out512,
+    fixture_check_hex(out512, sizeof out512,
               "b936cee86c9f87aa5d3c6f2e84cb5a4239a5fe50480a6ec66b70ab5b1f4ac673"
               "0c6c515421b327ec1d69402e53dfb49ad7381eb067b338fd7b0cb22247225d47");
 }
@@ -130,7 +123,8 @@ START_TEST(rfc5869_vector)
 
     uint8_t prk[HMAC_SHA256_LEN];
     ck_assert(hmac_hkdf_sha256_extract(v.salt, v.salt_len, v.ikm, v.ikm_len, prk));
-    check_hex(prk, sizeof prk, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
+    fixture_check_hex(prk, sizeof prk,
+                      "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
     /* extract is HMAC(salt, ikm) by definition */
     uint8_t mac[HMAC_SHA256_LEN];
     ck_assert(hmac_sha256(v.salt, v.salt_len, v.ikm, v.ikm_len, mac));
@@ -176,14 +170,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
+    const TTest *tests[] = {empty_key_and_message, key_changes_mac, rfc5869_vector,
+                            empty_salt_and_info, hkdf_bad_lengths, NULL};
     Suite *s = suite_create("hmac");
-    TCase *tc = tcase_create("core");
+    TCase *tc = fixture_case_add(s, NULL, tests);
     tcase_add_loop_test(tc, rfc4231_vectors, 0, (int)(sizeof rfc4231 / sizeof rfc4231[0]));
-    tcase_add_test(tc, empty_key_and_message);
-    tcase_add_test(tc, key_changes_mac);
-    tcase_add_test(tc, rfc5869_vector);
-    tcase_add_test(tc, empty_salt_and_info);
-    tcase_add_test(tc, hkdf_bad_lengths);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -1,22 +1,9 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
 #include "consensus/pow.h"
-
-static struct u256 from_hex(const char *hex)
-{
-    struct u256 v;
-    ck_assert_msg(u256_from_hex(&v, hex), "bad hex in test: %s", hex);
-    return v;
-}
-
-static void check_hex(const struct u256 *v, const char *expect)
-{
-    char s[U256_HEX_LEN + 1];
-    u256_to_hex(v, s);
-    ck_assert_str_eq(s, expect);
-}
 
 static struct u256 target_of(uint32_t bits)
 {
@@ -70,7 +57,7 @@ START_TEST(compact_decode_encode)
         struct u256 t;
         ck_assert_msg(pow_bits_to_target(compact_cases[i].bits, &t) == POW_OK, "bits %08x",
                       compact_cases[i].bits);
-        check_hex(&t, compact_cases[i].target);
+        fixture_check_u256(&t, compact_cases[i].target);
         ck_assert_uint_eq(pow_target_to_bits(&t), compact_cases[i].canonical);
     }
 }
@@ -109,7 +96,7 @@ START_TEST(compact_encode)
     /* precision beyond the 3-byte mantissa is dropped, never rounded up */
     u256_from_u64(&t, 0x123456789ull);
     ck_assert_uint_eq(pow_target_to_bits(&t), 0x05012345);
-    t = from_hex("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    t = fixture_u256("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     ck_assert_uint_eq(pow_target_to_bits(&t), 0x2100ffff);
 
     /* every canonical form round-trips: sizes 1..32, mantissas with the top
@@ -183,20 +170,20 @@ START_TEST(block_work)
 {
     struct u256 w, total;
     ck_assert_int_eq(pow_block_work(0x1d00ffff, &w), POW_OK);
-    check_hex(&w, "0000000000000000000000000000000000000000000000000000000100010001");
+    fixture_check_u256(&w, "0000000000000000000000000000000000000000000000000000000100010001");
     ck_assert(u256_add(&total, &w, &w));
-    check_hex(&total, "0000000000000000000000000000000000000000000000000000000200020002");
+    fixture_check_u256(&total, "0000000000000000000000000000000000000000000000000000000200020002");
     /* 2^256 / (0x7fffff * 2^232 + 1): just over 2^255 / 2^255 */
     ck_assert_int_eq(pow_block_work(0x207fffff, &w), POW_OK);
-    check_hex(&w, "0000000000000000000000000000000000000000000000000000000000000002");
+    fixture_check_u256(&w, "0000000000000000000000000000000000000000000000000000000000000002");
     ck_assert_int_eq(pow_block_work(0x1b0404cb, &w), POW_OK);
-    check_hex(&w, "00000000000000000000000000000000000000000000000000003fb3ab764c00");
+    fixture_check_u256(&w, "00000000000000000000000000000000000000000000000000003fb3ab764c00");
     /* target 1: half the space of 256-bit hashes meets it */
     ck_assert_int_eq(pow_block_work(0x01010000, &w), POW_OK);
-    check_hex(&w, "8000000000000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&w, "8000000000000000000000000000000000000000000000000000000000000000");
     /* the easiest encodable target, 0xffff * 2^240 */
     ck_assert_int_eq(pow_block_work(0x2100ffff, &w), POW_OK);
-    check_hex(&w, "0000000000000000000000000000000000000000000000000000000000000001");
+    fixture_check_u256(&w, "0000000000000000000000000000000000000000000000000000000000000001");
 
     u256_from_u64(&w, 5);
     ck_assert_int_eq(pow_block_work(0x00000000, &w), POW_ERR_TARGET_ZERO);
@@ -240,7 +227,7 @@ START_TEST(asert_on_schedule)
         uint64_t h = heights[i];
         struct u256 t;
         ck_assert_int_eq(pow_asert_next_target(&p, h, T0 + 60 * (int64_t)h, &t), POW_OK);
-        check_hex(&t, GENESIS_TARGET_HEX);
+        fixture_check_u256(&t, GENESIS_TARGET_HEX);
         ck_assert_uint_eq(next_bits(&p, h, T0 + 60 * (int64_t)h), 0x1d00ffff);
     }
 }
@@ -252,14 +239,14 @@ START_TEST(asert_half_life)
     struct u256 t;
     /* exactly one half-life behind: the fraction is 0, so exactly 2T */
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 + 7200, &t), POW_OK);
-    check_hex(&t, "00000001fffe0000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "00000001fffe0000000000000000000000000000000000000000000000000000");
     ck_assert_uint_eq(next_bits(&p, 0, T0 + 7200), 0x1d01fffe);
     ck_assert_uint_eq(next_bits(&p, 100, T0 + 6000 + 7200), 0x1d01fffe);
     /* two half-lives: 4T */
     ck_assert_uint_eq(next_bits(&p, 500, T0 + 30000 + 14400), 0x1d03fffc);
     /* one half-life ahead: exactly T/2 */
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 7200, &t), POW_OK);
-    check_hex(&t, "000000007fff8000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "000000007fff8000000000000000000000000000000000000000000000000000");
     ck_assert_uint_eq(next_bits(&p, 0, T0 - 7200), 0x1c7fff80);
     ck_assert_uint_eq(next_bits(&p, 100, T0 + 6000 - 7200), 0x1c7fff80);
     /* 200 half-lives ahead: T / 2^200 = 0xffff00 */
@@ -273,7 +260,7 @@ START_TEST(asert_fraction)
     struct u256 t;
     /* half a half-life behind: exponent 32768/65536, factor 92674/65536 */
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 + 3600, &t), POW_OK);
-    check_hex(&t, "000000016a0095fe000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "000000016a0095fe000000000000000000000000000000000000000000000000");
     ck_assert_uint_eq(pow_target_to_bits(&t), 0x1d016a00);
     /* the approximation's error stays under 0.013% (worst case ~0.0117%) */
     const double sqrt2 = 1.4142135623730951;
@@ -281,7 +268,7 @@ START_TEST(asert_fraction)
     ck_assert_double_le(92674.0 / 65536.0, sqrt2 * (1 + 0.00013));
     /* half a half-life ahead: exponent -1 + 32768/65536 */
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 3600, &t), POW_OK);
-    check_hex(&t, "00000000b5004aff000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "00000000b5004aff000000000000000000000000000000000000000000000000");
     ck_assert_double_ge(92674.0 / 131072.0, sqrt2 / 2 * (1 - 0.00013));
     ck_assert_double_le(92674.0 / 131072.0, sqrt2 / 2 * (1 + 0.00013));
 }
@@ -295,9 +282,9 @@ START_TEST(asert_rounding)
     struct pow_asert_params p = main_like();
     struct u256 t;
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 + 1, &t), POW_OK);
-    check_hex(&t, "000000010004fffa000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "000000010004fffa000000000000000000000000000000000000000000000000");
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 1, &t), POW_OK);
-    check_hex(&t, "00000000fff80007000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "00000000fff80007000000000000000000000000000000000000000000000000");
     ck_assert_uint_eq(pow_target_to_bits(&t), 0x1d00fff8);
 }
 END_TEST
@@ -319,7 +306,7 @@ START_TEST(asert_clamps)
     ck_assert_int_eq(u256_cmp(&t, &p.pow_limit), 0);
     /* absurdly far ahead bottoms out at target 1, never 0 */
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 250 * 7200, &t), POW_OK);
-    check_hex(&t, "0000000000000000000000000000000000000000000000000000000000000001");
+    fixture_check_u256(&t, "0000000000000000000000000000000000000000000000000000000000000001");
     ck_assert_uint_eq(next_bits(&p, 0, T0 - 1000000000), 0x01010000);
     ck_assert_uint_eq(next_bits(&p, 0, INT64_MIN), 0x01010000);
     /* an enormous height with times at the far ends of int64 still works */
@@ -340,11 +327,11 @@ START_TEST(asert_wide_anchor)
     p.pow_limit = target_of(0x207fffff);
     struct u256 t;
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 7200, &t), POW_OK);
-    check_hex(&t, "3fffff8000000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "3fffff8000000000000000000000000000000000000000000000000000000000");
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 3600, &t), POW_OK);
-    check_hex(&t, "5a807f4aff000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "5a807f4aff000000000000000000000000000000000000000000000000000000");
     ck_assert_int_eq(pow_asert_next_target(&p, 0, T0 - 1, &t), POW_OK);
-    check_hex(&t, "7ffc7f0007000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&t, "7ffc7f0007000000000000000000000000000000000000000000000000000000");
     ck_assert_uint_eq(next_bits(&p, 0, T0), 0x207fffff);
     ck_assert_uint_eq(next_bits(&p, 0, T0 + 1), 0x207fffff);
     ck_assert_uint_eq(next_bits(&p, 0, T0 + 7200), 0x207fffff);
@@ -390,21 +377,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("pow");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, compact_decode_encode);
-    tcase_add_test(tc, compact_invalid);
-    tcase_add_test(tc, compact_encode);
-    tcase_add_test(tc, check_hash_against_target);
-    tcase_add_test(tc, block_work);
-    tcase_add_test(tc, asert_on_schedule);
-    tcase_add_test(tc, asert_half_life);
-    tcase_add_test(tc, asert_fraction);
-    tcase_add_test(tc, asert_rounding);
-    tcase_add_test(tc, asert_clamps);
-    tcase_add_test(tc, asert_wide_anchor);
-    tcase_add_test(tc, asert_bad_params);
-    tcase_add_test(tc, strerror_table);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        compact_decode_encode, compact_invalid, compact_encode, check_hash_against_target,
+        block_work, asert_on_schedule, asert_half_life, asert_fraction, asert_rounding,
+        asert_clamps, asert_wide_anchor, asert_bad_params, strerror_table, NULL
+    };
+    return fixture_suite("pow", NULL, tests);
 }

@@ -1,10 +1,10 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "consensus/tx.h"
-#include "util/hex.h"
 
 #define X2(s) s s
 #define X4(s) X2(X2(s))
@@ -26,21 +26,6 @@
 #define COINBASE TX("01", "00", "c400", "cd0400", "00", "93c420" X32("44") "cf000000012a05f200c400", "c400")
 #define COINBASE_TXID "952d6bcbbfc872882c8da1776eb9aac0eed84475f05c37c98852a153a0a66d5a"
 
-static void from_hex(const char *hex, struct buf *out)
-{
-    buf_init(out);
-    ck_assert_msg(hex_decode_buf(hex, strlen(hex), out), "bad hex in test: %s", hex);
-}
-
-static void check_hex(const uint8_t *p, size_t len, const char *hex)
-{
-    char *s = malloc(2 * len + 1);
-    ck_assert_ptr_nonnull(s);
-    hex_encode(p, len, s);
-    ck_assert_str_eq(s, hex);
-    free(s);
-}
-
 /* A fully built non-coinbase tx equal to VALID. */
 static void build_valid(struct tx *tx)
 {
@@ -51,7 +36,7 @@ static void build_valid(struct tx *tx)
     tx->nonce = 5;
     tx->fee = 1000;
     memset(tx->sig, 0x33, sizeof tx->sig);
-    from_hex(PAY, &p);
+    fixture_hex_buf(PAY, &p);
     ck_assert_int_eq(tx_set_payload(tx, p.data, p.len), SER_OK);
     buf_clear(&p);
 }
@@ -60,7 +45,7 @@ static void round_trip(const char *hex, const char *txid_hex)
 {
     struct buf in, out;
     struct tx tx;
-    from_hex(hex, &in);
+    fixture_hex_buf(hex, &in);
     buf_init(&out);
     tx_init(&tx);
     ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
@@ -73,7 +58,7 @@ static void round_trip(const char *hex, const char *txid_hex)
     tx_txid(&tx, txid);
     sha256(in.data, in.len, h);
     ck_assert_mem_eq(txid, h, SHA256_LEN);
-    check_hex(txid, SHA256_LEN, txid_hex);
+    fixture_check_hex(txid, SHA256_LEN, txid_hex);
 
     /* and once more through a second decode */
     struct tx again;
@@ -98,7 +83,7 @@ START_TEST(decoded_fields)
 {
     struct buf in;
     struct tx tx;
-    from_hex(VALID, &in);
+    fixture_hex_buf(VALID, &in);
     tx_init(&tx);
     ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
     ck_assert_uint_eq(tx.type, 1);
@@ -110,10 +95,10 @@ START_TEST(decoded_fields)
     ck_assert_uint_eq(tx.sig[63], 0x33);
     size_t plen;
     const uint8_t *p = tx_payload_bytes(&tx, &plen);
-    check_hex(p, plen, PAY);
+    fixture_check_hex(p, plen, PAY);
     buf_clear(&in);
 
-    from_hex(COINBASE, &in);
+    fixture_hex_buf(COINBASE, &in);
     ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
     ck_assert(tx_is_coinbase(&tx));
     ck_assert_uint_eq(tx.nonce, 1024);
@@ -136,19 +121,19 @@ START_TEST(encode_known_answer)
     ck_assert(buf_append(&out, "\xaa", 1));
     ck_assert(tx_encode(&tx, &out)); /* appends */
     ck_assert_uint_eq(out.data[0], 0xaa);
-    check_hex(out.data + 1, out.len - 1, VALID);
+    fixture_check_hex(out.data + 1, out.len - 1, VALID);
 
     /* a coinbase never encodes its sender/sig slots, whatever they hold */
     tx.type = TX_TYPE_COINBASE;
     buf_reset(&out);
     ck_assert(tx_encode(&tx, &out));
-    check_hex(out.data, out.len, TX("01", "00", "c400", "05", "cd03e8", PAY, "c400"));
+    fixture_check_hex(out.data, out.len, TX("01", "00", "c400", "05", "cd03e8", PAY, "c400"));
 
     /* an unset payload is the empty array */
     tx_clear(&tx);
     buf_reset(&out);
     ck_assert(tx_encode(&tx, &out));
-    check_hex(out.data, out.len, "970100c400000090c400");
+    fixture_check_hex(out.data, out.len, "970100c400000090c400");
     tx_clear(&tx);
     buf_clear(&out);
 }
@@ -242,7 +227,7 @@ START_TEST(rejects_bad_encodings)
     keep.nonce = 77;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         struct buf in;
-        from_hex(bad_cases[i].hex, &in);
+        fixture_hex_buf(bad_cases[i].hex, &in);
         enum ser_err err = tx_decode(in.data, in.len, &keep);
         ck_assert_msg(err == bad_cases[i].err, "%s: got \"%s\", want \"%s\"", bad_cases[i].name,
                       ser_strerror(err), ser_strerror(bad_cases[i].err));
@@ -253,7 +238,7 @@ START_TEST(rejects_bad_encodings)
     ck_assert_uint_eq(keep.type, 1);
     size_t plen;
     const uint8_t *p = tx_payload_bytes(&keep, &plen);
-    check_hex(p, plen, PAY);
+    fixture_check_hex(p, plen, PAY);
     tx_clear(&keep);
 }
 END_TEST
@@ -273,7 +258,7 @@ START_TEST(table_baseline_is_valid)
         struct buf in;
         struct tx tx;
         tx_init(&tx);
-        from_hex(good[i], &in);
+        fixture_hex_buf(good[i], &in);
         enum ser_err err = tx_decode(in.data, in.len, &tx);
         ck_assert_msg(err == SER_OK, "good[%zu]: %s", i, ser_strerror(err));
         tx_clear(&tx);
@@ -287,7 +272,7 @@ START_TEST(every_prefix_truncated)
     static const char *const txs[] = {VALID, COINBASE};
     for (size_t t = 0; t < 2; t++) {
         struct buf in;
-        from_hex(txs[t], &in);
+        fixture_hex_buf(txs[t], &in);
         for (size_t n = 0; n < in.len; n++) {
             struct tx tx;
             tx_init(&tx);
@@ -376,17 +361,17 @@ START_TEST(set_payload)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct buf p;
-        from_hex(cases[i].hex, &p);
+        fixture_hex_buf(cases[i].hex, &p);
         ck_assert_int_eq(tx_set_payload(&tx, p.data, p.len), cases[i].err);
         buf_clear(&p);
     }
     size_t plen;
     const uint8_t *pb = tx_payload_bytes(&tx, &plen);
-    check_hex(pb, plen, PAY);
+    fixture_check_hex(pb, plen, PAY);
 
     ck_assert_int_eq(tx_set_payload(&tx, "\x92\x01\xa1x", 4), SER_OK);
     pb = tx_payload_bytes(&tx, &plen);
-    check_hex(pb, plen, "9201a178");
+    fixture_check_hex(pb, plen, "9201a178");
     tx_clear(&tx);
 }
 END_TEST
@@ -405,7 +390,7 @@ START_TEST(copy)
     ck_assert_ptr_ne(a.payload.data, b.payload.data);
     tx_clear(&a);
     tx_txid(&b, ib);
-    check_hex(ib, SHA256_LEN, VALID_TXID);
+    fixture_check_hex(ib, SHA256_LEN, VALID_TXID);
     tx_clear(&b);
 }
 END_TEST
@@ -420,7 +405,7 @@ START_TEST(sighash_definition)
 
     /* TaggedHash("souk/tx", genesis || [1, 1, sender, 5, 1000, PAY]) */
     struct buf msg;
-    from_hex(X32("5a") "96" "01" "01" "c420" SENDER "05" "cd03e8" PAY, &msg);
+    fixture_hex_buf(X32("5a") "96" "01" "01" "c420" SENDER "05" "cd03e8" PAY, &msg);
     sha256_tagged("souk/tx", msg.data, msg.len, expect);
     ck_assert_mem_eq(got, expect, SHA256_LEN);
     buf_clear(&msg);
@@ -428,7 +413,7 @@ START_TEST(sighash_definition)
     /* a coinbase signs nothing, but its hash is defined the same way */
     tx.type = 0;
     tx_sighash(&tx, genesis, got);
-    from_hex(X32("5a") "96" "01" "00" "c400" "05" "cd03e8" PAY, &msg);
+    fixture_hex_buf(X32("5a") "96" "01" "00" "c400" "05" "cd03e8" PAY, &msg);
     sha256_tagged("souk/tx", msg.data, msg.len, expect);
     ck_assert_mem_eq(got, expect, SHA256_LEN);
     buf_clear(&msg);
@@ -492,20 +477,11 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("tx");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, round_trips);
-    tcase_add_test(tc, decoded_fields);
-    tcase_add_test(tc, encode_known_answer);
-    tcase_add_test(tc, rejects_bad_encodings);
-    tcase_add_test(tc, table_baseline_is_valid);
-    tcase_add_test(tc, every_prefix_truncated);
-    tcase_add_test(tc, size_limit);
-    tcase_add_test(tc, set_payload);
-    tcase_add_test(tc, copy);
-    tcase_add_test(tc, sighash_definition);
-    tcase_add_test(tc, sighash_coverage);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.timeout = 30};
+    const TTest *tests[] = {
+        round_trips, decoded_fields, encode_known_answer, rejects_bad_encodings,
+        table_baseline_is_valid, every_prefix_truncated, size_limit, set_payload, copy,
+        sighash_definition, sighash_coverage, NULL
+    };
+    return fixture_suite("tx", &tc, tests);
 }

@@ -1,22 +1,9 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
 #include "consensus/uint256.h"
-
-static struct u256 from_hex(const char *hex)
-{
-    struct u256 v;
-    ck_assert_msg(u256_from_hex(&v, hex), "bad hex in test: %s", hex);
-    return v;
-}
-
-static void check_hex(const struct u256 *v, const char *expect)
-{
-    char s[U256_HEX_LEN + 1];
-    u256_to_hex(v, s);
-    ck_assert_str_eq(s, expect);
-}
 
 #define A_HEX "0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543210"
 #define MAX_HEX "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
@@ -35,15 +22,16 @@ START_TEST(bytes_and_hex)
     ck_assert_uint_eq(v.w[3], 0x0102030405060708ull);
     u256_to_be(&v, back);
     ck_assert_mem_eq(be, back, 32);
-    check_hex(&v, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
+    fixture_check_u256(&v, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
 
-    struct u256 a = from_hex(A_HEX);
-    check_hex(&a, A_HEX);
-    struct u256 upper = from_hex("0123456789ABCDEFFEDCBA98765432100123456789ABCDEFFEDCBA9876543210");
+    struct u256 a = fixture_u256(A_HEX);
+    fixture_check_u256(&a, A_HEX);
+    struct u256 upper =
+        fixture_u256("0123456789ABCDEFFEDCBA98765432100123456789ABCDEFFEDCBA9876543210");
     ck_assert_int_eq(u256_cmp(&a, &upper), 0);
 
     u256_from_u64(&v, 0xdeadbeef);
-    check_hex(&v, "00000000000000000000000000000000000000000000000000000000deadbeef");
+    fixture_check_u256(&v, "00000000000000000000000000000000000000000000000000000000deadbeef");
 }
 END_TEST
 
@@ -68,15 +56,15 @@ START_TEST(compare_and_bits)
     struct u256 zero, one, max, hi, lo;
     u256_from_u64(&zero, 0);
     u256_from_u64(&one, 1);
-    max = from_hex(MAX_HEX);
+    max = fixture_u256(MAX_HEX);
     ck_assert(u256_is_zero(&zero));
     ck_assert(!u256_is_zero(&one));
     ck_assert_int_eq(u256_cmp(&zero, &one), -1);
     ck_assert_int_eq(u256_cmp(&max, &one), 1);
     ck_assert_int_eq(u256_cmp(&max, &max), 0);
     /* a high limb outweighs every lower one */
-    hi = from_hex("0000000000000001000000000000000000000000000000000000000000000000");
-    lo = from_hex("0000000000000000ffffffffffffffffffffffffffffffffffffffffffffffff");
+    hi = fixture_u256("0000000000000001000000000000000000000000000000000000000000000000");
+    lo = fixture_u256("0000000000000000ffffffffffffffffffffffffffffffffffffffffffffffff");
     ck_assert_int_eq(u256_cmp(&hi, &lo), 1);
     ck_assert_int_eq(u256_cmp(&lo, &hi), -1);
 
@@ -95,12 +83,12 @@ START_TEST(add_sub)
 {
     struct u256 a, b, r, one, max, saved;
     u256_from_u64(&one, 1);
-    max = from_hex(MAX_HEX);
+    max = fixture_u256(MAX_HEX);
 
     /* a carry ripples through every limb */
-    a = from_hex("00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    a = fixture_u256("00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     ck_assert(u256_add(&r, &a, &one));
-    check_hex(&r, "0100000000000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&r, "0100000000000000000000000000000000000000000000000000000000000000");
     ck_assert(u256_sub(&r, &r, &one));
     ck_assert_int_eq(u256_cmp(&r, &a), 0);
 
@@ -117,15 +105,15 @@ START_TEST(add_sub)
     ck_assert(u256_sub(&r, &max, &max));
     ck_assert(u256_is_zero(&r));
 
-    a = from_hex(A_HEX);
-    b = from_hex("00000000000000000000000000000000ffffffffffffffffffffffffffffffff");
+    a = fixture_u256(A_HEX);
+    b = fixture_u256("00000000000000000000000000000000ffffffffffffffffffffffffffffffff");
     ck_assert(u256_add(&r, &a, &b));
-    check_hex(&r, "0123456789abcdeffedcba98765432110123456789abcdeffedcba987654320f");
+    fixture_check_u256(&r, "0123456789abcdeffedcba98765432110123456789abcdeffedcba987654320f");
     ck_assert(u256_sub(&r, &r, &b));
-    check_hex(&r, A_HEX);
+    fixture_check_u256(&r, A_HEX);
 
     u256_not(&r, &a);
-    check_hex(&r, "fedcba98765432100123456789abcdeffedcba98765432100123456789abcdef");
+    fixture_check_u256(&r, "fedcba98765432100123456789abcdeffedcba98765432100123456789abcdef");
     u256_not(&r, &max);
     ck_assert(u256_is_zero(&r));
 }
@@ -133,17 +121,17 @@ END_TEST
 
 START_TEST(shifts)
 {
-    struct u256 a = from_hex(A_HEX), r;
+    struct u256 a = fixture_u256(A_HEX), r;
     u256_shl(&r, &a, 0);
-    check_hex(&r, A_HEX);
+    fixture_check_u256(&r, A_HEX);
     u256_shl(&r, &a, 1);
-    check_hex(&r, "02468acf13579bdffdb97530eca8642002468acf13579bdffdb97530eca86420");
+    fixture_check_u256(&r, "02468acf13579bdffdb97530eca8642002468acf13579bdffdb97530eca86420");
     u256_shl(&r, &a, 63);
-    check_hex(&r, "ff6e5d4c3b2a19080091a2b3c4d5e6f7ff6e5d4c3b2a19080000000000000000");
+    fixture_check_u256(&r, "ff6e5d4c3b2a19080091a2b3c4d5e6f7ff6e5d4c3b2a19080000000000000000");
     u256_shl(&r, &a, 64);
-    check_hex(&r, "fedcba98765432100123456789abcdeffedcba98765432100000000000000000");
+    fixture_check_u256(&r, "fedcba98765432100123456789abcdeffedcba98765432100000000000000000");
     u256_shl(&r, &a, 65);
-    check_hex(&r, "fdb97530eca8642002468acf13579bdffdb97530eca864200000000000000000");
+    fixture_check_u256(&r, "fdb97530eca8642002468acf13579bdffdb97530eca864200000000000000000");
     u256_shl(&r, &a, 256);
     ck_assert(u256_is_zero(&r));
     u256_shl(&r, &a, 1000);
@@ -151,20 +139,20 @@ START_TEST(shifts)
     struct u256 one;
     u256_from_u64(&one, 1);
     u256_shl(&r, &one, 255);
-    check_hex(&r, "8000000000000000000000000000000000000000000000000000000000000000");
+    fixture_check_u256(&r, "8000000000000000000000000000000000000000000000000000000000000000");
 
     u256_shr(&r, &a, 0);
-    check_hex(&r, A_HEX);
+    fixture_check_u256(&r, A_HEX);
     u256_shr(&r, &a, 1);
-    check_hex(&r, "0091a2b3c4d5e6f7ff6e5d4c3b2a19080091a2b3c4d5e6f7ff6e5d4c3b2a1908");
+    fixture_check_u256(&r, "0091a2b3c4d5e6f7ff6e5d4c3b2a19080091a2b3c4d5e6f7ff6e5d4c3b2a1908");
     u256_shr(&r, &a, 63);
-    check_hex(&r, "000000000000000002468acf13579bdffdb97530eca8642002468acf13579bdf");
+    fixture_check_u256(&r, "000000000000000002468acf13579bdffdb97530eca8642002468acf13579bdf");
     u256_shr(&r, &a, 64);
-    check_hex(&r, "00000000000000000123456789abcdeffedcba98765432100123456789abcdef");
+    fixture_check_u256(&r, "00000000000000000123456789abcdeffedcba98765432100123456789abcdef");
     u256_shr(&r, &a, 65);
-    check_hex(&r, "00000000000000000091a2b3c4d5e6f7ff6e5d4c3b2a19080091a2b3c4d5e6f7");
+    fixture_check_u256(&r, "00000000000000000091a2b3c4d5e6f7ff6e5d4c3b2a19080091a2b3c4d5e6f7");
     u256_shr(&r, &a, 248);
-    check_hex(&r, ONE_HEX);
+    fixture_check_u256(&r, ONE_HEX);
     u256_shr(&r, &a, 256);
     ck_assert(u256_is_zero(&r));
 
@@ -172,16 +160,16 @@ START_TEST(shifts)
     r = a;
     u256_shl(&r, &r, 64);
     u256_shr(&r, &r, 64);
-    check_hex(&r, "0000000000000000fedcba98765432100123456789abcdeffedcba9876543210");
+    fixture_check_u256(&r, "0000000000000000fedcba98765432100123456789abcdeffedcba9876543210");
 }
 END_TEST
 
 START_TEST(multiply)
 {
-    struct u256 a = from_hex(A_HEX), r, lo, saved;
+    struct u256 a = fixture_u256(A_HEX), r, lo, saved;
     /* the full 320-bit product, split at bit 256 */
     uint64_t hi = u256_mul_u64_wide(&lo, &a, 0xfedcba9876543210ull);
-    check_hex(&lo, "1ff19927ae3de7bce00e66d851c218431ff19927ae3de7bcdeec6cd7a44a4100");
+    fixture_check_u256(&lo, "1ff19927ae3de7bce00e66d851c218431ff19927ae3de7bcdeec6cd7a44a4100");
     ck_assert_uint_eq(hi, 0x121fa00ad77d743ull);
     /* which does not fit, so the checked multiply refuses it */
     u256_from_u64(&r, 9);
@@ -190,15 +178,16 @@ START_TEST(multiply)
     ck_assert_int_eq(u256_cmp(&r, &saved), 0);
 
     ck_assert(u256_mul_u64(&r, &a, 1));
-    check_hex(&r, A_HEX);
+    fixture_check_u256(&r, A_HEX);
     ck_assert(u256_mul_u64(&r, &a, 0));
     ck_assert(u256_is_zero(&r));
     /* 2^64-1 times 2^64-1 carries into the second limb */
     u256_from_u64(&r, UINT64_MAX);
     ck_assert(u256_mul_u64(&r, &r, UINT64_MAX));
-    check_hex(&r, "00000000000000000000000000000000fffffffffffffffe0000000000000001");
+    fixture_check_u256(&r, "00000000000000000000000000000000fffffffffffffffe0000000000000001");
     /* 2^255 * 2 is exactly one bit too wide */
-    struct u256 top = from_hex("8000000000000000000000000000000000000000000000000000000000000000");
+    struct u256 top =
+        fixture_u256("8000000000000000000000000000000000000000000000000000000000000000");
     ck_assert(!u256_mul_u64(&r, &top, 2));
     ck_assert_uint_eq(u256_mul_u64_wide(&lo, &top, 2), 1);
     ck_assert(u256_is_zero(&lo));
@@ -207,7 +196,7 @@ END_TEST
 
 START_TEST(divide)
 {
-    struct u256 a = from_hex(A_HEX), q, r, d, zero, saved;
+    struct u256 a = fixture_u256(A_HEX), q, r, d, zero, saved;
     u256_from_u64(&zero, 0);
     u256_from_u64(&q, 5);
     saved = q;
@@ -216,26 +205,26 @@ START_TEST(divide)
 
     u256_from_u64(&d, 0x1234567);
     ck_assert(u256_divmod(&q, &r, &a, &d));
-    check_hex(&q, "000000010000007900003920001b00200cc30f3708323102dfb92a4abe84fd54");
+    fixture_check_u256(&q, "000000010000007900003920001b00200cc30f3708323102dfb92a4abe84fd54");
     u256_from_u64(&saved, 0xea144);
     ck_assert_int_eq(u256_cmp(&r, &saved), 0);
 
     /* a divisor wider than 64 bits */
-    d = from_hex("000000000000000000000000ffffffffffffffffffffffffffffffffffffffff");
+    d = fixture_u256("000000000000000000000000ffffffffffffffffffffffffffffffffffffffff");
     ck_assert(u256_divmod(&q, &r, &a, &d));
-    check_hex(&q, "00000000000000000000000000000000000000000123456789abcdeffedcba98");
-    check_hex(&r, "00000000000000000000000076543210012345678acf1357888888887530eca8");
+    fixture_check_u256(&q, "00000000000000000000000000000000000000000123456789abcdeffedcba98");
+    fixture_check_u256(&r, "00000000000000000000000076543210012345678acf1357888888887530eca8");
 
     /* a divisor above 2^255 */
-    struct u256 max = from_hex(MAX_HEX);
-    d = from_hex("8000000000000000000000000000000000000000000000000000000000000001");
+    struct u256 max = fixture_u256(MAX_HEX);
+    d = fixture_u256("8000000000000000000000000000000000000000000000000000000000000001");
     ck_assert(u256_divmod(&q, &r, &max, &d));
-    check_hex(&q, ONE_HEX);
-    check_hex(&r, "7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe");
+    fixture_check_u256(&q, ONE_HEX);
+    fixture_check_u256(&r, "7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe");
     ck_assert(u256_divmod(&q, NULL, &max, &max));
-    check_hex(&q, ONE_HEX);
+    fixture_check_u256(&q, ONE_HEX);
     ck_assert(u256_divmod(&q, &r, &d, &max));
-    check_hex(&q, ZERO_HEX);
+    fixture_check_u256(&q, ZERO_HEX);
     ck_assert_int_eq(u256_cmp(&r, &d), 0);
     ck_assert(u256_divmod(&q, &r, &zero, &d));
     ck_assert(u256_is_zero(&q) && u256_is_zero(&r));
@@ -272,16 +261,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("uint256");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, bytes_and_hex);
-    tcase_add_test(tc, bad_hex_rejected);
-    tcase_add_test(tc, compare_and_bits);
-    tcase_add_test(tc, add_sub);
-    tcase_add_test(tc, shifts);
-    tcase_add_test(tc, multiply);
-    tcase_add_test(tc, divide);
-    tcase_add_test(tc, divide_identity);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        bytes_and_hex, bad_hex_rejected, compare_and_bits, add_sub, shifts, multiply, divide,
+        divide_identity, NULL
+    };
+    return fixture_suite("uint256", NULL, tests);
 }
