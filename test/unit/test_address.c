@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -221,19 +222,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("address");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, known_addresses);
-    tcase_add_test(tc, round_trip_each_network);
-    tcase_add_test(tc, uppercase_accepted);
-    tcase_add_test(tc, reject_wrong_network);
-    tcase_add_test(tc, reject_mixed_case);
-    tcase_add_test(tc, reject_bad_checksum);
-    tcase_add_test(tc, reject_data_length);
-    tcase_add_test(tc, reject_padding);
-    tcase_add_test(tc, reject_not_on_curve);
-    tcase_add_test(tc, reject_bech32m_layer_errors);
-    tcase_add_test(tc, encode_errors);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        known_addresses, round_trip_each_network, uppercase_accepted, reject_wrong_network,
+        reject_mixed_case, reject_bad_checksum, reject_data_length, reject_padding,
+        reject_not_on_curve, reject_bech32m_layer_errors, encode_errors, NULL
+    };
+    return fixture_suite("address", NULL, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <jansson.h>
 #include <secp256k1.h>
@@ -342,16 +343,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("aead");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, rfc8439_vector);
-    tcase_add_test(tc, rfc8439_tampering_rejected);
-    tcase_add_test(tc, shared_key_symmetric);
-    tcase_add_test(tc, shared_key_rejects_bad_input);
-    tcase_add_test(tc, seal_open_round_trip);
-    tcase_add_test(tc, seals_differ);
-    tcase_add_test(tc, tampered_boxes_rejected);
-    tcase_add_test(tc, wrong_key_rejected);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        rfc8439_vector, rfc8439_tampering_rejected, shared_key_symmetric,
+        shared_key_rejects_bad_input, seal_open_round_trip, seals_differ, tampered_boxes_rejected,
+        wrong_key_rejected, NULL
+    };
+    return fixture_suite("aead", NULL, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -78,12 +79,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("amount");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, add_reports_overflow);
-    tcase_add_test(tc, mul_reports_overflow);
-    tcase_add_test(tc, sub_rejects_negative);
-    tcase_add_test(tc, format_and_parse);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        add_reports_overflow, mul_reports_overflow, sub_rejects_negative, format_and_parse, NULL
+    };
+    return fixture_suite("amount", NULL, tests);
 }

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,31 +721,13 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("args");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, cli_values);
-    tcase_add_test(tc, cli_negation);
-    tcase_add_test(tc, cli_positional);
-    tcase_add_test(tc, cli_unknown_option);
-    tcase_add_test(tc, cli_malformed);
-    tcase_add_test(tc, cli_repeats);
-    tcase_add_test(tc, config_syntax);
-    tcase_add_test(tc, config_negation);
-    tcase_add_test(tc, config_sections);
-    tcase_add_test(tc, precedence);
-    tcase_add_test(tc, list_precedence);
-    tcase_add_test(tc, config_unknown_option);
-    tcase_add_test(tc, config_malformed);
-    tcase_add_test(tc, config_file_on_disk);
-    tcase_add_test(tc, network_selection);
-    tcase_add_test(tc, network_conflict);
-    tcase_add_test(tc, network_options_need_table_entries);
-    tcase_add_test(tc, int_getter);
-    tcase_add_test(tc, bool_getter);
-    tcase_add_test(tc, table_validation);
-    tcase_add_test(tc, help_text);
-    tcase_add_test(tc, strerror_table);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        cli_values, cli_negation, cli_positional, cli_unknown_option, cli_malformed, cli_repeats,
+        config_syntax, config_negation, config_sections, precedence, list_precedence,
+        config_unknown_option, config_malformed, config_file_on_disk, network_selection,
+        network_conflict, network_options_need_table_entries, int_getter, bool_getter,
+        table_validation, help_text, strerror_table, NULL
+    };
+    return fixture_suite("args", &tc, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -198,14 +199,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("bech32m");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, valid_vectors_round_trip);
-    tcase_add_test(tc, invalid_vectors_rejected);
-    tcase_add_test(tc, bech32_checksums_rejected);
-    tcase_add_test(tc, single_substitutions_detected);
-    tcase_add_test(tc, decode_details);
-    tcase_add_test(tc, encode_errors);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        valid_vectors_round_trip, invalid_vectors_rejected, bech32_checksums_rejected,
+        single_substitutions_detected, decode_details, encode_errors, NULL
+    };
+    return fixture_suite("bech32m", NULL, tests);
 }

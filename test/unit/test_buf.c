@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +61,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("buf");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, append_grows);
-    tcase_add_test(tc, reserve_overflow_is_refused);
-    tcase_add_test(tc, steal_detaches);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {append_grows, reserve_overflow_is_refused, steal_detaches, NULL};
+    return fixture_suite("buf", NULL, tests);
 }

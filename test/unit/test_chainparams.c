@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -183,14 +184,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("chainparams");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, genesis_hash_matches_code);
-    tcase_add_test(tc, genesis_meets_its_target);
-    tcase_add_test(tc, genesis_contents);
-    tcase_add_test(tc, networks_are_distinct);
-    tcase_add_test(tc, constants_table);
-    tcase_add_test(tc, next_bits_rules);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        genesis_hash_matches_code, genesis_meets_its_target, genesis_contents,
+        networks_are_distinct, constants_table, next_bits_rules, NULL
+    };
+    return fixture_suite("chainparams", NULL, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -49,11 +50,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("hex");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, encode_lowercase);
-    tcase_add_test(tc, decode_exact);
-    tcase_add_test(tc, decode_buf);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {encode_lowercase, decode_exact, decode_buf, NULL};
+    return fixture_suite("hex", NULL, tests);
 }

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "unit.h"
+#include "fixture.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -87,10 +88,7 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("httpserver");
-    TCase *tc = tcase_create("subnets");
-    tcase_add_test(tc, subnet_matching);
-    tcase_add_test(tc, subnet_parse_rejects);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.name = "subnets"};
+    const TTest *tests[] = {subnet_matching, subnet_parse_rejects, NULL};
+    return fixture_suite("httpserver", &tc, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -219,14 +220,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("key");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, bip340_vectors);
-    tcase_add_test(tc, fresh_signatures_differ_and_verify);
-    tcase_add_test(tc, flipped_bits_fail);
-    tcase_add_test(tc, any_length_messages);
-    tcase_add_test(tc, invalid_secrets_rejected);
-    tcase_add_test(tc, invalid_pubkeys_rejected);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        bip340_vectors, fresh_signatures_differ_and_verify, flipped_bits_fail, any_length_messages,
+        invalid_secrets_rejected, invalid_pubkeys_rejected, NULL
+    };
+    return fixture_suite("key", NULL, tests);
 }

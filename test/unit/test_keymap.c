@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -67,9 +68,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("keymap");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, insert_find_remove_against_a_reference);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {insert_find_remove_against_a_reference, NULL};
+    return fixture_suite("keymap", NULL, tests);
 }

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "unit.h"
+#include "fixture.h"
 
 #include <pthread.h>
 #include <regex.h>
@@ -534,27 +535,14 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("log");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, line_format);
-    tcase_add_test(tc, micros_format_and_mock_ignored);
-    tcase_add_test(tc, appends_to_existing_file);
-    tcase_add_test(tc, debug_needs_category);
-    tcase_add_test(tc, all_and_one_enable_everything);
-    tcase_add_test(tc, set_debug_like_bitcoind);
-    tcase_add_test(tc, unknown_category_is_an_error);
-    tcase_add_test(tc, names_and_lookup);
-    tcase_add_test(tc, register_extends_table);
-    tcase_add_test(tc, register_until_full);
-    tcase_add_test(tc, macros_skip_dropped_messages);
-    tcase_add_test(tc, control_characters_escaped);
-    tcase_add_test(tc, long_message_not_truncated);
-    tcase_add_test(tc, start_errors);
-    tcase_add_test(tc, reopen_after_rotation);
-    tcase_add_test(tc, reopen_failure_keeps_old_file);
-    tcase_add_test(tc, stderr_output);
-    tcase_add_test(tc, threads_do_not_interleave);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        line_format, micros_format_and_mock_ignored, appends_to_existing_file,
+        debug_needs_category, all_and_one_enable_everything, set_debug_like_bitcoind,
+        unknown_category_is_an_error, names_and_lookup, register_extends_table,
+        register_until_full, macros_skip_dropped_messages, control_characters_escaped,
+        long_message_not_truncated, start_errors, reopen_after_rotation,
+        reopen_failure_keeps_old_file, stderr_output, threads_do_not_interleave, NULL
+    };
+    return fixture_suite("log", &tc, tests);
 }

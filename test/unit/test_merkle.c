@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -142,14 +143,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("merkle");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_add_test(tc, empty_root);
-    tcase_add_test(tc, small_trees);
-    tcase_add_test(tc, duplicate_last_differs);
-    tcase_add_test(tc, order_and_position);
-    tcase_add_test(tc, incremental_matches_one_shot);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup};
+    const TTest *tests[] = {
+        empty_root, small_trees, duplicate_last_differs, order_and_position,
+        incremental_matches_one_shot, NULL
+    };
+    return fixture_suite("merkle", &tc, tests);
 }

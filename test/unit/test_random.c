@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("random");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, draws_differ);
-    tcase_add_test(tc, empty_request);
-    tcase_add_test(tc, large_request_fills_everything);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {draws_differ, empty_request, large_request_fills_everything, NULL};
+    return fixture_suite("random", NULL, tests);
 }

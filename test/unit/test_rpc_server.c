@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -476,19 +477,11 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("rpc_server");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, v1_success_and_errors);
-    tcase_add_test(tc, v2_success_errors_notifications);
-    tcase_add_test(tc, parse_and_invalid_requests);
-    tcase_add_test(tc, param_checks);
-    tcase_add_test(tc, named_params);
-    tcase_add_test(tc, batches);
-    tcase_add_test(tc, amount_output);
-    tcase_add_test(tc, amount_input);
-    tcase_add_test(tc, registration);
-    tcase_add_test(tc, help_output);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
+    const TTest *tests[] = {
+        v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
+        param_checks, named_params, batches, amount_output, amount_input, registration,
+        help_output, NULL
+    };
+    return fixture_suite("rpc_server", &tc, tests);
 }

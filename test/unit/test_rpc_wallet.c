@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -182,16 +183,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("rpc_wallet");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, uri_without_wallet_path);
-    tcase_add_test(tc, uri_names_are_decoded);
-    tcase_add_test(tc, uri_bad_names);
-    tcase_add_test(tc, error_codes_follow_bitcoind);
-    tcase_add_test(tc, signed_amounts_are_bare_numbers);
-    tcase_add_test(tc, signature_text_round_trip);
-    tcase_add_test(tc, signature_text_known_value);
-    tcase_add_test(tc, signature_text_refused);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        uri_without_wallet_path, uri_names_are_decoded, uri_bad_names, error_codes_follow_bitcoind,
+        signed_amounts_are_bare_numbers, signature_text_round_trip, signature_text_known_value,
+        signature_text_refused, NULL
+    };
+    return fixture_suite("rpc_wallet", NULL, tests);
 }

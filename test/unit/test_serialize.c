@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -528,22 +529,11 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("serialize");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, writer_shortest_forms);
-    tcase_add_test(tc, writer_sinks_agree);
-    tcase_add_test(tc, writer_failure_is_sticky);
-    tcase_add_test(tc, parse_integers);
-    tcase_add_test(tc, parse_lengths_and_types);
-    tcase_add_test(tc, parse_framing);
-    tcase_add_test(tc, parse_huge_claims);
-    tcase_add_test(tc, parse_depth_limit);
-    tcase_add_test(tc, parse_utf8);
-    tcase_add_test(tc, parse_failure_leaves_doc);
-    tcase_add_test(tc, parse_copies_input);
-    tcase_add_test(tc, getters);
-    tcase_add_test(tc, write_object_round_trip);
-    tcase_add_test(tc, strerror_table);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        writer_shortest_forms, writer_sinks_agree, writer_failure_is_sticky, parse_integers,
+        parse_lengths_and_types, parse_framing, parse_huge_claims, parse_depth_limit, parse_utf8,
+        parse_failure_leaves_doc, parse_copies_input, getters, write_object_round_trip,
+        strerror_table, NULL
+    };
+    return fixture_suite("serialize", NULL, tests);
 }

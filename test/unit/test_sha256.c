@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -79,12 +80,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("sha256");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, known_vectors);
-    tcase_add_test(tc, million_a_streaming);
-    tcase_add_test(tc, double_sha256);
-    tcase_add_test(tc, tagged_hash_matches_definition);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        known_vectors, million_a_streaming, double_sha256, tagged_hash_matches_definition, NULL
+    };
+    return fixture_suite("sha256", NULL, tests);
 }

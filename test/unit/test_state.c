@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -301,16 +302,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("state");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, reads_fall_through_writes_stay);
-    tcase_add_test(tc, net_changes_only);
-    tcase_add_test(tc, undo_restores_exactly);
-    tcase_add_test(tc, savepoints_nest);
-    tcase_add_test(tc, limits_and_failures);
-    tcase_add_test(tc, many_keys);
-    tcase_add_test(tc, stacked_views);
-    tcase_add_test(tc, corrupt_undo_changes_nothing);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        reads_fall_through_writes_stay, net_changes_only, undo_restores_exactly, savepoints_nest,
+        limits_and_failures, many_keys, stacked_views, corrupt_undo_changes_nothing, NULL
+    };
+    return fixture_suite("state", NULL, tests);
 }

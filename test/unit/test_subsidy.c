@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include "consensus/subsidy.h"
 
@@ -64,12 +65,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("subsidy");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, main_schedule);
-    tcase_add_test(tc, regtest_schedule);
-    tcase_add_test(tc, every_block_halves);
-    tcase_add_test(tc, zero_interval);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        main_schedule, regtest_schedule, every_block_halves, zero_interval, NULL
+    };
+    return fixture_suite("subsidy", NULL, tests);
 }

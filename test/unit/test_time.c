@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -70,11 +71,6 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("time");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, mock_replaces_now);
-    tcase_add_test(tc, system_and_mono_ignore_mock);
-    tcase_add_test(tc, iso8601);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {mock_replaces_now, system_and_mono_ignore_mock, iso8601, NULL};
+    return fixture_suite("time", NULL, tests);
 }

@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -72,11 +73,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("txtype");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, core_types_are_built_in);
-    tcase_add_test(tc, plugins_register_and_reset);
-    tcase_add_test(tc, reasons_are_named);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *tests[] = {
+        core_types_are_built_in, plugins_register_and_reset, reasons_are_named, NULL
+    };
+    return fixture_suite("txtype", NULL, tests);
 }

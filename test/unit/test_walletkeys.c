@@ -1,4 +1,5 @@
 #include "unit.h"
+#include "fixture.h"
 
 #include <string.h>
 
@@ -145,14 +146,10 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-    Suite *s = suite_create("walletkeys");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, derivation_vectors);
-    tcase_add_test(tc, derivation_bad_input);
-    tcase_add_test(tc, kdf_parameters);
-    tcase_add_test(tc, kdf_known_answer);
-    tcase_add_test(tc, seal_round_trip_and_tamper);
-    suite_add_tcase(s, tc);
-    return s;
+    static const struct fixture_case tc = {.timeout = 60};
+    const TTest *tests[] = {
+        derivation_vectors, derivation_bad_input, kdf_parameters, kdf_known_answer,
+        seal_round_trip_and_tamper, NULL
+    };
+    return fixture_suite("walletkeys", &tc, tests);
 }
