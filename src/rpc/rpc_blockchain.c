@@ -24,6 +24,7 @@
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
+#include "util/time.h"
 
 /* Most history entries one getaccounthistory call returns. */
 #define HISTORY_MAX_COUNT 10000
@@ -267,6 +268,17 @@ static const struct blockindex_entry *best_header(struct chain *c)
     return best;
 }
 
+/* Initial block download: a header chain with more work than the tip is
+ * known (blocks still to fetch), or the tip is more than a day old. A
+ * node still at its genesis block is not downloading anything. */
+static bool in_initial_download(const struct blockindex_entry *tip,
+                                const struct blockindex_entry *best)
+{
+    if (u256_cmp(&best->chainwork, &tip->chainwork) > 0)
+        return true;
+    return tip->height > 0 && (int64_t)tip->header.time < time_now() - 24 * 60 * 60;
+}
+
 static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
 {
     struct chain *c = chain_enter(req);
@@ -274,16 +286,20 @@ static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
         return false;
     const struct chain_params *params = chain_params(c);
     const struct blockindex_entry *tip = chain_tip(c);
+    const struct blockindex_entry *best = best_header(c);
     json_t *o = json_object();
     bool ok = o != NULL && put(o, "chain", json_string(params->name)) &&
               put(o, "blocks", uint_json(tip->height)) &&
-              put(o, "headers", uint_json(best_header(c)->height)) &&
+              put(o, "headers", uint_json(best->height)) &&
               put(o, "bestblockhash", rpc_hex_json(tip->hash, sizeof tip->hash)) &&
               put(o, "difficulty", difficulty_json(params, tip->header.bits)) &&
               put(o, "time", uint_json(tip->header.time)) &&
               put(o, "mediantime", uint_json(blockindex_median_time_past(tip))) &&
-              put(o, "verificationprogress", json_real(1.0)) &&
-              put(o, "initialblockdownload", json_false()) &&
+              put(o, "verificationprogress",
+                  json_real(best->height > tip->height
+                                ? (double)tip->height / (double)best->height
+                                : 1.0)) &&
+              put(o, "initialblockdownload", json_boolean(in_initial_download(tip, best))) &&
               put(o, "chainwork", chainwork_json(tip));
     chain_leave(req);
     ok = ok && put(o, "size_on_disk", uint_json(blocks_size_on_disk(req->node->datadir))) &&
@@ -732,8 +748,8 @@ static const struct rpc_method blockchain_methods[] = {
      "  \"difficulty\": n,              (numeric) the tip's difficulty\n"
      "  \"time\": n,                    (numeric) the tip's block time\n"
      "  \"mediantime\": n,              (numeric) median time past of the tip\n"
-     "  \"verificationprogress\": n,    (numeric) 1.0\n"
-     "  \"initialblockdownload\": b,    (boolean) false\n"
+     "  \"verificationprogress\": n,    (numeric) blocks / headers (1.0 when synced)\n"
+     "  \"initialblockdownload\": b,    (boolean) more-work headers known, or tip > 24 h old\n"
      "  \"chainwork\": \"hex\",           (string) total work of the active chain, 64 hex\n"
      "  \"size_on_disk\": n,            (numeric) bytes of block and undo files\n"
      "  \"pruned\": false,\n"
