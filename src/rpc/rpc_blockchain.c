@@ -255,19 +255,6 @@ static uint64_t blocks_size_on_disk(const char *datadir)
     return total;
 }
 
-/* The most-work header not known to be invalid (lock held). */
-static const struct blockindex_entry *best_header(struct chain *c)
-{
-    struct blockindex *bi = chain_index(c);
-    const struct blockindex_entry *best = chain_tip(c);
-    for (size_t i = 0; i < blockindex_count(bi); i++) {
-        const struct blockindex_entry *e = blockindex_entry_at(bi, i);
-        if (!(e->status & BLOCK_FAILED_MASK) && blockindex_better(e, best))
-            best = e;
-    }
-    return best;
-}
-
 /* Initial block download: a header chain with more work than the tip is
  * known (blocks still to fetch), or the tip is more than a day old. A
  * node still at its genesis block is not downloading anything. */
@@ -286,7 +273,7 @@ static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
         return false;
     const struct chain_params *params = chain_params(c);
     const struct blockindex_entry *tip = chain_tip(c);
-    const struct blockindex_entry *best = best_header(c);
+    const struct blockindex_entry *best = chain_best_header(c);
     json_t *o = json_object();
     bool ok = o != NULL && put(o, "chain", json_string(params->name)) &&
               put(o, "blocks", uint_json(tip->height)) &&
