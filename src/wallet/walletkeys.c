@@ -67,9 +67,13 @@ bool walletkeys_kdf_new(struct walletkeys_kdf *out)
 
 bool walletkeys_kdf_valid(const struct walletkeys_kdf *k)
 {
-    return k->n >= 2 && k->n <= WALLETKEYS_SCRYPT_N_MAX && (k->n & (k->n - 1)) == 0 &&
-           k->r >= 1 && k->r <= WALLETKEYS_SCRYPT_R_MAX && k->p >= 1 &&
-           k->p <= WALLETKEYS_SCRYPT_P_MAX;
+    if (!(k->n >= 2 && k->n <= WALLETKEYS_SCRYPT_N_MAX && (k->n & (k->n - 1)) == 0 &&
+          k->r >= 1 && k->r <= WALLETKEYS_SCRYPT_R_MAX && k->p >= 1 &&
+          k->p <= WALLETKEYS_SCRYPT_P_MAX))
+        return false;
+    /* Each factor is bounded above, so these products cannot overflow. */
+    return 128 * k->n * k->r <= WALLETKEYS_SCRYPT_MEM_MAX &&
+           k->n * k->r * k->p <= WALLETKEYS_SCRYPT_WORK_MAX;
 }
 
 bool walletkeys_kdf_derive(const char *passphrase, const struct walletkeys_kdf *k,

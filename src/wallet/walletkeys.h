@@ -30,10 +30,16 @@
 #define WALLETKEYS_SCRYPT_N (1u << 15)
 #define WALLETKEYS_SCRYPT_R 8u
 #define WALLETKEYS_SCRYPT_P 1u
-/* Largest parameters accepted from a file (memory = 128 * N * r bytes). */
+/* Largest parameters accepted from a file. Each alone is not enough: N and
+ * r at their maxima together would ask for 4 GiB, so the memory scrypt
+ * needs (128 * N * r bytes) and its work (N * r * p) are bounded too, at
+ * 8 and 16 times what the defaults use. A crafted file can make an unlock
+ * slow by that much, no more. */
 #define WALLETKEYS_SCRYPT_N_MAX (1u << 20)
 #define WALLETKEYS_SCRYPT_R_MAX 32u
 #define WALLETKEYS_SCRYPT_P_MAX 16u
+#define WALLETKEYS_SCRYPT_MEM_MAX (256u << 20)
+#define WALLETKEYS_SCRYPT_WORK_MAX (1u << 22)
 
 enum walletkeys_result {
     WALLETKEYS_OK,
@@ -55,7 +61,8 @@ struct walletkeys_kdf {
 
 /* Fresh salt with the default parameters. */
 bool walletkeys_kdf_new(struct walletkeys_kdf *out);
-/* True when the parameters are in the accepted ranges (n a power of 2). */
+/* True when the parameters are in the accepted ranges (n a power of 2) and
+ * within the memory and work bounds. */
 bool walletkeys_kdf_valid(const struct walletkeys_kdf *k);
 /* scrypt(passphrase, salt, n, r, p) -> 32 bytes. */
 bool walletkeys_kdf_derive(const char *passphrase, const struct walletkeys_kdf *k,

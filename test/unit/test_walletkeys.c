@@ -94,6 +94,24 @@ START_TEST(kdf_parameters)
     bad = k;
     bad.p = 17;
     ck_assert(!walletkeys_kdf_valid(&bad));
+    /* Each in range, together too much: 4 GiB of memory, or 16 lanes of 16
+     * times the default work. */
+    struct walletkeys_kdf big = k;
+    big.n = WALLETKEYS_SCRYPT_N_MAX;
+    big.r = WALLETKEYS_SCRYPT_R_MAX;
+    ck_assert(!walletkeys_kdf_valid(&big));
+    big = k;
+    big.n = 1u << 17;
+    big.p = WALLETKEYS_SCRYPT_P_MAX;
+    ck_assert(!walletkeys_kdf_valid(&big));
+    /* At the bounds: 256 MiB, 16 times the default work. */
+    big = k;
+    big.n = WALLETKEYS_SCRYPT_N_MAX;
+    big.r = 2;
+    big.p = 2;
+    ck_assert(walletkeys_kdf_valid(&big));
+    big.p = 3;
+    ck_assert(!walletkeys_kdf_valid(&big));
     uint8_t key[32];
     ck_assert(!walletkeys_kdf_derive("pw", &bad, key));
 }
