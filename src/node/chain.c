@@ -32,6 +32,12 @@ struct chain {
     size_t n_unlinked, cap_unlinked;
     struct chain_listener listeners[CHAIN_MAX_LISTENERS];
     size_t n_listeners;
+    /* A -reindex is under way: every index flush says so, so that a start
+     * after a crash resumes it instead of trusting a partial index. */
+    bool reindexing;
+    /* chain_open is running: the interrupt flag is honoured. */
+    bool loading;
+    const atomic_bool *interrupt;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -65,7 +71,7 @@ static bool blockstore_ok(enum blockstore_err e, char *err, size_t errlen)
 
 static struct blockindex_meta chain_meta(const struct chain *c)
 {
-    struct blockindex_meta m = {.flags = 0};
+    struct blockindex_meta m = {.flags = c->reindexing ? BLOCKINDEX_FLAG_REINDEXING : 0};
     blockstore_get_cursor(&c->bs, &m.cursor);
     return m;
 }
@@ -77,6 +83,15 @@ static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
     if (e != BLOCKINDEX_OK && err[0] == '\0')
         snprintf(err, errlen, "block index: %s", blockindex_strerror(e));
     return e == BLOCKINDEX_OK;
+}
+
+/* Whether chain_open was asked to stop (shutdown while loading). */
+static bool chain_interrupted(const struct chain *c, char *err, size_t errlen)
+{
+    if (!c->loading || c->interrupt == NULL || !atomic_load(c->interrupt))
+        return false;
+    snprintf(err, errlen, "interrupted");
+    return true;
 }
 
 /* True when every block from e back to the active chain is stored and not
@@ -346,6 +361,10 @@ static bool chain_activate_best(struct chain *c, struct block_fault *fault, bool
         for (size_t i = 0; i < n; i++) {
             bool invalid = false;
             struct block_fault f;
+            if (chain_interrupted(c, err, errlen)) {
+                ok = false;
+                break;
+            }
             if (chain_connect(c, path[i], &invalid, &f, err, errlen))
                 continue;
             if (!invalid) {
@@ -717,6 +736,10 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
         if (!blockstore_ok(be, err, errlen))
             return false;
         for (;;) {
+            if (chain_interrupted(c, err, errlen)) {
+                ok = false;
+                break;
+            }
             struct blockstore_pos pos;
             const uint8_t *bytes;
             size_t len;
@@ -758,12 +781,19 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
     }
     if (ok && blockindex_root(&c->bi) == NULL)
         ok = chain_add_genesis(c, NULL, err, errlen);
-    /* Accept pending blocks whose parent is known, until no progress. */
+    /* Accept pending blocks whose parent is known, in file order, until no
+     * progress; those left wait for the next pass in the same order, so
+     * files written in chain order take a single pass. */
     for (bool progress = true; ok && progress;) {
         progress = false;
+        size_t k = 0;
         for (size_t i = 0; i < npend; i++) {
-            if (blockindex_find(&c->bi, pend[i].b.header.prev_hash) == NULL)
+            if (ok && chain_interrupted(c, err, errlen))
+                ok = false;
+            if (!ok || blockindex_find(&c->bi, pend[i].b.header.prev_hash) == NULL) {
+                pend[k++] = pend[i];
                 continue;
+            }
             struct block_fault f;
             char reason[256];
             enum chain_result r = chain_accept(c, &pend[i].b, NULL, 0, &pend[i].pos, &f, reason,
@@ -771,14 +801,14 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
             if (r == CHAIN_ERROR) {
                 snprintf(err, errlen, "%s", reason);
                 ok = false;
-                break;
+                pend[k++] = pend[i];
+                continue;
             }
             accepted += r == CHAIN_OK;
             block_clear(&pend[i].b);
-            pend[i] = pend[--npend];
-            i--;
             progress = true;
         }
+        npend = k;
     }
     for (size_t i = 0; i < npend; i++)
         block_clear(&pend[i].b);
@@ -839,6 +869,21 @@ static bool chain_open_db(const char *path, size_t cache, bool wipe, struct db *
     return db_open(path, &opt, out, err, errlen);
 }
 
+static void chain_progress(const struct chain_options *opt, const char *what)
+{
+    if (opt->progress != NULL)
+        opt->progress(opt->progress_ctx, what);
+}
+
+/* Whether the block files hold anything (an index that lost its data next
+ * to them must be rebuilt, not started afresh). */
+static bool chain_files_have_data(const struct chain *c)
+{
+    struct blockstore_cursor cur;
+    blockstore_get_cursor(&c->bs, &cur);
+    return cur.blk_file > 0 || cur.blk_size > 0;
+}
+
 bool chain_open(struct chain **out, const struct chain_params *params, const char *datadir,
                 const struct chain_options *opt, char *err, size_t errlen)
 {
@@ -849,18 +894,23 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
         return false;
     }
     c->params = params;
+    c->interrupt = opt->interrupt;
+    c->loading = true;
     snprintf(c->datadir, sizeof c->datadir, "%s", datadir);
     blockindex_init(&c->bi);
     blockindex_chain_init(&c->active);
     blockindex_candidates_init(&c->cand);
+    chain_progress(opt, opt->reindex ? "Reindexing blocks\xe2\x80\xa6" : "Loading block index\xe2\x80\xa6");
 
     char path[CHAIN_PATH_MAX + 32];
     size_t cache = opt->cache_bytes / 4;
     bool ok = true;
+    bool reindex = opt->reindex;
     snprintf(path, sizeof path, "%s/blocks", datadir);
     ok = make_dir(path, err, errlen);
-    snprintf(path, sizeof path, "%s/blocks/index", datadir);
-    ok = ok && chain_open_db(path, cache, opt->reindex, &c->index_db, err, errlen);
+    char index_path[CHAIN_PATH_MAX + 32];
+    snprintf(index_path, sizeof index_path, "%s/blocks/index", datadir);
+    ok = ok && chain_open_db(index_path, cache, reindex, &c->index_db, err, errlen);
     struct blockindex_meta meta;
     bool has_meta = false;
     if (ok) {
@@ -871,22 +921,55 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
             ok = false;
         }
     }
+    bool resume = ok && !reindex && has_meta && (meta.flags & BLOCKINDEX_FLAG_REINDEXING);
+    if (resume) {
+        LOG_INFO(LOG_CAT_REINDEX, "a -reindex did not finish: starting it again");
+        reindex = true;
+    }
     snprintf(path, sizeof path, "%s/blocks", datadir);
     if (ok) {
-        enum blockstore_err be =
-            blockstore_open(&c->bs, path, params->magic, has_meta ? &meta.cursor : NULL, err, errlen);
+        /* Reindexing reads every record there is; otherwise what lies past
+         * the index's cursor was never indexed and is cut off. */
+        enum blockstore_err be = blockstore_open(&c->bs, path, params->magic,
+                                                 has_meta && !reindex ? &meta.cursor : NULL, err,
+                                                 errlen);
         ok = blockstore_ok(be, err, errlen);
         c->bs_open = ok;
     }
+    if (ok && !reindex && !has_meta && chain_files_have_data(c)) {
+        /* A crash between wiping the index for -reindex and its first
+         * flush, or a deleted index: the blocks are still there. */
+        LOG_INFO(LOG_CAT_REINDEX, "the block index is empty but the block files are not: "
+                                  "rebuilding it from them");
+        reindex = true;
+    }
+    if (ok && reindex && !opt->reindex) {
+        chain_progress(opt, "Reindexing blocks\xe2\x80\xa6");
+        blockindex_clear(&c->bi);
+        blockindex_init(&c->bi);
+        db_close(c->index_db);
+        c->index_db = NULL;
+        ok = chain_open_db(index_path, cache, true, &c->index_db, err, errlen);
+    }
+    if (ok && reindex) {
+        /* The mark goes to disk before the chainstate is wiped. */
+        c->reindexing = true;
+        ok = chain_flush_index(c, err, errlen);
+    }
     snprintf(path, sizeof path, "%s/chainstate", datadir);
-    ok = ok && chainstate_open(&c->cs, path, cache * 2, opt->reindex, err, errlen);
+    ok = ok && chainstate_open(&c->cs, path, cache * 2, reindex, err, errlen);
     snprintf(path, sizeof path, "%s/indexes", datadir);
-    ok = ok && chain_open_db(path, cache, opt->reindex, &c->idx_db, err, errlen);
+    ok = ok && chain_open_db(path, cache, reindex, &c->idx_db, err, errlen);
 
-    if (ok && opt->reindex)
+    if (ok && reindex) {
         ok = chain_reindex(c, err, errlen);
-    else if (ok && blockindex_root(&c->bi) == NULL)
+        if (ok) {
+            c->reindexing = false;
+            ok = chain_flush_index(c, err, errlen);
+        }
+    } else if (ok && blockindex_root(&c->bi) == NULL) {
         ok = chain_add_genesis(c, NULL, err, errlen);
+    }
     if (ok && memcmp(blockindex_root(&c->bi)->hash, params->genesis.hash, SHA256_LEN) != 0) {
         snprintf(err, errlen, "the block index belongs to another network");
         ok = false;
@@ -911,11 +994,14 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
         snprintf(err, errlen, "out of memory");
         ok = false;
     }
+    if (ok)
+        chain_progress(opt, "Activating best chain\xe2\x80\xa6");
     ok = ok && chain_activate_best(c, NULL, NULL, err, errlen);
     if (!ok) {
         chain_close(c);
         return false;
     }
+    c->loading = false;
     LOG_INFO(LOG_CAT_VALIDATION, "chain loaded: %zu headers, tip height %lld",
              blockindex_count(&c->bi), (long long)blockindex_chain_height(&c->active));
     *out = c;

@@ -13,6 +13,7 @@
 #ifndef SOUK_NODE_CHAIN_H
 #define SOUK_NODE_CHAIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,15 @@ struct chain;
 struct chain_options {
     size_t cache_bytes;  /* LevelDB cache, split between the databases */
     bool reindex;        /* rebuild index, chainstate and indexes from blk files */
+    /* Checked between blocks while chain_open loads, reindexes and connects:
+     * once it reads true, chain_open stops and fails with "interrupted"
+     * (what is on disk stays consistent; an interrupted -reindex resumes at
+     * the next start). NULL: never interrupted. */
+    const atomic_bool *interrupt;
+    /* Told what chain_open is doing ("Loading block index…", ...), for the
+     * RPC warm-up message. May be NULL. */
+    void (*progress)(void *ctx, const char *what);
+    void *progress_ctx;
 };
 
 enum chain_result {
@@ -44,6 +54,11 @@ struct chain_listener {
     void (*disconnected)(void *ctx, const struct block *b, const struct blockindex_entry *e);
 };
 
+/* Opens (or creates) the chain of a datadir. A -reindex that did not finish
+ * (the process was killed, or interrupted) is resumed, and an empty block
+ * index next to block files that hold blocks is rebuilt from them, so a
+ * crash at any point of a -reindex ends in the same state as an
+ * uninterrupted one. */
 bool chain_open(struct chain **out, const struct chain_params *params, const char *datadir,
                 const struct chain_options *opt, char *err, size_t errlen);
 void chain_close(struct chain *c);

@@ -1,6 +1,8 @@
 #include "unit.h"
 #include "fixture.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,12 +326,112 @@ START_TEST(headers_first_then_blocks)
 }
 END_TEST
 
+/* Mines a few blocks with a transfer in them and closes the chain; tip and
+ * state_hash are what every way of opening the datadir must come back to. */
+static void build_reference_chain(uint8_t tip[32], uint8_t sh[32])
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m, to;
+    fixture_user_new(&m);
+    fixture_user_new(&to);
+    mine(c, 101, m.pub);
+    struct tx t;
+    tx_init(&t);
+    fixture_transfer(&t, m.sk, to.pub, 5 * AMOUNT_COIN, 0, 1000);
+    struct block b;
+    block_init(&b);
+    char reason[128];
+    fixture_block_on(&b, chain_tip(c), m.pub, &t, 1, 0);
+    ck_assert_int_eq(submit(c, &b, reason), CHAIN_OK);
+    mine(c, 3, m.pub);
+    ck_assert_uint_eq(account_of(c, to.pub).balance, 5 * AMOUNT_COIN);
+    memcpy(tip, chain_tip(c)->hash, 32);
+    state_hash(c, sh);
+    tx_clear(&t);
+    block_clear(&b);
+    chain_close(c);
+}
+
+static void check_same_chain(struct chain *c, const uint8_t tip[32], const uint8_t sh[32])
+{
+    ck_assert_uint_eq(chain_tip(c)->height, 105);
+    ck_assert(memcmp(chain_tip(c)->hash, tip, 32) == 0);
+    uint8_t got[32];
+    state_hash(c, got);
+    ck_assert(memcmp(got, sh, 32) == 0);
+}
+
+static void remove_sub(const char *sub)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, sub);
+    fixture_tmpdir_remove(p);
+}
+
+/* A crash right after -reindex wiped the databases (or an index deleted by
+ * hand) leaves block files without an index: they are indexed again rather
+ * than a new chain started next to them. */
+START_TEST(lost_index_is_rebuilt_from_block_files)
+{
+    uint8_t tip[32], sh[32];
+    build_reference_chain(tip, sh);
+    remove_sub("blocks/index");
+    remove_sub("chainstate");
+    remove_sub("indexes");
+    struct chain *c = fixture_chain_open(dir, false);
+    check_same_chain(c, tip, sh);
+    chain_close(c);
+    /* and it opens normally afterwards */
+    c = fixture_chain_open(dir, false);
+    check_same_chain(c, tip, sh);
+    chain_close(c);
+}
+END_TEST
+
+/* Raises the interrupt once the rebuilt index is being connected. */
+static void stop_when_activating(void *ctx, const char *what)
+{
+    if (strncmp(what, "Activating", 10) == 0)
+        atomic_store((atomic_bool *)ctx, true);
+}
+
+/* A -reindex stopped half-way (kill -9, or shutdown while loading) is
+ * resumed by the next start, even without -reindex. */
+START_TEST(interrupted_reindex_resumes)
+{
+    uint8_t tip[32], sh[32];
+    build_reference_chain(tip, sh);
+    atomic_bool stop;
+    atomic_init(&stop, true);
+    struct chain_options opt = {.cache_bytes = 8 << 20, .reindex = true, .interrupt = &stop};
+    struct chain *c = NULL;
+    char err[256];
+    ck_assert(!chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err));
+    ck_assert_str_eq(err, "interrupted");
+    c = fixture_chain_open(dir, false);
+    check_same_chain(c, tip, sh);
+    chain_close(c);
+
+    /* interrupted later, while connecting the rebuilt index: the next start
+     * carries on connecting */
+    atomic_store(&stop, false);
+    opt.progress = stop_when_activating;
+    opt.progress_ctx = &stop;
+    ck_assert(!chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err));
+    ck_assert_str_eq(err, "interrupted");
+    c = fixture_chain_open(dir, false);
+    check_same_chain(c, tip, sh);
+    chain_close(c);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 60};
     const TTest *tests[] = {
         starts_at_genesis_and_persists, transfers_and_maturity,
-        reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks, NULL
+        reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
+        lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
