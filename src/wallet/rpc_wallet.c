@@ -825,7 +825,8 @@ static const struct rpc_method wallet_methods[] = {
     {"wallet", "backupwallet", rpc_backupwallet,
      "Writes a consistent copy of the wallet file to destination (while the node runs).",
      "Result: null\nErrors: -4 the copy failed (the message says why)",
-     {{"destination", RPC_ARG_STR, false, "The file to write"}}},
+     {{"destination", RPC_ARG_STR, false,
+       "The file to write: an absolute path that does not exist yet"}}},
     {"wallet", "dumpseed", rpc_dumpseed,
      "Returns the wallet's seed, from which createwallet restores every derived address.",
      "Anyone with the seed can spend the wallet's coins. Imported keys are not covered.\n"

@@ -634,22 +634,54 @@ enum wallet_err walletdb_tx_count(struct walletdb *db, uint64_t *out)
 
 /* ---- backup -------------------------------------------------------------- */
 
+/* Moves the finished copy tmp to path unless path appeared meanwhile: a
+ * hard link fails on an existing name. Filesystems without hard links
+ * (FAT on a USB stick) get a rename after one more look. */
+static enum wallet_err walletdb_place_new(const char *tmp, const char *path, char *err,
+                                          size_t errlen)
+{
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return WALLET_OK;
+    }
+    int e = errno;
+    if (e != EEXIST) {
+        struct stat sb;
+        if (lstat(path, &sb) == 0)
+            e = EEXIST;
+        else if (rename(tmp, path) == 0)
+            return WALLET_OK;
+        else
+            e = errno;
+    }
+    unlink(tmp);
+    if (e == EEXIST)
+        snprintf(err, errlen, "%s already exists (choose a new name or remove it first)", path);
+    else
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    return WALLET_ERR_BAD_PARAMETER;
+}
+
 enum wallet_err walletdb_backup(struct walletdb *db, const char *path, char *err, size_t errlen)
 {
+    /* A relative path would be relative to wherever the daemon happened to
+     * start (often / for a daemon): say where. */
+    if (path[0] != '/') {
+        snprintf(err, errlen, "the destination must be an absolute path");
+        return WALLET_ERR_BAD_PARAMETER;
+    }
+    /* Never replace a file: not an older backup by mistake, and above all
+     * not a live file of the node (this wallet's -wal, another wallet). */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 || errno != ENOENT) {
+        snprintf(err, errlen, "%s already exists (choose a new name or remove it first)", path);
+        return WALLET_ERR_BAD_PARAMETER;
+    }
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
         snprintf(err, errlen, "backup path too long");
         return WALLET_ERR_BAD_PARAMETER;
     }
-    const char *main_path = sqlite3_db_filename(db->db, "main");
-    if (main_path != NULL && main_path[0] != '\0') {
-        char a[4096], b[4096];
-        if (realpath(main_path, a) != NULL && realpath(path, b) != NULL && strcmp(a, b) == 0) {
-            snprintf(err, errlen, "the backup would overwrite the wallet itself");
-            return WALLET_ERR_BAD_PARAMETER;
-        }
-    }
-    unlink(tmp);
     /* The copy holds the same secrets as the wallet: only its owner may read
      * it. SQLite would create the file with the umask's mode, so create it
      * first (an empty file is an empty database). */
@@ -685,10 +717,10 @@ enum wallet_err walletdb_backup(struct walletdb *db, const char *path, char *err
     }
     /* A single self-contained file: no WAL beside the copy. */
     sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
-    if (sqlite3_close(dst) != SQLITE_OK || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    if (sqlite3_close(dst) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return WALLET_ERR_BAD_PARAMETER;
     }
-    return WALLET_OK;
+    return walletdb_place_new(tmp, path, err, errlen);
 }

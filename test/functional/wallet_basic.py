@@ -46,6 +46,7 @@ class WalletBasicTest(SoukTestFramework):
         self.test_addresses_and_labels()
         self.test_import()
         self.test_unload_load()
+        self.test_backup_destinations()
         self.test_messages()
         self.test_restart()
         self.test_disablewallet()
@@ -225,6 +226,32 @@ class WalletBasicTest(SoukTestFramework):
         node.loadwallet("alice")
         assert_equal(sorted(node.listwallets()), ["alice", "bob"])
         assert_equal([e["address"] for e in self.alice.listaddresses()], self.alice_addrs)
+
+    def test_backup_destinations(self):
+        self.log.info("backupwallet: absolute paths only, never over an existing file")
+        backup = os.path.join(self.options.tmpdir, "alice-backup.sqlite")
+        assert_equal(self.alice.backupwallet(backup), None)
+        assert os.path.getsize(backup) > 0
+        assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", self.alice.backupwallet, backup)
+        assert_raises_rpc_error(RPC_WALLET_ERROR, "absolute path", self.alice.backupwallet,
+                                "alice-relative.sqlite")
+        # Another loaded wallet's file, and this wallet's own write-ahead log:
+        # replacing either would lose that wallet's data.
+        wallets = os.path.join(self.node.datadir, self.node.chain, "wallets")
+        bob_file = os.path.join(wallets, "bob", "wallet.sqlite")
+        with open(bob_file, "rb") as f:
+            bob_before = f.read()
+        assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", self.alice.backupwallet,
+                                bob_file)
+        with open(bob_file, "rb") as f:
+            assert f.read() == bob_before
+        own_wal = os.path.join(wallets, "alice", "wallet.sqlite-wal")
+        assert os.path.exists(own_wal)
+        wal_inode = os.stat(own_wal).st_ino
+        assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", self.alice.backupwallet,
+                                own_wal)
+        assert_equal(os.stat(own_wal).st_ino, wal_inode)
+        assert_equal(self.bob.getwalletinfo()["walletname"], "bob")
 
     def test_messages(self):
         self.log.info("signmessage/verifymessage: BIP340 over TaggedHash(souk/message, msg)")

@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700
 #include "unit.h"
 #include "fixture.h"
 
@@ -5,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wallet/walletdb.h"
 
@@ -290,6 +292,33 @@ START_TEST(backup_is_a_wallet)
     char bad[320];
     snprintf(bad, sizeof bad, "%s/no/such/dir/x.sqlite", dir);
     ck_assert_int_eq(walletdb_backup(db, bad, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
+    /* An existing file is never replaced: not an older backup, not the
+     * wallet's own write-ahead log, not any other file. */
+    ck_assert_int_eq(walletdb_backup(db, copy, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
+    ck_assert_msg(strstr(err, "already exists") != NULL, "%s", err);
+    snprintf(bad, sizeof bad, "%s-wal", path);
+    struct stat wal_before, wal_after;
+    ck_assert_int_eq(stat(bad, &wal_before), 0);
+    ck_assert_int_eq(walletdb_backup(db, bad, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
+    ck_assert_int_eq(stat(bad, &wal_after), 0);
+    ck_assert_uint_eq(wal_after.st_ino, wal_before.st_ino);
+    snprintf(bad, sizeof bad, "%s/other", dir);
+    FILE *f = fopen(bad, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("keep me", f);
+    fclose(f);
+    ck_assert_int_eq(walletdb_backup(db, bad, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
+    ck_assert_int_eq(stat(bad, &st), 0);
+    ck_assert_uint_eq(st.st_size, 7);
+    /* A dangling symlink is a name taken too. */
+    snprintf(bad, sizeof bad, "%s/link", dir);
+    ck_assert_int_eq(symlink("/nonexistent/target", bad), 0);
+    ck_assert_int_eq(walletdb_backup(db, bad, err, sizeof err), WALLET_ERR_BAD_PARAMETER);
+    /* Relative to the daemon's working directory: refused. */
+    ck_assert_int_eq(walletdb_backup(db, "relative.sqlite", err, sizeof err),
+                     WALLET_ERR_BAD_PARAMETER);
+    ck_assert_msg(strstr(err, "absolute") != NULL, "%s", err);
+    ck_assert_int_ne(access("relative.sqlite", F_OK), 0);
     walletdb_close(db);
     struct walletdb *c = NULL;
     ck_assert_int_eq(walletdb_open(copy, false, &c, err, sizeof err), WALLET_OK);
