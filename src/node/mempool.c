@@ -613,6 +613,17 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
                                        struct accept_plan *p, bool commit,
                                        struct mempool_accept_info *info);
 
+/* The sender's account at the tip. */
+static enum txerr tip_account(const struct mempool *pool, const uint8_t sender[TX_SENDER_LEN],
+                              struct account *a)
+{
+    struct state_view v;
+    state_view_init(&v, &pool->tip);
+    enum txerr err = account_get(&v, sender, a);
+    state_view_clear(&v);
+    return err;
+}
+
 static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *tx, int64_t now,
                                         bool commit, struct mempool_accept_info *info)
 {
@@ -638,20 +649,29 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
     memset(&p, 0, sizeof p);
     p.s = sender_find(pool, tx->sender);
     p.drop_from = SIZE_MAX;
-    if (p.s != NULL && p.s->ready > 0) {
+    size_t n_ready = p.s != NULL ? p.s->ready : 0;
+    struct account a = {0, 0};
+    bool have_account = false;
+    if (n_ready > 0) {
         p.acct_nonce = p.s->q[0]->tx.nonce;
     } else {
-        struct state_view v;
-        state_view_init(&v, &pool->tip);
-        struct account a;
-        err = account_get(&v, tx->sender, &a);
-        state_view_clear(&v);
+        err = tip_account(pool, tx->sender, &a);
         if (err != TXERR_OK)
             return txerr_to_mempool(err, info);
+        have_account = true;
         p.acct_nonce = a.nonce;
     }
     if (tx->nonce < p.acct_nonce)
         return txerr_to_mempool(TXERR_BAD_NONCE, info);
+    /* A future tx is not applied, so nothing else checks that its fee is
+     * backed: without this, unfunded keys could fill the pool with txs
+     * claiming any fee rate, which nothing real could then evict. */
+    if (tx->nonce - p.acct_nonce > n_ready) {
+        if (!have_account && (err = tip_account(pool, tx->sender, &a)) != TXERR_OK)
+            return txerr_to_mempool(err, info);
+        if (a.balance < tx->fee)
+            return txerr_to_mempool(TXERR_INSUFFICIENT_FUNDS, info);
+    }
     enum mempool_err merr = accept_checked(pool, tx, now, &p, commit, info);
     if (merr != MEMPOOL_OK || !commit)
         plan_abandon(pool, &p);
@@ -876,6 +896,11 @@ static bool recheck_sender(struct mempool *pool, struct mempool_sender *s, struc
             intact = false;
         }
     }
+    /* Futures whose fee the balance no longer covers (spent meanwhile) go,
+     * as they would have been refused. */
+    for (size_t j = s->n; ok && j-- > s->ready;)
+        if (s->q[j]->tx.fee > a.balance)
+            unlink_at(pool, s, j);
     while (s->n - s->ready > MEMPOOL_MAX_FUTURE_PER_SENDER)
         unlink_at(pool, s, s->n - 1);
     state_rollback(v, sp);

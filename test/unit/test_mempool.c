@@ -645,7 +645,7 @@ START_TEST(new_tip_rechecks_everything)
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &ta[1], &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &tb, &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &td[0], &ctx), TXERR_OK);
-    fixture_fund(&f.tip.view, c.pub, 100, 0);
+    fixture_fund(&f.tip.view, c.pub, 1500, 0); /* still covers c1's fee */
     ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 1));
     ck_assert_uint_eq(mempool_tip_height(f.tip.pool), 1);
 
@@ -926,12 +926,53 @@ START_TEST(check_only_changes_nothing)
 }
 END_TEST
 
+/* A tx held behind a nonce gap is not applied, so its fee must be backed by
+ * the sender's balance at the tip; otherwise keys without funds could fill
+ * the pool with txs claiming any fee rate. */
+START_TEST(future_txs_need_funds_for_their_fee)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct fixture_user z, r;
+    fixture_user_new(&z);
+    fixture_user_new(&r);
+    fixture_fund(&f.tip.view, r.pub, 999, 0);
+    struct tx t;
+    tx_init(&t);
+    struct mempool_accept_info info;
+    struct snap before;
+    snap_take(&f, &before);
+    /* no account at all, and one a unit short of the fee */
+    transfer(&f, &t, &z, 1, 1000);
+    enum mempool_err err = pool_accept(&f, &t, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_TX);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t, T0, &info), MEMPOOL_ERR_TX);
+    transfer(&f, &t, &r, 5, 1000);
+    err = pool_accept(&f, &t, &info);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
+    snap_same(&f, &before);
+
+    /* covered: held as future */
+    fixture_fund(&f.tip.view, r.pub, 1000, 0);
+    ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    /* the balance is spent elsewhere: the next tip drops it */
+    fixture_fund(&f.tip.view, r.pub, 10, 0);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 1));
+    ck_assert(!has(&f, &t));
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 0);
+    tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.timeout = 60};
     const TTest *tests[] = {
         accepts_tx_and_nonce_chain, each_rejection_names_its_rule_and_changes_nothing,
-        gap_is_future_until_filled, future_txs_are_not_minable, replacement_rules,
+        gap_is_future_until_filled, future_txs_are_not_minable, future_txs_need_funds_for_their_fee, replacement_rules,
         size_limit_evicts_lowest_fee_rate, expiry_after_14_days, new_tip_rechecks_everything,
         readd_after_reorg, remove_by_txid_takes_later_nonces, fee_rate_compare_is_exact,
         many_senders_stay_consistent, check_only_changes_nothing, NULL
