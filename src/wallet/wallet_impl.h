@@ -102,6 +102,12 @@ enum wallet_err wallet_mark_range_used_locked(struct wallet *w, uint64_t n);
 void wallet_relock_locked(struct wallet *w);
 void wallet_sleep_ms(unsigned ms);
 
+/* ---- walletman.c ---- */
+/* Adds an open wallet to the loaded ones, from when on it hears every
+ * block; with catch_up_from, reads where catching up starts (see
+ * wallet_catch_up_start) under the same hold of the chain lock. */
+enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, int64_t *catch_up_from);
+
 /* ---- wallettrack.c ---- */
 /* Chain and mempool notifications (chain lock held by the node). */
 void wallet_block_connected(struct wallet *w, const struct block *b,
@@ -109,8 +115,14 @@ void wallet_block_connected(struct wallet *w, const struct block *b,
 void wallet_block_disconnected(struct wallet *w, const struct block *b,
                                const struct blockindex_entry *e);
 void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32]);
-/* After loading: follows the chain from the wallet's last block to the tip. */
-enum wallet_err wallet_catch_up(struct wallet *w);
+/* Where catching up after loading starts: the height after the wallet's
+ * last block still in the active chain (confirmations on a branch the
+ * chain left are dropped). With the chain lock held, in the same hold that
+ * lets the wallet hear blocks: a block recorded before this read would
+ * move the stored last block past the blocks still to be scanned. */
+enum wallet_err wallet_catch_up_start(struct wallet *w, int64_t *start);
+/* After loading: follows the chain from start to the tip. */
+enum wallet_err wallet_catch_up(struct wallet *w, int64_t start);
 /* Puts the history's unconfirmed txs missing from the mempool back into
  * it (the mempool is not kept across restarts) and drops those whose
  * nonce the chain has used. */

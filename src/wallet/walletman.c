@@ -144,16 +144,21 @@ static bool walletman_push(struct wallet ***v, size_t *n, size_t *cap, struct wa
     return true;
 }
 
-/* Adds an open wallet to the loaded list: from now on it hears every
- * block. Under the chain lock, so no block is half-seen. */
-static enum wallet_err walletman_add(struct walletman *wm, struct wallet *w)
+/* Under the chain lock, so no block is half-seen and none is recorded
+ * between reading the catch-up start and hearing blocks. */
+enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, int64_t *catch_up_from)
 {
     pthread_mutex_lock(&wm->node->lock);
-    pthread_mutex_lock(&wm->mu);
-    bool ok = walletman_push(&wm->wallets, &wm->n, &wm->cap, w);
-    pthread_mutex_unlock(&wm->mu);
+    enum wallet_err r = catch_up_from != NULL ? wallet_catch_up_start(w, catch_up_from)
+                                              : WALLET_OK;
+    if (r == WALLET_OK) {
+        pthread_mutex_lock(&wm->mu);
+        if (!walletman_push(&wm->wallets, &wm->n, &wm->cap, w))
+            r = WALLET_ERR_NOMEM;
+        pthread_mutex_unlock(&wm->mu);
+    }
     pthread_mutex_unlock(&wm->node->lock);
-    return ok ? WALLET_OK : WALLET_ERR_NOMEM;
+    return r;
 }
 
 static enum wallet_err walletman_paths(struct walletman *wm, const char *name, char *dir,
@@ -248,7 +253,7 @@ enum wallet_err walletman_create(struct walletman *wm, const char *name, const c
     } else {
         r = wallet_open_file(wm, name, path, true, seed, passphrase, &w, err, errlen);
     }
-    if (r == WALLET_OK && (r = walletman_add(wm, w)) != WALLET_OK) {
+    if (r == WALLET_OK && (r = walletman_attach(wm, w, NULL)) != WALLET_OK) {
         wallet_close(w);
         wallet_destroy(w);
         remove(path);
@@ -318,13 +323,16 @@ enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wa
         if (r == WALLET_ERR_NOT_FOUND)
             snprintf(err, errlen, "wallet \"%s\" not found (no %s)", name, path);
     }
-    if (r == WALLET_OK && (r = walletman_add(wm, w)) != WALLET_OK) {
+    int64_t from = 0;
+    if (r == WALLET_OK && (r = walletman_attach(wm, w, &from)) != WALLET_OK) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "%s", wallet_strerror(r));
         wallet_close(w);
         wallet_destroy(w);
         w = NULL;
     }
     /* Blocks connected while the wallet was not loaded. */
-    if (r == WALLET_OK && (r = wallet_catch_up(w)) != WALLET_OK)
+    if (r == WALLET_OK && (r = wallet_catch_up(w, from)) != WALLET_OK)
         snprintf(err, errlen, "catching up with the chain failed: %s", wallet_strerror(r));
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {

