@@ -440,7 +440,10 @@ enum wallet_err walletdb_tx_put(struct walletdb *db, const struct walletdb_tx *t
             "?9, ?10, ?11, ?12, ?13, ?14, ?15) "
             "ON CONFLICT(txid) DO UPDATE SET height=excluded.height, "
             "block_hash=excluded.block_hash, position=excluded.position, "
-            "block_time=excluded.block_time");
+            "block_time=excluded.block_time, type=excluded.type, "
+            "amount_in=excluded.amount_in, amount_out=excluded.amount_out, fee=excluded.fee, "
+            "coinbase=excluded.coinbase, category=excluded.category, "
+            "address=excluded.address, counterparty=excluded.counterparty");
     if (st == NULL)
         return WALLET_ERR_DB;
     sqlite3_bind_blob(st, 1, t->txid, 32, SQLITE_STATIC);

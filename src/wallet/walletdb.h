@@ -101,7 +101,9 @@ struct walletdb_tx {
     char counterparty[ADDRESS_MAX_LEN + 1];
 };
 
-/* Adds a tx, or for a known txid updates only where it is confirmed. */
+/* Adds a tx, or for a known txid updates where it is confirmed and what it
+ * does to the wallet (keys imported since can turn a receive into a
+ * payment to itself); its order of first sight and time seen stay. */
 enum wallet_err walletdb_tx_put(struct walletdb *db, const struct walletdb_tx *t,
                                 const uint8_t *raw, size_t raw_len);
 /* raw may be NULL. */

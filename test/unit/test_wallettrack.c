@@ -12,6 +12,7 @@
 #include "consensus/transfer.h"
 #include "consensus/txsign.h"
 #include "node/chain.h"
+#include "node/mempool.h"
 #include "node/miner.h"
 #include "node/services.h"
 #include "util/time.h"
@@ -140,9 +141,55 @@ START_TEST(block_while_loading_does_not_skip_missed_blocks)
 }
 END_TEST
 
+/* A tx recorded when only its recipient was the wallet's is recorded again
+ * in full once the sender's key is imported: a payment to itself, with
+ * the fee it paid, not money coming in. */
+START_TEST(import_reclassifies_recorded_txs)
+{
+    struct wallet *w = create("re");
+    char addr[ADDRESS_MAX_LEN + 1];
+    uint8_t pub[32], outside[32];
+    ck_assert_int_eq(wallet_new_address(w, NULL, addr), WALLET_OK);
+    pub_of(addr, pub);
+    fixture_pubkey(outside);
+    struct fixture_user u;
+    fixture_user_new(&u);
+    mine_to(u.pub, 101); /* u's first coinbase is mature */
+
+    struct tx tx;
+    tx_init(&tx);
+    fixture_transfer(&tx, u.sk, pub, 10 * COIN, 0, 1000);
+    struct mempool_accept_info info;
+    memset(&info, 0, sizeof info);
+    pthread_mutex_lock(&node.lock);
+    ck_assert_int_eq(services_accept_tx(&node, &tx, &info), MEMPOOL_OK);
+    pthread_mutex_unlock(&node.lock);
+    uint8_t txid[32];
+    tx_txid(&tx, txid);
+    tx_clear(&tx);
+    mine_to(outside, 1);
+
+    struct wallet_tx_info t;
+    ck_assert_int_eq(wallet_get_tx(w, txid, &t, NULL), WALLET_OK);
+    ck_assert_str_eq(t.category, "receive");
+    ck_assert_int_eq(t.amount, 10 * COIN);
+    ck_assert_uint_eq(t.fee, 0);
+
+    ck_assert_int_eq(wallet_import_privkey(w, u.sk, "u", true), WALLET_OK);
+    ck_assert_int_eq(wallet_get_tx(w, txid, &t, NULL), WALLET_OK);
+    ck_assert_str_eq(t.category, "self");
+    ck_assert_int_eq(t.amount, 0);
+    ck_assert_uint_eq(t.fee, 1000);
+    ck_assert_int_eq(t.confirmations, 1);
+    /* u's mined coins are the wallet's history now too */
+    ck_assert_uint_eq(history_len(w), 1 + 101);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 120};
-    const TTest *tests[] = {block_while_loading_does_not_skip_missed_blocks, NULL};
+    const TTest *tests[] = {block_while_loading_does_not_skip_missed_blocks,
+                           import_reclassifies_recorded_txs, NULL};
     return fixture_suite("wallettrack", &tc, tests);
 }
