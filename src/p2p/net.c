@@ -60,6 +60,8 @@ bool p2p_invset_init(struct p2p_invset *s)
     s->gen[0] = calloc(P2P_INVSET_SLOTS, sizeof(uint64_t));
     s->gen[1] = calloc(P2P_INVSET_SLOTS, sizeof(uint64_t));
     s->count = 0;
+    if (!random_bytes(&s->seed, sizeof s->seed))
+        s->seed = (uint64_t)(uintptr_t)s ^ (uint64_t)time_mono_us();
     return s->gen[0] != NULL && s->gen[1] != NULL;
 }
 
@@ -71,11 +73,25 @@ void p2p_invset_clear(struct p2p_invset *s)
     s->count = 0;
 }
 
-/* Hashes are SHA-256 outputs: their first 8 bytes are spread well enough. */
-static uint64_t invset_key(const uint8_t hash[32])
+static uint64_t invset_mix(uint64_t x)
 {
-    uint64_t k;
-    memcpy(&k, hash, 8);
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+/* 0 marks an empty slot, so no key is 0. */
+static uint64_t invset_key(const struct p2p_invset *s, const uint8_t hash[32])
+{
+    uint64_t k = s->seed;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w;
+        memcpy(&w, hash + 8 * i, 8);
+        k = invset_mix(k ^ w);
+    }
     return k == 0 ? 1 : k;
 }
 
@@ -93,7 +109,7 @@ bool p2p_invset_has(const struct p2p_invset *s, const uint8_t hash[32])
 {
     if (s->gen[0] == NULL)
         return false;
-    uint64_t k = invset_key(hash);
+    uint64_t k = invset_key(s, hash);
     return gen_has(s->gen[0], k) || gen_has(s->gen[1], k);
 }
 
@@ -108,7 +124,7 @@ void p2p_invset_add(struct p2p_invset *s, const uint8_t hash[32])
         s->gen[0] = old;
         s->count = 0;
     }
-    uint64_t k = invset_key(hash);
+    uint64_t k = invset_key(s, hash);
     size_t i = k & (P2P_INVSET_SLOTS - 1);
     while (s->gen[0][i] != 0)
         i = (i + 1) & (P2P_INVSET_SLOTS - 1);

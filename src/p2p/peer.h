@@ -28,12 +28,16 @@ struct event;
 
 /* Hashes a peer knows (announced to us or by us), two generations of an
  * insert-only table of 64-bit keys: when the newer generation fills up it
- * becomes the older one, so the set remembers the latest 8,192 to 16,384. */
+ * becomes the older one, so the set remembers the latest 8,192 to 16,384.
+ * The hashes come from the peer (an inv may name anything), so the key is
+ * a hash of all 32 bytes seeded per set: a peer can neither pile its
+ * entries into one run of slots nor make two hashes look the same. */
 #define P2P_INVSET_SLOTS 16384
 #define P2P_INVSET_GEN_MAX 8192
 struct p2p_invset {
     uint64_t *gen[2];
     size_t count; /* in gen[0] */
+    uint64_t seed;
 };
 
 /* Blocks in flight from one peer at most, and the window ahead of the tip. */
