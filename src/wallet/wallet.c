@@ -285,6 +285,27 @@ static bool wallet_load_key_cb(void *ctx, const struct walletdb_key *k)
     return wallet_add_key_mem(w, k->pubkey, k->index, k->used);
 }
 
+void wallet_rollback_locked(struct wallet *w)
+{
+    walletdb_rollback(w->db);
+    /* The txn may have marked keys handed out or derived new ones in
+     * memory; left so, a key would count as handed out without the file
+     * saying so, and nothing would write it again. */
+    w->n_keys = 0;
+    int64_t next, pool;
+    bool have_next, have_pool;
+    if (walletdb_key_for_each(w->db, wallet_load_key_cb, w) != WALLET_OK ||
+        walletdb_meta_get_int(w->db, "next_index", &next, &have_next) != WALLET_OK ||
+        walletdb_meta_get_int(w->db, "pool_end", &pool, &have_pool) != WALLET_OK ||
+        !have_next || !have_pool || next < 0 || pool < 0) {
+        LOG_ERROR(LOG_CAT_WALLET, "wallet %s: cannot reread its keys after a failed change: "
+                  "unload and load it", w->name);
+        return;
+    }
+    w->next_index = (uint64_t)next;
+    w->pool_end = (uint64_t)pool;
+}
+
 static enum wallet_err wallet_read(struct wallet *w, char *err, size_t errlen)
 {
     struct buf v;
@@ -543,20 +564,8 @@ enum wallet_err wallet_new_address(struct wallet *w, const char *label,
         r = WALLET_ERR_CORRUPT;
     if (r == WALLET_OK)
         r = walletdb_commit(w->db);
-    if (r != WALLET_OK) {
-        walletdb_rollback(w->db);
-        /* The in-memory set may be ahead of the file now: reread it. */
-        w->n_keys = 0;
-        int64_t v;
-        bool found;
-        if (walletdb_key_for_each(w->db, wallet_load_key_cb, w) != WALLET_OK ||
-            walletdb_meta_get_int(w->db, "next_index", &v, &found) != WALLET_OK || !found ||
-            walletdb_meta_get_int(w->db, "pool_end", (int64_t *)&w->pool_end, &found) !=
-                WALLET_OK)
-            LOG_ERROR(LOG_CAT_WALLET, "wallet %s: cannot reread keys after a failure", w->name);
-        else
-            w->next_index = (uint64_t)v;
-    }
+    if (r != WALLET_OK)
+        wallet_rollback_locked(w);
     wallet_leave(w);
     if (r == WALLET_OK)
         memcpy(address, addr, sizeof addr);
@@ -598,9 +607,9 @@ enum wallet_err wallet_import_privkey(struct wallet *w, const uint8_t secret[32]
         }
         if (r == WALLET_OK)
             r = walletdb_commit(w->db);
+        if (r != WALLET_OK)
+            wallet_rollback_locked(w);
     }
-    if (r != WALLET_OK)
-        walletdb_rollback(w->db);
     wallet_leave(w);
     if (r != WALLET_OK || !rescan)
         return r;

@@ -98,6 +98,9 @@ enum wallet_err wallet_get_secret_locked(struct wallet *w, const uint8_t pub[32]
 void wallet_check_expiry_locked(struct wallet *w);
 /* Stores the derived keys of indexes [0, n) as handed out (restore). */
 enum wallet_err wallet_mark_range_used_locked(struct wallet *w, uint64_t n);
+/* Rolls back the open db txn and takes the key set, next_index and
+ * pool_end back from the file (the txn may have changed them in memory). */
+void wallet_rollback_locked(struct wallet *w);
 /* Wipes the seed and key (after creation with a passphrase). */
 void wallet_relock_locked(struct wallet *w);
 void wallet_sleep_ms(unsigned ms);

@@ -168,10 +168,9 @@ enum wallet_err wallet_unlock(struct wallet *w, const char *passphrase, int64_t 
     OPENSSL_cleanse(seed, sizeof seed);
     /* Refill the key pool while the seed is at hand. */
     if (walletdb_begin(w->db) == WALLET_OK) {
-        if (wallet_mark_range_used_locked(w, w->next_index) == WALLET_OK)
-            walletdb_commit(w->db);
-        else
-            walletdb_rollback(w->db);
+        if (wallet_mark_range_used_locked(w, w->next_index) != WALLET_OK ||
+            walletdb_commit(w->db) != WALLET_OK)
+            wallet_rollback_locked(w);
     }
     wallet_leave(w);
     return WALLET_OK;

@@ -214,8 +214,8 @@ static enum wallet_err walletman_scan_used(struct wallet *w, const uint8_t seed[
             r = wallet_mark_range_used_locked(w, (uint64_t)last_used + 1);
         if (r == WALLET_OK)
             r = walletdb_commit(w->db);
-        else
-            walletdb_rollback(w->db);
+        if (r != WALLET_OK)
+            wallet_rollback_locked(w);
         wallet_leave(w);
     }
     *first_height = first;

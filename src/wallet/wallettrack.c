@@ -186,7 +186,7 @@ static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct 
     if (r == WALLET_OK)
         r = walletdb_commit(w->db);
     if (r != WALLET_OK)
-        walletdb_rollback(w->db);
+        wallet_rollback_locked(w);
     return r;
 }
 
@@ -234,7 +234,7 @@ void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txi
     if (r == WALLET_OK)
         r = walletdb_commit(w->db);
     if (r != WALLET_OK) {
-        walletdb_rollback(w->db);
+        wallet_rollback_locked(w);
         LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording a mempool tx failed: %s", w->name,
                   wallet_strerror(r));
     }

@@ -186,10 +186,65 @@ START_TEST(import_reclassifies_recorded_txs)
 }
 END_TEST
 
+static void wallet_file_sql(const char *name, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/wallets/%s/wallet.sqlite", dir, name);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg);
+    sqlite3_close(db);
+}
+
+/* A block recorded half-way and rolled back (the disk full, say) must not
+ * leave keys handed out in memory only: the rescan that repairs the
+ * history has to write them, or the wallet hands out an address the chain
+ * has already seen once it is loaded again. */
+START_TEST(failed_change_leaves_keys_as_the_file_has_them)
+{
+    uint8_t seed[32];
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(0x40 + i);
+    struct wallet *w = NULL;
+    char err[512] = "";
+    ck_assert_int_eq(walletman_create(wm, "rb", NULL, seed, &w, err, sizeof err), WALLET_OK);
+    char addr0[ADDRESS_MAX_LEN + 1], addr1[ADDRESS_MAX_LEN + 1], addr2[ADDRESS_MAX_LEN + 1];
+    uint8_t sk[32], pub1[32], pub2[32];
+    ck_assert_int_eq(walletkeys_derive(seed, 1, sk, pub1), WALLETKEYS_OK);
+    ck_assert_int_eq(walletkeys_derive(seed, 2, sk, pub2), WALLETKEYS_OK);
+    ck_assert_int_eq(address_encode("rsouk", pub1, addr1, sizeof addr1), ADDRESS_OK);
+    ck_assert_int_eq(address_encode("rsouk", pub2, addr2, sizeof addr2), ADDRESS_OK);
+    ck_assert_int_eq(wallet_new_address(w, NULL, addr0), WALLET_OK); /* index 0 */
+
+    /* Pool key 1 is paid by a block whose recording fails at its end. */
+    wallet_file_sql("rb", "CREATE TRIGGER fail_best BEFORE INSERT ON meta "
+                          "WHEN NEW.name = 'best_hash' BEGIN SELECT RAISE(ABORT, 'injected'); "
+                          "END");
+    mine_to(pub1, 1);
+    ck_assert_uint_eq(history_len(w), 0);
+    struct wallet_info info;
+    ck_assert_int_eq(wallet_get_info(w, &info), WALLET_OK);
+    ck_assert_uint_eq(info.next_index, 1); /* as the file has it */
+    wallet_file_sql("rb", "DROP TRIGGER fail_best");
+
+    ck_assert_int_eq(wallet_rescan(w, 0, -1, NULL, NULL), WALLET_OK);
+    ck_assert_uint_eq(history_len(w), 1);
+    ck_assert_int_eq(walletman_unload(wm, "rb"), WALLET_OK);
+    ck_assert_int_eq(walletman_load(wm, "rb", &w, err, sizeof err), WALLET_OK);
+    char next[ADDRESS_MAX_LEN + 1];
+    ck_assert_int_eq(wallet_new_address(w, NULL, next), WALLET_OK);
+    ck_assert_str_ne(next, addr1);
+    ck_assert_str_eq(next, addr2);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 120};
     const TTest *tests[] = {block_while_loading_does_not_skip_missed_blocks,
-                           import_reclassifies_recorded_txs, NULL};
+                           import_reclassifies_recorded_txs,
+                           failed_change_leaves_keys_as_the_file_has_them, NULL};
     return fixture_suite("wallettrack", &tc, tests);
 }
