@@ -323,6 +323,7 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
         return;
     size_t n = 0;
     int64_t now = mono_now();
+    bool unknown_block = false;
     pthread_mutex_lock(&net->ctx->lock);
     for (size_t i = 0; i < p->n_invs; i++) {
         const struct p2p_inv *it = &p->invs[i];
@@ -344,7 +345,8 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
             want[n++] = *it;
         } else if (it->type == P2P_INV_BLOCK) {
             p2p_invset_add(&peer->known, it->hash);
-            sync_block_announced(peer, it->hash);
+            if (sync_block_announced(peer, it->hash))
+                unknown_block = true;
         } else {
             const struct p2p_inv_handler *h = find_handler(net, it->type);
             if (h == NULL)
@@ -354,6 +356,8 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
                 want[n++] = *it;
         }
     }
+    if (unknown_block)
+        sync_send_getheaders(peer, NULL);
     pthread_mutex_unlock(&net->ctx->lock);
     if (n > 0)
         send_invs(peer, "getdata", want, n);

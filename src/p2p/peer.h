@@ -228,8 +228,10 @@ void sync_handshake_done(struct p2p_peer *peer);
 void sync_handle_getheaders(struct p2p_peer *peer, const struct p2p_payload *p);
 void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p);
 void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p);
-/* A block inv from the peer: ask for headers up to it if unknown. */
-void sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32]);
+/* A block inv from the peer. True when the block is unknown: the caller
+ * then sends one getheaders for the whole inv (not one per item, which a
+ * peer could turn into thousands of replies). Chain lock held. */
+bool sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32]);
 void sync_request_blocks(struct p2p_net *net);
 void sync_check_stalls(struct p2p_net *net, int64_t now);
 void sync_peer_gone(struct p2p_peer *peer);

@@ -240,16 +240,16 @@ void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p)
     sync_request_blocks(net);
 }
 
-void sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32])
+bool sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32])
 {
     /* Chain lock held by the caller (on_inv). */
     struct chain *c = net_chain(peer->net);
     struct blockindex_entry *e = blockindex_find(chain_index(c), hash);
     if (e != NULL) {
         peer_has(peer, e);
-        return;
+        return false;
     }
-    sync_send_getheaders(peer, NULL);
+    return true;
 }
 
 /* Requests, from one peer, the missing blocks of its best chain above the
