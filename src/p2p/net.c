@@ -924,6 +924,12 @@ static const char *conn_type_name(enum p2p_conn_type t)
     return names[t];
 }
 
+/* Peer-supplied 64-bit numbers as JSON integers (which are signed). */
+static json_t *json_u64(uint64_t v)
+{
+    return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
 static json_t *peer_json(const struct p2p_peer *p, int64_t now_mono)
 {
     (void)now_mono;
@@ -939,10 +945,9 @@ static json_t *peer_json(const struct p2p_peer *p, int64_t now_mono)
     json_object_set_new(o, "bytessent", json_integer((json_int_t)p->bytes_sent));
     json_object_set_new(o, "bytesrecv", json_integer((json_int_t)p->bytes_recv));
     json_object_set_new(o, "conntime", json_integer(p->connect_time));
+    int64_t their_time = p->their.timestamp > INT64_MAX ? INT64_MAX : (int64_t)p->their.timestamp;
     json_object_set_new(o, "timeoffset",
-                        json_integer(p->version_received
-                                         ? (json_int_t)p->their.timestamp - p->connect_time
-                                         : 0));
+                        json_integer(p->version_received ? their_time - p->connect_time : 0));
     if (p->ping_rtt_us >= 0)
         json_object_set_new(o, "pingtime", json_real((double)p->ping_rtt_us / 1e6));
     if (p->min_ping_us >= 0)
@@ -950,11 +955,11 @@ static json_t *peer_json(const struct p2p_peer *p, int64_t now_mono)
     if (p->ping_nonce != 0)
         json_object_set_new(o, "pingwait",
                             json_real((double)(time_mono_us() - p->ping_start_us) / 1e6));
-    json_object_set_new(o, "version", json_integer((json_int_t)p->their.version));
+    json_object_set_new(o, "version", json_u64(p->their.version));
     json_object_set_new(o, "subver", json_string(p->their.user_agent));
     json_object_set_new(o, "inbound", json_boolean(p->type == P2P_CONN_INBOUND));
     json_object_set_new(o, "connection_type", json_string(conn_type_name(p->type)));
-    json_object_set_new(o, "startingheight", json_integer((json_int_t)p->their.best_height));
+    json_object_set_new(o, "startingheight", json_u64(p->their.best_height));
     json_object_set_new(o, "synced_headers",
                         json_integer(p->best_known ? (json_int_t)p->best_known->height : -1));
     json_object_set_new(o, "inflight", json_integer((json_int_t)p->n_blocks));

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Cheap requests a hostile peer could turn into expensive work, and peer
 data the node must not trust: an inv naming thousands of unknown blocks is
-answered with one getheaders, not one per item."""
+answered with one getheaders, not one per item; version fields at the top
+of their range show up sane in getpeerinfo."""
 
 import os
 
-from test_framework.p2p import MSG_BLOCK
+from test_framework.p2p import MSG_BLOCK, P2PInterface, msg_version
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, wait_until
 
@@ -19,6 +20,7 @@ class P2PDosTest(SoukTestFramework):
         self.node = self.nodes[0]
         self.generate(self.node, 5, sync=False)
         self.test_block_inv_flood()
+        self.test_version_extremes()
 
     def test_block_inv_flood(self):
         self.log.info("an inv of 5,000 unknown blocks gets one getheaders")
@@ -31,6 +33,23 @@ class P2PDosTest(SoukTestFramework):
             asked = sum(1 for c, _ in p.messages[m:] if c == "getheaders")
         assert_equal(asked, 1)
         assert p.is_connected
+        self.node.disconnect_p2ps()
+        wait_until(lambda: self.node.getconnectioncount() == 0, timeout=10, what="peer gone")
+
+    def test_version_extremes(self):
+        self.log.info("version fields at the top of their range")
+        big = (1 << 64) - 1
+        p = P2PInterface(send_version=False)
+        p.connect("127.0.0.1", self.node.p2p_port)
+        self.node.p2ps.append(p)
+        p.send_message("version", msg_version(p.nonce, best_height=big, timestamp=1 << 63))
+        p.wait_for_verack()
+        p.send_message("verack", [])
+        p.sync_with_ping()
+        info = self.node.getpeerinfo()
+        assert_equal(len(info), 1)
+        assert_equal(info[0]["startingheight"], (1 << 63) - 1)
+        assert info[0]["timeoffset"] > 0, info[0]["timeoffset"]
         self.node.disconnect_p2ps()
         wait_until(lambda: self.node.getconnectioncount() == 0, timeout=10, what="peer gone")
 
