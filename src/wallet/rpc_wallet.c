@@ -298,7 +298,7 @@ static bool check_passphrase(struct rpc_request *req, const char *pass, const ch
 
 /* ------------------------------------------------------------ wallet management */
 
-static bool rpc_createwallet(struct rpc_request *req, json_t **result)
+static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
 {
     struct walletman *wm = need_walletman(req);
     const char *name, *pass, *seed_hex;
@@ -311,8 +311,10 @@ static bool rpc_createwallet(struct rpc_request *req, json_t **result)
         warning = "Empty string given as passphrase, wallet will not be encrypted.";
     }
     uint8_t seed[32];
-    if (seed_hex != NULL && (strlen(seed_hex) != 64 || !hex_decode_exact(seed_hex, seed, 32)))
+    if (seed_hex != NULL && (strlen(seed_hex) != 64 || !hex_decode_exact(seed_hex, seed, 32))) {
+        OPENSSL_cleanse(seed, sizeof seed); /* a failed decode may have written part of it */
         return rpc_error(req, RPC_INVALID_PARAMETER, "seed: expected 64 hex digits");
+    }
     char err[256] = "";
     struct wallet *w = NULL;
     enum wallet_err e = walletman_create(wm, name, pass, seed_hex != NULL ? seed : NULL, &w, err,
@@ -525,7 +527,7 @@ static bool rpc_listaddresses(struct rpc_request *req, json_t **result)
     return true;
 }
 
-static bool rpc_importprivkey(struct rpc_request *req, json_t **result)
+static bool rpc_importprivkey_run(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *hex, *label;
@@ -592,7 +594,7 @@ static bool rpc_getbalances(struct rpc_request *req, json_t **result)
 
 /* ------------------------------------------------------------ encryption and backup */
 
-static bool rpc_encryptwallet(struct rpc_request *req, json_t **result)
+static bool rpc_encryptwallet_run(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *pass;
@@ -616,7 +618,7 @@ static bool not_encrypted(struct rpc_request *req, const char *method)
                      "Error: running with an unencrypted wallet, but %s was called.", method);
 }
 
-static bool rpc_walletpassphrase(struct rpc_request *req, json_t **result)
+static bool rpc_walletpassphrase_run(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *pass;
@@ -654,7 +656,7 @@ static bool rpc_walletlock(struct rpc_request *req, json_t **result)
     return true;
 }
 
-static bool rpc_walletpassphrasechange(struct rpc_request *req, json_t **result)
+static bool rpc_walletpassphrasechange_run(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *old_pass, *new_pass;
@@ -736,6 +738,35 @@ static bool rpc_verifymessage(struct rpc_request *req, json_t **result)
     bool valid = wallet_verify_message(req->node->params->hrp, addr, msg, strlen(msg), sig);
     return done(req, result, json_boolean(valid));
 }
+
+/* ------------------------------------------------------------ secrets in arguments */
+
+/* Passphrases, seeds and private keys arrive as JSON strings. Once the call
+ * is over, on every path, they are wiped where jansson keeps them, so they
+ * do not linger in freed memory. (The HTTP layer's copy of the request
+ * body is outside the wallet.) */
+static void wipe_params(struct rpc_request *req, size_t first, size_t last)
+{
+    for (size_t i = first; i <= last; i++) {
+        const json_t *v = rpc_param(req, i);
+        if (json_is_string(v))
+            OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+    }
+}
+
+#define RPC_WALLET_WIPING(name, first, last)                                                   \
+    static bool name(struct rpc_request *req, json_t **result)                                \
+    {                                                                                          \
+        bool ok = name##_run(req, result);                                                     \
+        wipe_params(req, first, last);                                                         \
+        return ok;                                                                             \
+    }
+
+RPC_WALLET_WIPING(rpc_createwallet, 1, 2)
+RPC_WALLET_WIPING(rpc_importprivkey, 0, 0)
+RPC_WALLET_WIPING(rpc_encryptwallet, 0, 0)
+RPC_WALLET_WIPING(rpc_walletpassphrase, 0, 0)
+RPC_WALLET_WIPING(rpc_walletpassphrasechange, 0, 1)
 
 /* ------------------------------------------------------------ table */
 

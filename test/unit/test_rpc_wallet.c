@@ -1,9 +1,12 @@
 #include "unit.h"
 #include "fixture.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/services.h"
 #include "rpc/server.h"
 #include "util/hex.h"
 #include "wallet/rpc_wallet.h"
@@ -181,12 +184,131 @@ START_TEST(signature_text_refused)
 }
 END_TEST
 
+/* A node with the chain, the mempool, the wallets and the wallet methods. */
+struct rpc_node {
+    char dir[256];
+    struct node_ctx node;
+    struct args args;
+    struct walletman *wm;
+    struct rpc_table table;
+};
+
+static void rpc_node_start(struct rpc_node *n)
+{
+    fixture_tmpdir_make(n->dir, sizeof n->dir, "rpcwallet");
+    char err[512] = "";
+    memset(&n->node, 0, sizeof n->node);
+    ck_assert_int_eq(args_init(&n->args, services_options, services_options_count, err,
+                               sizeof err),
+                     ARGS_OK);
+    n->node.args = &n->args;
+    n->node.params = fixture_regtest();
+    snprintf(n->node.datadir, sizeof n->node.datadir, "%s", n->dir);
+    pthread_mutex_init(&n->node.lock, NULL);
+    ck_assert_msg(services_start(&n->node, err, sizeof err), "%s", err);
+    ck_assert_int_eq(walletman_new(&n->node, &n->wm, err, sizeof err), WALLET_OK);
+    n->node.wallet = n->wm;
+    rpc_table_init(&n->table);
+    ck_assert(rpc_wallet_register(&n->table, err, sizeof err));
+}
+
+static void rpc_node_stop(struct rpc_node *n)
+{
+    rpc_table_clear(&n->table);
+    walletman_free(n->wm);
+    services_stop(&n->node);
+    pthread_mutex_destroy(&n->node.lock);
+    args_clear(&n->args);
+    fixture_tmpdir_remove(n->dir);
+}
+
+/* Runs method with params (borrowed) on uri; returns the error code (0 when
+ * it succeeded). */
+static int rpc_run(struct rpc_node *n, const char *uri, const char *method, json_t *params)
+{
+    json_t *res = NULL;
+    char *msg = NULL;
+    int code = 0;
+    bool ok = rpc_call(&n->table, &n->node, uri, method, params, &res, &code, &msg);
+    json_decref(res);
+    free(msg);
+    return ok ? 0 : code;
+}
+
+/* True when the string argument holds nothing but zero bytes now. */
+static bool wiped(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    for (size_t i = 0; i < json_string_length(v); i++)
+        if (s[i] != '\0')
+            return false;
+    return json_string_length(v) > 0;
+}
+
+/* Passphrases, seeds and keys given as arguments are wiped once the call
+ * is over, whether it succeeded or not. */
+START_TEST(secret_arguments_are_wiped)
+{
+    struct rpc_node n;
+    rpc_node_start(&n);
+    static const char seed[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    json_t *p = json_pack("[s,s,s]", "w", "first passphrase", seed);
+    ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), 0);
+    ck_assert(wiped(json_array_get(p, 1)));
+    ck_assert(wiped(json_array_get(p, 2)));
+    ck_assert_str_eq(json_string_value(json_array_get(p, 0)), "w"); /* the name stays */
+    json_decref(p);
+
+    /* refused: a seed one digit short */
+    p = json_pack("[s,n,s]", "v", "0001020304050607080900a0b0c0d0e0f101112131415161718191a1b1c1d1e");
+    ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), RPC_INVALID_PARAMETER);
+    ck_assert(wiped(json_array_get(p, 2)));
+    json_decref(p);
+
+    /* a wrong passphrase, then the right one, then a change */
+    p = json_pack("[s,i]", "wrong passphrase", 60);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/w", "walletpassphrase", p),
+                     RPC_WALLET_PASSPHRASE_INCORRECT);
+    ck_assert(wiped(json_array_get(p, 0)));
+    json_decref(p);
+    p = json_pack("[s,i]", "first passphrase", 60);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/w", "walletpassphrase", p), 0);
+    ck_assert(wiped(json_array_get(p, 0)));
+    json_decref(p);
+    p = json_pack("[s,s]", "first passphrase", "second passphrase");
+    ck_assert_int_eq(rpc_run(&n, "/wallet/w", "walletpassphrasechange", p), 0);
+    ck_assert(wiped(json_array_get(p, 0)));
+    ck_assert(wiped(json_array_get(p, 1)));
+    json_decref(p);
+
+    /* importprivkey, accepted and refused */
+    p = json_pack("[s]", "0101010101010101010101010101010101010101010101010101010101010101");
+    ck_assert_int_eq(rpc_run(&n, "/wallet/w", "importprivkey", p), 0);
+    ck_assert(wiped(json_array_get(p, 0)));
+    json_decref(p);
+    p = json_pack("[s]", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    ck_assert_int_eq(rpc_run(&n, "/wallet/w", "importprivkey", p), RPC_INVALID_ADDRESS_OR_KEY);
+    ck_assert(wiped(json_array_get(p, 0)));
+    json_decref(p);
+
+    /* encryptwallet on a second, unencrypted wallet */
+    p = json_pack("[s]", "u");
+    ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), 0);
+    json_decref(p);
+    p = json_pack("[s]", "a passphrase");
+    ck_assert_int_eq(rpc_run(&n, "/wallet/u", "encryptwallet", p), 0);
+    ck_assert(wiped(json_array_get(p, 0)));
+    json_decref(p);
+    rpc_node_stop(&n);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         uri_without_wallet_path, uri_names_are_decoded, uri_bad_names, error_codes_follow_bitcoind,
         signed_amounts_are_bare_numbers, signature_text_round_trip, signature_text_known_value,
-        signature_text_refused, NULL
+        signature_text_refused, secret_arguments_are_wiped, NULL
     };
     return fixture_suite("rpc_wallet", NULL, tests);
 }
