@@ -421,6 +421,7 @@ enum wallet_err wallet_open_file(struct walletman *wm, const char *name, const c
              * draw again rather than fail. */
             do {
                 if (!random_bytes(s, sizeof s)) {
+                    OPENSSL_cleanse(s, sizeof s);
                     snprintf(err, errlen, "the random number generator failed");
                     return WALLET_ERR_DB;
                 }

@@ -347,7 +347,11 @@ static bool walletdb_key_row(sqlite3_stmt *st, struct walletdb_key *k)
     k->used = sqlite3_column_int(st, 3) != 0;
     snprintf(k->label, sizeof k->label, "%s", (const char *)label);
     k->created = sqlite3_column_int64(st, 5);
-    return k->index >= -1;
+    if (k->index < -1) {
+        OPENSSL_cleanse(k, sizeof *k); /* refused: its secret is not left behind */
+        return false;
+    }
+    return true;
 }
 
 #define WALLETDB_KEY_COLS "pubkey, secret, idx, used, label, created"

@@ -330,12 +330,33 @@ START_TEST(backup_is_a_wallet)
 }
 END_TEST
 
+/* A damaged key row is refused without leaving its secret in the output. */
+START_TEST(refused_key_row_leaves_no_secret)
+{
+    struct walletdb *db = make();
+    struct walletdb_key k;
+    memset(&k, 0, sizeof k);
+    k.pubkey[0] = 7;
+    k.secret_len = 32;
+    memset(k.secret, 0xa7, 32);
+    k.index = -5; /* no such index */
+    ck_assert_int_eq(walletdb_key_put(db, &k), WALLET_OK);
+    memset(&k, 0, sizeof k);
+    bool found;
+    uint8_t pub[32] = {7};
+    ck_assert_int_eq(walletdb_key_get(db, pub, &k, &found), WALLET_ERR_CORRUPT);
+    static const uint8_t zero[WALLETDB_SECRET_MAX];
+    ck_assert_mem_eq(k.secret, zero, sizeof zero);
+    walletdb_close(db);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 30};
     const TTest *tests[] = {
         create_open_and_refusals, schema_version_checked, meta_and_transactions, keys, txs,
-        backup_is_a_wallet, NULL
+        backup_is_a_wallet, refused_key_row_leaves_no_secret, NULL
     };
     return fixture_suite("walletdb", &tc, tests);
 }
