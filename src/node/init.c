@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,10 +89,9 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 }
 
 static const struct init_hook init_hooks[] = {
-    {"chain and mempool", services_start, services_stop},
-    {"wallets", walletinit_start, walletinit_stop},
-    {"p2p", p2p_start, p2p_stop},
-    {"rpc methods", start_rpc_methods, NULL},
+    {"chain and mempool", services_start, services_stop, false, "Loading block index\xe2\x80\xa6"},
+    {"wallets", walletinit_start, walletinit_stop, false, "Loading wallets\xe2\x80\xa6"},
+    {"p2p", p2p_start, p2p_stop, true, "Starting network\xe2\x80\xa6"},
 };
 /* ================================================================== */
 
@@ -107,7 +107,12 @@ struct init_state {
     char pid_path[PATH_MAX + 16];
     bool pid_written;
     int notify_fd; /* -daemon: the pipe to the waiting parent, else -1 */
-    size_t hooks_started;
+    size_t hooks_started; /* written by the startup thread until it is joined */
+    pthread_t startup_thread;
+    bool startup_running;
+    struct event *startup_done_ev;
+    bool startup_ok;      /* the startup thread's verdict, read after it signals */
+    int rc;
 };
 
 static void print_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -470,20 +475,74 @@ static bool setup_loop(struct init_state *st)
 
 /* ------------------------------------------------------------ main */
 
-static bool start_hooks(struct init_state *st)
+static void warmup_status(struct node_ctx *ctx, const char *status)
+{
+    (void)ctx;
+    rpc_warmup_set_status(status);
+}
+
+/* Runs hooks [from, to) on the calling thread. */
+static bool start_hooks(struct init_state *st, size_t from, size_t to)
 {
     char err[INIT_ERR_LEN];
-    for (size_t i = 0; i < sizeof init_hooks / sizeof init_hooks[0]; i++) {
+    for (size_t i = from; i < to; i++) {
         err[0] = '\0';
         LOG_INFO(LOG_CAT_GENERAL, "starting %s", init_hooks[i].name);
+        rpc_warmup_set_status(init_hooks[i].warmup);
         if (!init_hooks[i].start(&st->ctx, err, sizeof err)) {
-            LOG_ERROR(LOG_CAT_GENERAL, "starting %s failed: %s", init_hooks[i].name, err);
-            print_err("%s: %s", init_hooks[i].name, err);
+            if (node_shutdown_requested(&st->ctx)) {
+                LOG_INFO(LOG_CAT_GENERAL, "starting %s stopped: shutdown requested (%s)",
+                         init_hooks[i].name, err);
+            } else {
+                LOG_ERROR(LOG_CAT_GENERAL, "starting %s failed: %s", init_hooks[i].name, err);
+                print_err("%s: %s", init_hooks[i].name, err);
+            }
             return false;
         }
         st->hooks_started = i + 1;
     }
     return true;
+}
+
+#define INIT_N_HOOKS (sizeof init_hooks / sizeof init_hooks[0])
+
+/* The hooks before the first on_loop one run on the startup thread. */
+static size_t first_loop_hook(void)
+{
+    size_t k = 0;
+    while (k < INIT_N_HOOKS && !init_hooks[k].on_loop)
+        k++;
+    return k;
+}
+
+static void *startup_main(void *arg)
+{
+    struct init_state *st = arg;
+    st->startup_ok = start_hooks(st, 0, first_loop_hook());
+    /* Wakes the loop thread (event_active is thread-safe with pthreads on). */
+    event_active(st->startup_done_ev, EV_READ, 0);
+    return NULL;
+}
+
+/* Loop thread, once the startup thread is done: the loop hooks, then the
+ * node is ready. */
+static void on_startup_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct init_state *st = arg;
+    pthread_join(st->startup_thread, NULL);
+    st->startup_running = false;
+    if (node_shutdown_requested(&st->ctx))
+        return; /* the shutdown event ends the loop */
+    if (!st->startup_ok || !start_hooks(st, first_loop_hook(), INIT_N_HOOKS)) {
+        st->rc = node_shutdown_requested(&st->ctx) ? 0 : 1;
+        event_base_loopbreak(st->ctx.base);
+        return;
+    }
+    rpc_warmup_finish();
+    LOG_INFO(LOG_CAT_GENERAL, "init done");
+    notify_parent(st);
 }
 
 static void stop_hooks(struct init_state *st)
@@ -499,6 +558,14 @@ static void stop_hooks(struct init_state *st)
 
 static void teardown(struct init_state *st)
 {
+    if (st->startup_running) {
+        /* A shutdown during warm-up: the chain stops between blocks. */
+        atomic_store(&st->ctx.shutdown_requested, true);
+        pthread_join(st->startup_thread, NULL);
+        st->startup_running = false;
+    }
+    if (st->startup_done_ev != NULL)
+        event_free(st->startup_done_ev);
     rpc_service_stop(&st->ctx);
     stop_hooks(st);
     if (st->pid_written)
@@ -530,6 +597,7 @@ int init_main(int argc, char *argv[])
     st.ctx.rpc = &st.rpc;
     st.ctx.priv = &st;
     st.ctx.request_shutdown = request_shutdown;
+    st.ctx.warmup_status = warmup_status;
     rpc_table_init(&st.rpc);
 
     int rc = 1;
@@ -570,18 +638,26 @@ int init_main(int argc, char *argv[])
     st.ctx.start_time = time_now();
     LOG_INFO(LOG_CAT_GENERAL, "soukd starting on %s, data directory %s", st.ctx.params->name,
              st.ctx.datadir);
-    if ((daemon_mode && !write_pid_file(&st)) || !setup_loop(&st) || !start_hooks(&st))
+    if ((daemon_mode && !write_pid_file(&st)) || !setup_loop(&st))
         goto out_log;
-    if (!rpc_service_start(&st.ctx, err, sizeof err)) {
+    rpc_warmup_set_status("Starting\xe2\x80\xa6");
+    if (!start_rpc_methods(&st.ctx, err, sizeof err) ||
+        !rpc_service_start(&st.ctx, err, sizeof err)) {
         LOG_ERROR(LOG_CAT_GENERAL, "%s", err);
         print_err("%s", err);
         goto out_log;
     }
-    LOG_INFO(LOG_CAT_GENERAL, "init done");
-    notify_parent(&st);
+    st.startup_done_ev = event_new(st.ctx.base, -1, 0, on_startup_done, &st);
+    if (st.startup_done_ev == NULL ||
+        pthread_create(&st.startup_thread, NULL, startup_main, &st) != 0) {
+        print_err("cannot start the startup thread");
+        goto out_log;
+    }
+    st.startup_running = true;
+    st.rc = 0;
     event_base_dispatch(st.ctx.base);
     LOG_INFO(LOG_CAT_GENERAL, "shutting down");
-    rc = 0;
+    rc = st.rc;
 out_log:
     teardown(&st);
     LOG_INFO(LOG_CAT_GENERAL, "shutdown %s", rc == 0 ? "done" : "after a failed startup");

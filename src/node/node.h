@@ -56,6 +56,10 @@ struct node_ctx {
     /* Asks the node to shut down cleanly; safe from any thread, and from a
      * handler that still has to send its reply (the reply goes out first). */
     void (*request_shutdown)(struct node_ctx *ctx);
+    /* Tells RPC clients what startup is doing (they get -28 with this
+     * message until startup ends); safe from any thread. NULL outside
+     * soukd. */
+    void (*warmup_status)(struct node_ctx *ctx, const char *status);
     /* init.c's private state (the shutdown event). */
     void *priv;
 };

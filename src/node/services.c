@@ -58,6 +58,14 @@ static void services_disconnected(void *ctx, const struct block *b,
             services_block_listeners[i].disconnected(services_block_listeners[i].ctx, b, e);
 }
 
+static void services_progress(void *ctx, const char *what)
+{
+    struct node_ctx *node = ctx;
+    LOG_INFO(LOG_CAT_VALIDATION, "%s", what);
+    if (node->warmup_status != NULL)
+        node->warmup_status(node, what);
+}
+
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
     int64_t dbcache, maxmempool, minfee;
@@ -71,7 +79,11 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
         args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) != ARGS_OK)
         return false;
 
-    struct chain_options opt = {.cache_bytes = (size_t)dbcache << 20, .reindex = reindex};
+    struct chain_options opt = {.cache_bytes = (size_t)dbcache << 20,
+                                .reindex = reindex,
+                                .interrupt = &ctx->shutdown_requested,
+                                .progress = services_progress,
+                                .progress_ctx = ctx};
     struct chain *chain;
     if (!chain_open(&chain, ctx->params, ctx->datadir, &opt, err, errlen))
         return false;

@@ -464,6 +464,49 @@ bool rpc_active_commands(json_t *arr)
     return ok;
 }
 
+/* ------------------------------------------------------------ warm-up */
+
+#define RPC_WARMUP_STATUS_MAX 128
+static pthread_mutex_t warmup_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool warmup_active;
+static char warmup_status[RPC_WARMUP_STATUS_MAX];
+
+void rpc_warmup_set_status(const char *status)
+{
+    pthread_mutex_lock(&warmup_mu);
+    warmup_active = true;
+    snprintf(warmup_status, sizeof warmup_status, "%s", status);
+    pthread_mutex_unlock(&warmup_mu);
+}
+
+void rpc_warmup_finish(void)
+{
+    pthread_mutex_lock(&warmup_mu);
+    warmup_active = false;
+    warmup_status[0] = '\0';
+    pthread_mutex_unlock(&warmup_mu);
+}
+
+bool rpc_warmup_get(char *out, size_t outlen)
+{
+    pthread_mutex_lock(&warmup_mu);
+    bool in_warmup = warmup_active;
+    if (out != NULL && outlen > 0)
+        snprintf(out, outlen, "%s", warmup_status);
+    pthread_mutex_unlock(&warmup_mu);
+    return in_warmup;
+}
+
+/* The methods that need nothing the startup is still building. */
+static bool warmup_exempt(const char *method)
+{
+    static const char *const names[] = {"help", "uptime", "stop", "getrpcinfo"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(method, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* ------------------------------------------------------------ execution */
 
 static bool type_matches(enum rpc_arg_type t, const json_t *v)
@@ -595,6 +638,9 @@ static bool execute(struct rpc_request *req, const char *method, json_t *params,
     req->method = rpc_table_find(req->table, method);
     if (req->method == NULL)
         return rpc_error(req, RPC_METHOD_NOT_FOUND, "Method not found");
+    char status[RPC_WARMUP_STATUS_MAX];
+    if (!warmup_exempt(req->method->name) && rpc_warmup_get(status, sizeof status))
+        return rpc_error(req, RPC_IN_WARMUP, "%s", status);
     json_t *pos = positional_params(req, params);
     if (pos == NULL)
         return req->err_msg != NULL ? false : rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");

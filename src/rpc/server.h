@@ -193,6 +193,20 @@ bool rpc_method_help(const struct rpc_method *m, struct buf *out);
 /* Every method's usage, grouped under "== Category ==" headings. */
 bool rpc_table_help(const struct rpc_table *t, struct buf *out);
 
+/* ---- warm-up ---- */
+
+/* While the node starts (loading the block index, reindexing, ...) every
+ * method except help, uptime, stop and getrpcinfo answers -28 with the
+ * status as its message, as bitcoind does; clients retry (souk-cli
+ * -rpcwait). Process-wide and thread-safe; a process starts out of
+ * warm-up. */
+/* Enters warm-up, or changes its message while in it. */
+void rpc_warmup_set_status(const char *status);
+/* Leaves warm-up: every method runs from now on. */
+void rpc_warmup_finish(void);
+/* True while in warm-up, with the status copied to out (may be NULL). */
+bool rpc_warmup_get(char *out, size_t outlen);
+
 /* ---- active commands (getrpcinfo) ---- */
 
 /* Appends {"method", "duration" (microseconds)} for each running call. */

@@ -475,13 +475,62 @@ START_TEST(help_output)
 }
 END_TEST
 
+START_TEST(warmup_answers_28_except_control)
+{
+    char status[64];
+    ck_assert(!rpc_warmup_get(status, sizeof status));
+    rpc_warmup_set_status("Loading block index\xe2\x80\xa6");
+    ck_assert(rpc_warmup_get(status, sizeof status));
+    ck_assert_str_eq(status, "Loading block index\xe2\x80\xa6");
+
+    int st;
+    json_t *r = call("{\"method\":\"add\",\"params\":[1,2],\"id\":1}", &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_IN_WARMUP, "Loading block index");
+    json_decref(r);
+    /* checked before the arguments, as bitcoind does */
+    r = call("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"x\"],\"id\":2}", &st);
+    ck_assert_int_eq(st, 200);
+    check_error(r, RPC_IN_WARMUP, NULL);
+    json_decref(r);
+    /* an unknown method is still one */
+    r = call("{\"method\":\"nosuch\",\"id\":3}", &st);
+    check_error(r, RPC_METHOD_NOT_FOUND, NULL);
+    json_decref(r);
+    /* help and getrpcinfo run; in a batch each entry is judged on its own */
+    r = call("[{\"method\":\"help\",\"id\":4},{\"method\":\"getrpcinfo\",\"id\":5},"
+             "{\"method\":\"echo\",\"params\":[\"a\"],\"id\":6}]", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_is_string(json_object_get(json_array_get(r, 0), "result")));
+    ck_assert(json_is_object(json_object_get(json_array_get(r, 1), "result")));
+    check_error(json_array_get(r, 2), RPC_IN_WARMUP, NULL);
+    json_decref(r);
+    /* stop and uptime are not held back either (here they fail for want of a node) */
+    r = call("{\"method\":\"uptime\",\"id\":7}", &st);
+    check_error(r, RPC_INTERNAL_ERROR, "no node");
+    json_decref(r);
+
+    rpc_warmup_set_status("Activating best chain\xe2\x80\xa6");
+    r = call("{\"method\":\"echo\",\"params\":[\"a\"],\"id\":8}", &st);
+    check_error(r, RPC_IN_WARMUP, "Activating best chain");
+    json_decref(r);
+
+    rpc_warmup_finish();
+    ck_assert(!rpc_warmup_get(NULL, 0));
+    r = call("{\"method\":\"add\",\"params\":[1,2],\"id\":9}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "result")), 3);
+    json_decref(r);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
     const TTest *tests[] = {
         v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
         param_checks, named_params, batches, amount_output, amount_input, registration,
-        help_output, NULL
+        help_output, warmup_answers_28_except_control, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }

@@ -189,7 +189,8 @@ class TestNode:
         return AuthServiceProxy("127.0.0.1", self.rpc_port, auth, timeout or self.rpc_timeout)
 
     def wait_for_rpc_connection(self, timeout=60):
-        """Poll until the node answers `uptime`; fail early if the process exits."""
+        """Poll until the node answers `getblockcount` (it answers -28 while it
+        warms up: loading the chain, reindexing); fail early if the process exits."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -201,7 +202,7 @@ class TestNode:
             try:
                 if os.path.exists(self.cookie_path):
                     rpc = self.make_rpc(timeout=min(self.rpc_timeout, 10))
-                    rpc.uptime()
+                    rpc.getblockcount()
                     self.rpc = self.make_rpc()
                     self.log.debug("RPC ready")
                     return
