@@ -26,6 +26,7 @@ struct chain {
     struct chainstate cs;
     struct db *idx_db;
     struct blockindex_entry *best_header; /* most work, not known invalid */
+    size_t best_header_seen; /* index entries best_header was chosen among */
     /* Stored blocks whose ancestry still lacks data (blocks downloaded in
      * parallel arrive out of order): they become candidates once it is in. */
     struct blockindex_entry **unlinked;
@@ -209,8 +210,10 @@ static void chain_note_header(struct chain *c, struct blockindex_entry *e)
 static void chain_recompute_best_header(struct chain *c)
 {
     c->best_header = NULL;
+    c->best_header_seen = 0;
     for (size_t i = 0; i < blockindex_count(&c->bi); i++)
         chain_note_header(c, blockindex_entry_at(&c->bi, i));
+    c->best_header_seen = blockindex_count(&c->bi);
 }
 
 /* ---- connect / disconnect ---------------------------------------------- */
@@ -673,8 +676,16 @@ struct blockindex_entry *chain_locator_fork(struct chain *c, const uint8_t (*has
 
 struct blockindex_entry *chain_best_header(struct chain *c)
 {
-    if (c->best_header == NULL || (c->best_header->status & BLOCK_FAILED_MASK))
+    if (c->best_header == NULL || (c->best_header->status & BLOCK_FAILED_MASK)) {
         chain_recompute_best_header(c);
+    } else {
+        /* Entries are never removed and keep their order: only those added
+         * since the last look can be better (whoever added them). */
+        size_t n = blockindex_count(&c->bi);
+        for (size_t i = c->best_header_seen; i < n; i++)
+            chain_note_header(c, blockindex_entry_at(&c->bi, i));
+        c->best_header_seen = n;
+    }
     return c->best_header != NULL ? c->best_header : chain_tip(c);
 }
 
