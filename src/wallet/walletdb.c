@@ -133,17 +133,59 @@ static enum wallet_err walletdb_check(struct walletdb *db, char *err, size_t err
     return WALLET_OK;
 }
 
+/* True when path is what a creation killed before its end leaves: an
+ * empty database (killed before the schema was committed) or our schema
+ * with no records (killed before the first records were). Either holds
+ * nothing, and would otherwise block creating the wallet again. */
+static bool walletdb_unfinished(const char *path)
+{
+    sqlite3 *db = NULL;
+    bool unfinished = false;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        int app = -1;
+        if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            app = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        const char *empty = app == 0 ? "SELECT COUNT(*) FROM sqlite_master"
+                            : (uint32_t)app == WALLETDB_APP_ID
+                                ? "SELECT (SELECT COUNT(*) FROM meta) + (SELECT COUNT(*) FROM keys)"
+                                : NULL;
+        if (empty != NULL && sqlite3_prepare_v2(db, empty, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            unfinished = sqlite3_column_int64(st, 0) == 0;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return unfinished;
+}
+
 enum wallet_err walletdb_open(const char *path, bool create, struct walletdb **out, char *err,
                               size_t errlen)
 {
     struct stat sb;
     bool exists = stat(path, &sb) == 0;
+    if (create && exists && S_ISREG(sb.st_mode) && walletdb_unfinished(path)) {
+        char side[4200];
+        LOG_WARN(LOG_CAT_WALLET, "%s: replacing what an unfinished creation left", path);
+        snprintf(side, sizeof side, "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", path);
+        unlink(side);
+        exists = unlink(path) != 0;
+    }
     if (create && exists) {
         snprintf(err, errlen, "%s already exists", path);
         return WALLET_ERR_EXISTS;
     }
     if (!create && !exists) {
         snprintf(err, errlen, "%s does not exist", path);
+        return WALLET_ERR_NOT_FOUND;
+    }
+    if (!create && S_ISREG(sb.st_mode) && walletdb_unfinished(path)) {
+        snprintf(err, errlen, "%s holds no wallet (its creation did not finish)", path);
         return WALLET_ERR_NOT_FOUND;
     }
     if (exists && !S_ISREG(sb.st_mode)) {

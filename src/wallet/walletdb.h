@@ -32,10 +32,11 @@
 
 struct walletdb;
 
-/* Opens the file at path. create: the file must not exist and is made with
- * a fresh schema; otherwise it must exist (WALLET_ERR_NOT_FOUND) and be a
- * wallet of a schema this code reads (WALLET_ERR_CORRUPT, with a message
- * saying what is wrong). */
+/* Opens the file at path. create: the file must not exist (what a creation
+ * killed half-way leaves, a database without records, is replaced) and is
+ * made with a fresh schema; otherwise it must exist and hold records
+ * (WALLET_ERR_NOT_FOUND) and be a wallet of a schema this code reads
+ * (WALLET_ERR_CORRUPT, with a message saying what is wrong). */
 enum wallet_err walletdb_open(const char *path, bool create, struct walletdb **out, char *err,
                               size_t errlen);
 void walletdb_close(struct walletdb *db);

@@ -44,6 +44,7 @@ START_TEST(create_open_and_refusals)
 {
     struct walletdb *db = make();
     ck_assert_int_eq(walletdb_schema_version(db), WALLETDB_SCHEMA_VERSION);
+    ck_assert_int_eq(walletdb_meta_put_int(db, "x", 1), WALLET_OK);
     walletdb_close(db);
     char err[256];
     struct walletdb *db2 = NULL;
@@ -83,7 +84,9 @@ END_TEST
 
 START_TEST(schema_version_checked)
 {
-    walletdb_close(make());
+    struct walletdb *made = make();
+    ck_assert_int_eq(walletdb_meta_put_int(made, "x", 1), WALLET_OK);
+    walletdb_close(made);
     sqlite3 *s;
     ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(s, "UPDATE schema_version SET version=99", NULL, NULL, NULL),
@@ -351,12 +354,56 @@ START_TEST(refused_key_row_leaves_no_secret)
 }
 END_TEST
 
+/* What a creation killed half-way leaves holds nothing and is replaced by
+ * the next creation; anything else of that name is not. */
+START_TEST(unfinished_creation_is_replaced)
+{
+    char err[256] = "";
+    struct walletdb *db = NULL;
+    /* killed before the schema was committed: an empty database in WAL mode */
+    sqlite3 *s;
+    ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(s, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+    ck_assert_msg(walletdb_open(path, true, &db, err, sizeof err) == WALLET_OK, "%s", err);
+    walletdb_close(db);
+    /* killed after the schema, before the first records: no wallet to load */
+    ck_assert_int_eq(walletdb_open(path, false, &db, err, sizeof err), WALLET_ERR_NOT_FOUND);
+    ck_assert_msg(strstr(err, "did not finish") != NULL, "%s", err);
+    ck_assert_msg(walletdb_open(path, true, &db, err, sizeof err) == WALLET_OK, "%s", err);
+    ck_assert_int_eq(walletdb_meta_put_int(db, "x", 1), WALLET_OK);
+    walletdb_close(db);
+    /* with a record it is a wallet */
+    ck_assert_int_eq(walletdb_open(path, true, &db, err, sizeof err), WALLET_ERR_EXISTS);
+    ck_assert_int_eq(walletdb_open(path, false, &db, err, sizeof err), WALLET_OK);
+    int64_t v;
+    bool found;
+    ck_assert_int_eq(walletdb_meta_get_int(db, "x", &v, &found), WALLET_OK);
+    ck_assert(found && v == 1);
+    walletdb_close(db);
+    /* someone else's database, even with empty tables, and a text file stay */
+    char other[320];
+    snprintf(other, sizeof other, "%s/foreign.sqlite", dir);
+    ck_assert_int_eq(sqlite3_open(other, &s), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(s, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+    ck_assert_int_eq(walletdb_open(other, true, &db, err, sizeof err), WALLET_ERR_EXISTS);
+    snprintf(other, sizeof other, "%s/text.sqlite", dir);
+    write_file(other, "some words\n");
+    ck_assert_int_eq(walletdb_open(other, true, &db, err, sizeof err), WALLET_ERR_EXISTS);
+    struct stat st;
+    ck_assert_int_eq(stat(other, &st), 0);
+    ck_assert_int_eq(st.st_size, 11);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 30};
     const TTest *tests[] = {
         create_open_and_refusals, schema_version_checked, meta_and_transactions, keys, txs,
-        backup_is_a_wallet, refused_key_row_leaves_no_secret, NULL
+        backup_is_a_wallet, refused_key_row_leaves_no_secret,
+        unfinished_creation_is_replaced, NULL
     };
     return fixture_suite("walletdb", &tc, tests);
 }
