@@ -26,6 +26,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "node/chain.h"
+#include "node/checkqueue.h"
 #include "node/mempool.h"
 #include "node/miner.h"
 #include "util/time.h"
@@ -55,14 +56,16 @@ struct bench_opts {
     double scale;
     unsigned repeats;
     size_t block_txs;
+    unsigned threads; /* block signature threads; 0: one per core */
     bool run[CASE_COUNT_];
 };
 
 /* What the summary at the end is built from (negative: not measured). */
 struct bench_results {
     double verify_per_op;
-    double block_median, block_stateless, block_apply;
+    double block_median, block_stateless, block_stateless_1, block_apply;
     size_t block_txs;
+    unsigned block_threads;
 };
 
 static const struct chain_params *params;
@@ -382,7 +385,8 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
     if (!bench_tmpdir_create(dir, sizeof dir))
         bench_fail("cannot create a temporary datadir");
     struct chain *c = NULL;
-    struct chain_options opt = {.cache_bytes = DBCACHE_BYTES, .reindex = false};
+    struct chain_options opt = {.cache_bytes = DBCACHE_BYTES, .reindex = false,
+                                .verify_threads = o->threads};
     if (!chain_open(&c, params, dir, &opt, err, sizeof err))
         bench_fail("chain_open: %s", err);
 
@@ -423,7 +427,8 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
     memcpy(parent_hash, parent->hash, 32);
     double *conn = calloc(R, sizeof *conn), *disc = calloc(R, sizeof *disc);
     double *stateless = calloc(R, sizeof *stateless), *apply = calloc(R, sizeof *apply);
-    if (conn == NULL || disc == NULL || stateless == NULL || apply == NULL)
+    double *stateless_1 = calloc(R, sizeof *stateless_1);
+    if (conn == NULL || disc == NULL || stateless == NULL || apply == NULL || stateless_1 == NULL)
         bench_fail("out of memory");
     size_t block_bytes = 0;
     for (unsigned r = 0; r < R; r++) {
@@ -433,8 +438,13 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
         /* The parts, in memory and without storage, for the breakdown. */
         struct block_fault f;
         t0 = bench_now();
-        bool ok = blockcheck_stateless(&b, params, &f);
+        bool ok = chain_check_block(c, &b, &f);
         stateless[r] = bench_now() - t0;
+        if (!ok)
+            bench_fail("chain_check_block: %s", blockerr_reason(f.err));
+        t0 = bench_now();
+        ok = blockcheck_stateless(&b, params, &f);
+        stateless_1[r] = bench_now() - t0;
         if (!ok)
             bench_fail("blockcheck_stateless: %s", blockerr_reason(f.err));
         struct state_backend be;
@@ -478,7 +488,13 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
     bench_report(name, T, md);
     bench_stats(stateless, R, &mn, &md);
     res->block_stateless = md;
-    snprintf(name, sizeof name, "  of which stateless block check, median");
+    res->block_threads = chain_verify_threads(c);
+    snprintf(name, sizeof name, "  of which stateless block check (%u thr), median",
+             res->block_threads);
+    bench_report(name, T, md);
+    bench_stats(stateless_1, R, &mn, &md);
+    res->block_stateless_1 = md;
+    snprintf(name, sizeof name, "  (the same check on 1 thread, median)");
     bench_report(name, T, md);
     bench_stats(apply, R, &mn, &md);
     res->block_apply = md;
@@ -491,6 +507,7 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
     free(conn);
     free(disc);
     free(stateless);
+    free(stateless_1);
     free(apply);
     txs_free(txs, T);
     block_clear(&b);
@@ -516,9 +533,12 @@ static void usage(FILE *out)
             "  -q           quick mode: -n 0.1 and 2 block runs\n"
             "  -r <runs>    connect the block this many times (default %d; 1..100)\n"
             "  -t <txs>     transfers in the measured block (default %d; 1..%d)\n"
+            "  -p <n>       threads that check a block's signatures (default 0: one\n"
+            "               per CPU core; 1: the validation thread alone; at most %d)\n"
             "  -h           this help\n\n"
             "Datadirs go under $TMPDIR (default /tmp) and are removed at exit.\n",
-            VERIFY_OPS, TXCHECK_OPS, MEMPOOL_OPS, BLOCK_REPEATS, BLOCK_TXS, BLOCK_TXS_MAX);
+            VERIFY_OPS, TXCHECK_OPS, MEMPOOL_OPS, BLOCK_REPEATS, BLOCK_TXS, BLOCK_TXS_MAX,
+            CHECKQUEUE_MAX_THREADS);
 }
 
 static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -537,7 +557,7 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
     bool repeats_set = false;
     int ch;
     unsigned long v;
-    while ((ch = getopt(argc, argv, "n:qr:t:h")) != -1) {
+    while ((ch = getopt(argc, argv, "n:p:qr:t:h")) != -1) {
         switch (ch) {
         case 'n': {
             char *end;
@@ -549,6 +569,13 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
             o->scale = s;
             break;
         }
+        case 'p':
+            if (!parse_ulong(optarg, 0, CHECKQUEUE_MAX_THREADS, &v)) {
+                fprintf(stderr, "bench_souk: -p wants 0..%d\n", CHECKQUEUE_MAX_THREADS);
+                return false;
+            }
+            o->threads = (unsigned)v;
+            break;
         case 'q':
             o->scale = 0.1;
             if (!repeats_set)
@@ -603,12 +630,12 @@ static void print_summary(const struct bench_results *r)
     double ms = 1e3;
     printf("\nsummary: the %zu-tx block connects in %.1f ms (median), %.0f tx/s;\n", r->block_txs,
            r->block_median * ms, (double)r->block_txs / r->block_median);
-    printf("  stateless checks %.1f ms (%.0f%%)", r->block_stateless * ms,
-           100 * r->block_stateless / r->block_median);
+    printf("  stateless checks %.1f ms (%.0f%%) on %u thread%s (%.1f ms on one)",
+           r->block_stateless * ms, 100 * r->block_stateless / r->block_median, r->block_threads,
+           r->block_threads == 1 ? "" : "s", r->block_stateless_1 * ms);
     if (r->verify_per_op > 0)
-        printf(", of which %zu signature verifies ~%.1f ms (%.0f%% of the block)",
-               r->block_txs, (double)r->block_txs * r->verify_per_op * ms,
-               100 * (double)r->block_txs * r->verify_per_op / r->block_median);
+        printf(",\n  of which %zu signature verifies ~%.1f ms of CPU time", r->block_txs,
+               (double)r->block_txs * r->verify_per_op * ms);
     printf(";\n  state apply %.1f ms (%.0f%%); storage, undo and indexes the remaining %.1f ms\n",
            r->block_apply * ms, 100 * r->block_apply / r->block_median,
            (r->block_median - r->block_stateless - r->block_apply) * ms);
@@ -629,7 +656,9 @@ int main(int argc, char **argv)
     const char *tmp = getenv("TMPDIR");
     printf("souk benchmark (bench_souk)\n");
     bench_print_machine(stdout, tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    printf("scale:     %g; block: %zu transfers, %u runs\n\n", o.scale, o.block_txs, o.repeats);
+    printf("scale:     %g; block: %zu transfers, %u runs, signatures on %u thread%s\n\n", o.scale,
+           o.block_txs, o.repeats, o.threads != 0 ? o.threads : checkqueue_cpu_count(),
+           (o.threads != 0 ? o.threads : checkqueue_cpu_count()) == 1 ? "" : "s");
     bench_report_header();
 
     struct bench_results res = {.verify_per_op = -1, .block_median = -1};

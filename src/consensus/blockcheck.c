@@ -78,8 +78,8 @@ static int txid_cmp(const void *a, const void *b)
     return memcmp(a, b, SHA256_LEN);
 }
 
-bool blockcheck_stateless(const struct block *b, const struct chain_params *params,
-                          struct block_fault *fault)
+bool blockcheck_block_rules(const struct block *b, const struct chain_params *params,
+                            struct block_fault *fault)
 {
     if (block_encoded_size(b) > BLOCK_MAX_SIZE)
         return fail(fault, BLOCKERR_TOO_LARGE, TXERR_OK, 0);
@@ -114,7 +114,15 @@ bool blockcheck_stateless(const struct block *b, const struct chain_params *para
     free(txids);
     if (!ok)
         return false;
+    fault->err = BLOCKERR_OK;
+    return true;
+}
 
+bool blockcheck_stateless(const struct block *b, const struct chain_params *params,
+                          struct block_fault *fault)
+{
+    if (!blockcheck_block_rules(b, params, fault))
+        return false;
     for (size_t i = 0; i < b->tx_count; i++) {
         enum txerr err = txcheck_stateless(&b->txs[i], params->genesis.hash, NULL);
         if (err != TXERR_OK)

@@ -62,6 +62,11 @@ enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const 
  * stateless check. */
 bool blockcheck_stateless(const struct block *b, const struct chain_params *params,
                           struct block_fault *fault);
+/* blockcheck_stateless without the per-tx checks, for a caller that runs
+ * txcheck_stateless on the txs itself (on several threads) and reports the
+ * lowest failing index as BLOCKERR_BAD_TX, which gives the same verdict. */
+bool blockcheck_block_rules(const struct block *b, const struct chain_params *params,
+                            struct block_fault *fault);
 
 /* The header against its parent: bits as the difficulty rule requires,
  * time above the median time past, time not too far in the future. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "consensus/txtype.h"
+#include "node/checkqueue.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -39,6 +40,7 @@ struct chain {
     /* chain_open is running: the interrupt flag is honoured. */
     bool loading;
     const atomic_bool *interrupt;
+    struct checkqueue *checkq;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -461,6 +463,28 @@ static bool chain_link_unlinked(struct chain *c)
     return ok;
 }
 
+bool chain_check_block(struct chain *c, const struct block *b, struct block_fault *fault)
+{
+    if (!blockcheck_block_rules(b, c->params, fault))
+        return false;
+    size_t index;
+    enum txerr err;
+    if (!checkqueue_check_txs(c->checkq, b->txs, b->tx_count, c->params->genesis.hash, &index,
+                              &err)) {
+        fault->err = BLOCKERR_BAD_TX;
+        fault->txerr = err;
+        fault->tx_index = index;
+        return false;
+    }
+    fault->err = BLOCKERR_OK;
+    return true;
+}
+
+unsigned chain_verify_threads(const struct chain *c)
+{
+    return checkqueue_threads(c->checkq);
+}
+
 static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
                                       size_t len, const struct blockstore_pos *existing,
                                       struct block_fault *fault, char *reason, size_t reasonlen)
@@ -473,7 +497,7 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
                  (known->status & BLOCK_FAILED_MASK) ? "duplicate-invalid" : "duplicate");
         return CHAIN_DUPLICATE;
     }
-    if (!blockcheck_stateless(b, c->params, fault)) {
+    if (!chain_check_block(c, b, fault)) {
         snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
                                               ? txerr_reason(fault->txerr)
                                               : blockerr_reason(fault->err));
@@ -912,6 +936,14 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     blockindex_chain_init(&c->active);
     blockindex_candidates_init(&c->cand);
     chain_progress(opt, opt->reindex ? "Reindexing blocks\xe2\x80\xa6" : "Loading block index\xe2\x80\xa6");
+    unsigned threads = opt->verify_threads != 0 ? opt->verify_threads : checkqueue_cpu_count();
+    if (!checkqueue_new(threads, &c->checkq)) {
+        snprintf(err, errlen, "cannot start %u signature verification threads", threads);
+        chain_close(c);
+        return false;
+    }
+    LOG_INFO(LOG_CAT_VALIDATION, "checking block signatures on %u thread%s",
+             checkqueue_threads(c->checkq), checkqueue_threads(c->checkq) == 1 ? "" : "s");
 
     char path[CHAIN_PATH_MAX + 32];
     size_t cache = opt->cache_bytes / 4;
@@ -1039,6 +1071,7 @@ void chain_close(struct chain *c)
     blockindex_candidates_clear(&c->cand);
     blockindex_chain_clear(&c->active);
     blockindex_clear(&c->bi);
+    checkqueue_free(c->checkq);
     free(c);
 }
 

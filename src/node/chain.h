@@ -38,6 +38,10 @@ struct chain_options {
      * RPC warm-up message. May be NULL. */
     void (*progress)(void *ctx, const char *what);
     void *progress_ctx;
+    /* Threads that check a block's transactions (signatures), this one
+     * included: 1 checks on the calling thread only; 0 means one per CPU
+     * core. At most CHECKQUEUE_MAX_THREADS. */
+    unsigned verify_threads;
 };
 
 enum chain_result {
@@ -70,6 +74,14 @@ bool chain_add_listener(struct chain *c, const struct chain_listener *l);
  * filled with the short reject reason in every case but CHAIN_OK. */
 enum chain_result chain_process_block(struct chain *c, const struct block *b,
                                       struct block_fault *fault, char *reason, size_t reasonlen);
+
+/* The checks of a block that need neither state nor ancestors
+ * (blockcheck_stateless), with the transactions' checks spread over the
+ * chain's verification threads; the same verdict as blockcheck_stateless.
+ * chain_process_block runs this on every new block. */
+bool chain_check_block(struct chain *c, const struct block *b, struct block_fault *fault);
+/* How many threads chain_check_block uses, the caller's included. */
+unsigned chain_verify_threads(const struct chain *c);
 
 /* Headers-first sync: checks headers (proof of work, bits, time, a known
  * parent that is not invalid) and stores them in the block index without

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "node/checkqueue.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -10,6 +11,9 @@ const struct args_option services_options[] = {
      "chainstate and the indexes (4 to 16384).", 0, "Chain options"},
     {"reindex", NULL, "0",
      "Rebuild the block index, the chainstate and the indexes from the block files.", 0, NULL},
+    {"par", "<n>", "0",
+     "Threads that check a block's signatures, the validation thread included (1 to 16; 0 = "
+     "one per CPU core; a negative n leaves that many cores free).", 0, NULL},
     {"maxmempool", "<MB>", "300", "Keep the transaction memory pool below this many megabytes "
      "of encoded transactions (1 to 100000).", 0, NULL},
     {"minrelaytxfee", "<units/byte>", "1",
@@ -68,7 +72,7 @@ static void services_progress(void *ctx, const char *what)
 
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
-    int64_t dbcache, maxmempool, minfee;
+    int64_t dbcache, maxmempool, minfee, par;
     bool reindex;
     if (args_get_int(ctx->args, "dbcache", SERVICES_DEFAULT_DBCACHE_MB, 4, 16384, &dbcache, err,
                      errlen) != ARGS_OK ||
@@ -76,14 +80,23 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                      errlen) != ARGS_OK ||
         args_get_int(ctx->args, "minrelaytxfee", MEMPOOL_DEFAULT_MIN_FEE_RATE, 0, 1000000, &minfee,
                      err, errlen) != ARGS_OK ||
-        args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) != ARGS_OK)
+        args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "par", 0, -CHECKQUEUE_MAX_THREADS, CHECKQUEUE_MAX_THREADS, &par,
+                     err, errlen) != ARGS_OK)
         return false;
+    int64_t cores = (int64_t)checkqueue_cpu_count();
+    int64_t threads = par > 0 ? par : par == 0 ? cores : cores + par;
+    if (threads < 1)
+        threads = 1;
+    if (threads > CHECKQUEUE_MAX_THREADS)
+        threads = CHECKQUEUE_MAX_THREADS;
 
     struct chain_options opt = {.cache_bytes = (size_t)dbcache << 20,
                                 .reindex = reindex,
                                 .interrupt = &ctx->shutdown_requested,
                                 .progress = services_progress,
-                                .progress_ctx = ctx};
+                                .progress_ctx = ctx,
+                                .verify_threads = (unsigned)threads};
     struct chain *chain;
     if (!chain_open(&chain, ctx->params, ctx->datadir, &opt, err, errlen))
         return false;

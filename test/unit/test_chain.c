@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "consensus/account.h"
+#include "consensus/blockcheck.h"
 #include "consensus/subsidy.h"
 #include "node/chain.h"
 
@@ -425,13 +426,68 @@ START_TEST(interrupted_reindex_resumes)
 }
 END_TEST
 
+/* The transactions of a block are checked on several threads; the verdict
+ * (rule, index, reason) is blockcheck_stateless's. */
+START_TEST(parallel_tx_checks_give_the_serial_verdict)
+{
+    struct chain_options opt = {.cache_bytes = 8 << 20, .verify_threads = 4};
+    struct chain *c = NULL;
+    char err[256], reason[128];
+    ck_assert_msg(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(chain_verify_threads(c), 4);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    mine(c, 101, m.pub);
+    enum { N = 80 };
+    struct tx txs[N];
+    uint8_t to[32];
+    fixture_pubkey(to);
+    for (size_t i = 0; i < N; i++) {
+        tx_init(&txs[i]);
+        fixture_transfer(&txs[i], m.sk, to, 1000, i, 1000);
+    }
+    txs[60].sig[5] ^= 1;
+    txs[17].sig[9] ^= 1;
+    struct block b;
+    block_init(&b);
+    fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 0);
+    struct block_fault want, got, direct;
+    ck_assert(!blockcheck_stateless(&b, fixture_regtest(), &want));
+    ck_assert_int_eq(want.err, BLOCKERR_BAD_TX);
+    ck_assert_uint_eq(want.tx_index, 18); /* the coinbase comes first */
+    ck_assert(!chain_check_block(c, &b, &direct));
+    ck_assert_int_eq(direct.err, want.err);
+    ck_assert_int_eq(direct.txerr, want.txerr);
+    ck_assert_uint_eq(direct.tx_index, want.tx_index);
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(got.err, want.err);
+    ck_assert_int_eq(got.txerr, want.txerr);
+    ck_assert_uint_eq(got.tx_index, want.tx_index);
+    ck_assert_str_eq(reason, txerr_reason(want.txerr));
+    ck_assert_uint_eq(chain_tip(c)->height, 101);
+
+    /* mended, the block connects */
+    txs[60].sig[5] ^= 1;
+    txs[17].sig[9] ^= 1;
+    fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 1);
+    ck_assert(chain_check_block(c, &b, &got));
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_OK);
+    ck_assert_uint_eq(chain_tip(c)->height, 102);
+    for (size_t i = 0; i < N; i++)
+        tx_clear(&txs[i]);
+    block_clear(&b);
+    chain_close(c);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 60};
     const TTest *tests[] = {
         starts_at_genesis_and_persists, transfers_and_maturity,
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
-        lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes, NULL
+        lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
+        parallel_tx_checks_give_the_serial_verdict, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
