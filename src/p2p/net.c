@@ -160,6 +160,11 @@ size_t p2p_peer_send_queued(const struct p2p_peer *peer)
     return evbuffer_get_length(bufferevent_get_output(peer->bev));
 }
 
+/* Only marks the peer: RPC threads call this too, holding net->mutex, and
+ * must not take a bufferevent's lock then — the loop thread holds that lock
+ * while it runs the bufferevent's callbacks, which take net->mutex (the two
+ * would wait for each other forever). Nothing more is read from a marked
+ * peer, and the cleanup the wake-up runs frees it. */
 void p2p_peer_disconnect(struct p2p_peer *peer, const char *reason)
 {
     if (peer->disconnect)
@@ -167,7 +172,6 @@ void p2p_peer_disconnect(struct p2p_peer *peer, const char *reason)
     LOG_DEBUG(LOG_CAT_NET, "disconnecting peer=%llu %s: %s", (unsigned long long)peer->id,
               peer->addr_str, reason);
     peer->disconnect = true;
-    bufferevent_disable(peer->bev, EV_READ);
     wake(peer->net);
 }
 

@@ -4,7 +4,10 @@
  *
  * All of it is touched on the event loop thread with net->mutex held
  * (every libevent callback of net.c takes it), and by RPC threads only
- * through net.h's functions, which take the same mutex. */
+ * through net.h's functions, which take the same mutex. Lock order:
+ * a bufferevent's own lock (held by libevent around its callbacks), then
+ * net->mutex, then the chain lock; so RPC threads never call bufferevent
+ * functions — they mark peers and wake the loop. */
 #ifndef SOUK_P2P_PEER_H
 #define SOUK_P2P_PEER_H
 
