@@ -691,6 +691,8 @@ bool rpc_call(const struct rpc_table *t, struct node_ctx *node, const char *uri,
 
 enum jr_version { JR_V1, JR_V2 };
 
+static size_t batch_reply_limit = RPC_MAX_BATCH_REPLY;
+
 struct one_reply {
     json_t *obj;       /* the reply object; NULL for a notification */
     int code;          /* error code, 0 when the call succeeded */
@@ -718,9 +720,10 @@ static json_t *make_reply(enum jr_version v, json_t *result, json_t *error, json
 }
 
 /* Handles one request object (bitcoind's JSONRPCRequest::parse, then the
- * call). */
+ * call). With refuse set, a valid request is answered with that error
+ * instead of being run. */
 static void handle_one(const struct rpc_table *t, struct node_ctx *node, const char *uri,
-                       const char *user, json_t *reqv, struct one_reply *out)
+                       const char *user, json_t *reqv, const char *refuse, struct one_reply *out)
 {
     struct rpc_request req = {.node = node, .table = t, .uri = uri, .user = user};
     enum jr_version ver = JR_V1;
@@ -758,6 +761,10 @@ static void handle_one(const struct rpc_table *t, struct node_ctx *node, const c
         goto reply;
     }
     notification = ver == JR_V2 && id == NULL;
+    if (refuse != NULL) {
+        rpc_error(&req, RPC_INTERNAL_ERROR, "%s", refuse);
+        goto reply;
+    }
     ok = execute(&req, json_string_value(mv), json_object_get(reqv, "params"), &result);
 
 reply:
@@ -834,7 +841,7 @@ bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *
         struct one_reply r;
         bool v2 = json_is_string(json_object_get(root, "jsonrpc")) &&
                   strcmp(json_string_value(json_object_get(root, "jsonrpc")), "2.0") == 0;
-        handle_one(t, node, uri, user, root, &r);
+        handle_one(t, node, uri, user, root, NULL, &r);
         json_decref(root);
         if (r.obj == NULL) {
             out->status = 204;
@@ -850,24 +857,57 @@ bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *
         return finish(out, 400, make_reply(JR_V2, NULL,
                                            error_obj(RPC_INVALID_REQUEST, "Empty batch"), NULL));
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < n; i++) {
+    /* Each reply is written out as soon as it exists, so the batch holds
+     * text rather than JSON trees; past the size limit the remaining
+     * requests are answered with an error instead of being run, which
+     * bounds what a batch of big replies (getblock ... 2, many times) can
+     * take. */
+    struct buf text;
+    buf_init(&text);
+    bool ok = buf_append(&text, "[", 1);
+    size_t written = 0;
+    char refuse[96];
+    snprintf(refuse, sizeof refuse, "Batch reply over %zu bytes: request not run",
+             batch_reply_limit);
+    for (size_t i = 0; ok && i < n; i++) {
         struct one_reply r;
-        handle_one(t, node, uri, user, json_array_get(root, i), &r);
-        if (r.obj != NULL && json_array_append_new(arr, r.obj) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        handle_one(t, node, uri, user, json_array_get(root, i),
+                   text.len > batch_reply_limit ? refuse : NULL, &r);
+        if (r.obj == NULL)
+            continue;
+        char *s = rpc_json_dumps(r.obj, JSON_COMPACT);
+        json_decref(r.obj);
+        ok = s != NULL && (written == 0 || buf_append(&text, ",", 1)) &&
+             buf_append(&text, s, strlen(s));
+        free(s);
+        written++;
     }
     json_decref(root);
-    if (arr != NULL && json_array_size(arr) == 0) {
-        json_decref(arr);
+    if (ok && written == 0) {
+        buf_clear(&text);
         out->status = 204;
         out->body = NULL;
         out->len = 0;
         return true;
     }
-    return finish(out, 200, arr);
+    ok = ok && buf_append(&text, "]\n", 3);
+    if (!ok) {
+        buf_clear(&text);
+        out->status = 500;
+        out->body = NULL;
+        out->len = 0;
+        return false;
+    }
+    /* The body is NUL-terminated; the length leaves the NUL out. */
+    out->status = 200;
+    out->body = (char *)text.data;
+    out->len = text.len - 1;
+    return true;
+}
+
+void rpc_set_batch_reply_limit(size_t bytes)
+{
+    batch_reply_limit = bytes;
 }
 
 /* ------------------------------------------------------------ help */

@@ -136,6 +136,12 @@ struct rpc_reply {
 };
 void rpc_reply_clear(struct rpc_reply *r);
 
+/* Once the replies of a batch add up to this many bytes, the requests left
+ * are answered with -32603 instead of being run. */
+#define RPC_MAX_BATCH_REPLY ((size_t)256 << 20)
+/* Changes that limit (tests). Not synchronised: set it before serving. */
+void rpc_set_batch_reply_limit(size_t bytes);
+
 /* Handles one HTTP request body. Always produces a reply (false only when
  * memory ran out, with a 500 and no body). */
 bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *uri,

@@ -524,13 +524,60 @@ START_TEST(warmup_answers_28_except_control)
 }
 END_TEST
 
+/* A batch stops running requests once its replies pass the limit; those
+ * left are still answered, each with -32603, so memory stays bounded. */
+START_TEST(batch_reply_is_bounded)
+{
+    rpc_set_batch_reply_limit(200);
+    struct buf body;
+    buf_init(&body);
+    ck_assert(buf_append(&body, "[", 1));
+    for (int i = 0; i < 40; i++) {
+        char one[128];
+        snprintf(one, sizeof one, "%s{\"method\":\"echo\",\"params\":[\"%030d\"],\"id\":%d}",
+                 i > 0 ? "," : "", i, i);
+        ck_assert(buf_append(&body, one, strlen(one)));
+    }
+    ck_assert(buf_append(&body, "]", 2));
+    int st;
+    json_t *r = call((const char *)body.data, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_uint_eq(json_array_size(r), 40);
+    size_t ran = 0;
+    for (size_t i = 0; i < 40; i++) {
+        json_t *e = json_array_get(r, i);
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "id")), (json_int_t)i);
+        if (json_is_array(json_object_get(e, "result"))) {
+            ck_assert_uint_eq(i, ran); /* the ones that ran come first */
+            ran++;
+        } else {
+            check_error(e, RPC_INTERNAL_ERROR, "Batch reply over 200 bytes");
+        }
+    }
+    ck_assert_uint_ge(ran, 2);
+    ck_assert_uint_le(ran, 4);
+    json_decref(r);
+    buf_clear(&body);
+    rpc_set_batch_reply_limit(RPC_MAX_BATCH_REPLY);
+
+    /* under the default limit the same batch runs in full */
+    r = call("[{\"method\":\"add\",\"params\":[1,2],\"id\":1},"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,2]},"
+             "{\"method\":\"add\",\"params\":[3,4],\"id\":2}]", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_uint_eq(json_array_size(r), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(r, 1), "result")), 7);
+    json_decref(r);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
     const TTest *tests[] = {
         v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
         param_checks, named_params, batches, amount_output, amount_input, registration,
-        help_output, warmup_answers_28_except_control, NULL
+        help_output, warmup_answers_28_except_control, batch_reply_is_bounded, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }
