@@ -301,23 +301,44 @@ static bool check_passphrase(struct rpc_request *req, const char *pass, const ch
 static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
 {
     struct walletman *wm = need_walletman(req);
-    const char *name, *pass, *seed_hex;
+    const char *name, *pass, *seed_hex, *words;
     if (wm == NULL || !rpc_wallet_param_str(req, 0, &name) || !rpc_param_str(req, 1, NULL, &pass) ||
-        !rpc_param_str(req, 2, NULL, &seed_hex))
+        !rpc_param_str(req, 2, NULL, &seed_hex) || !rpc_param_str(req, 3, NULL, &words))
         return false;
     const char *warning = "";
     if (pass != NULL && pass[0] == '\0') {
         pass = NULL;
         warning = "Empty string given as passphrase, wallet will not be encrypted.";
     }
+    /* "" stands for "not given", so souk-cli can reach the mnemonic by
+     * position. */
+    if (seed_hex != NULL && seed_hex[0] == '\0')
+        seed_hex = NULL;
+    if (words != NULL && words[0] == '\0')
+        words = NULL;
+    if (seed_hex != NULL && words != NULL)
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "give the seed or the mnemonic, not both");
     uint8_t seed[32];
     if (seed_hex != NULL && (strlen(seed_hex) != 64 || !hex_decode_exact(seed_hex, seed, 32))) {
         OPENSSL_cleanse(seed, sizeof seed); /* a failed decode may have written part of it */
         return rpc_error(req, RPC_INVALID_PARAMETER, "seed: expected 64 hex digits");
     }
+    if (words != NULL) {
+        size_t bad = 0;
+        enum walletmnemonic_err me = walletmnemonic_to_seed(words, seed, &bad);
+        /* The message names a wrong word by its position, never the word. */
+        if (me == WALLETMNEMONIC_ERR_WORD)
+            return rpc_error(req, RPC_INVALID_PARAMETER, "mnemonic: word %zu is not in the "
+                                                         "BIP39 English list", bad);
+        if (me != WALLETMNEMONIC_OK)
+            return rpc_error(req, RPC_INVALID_PARAMETER, "mnemonic: %s",
+                             walletmnemonic_strerror(me));
+    }
+    bool restore = seed_hex != NULL || words != NULL;
     char err[256] = "";
     struct wallet *w = NULL;
-    enum wallet_err e = walletman_create(wm, name, pass, seed_hex != NULL ? seed : NULL, &w, err,
+    enum wallet_err e = walletman_create(wm, name, pass, restore ? seed : NULL, &w, err,
                                          sizeof err);
     OPENSSL_cleanse(seed, sizeof seed);
     if (e == WALLET_ERR_EXISTS)
@@ -704,6 +725,20 @@ static bool rpc_dumpseed(struct rpc_request *req, json_t **result)
     return *result != NULL || nomem(req);
 }
 
+static bool rpc_dumpmnemonic(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    if (w == NULL)
+        return false;
+    char text[WALLETMNEMONIC_TEXT_MAX + 1];
+    enum wallet_err e = wallet_export_mnemonic(w, text);
+    if (e != WALLET_OK)
+        return rpc_wallet_fail(req, e, NULL);
+    *result = json_string(text);
+    OPENSSL_cleanse(text, sizeof text);
+    return *result != NULL || nomem(req);
+}
+
 /* ------------------------------------------------------------ messages */
 
 static bool rpc_signmessage(struct rpc_request *req, json_t **result)
@@ -762,7 +797,7 @@ static void wipe_params(struct rpc_request *req, size_t first, size_t last)
         return ok;                                                                             \
     }
 
-RPC_WALLET_WIPING(rpc_createwallet, 1, 2)
+RPC_WALLET_WIPING(rpc_createwallet, 1, 3)
 RPC_WALLET_WIPING(rpc_importprivkey, 0, 0)
 RPC_WALLET_WIPING(rpc_encryptwallet, 0, 0)
 RPC_WALLET_WIPING(rpc_walletpassphrase, 0, 0)
@@ -776,13 +811,17 @@ static const struct rpc_method wallet_methods[] = {
     {"wallet", "createwallet", rpc_createwallet,
      "Creates and loads a new wallet (wallets/<name>/wallet.sqlite).",
      "With a passphrase the wallet is encrypted (and locked) from the start. With a seed (64 hex\n"
-     "digits, as dumpseed shows it) the wallet is restored: its addresses are derived again and\n"
-     "the chain is scanned for the ones used, up to 20 unused ones past the last used.\n"
+     "digits, as dumpseed shows it) or a mnemonic (24 words, as dumpmnemonic shows them) the\n"
+     "wallet is restored: its addresses are derived again and the chain is scanned for the ones\n"
+     "used, up to 20 unused ones past the last used. \"\" stands for an argument not given.\n"
      "Result: {\"name\": \"str\", \"warning\": \"str\"}\n"
-     "Errors: -4 the wallet exists, -8 a bad name or seed",
+     "Errors: -4 the wallet exists, -8 a bad name, seed or mnemonic, or both a seed and a\n"
+     "mnemonic",
      {{"wallet_name", RPC_ARG_STR, false, "The new wallet's name (no '/', '\\\\' or '..')"},
       {"passphrase", RPC_ARG_STR, true, "Encrypt the wallet with this passphrase (default: none)"},
-      {"seed", RPC_ARG_STR, true, "Restore from this seed, 64 hex digits (default: a new one)"}}},
+      {"seed", RPC_ARG_STR, true, "Restore from this seed, 64 hex digits (default: a new one)"},
+      {"mnemonic", RPC_ARG_STR, true,
+       "Restore from the seed these 24 BIP39 English words encode (default: a new one)"}}},
     {"wallet", "loadwallet", rpc_loadwallet, "Loads a wallet from wallets/<name>/.",
      "Result: {\"name\": \"str\", \"warning\": \"str\"}\n"
      "Errors: -18 no such wallet, -4 already loaded or damaged",
@@ -862,6 +901,16 @@ static const struct rpc_method wallet_methods[] = {
      "Returns the wallet's seed, from which createwallet restores every derived address.",
      "Anyone with the seed can spend the wallet's coins. Imported keys are not covered.\n"
      "Result: \"hex\"    (string) 64 hex digits\nErrors: -13 the wallet is locked",
+     NO_ARGS},
+    {"wallet", "dumpmnemonic", rpc_dumpmnemonic,
+     "Returns the wallet's seed as 24 words, from which createwallet restores every derived "
+     "address.",
+     "The words are the BIP39 English encoding of the seed itself (256 bits and an 8-bit\n"
+     "checksum); BIP39's PBKDF2 step is not used, so other BIP39 wallets derive other keys\n"
+     "from them. Anyone with the words can spend the wallet's coins. Imported keys are not\n"
+     "covered.\n"
+     "Result: \"words\"    (string) 24 words separated by spaces\n"
+     "Errors: -13 the wallet is locked",
      NO_ARGS},
     {"wallet", "signmessage", rpc_signmessage,
      "Signs a message with the key of one of the wallet's addresses.",

@@ -24,6 +24,7 @@
 #include "consensus/tx.h"
 #include "crypto/address.h"
 #include "util/amount.h"
+#include "wallet/walletmnemonic.h"
 
 struct node_ctx;
 struct walletman;
@@ -160,6 +161,9 @@ enum wallet_err wallet_change_passphrase(struct wallet *w, const char *old_pass,
 
 /* The seed as 64 hex digits (needs the wallet unlocked). */
 enum wallet_err wallet_export_seed(struct wallet *w, char hex[65]);
+/* The seed as its 24 BIP39 English words (walletmnemonic.h; needs the
+ * wallet unlocked). */
+enum wallet_err wallet_export_mnemonic(struct wallet *w, char text[WALLETMNEMONIC_TEXT_MAX + 1]);
 /* A consistent copy of the file (SQLite online backup) at path. */
 enum wallet_err wallet_backup(struct wallet *w, const char *path, char *err, size_t errlen);
 /* Rebuilds history and balances from the chain between heights (inclusive;

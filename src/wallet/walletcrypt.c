@@ -1,5 +1,5 @@
 /* The wallet's passphrase operations (encrypt, unlock, lock, change), the
- * seed export, the backup and message signing. Part of the wallet module:
+ * seed export (hex and words), the backup and message signing. Part of the wallet module:
  * see wallet.h and wallet_impl.h. */
 #include <stdio.h>
 #include <string.h>
@@ -223,6 +223,19 @@ enum wallet_err wallet_export_seed(struct wallet *w, char hex[65])
         r = WALLET_ERR_LOCKED;
     else
         hex_encode(w->seed, 32, hex);
+    wallet_leave(w);
+    return r;
+}
+
+enum wallet_err wallet_export_mnemonic(struct wallet *w, char text[WALLETMNEMONIC_TEXT_MAX + 1])
+{
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK)
+        return r;
+    if (!w->have_seed)
+        r = WALLET_ERR_LOCKED;
+    else
+        walletmnemonic_from_seed(w->seed, text);
     wallet_leave(w);
     return r;
 }

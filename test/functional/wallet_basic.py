@@ -66,7 +66,7 @@ class WalletBasicTest(SoukTestFramework):
                   "getnewaddress", "listaddresses", "importprivkey", "getbalance", "getbalances",
                   "sendtoaddress", "listtransactions", "gettransaction", "encryptwallet",
                   "walletpassphrase", "walletlock", "walletpassphrasechange", "backupwallet",
-                  "dumpseed", "rescanblockchain", "signmessage", "verifymessage",
+                  "dumpseed", "dumpmnemonic", "rescanblockchain", "signmessage", "verifymessage",
                   "walletcreatetransaction"):
             assert m in help_text, m
         assert "== Wallet ==" in help_text

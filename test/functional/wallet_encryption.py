@@ -100,6 +100,7 @@ class WalletEncryptionTest(SoukTestFramework):
         assert_raises_rpc_error(RPC_WALLET_UNLOCK_NEEDED, LOCKED, self.w.signmessage, self.addr,
                                 "m")
         assert_raises_rpc_error(RPC_WALLET_UNLOCK_NEEDED, LOCKED, self.w.dumpseed)
+        assert_raises_rpc_error(RPC_WALLET_UNLOCK_NEEDED, LOCKED, self.w.dumpmnemonic)
         kp = self.node.getnewkeypair()
         assert_raises_rpc_error(RPC_WALLET_UNLOCK_NEEDED, LOCKED, self.w.importprivkey,
                                 kp["privkey"])

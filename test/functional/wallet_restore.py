@@ -2,9 +2,12 @@
 """Backup and restore: a wallet whose coins sit on several derived addresses
 (the last used one well past the first) is restored from its seed on a
 fresh node with its own datadir, which finds every address and every coin
-(the gap limit at work) and can spend them; a backupwallet copy loaded on
-that node holds the imported key too; a bad seed is refused."""
+(the gap limit at work) and can spend them; so do the seed's 24 words
+(dumpmnemonic, checked against an encoding here with the BIP39 list); a
+backupwallet copy loaded on that node holds the imported key too; a bad seed
+or mnemonic is refused."""
 
+import hashlib
 import os
 import shutil
 from decimal import Decimal
@@ -92,6 +95,27 @@ class WalletRestoreTest(SoukTestFramework):
         # Every tx but the one paying the imported key (orig's own send to it
         # comes from addrs[0], which is restored).
         assert_equal(len(hist), txcount)
+        self.log.info("the seed's 24 words restore the same wallet")
+        words = orig.dumpmnemonic()
+        assert_equal(words, bip39_words(seed))
+        # The last word's lowest bit is a checksum bit: its neighbour in the
+        # list never matches.
+        wordlist = bip39_list()
+        wrong = words.split()
+        wrong[-1] = wordlist[wordlist.index(wrong[-1]) ^ 1]
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "checksum", n1.createwallet, "bad", None,
+                                None, " ".join(wrong))
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "24 words", n1.createwallet, "bad", None,
+                                None, " ".join(words.split()[:23]))
+        assert_raises_rpc_error(RPC_INVALID_PARAMETER, "not both", n1.createwallet, "bad", None,
+                                seed, words)
+        assert "bad" not in n1.listwallets()
+        n1.createwallet("fromwords", None, None, words.upper().replace(" ", "\n"))
+        fromwords = wallet_rpc(n1, "fromwords")
+        assert_equal(fromwords.dumpseed(), seed)
+        assert_equal(fromwords.dumpmnemonic(), words)
+        assert_equal(to_units(fromwords.getbalance()), seeded_total)
+        assert_equal(sorted(e["address"] for e in fromwords.listaddresses()), sorted(got))
         # New addresses continue after the last used one.
         fresh = restored.getnewaddress()
         assert fresh not in addrs
@@ -123,6 +147,22 @@ class WalletRestoreTest(SoukTestFramework):
         self.log.info("restoring over an existing wallet name is refused")
         assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", n1.createwallet, "restored",
                                 None, seed)
+
+
+def bip39_list():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "bip39_english.txt")
+    with open(path, encoding="ascii") as f:
+        words = f.read().split()
+    assert_equal(len(words), 2048)
+    return words
+
+
+def bip39_words(seed_hex):
+    """The 24 words of a 32-byte seed: its bits and 8 of SHA-256, 11 a word."""
+    words = bip39_list()
+    raw = bytes.fromhex(seed_hex)
+    bits = int.from_bytes(raw + hashlib.sha256(raw).digest()[:1], "big")
+    return " ".join(words[(bits >> (11 * (23 - i))) & 2047] for i in range(24))
 
 
 def orig_index(w, addr):

@@ -259,6 +259,14 @@ START_TEST(secret_arguments_are_wiped)
     ck_assert_str_eq(json_string_value(json_array_get(p, 0)), "w"); /* the name stays */
     json_decref(p);
 
+    /* a mnemonic */
+    p = json_pack("[s,n,n,s]", "m",
+                  "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo "
+                  "zoo zoo zoo vote");
+    ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), 0);
+    ck_assert(wiped(json_array_get(p, 3)));
+    json_decref(p);
+
     /* refused: a seed one digit short */
     p = json_pack("[s,n,s]", "v", "0001020304050607080900a0b0c0d0e0f101112131415161718191a1b1c1d1e");
     ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), RPC_INVALID_PARAMETER);
@@ -303,12 +311,110 @@ START_TEST(secret_arguments_are_wiped)
 }
 END_TEST
 
+/* Runs method and returns its result (new reference), or NULL with *code
+ * and msg set. */
+static json_t *rpc_get(struct rpc_node *n, const char *uri, const char *method, json_t *params,
+                       int *code, char *msg, size_t msglen)
+{
+    json_t *res = NULL;
+    char *m = NULL;
+    *code = 0;
+    bool ok = rpc_call(&n->table, &n->node, uri, method, params, &res, code, &m);
+    snprintf(msg, msglen, "%s", m != NULL ? m : "");
+    free(m);
+    return ok ? (res != NULL ? res : json_null()) : NULL;
+}
+
+/* dumpmnemonic and createwallet's mnemonic: BIP39's 256-bit vector, both
+ * ways through the RPC methods; refusals change nothing and name a wrong
+ * word by its position only. */
+START_TEST(mnemonic_export_and_restore)
+{
+    static const char entropy[] =
+        "68a79eaca2324873eacc50cb9c6eca8cc68ea5d936f98787c60c7ebc74e6ce7c";
+    static const char words[] =
+        "hamster diagram private dutch cause delay private meat slide toddler razor book happy "
+        "fancy gospel tennis maple dilemma loan word shrug inflict delay length";
+    struct rpc_node n;
+    rpc_node_start(&n);
+    int code;
+    char msg[256];
+    json_t *p = json_pack("[s,s,s]", "hex", "", entropy);
+    json_t *r = rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg);
+    ck_assert_msg(r != NULL, "%s", msg);
+    json_decref(r);
+    json_decref(p);
+    r = rpc_get(&n, "/wallet/hex", "dumpmnemonic", NULL, &code, msg, sizeof msg);
+    ck_assert_msg(r != NULL, "%s", msg);
+    ck_assert_str_eq(json_string_value(r), words);
+    json_decref(r);
+
+    p = json_pack("[s,s,s,s]", "words", "pass phrase", "", words);
+    r = rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg);
+    ck_assert_msg(r != NULL, "%s", msg);
+    json_decref(r);
+    json_decref(p);
+    /* encrypted and locked: no words */
+    ck_assert_ptr_null(rpc_get(&n, "/wallet/words", "dumpmnemonic", NULL, &code, msg, sizeof msg));
+    ck_assert_int_eq(code, RPC_WALLET_UNLOCK_NEEDED);
+    p = json_pack("[s,i]", "pass phrase", 10);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/words", "walletpassphrase", p), 0);
+    json_decref(p);
+    r = rpc_get(&n, "/wallet/words", "dumpseed", NULL, &code, msg, sizeof msg);
+    ck_assert_msg(r != NULL, "%s", msg);
+    ck_assert_str_eq(json_string_value(r), entropy);
+    json_decref(r);
+    r = rpc_get(&n, "/wallet/words", "dumpmnemonic", NULL, &code, msg, sizeof msg);
+    ck_assert_msg(r != NULL, "%s", msg);
+    ck_assert_str_eq(json_string_value(r), words);
+    json_decref(r);
+    /* the same addresses */
+    json_t *a = rpc_get(&n, "/wallet/hex", "getnewaddress", NULL, &code, msg, sizeof msg);
+    json_t *b = rpc_get(&n, "/wallet/words", "getnewaddress", NULL, &code, msg, sizeof msg);
+    ck_assert(a != NULL && b != NULL);
+    ck_assert_str_eq(json_string_value(a), json_string_value(b));
+    json_decref(a);
+    json_decref(b);
+
+    /* refusals: nothing is created */
+    p = json_pack("[s,n,s,s]", "both", entropy, words);
+    ck_assert_ptr_null(rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg));
+    ck_assert_int_eq(code, RPC_INVALID_PARAMETER);
+    json_decref(p);
+    p = json_pack("[s,n,n,s]", "typo",
+                  "hamster diagram private dutch cause delay private meat slide toddler razor "
+                  "book happy fancy gospel tennis maple dilemma loan wrod shrug inflict delay "
+                  "length");
+    ck_assert_ptr_null(rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg));
+    ck_assert_int_eq(code, RPC_INVALID_PARAMETER);
+    ck_assert_msg(strstr(msg, "word 20") != NULL && strstr(msg, "wrod") == NULL, "%s", msg);
+    json_decref(p);
+    p = json_pack("[s,n,n,s]", "swapped",
+                  "diagram hamster private dutch cause delay private meat slide toddler razor "
+                  "book happy fancy gospel tennis maple dilemma loan word shrug inflict delay "
+                  "length");
+    ck_assert_ptr_null(rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg));
+    ck_assert_int_eq(code, RPC_INVALID_PARAMETER);
+    ck_assert_msg(strstr(msg, "checksum") != NULL, "%s", msg);
+    json_decref(p);
+    p = json_pack("[s,n,n,s]", "short", "zoo zoo zoo");
+    ck_assert_ptr_null(rpc_get(&n, "/", "createwallet", p, &code, msg, sizeof msg));
+    ck_assert_int_eq(code, RPC_INVALID_PARAMETER);
+    json_decref(p);
+    r = rpc_get(&n, "/", "listwallets", NULL, &code, msg, sizeof msg);
+    ck_assert_uint_eq(json_array_size(r), 2);
+    json_decref(r);
+    rpc_node_stop(&n);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         uri_without_wallet_path, uri_names_are_decoded, uri_bad_names, error_codes_follow_bitcoind,
         signed_amounts_are_bare_numbers, signature_text_round_trip, signature_text_known_value,
-        signature_text_refused, secret_arguments_are_wiped, NULL
+        signature_text_refused, secret_arguments_are_wiped,
+        mnemonic_export_and_restore, NULL
     };
     return fixture_suite("rpc_wallet", NULL, tests);
 }
