@@ -767,8 +767,9 @@ static void net_free(struct p2p_net *net)
     for (size_t i = 0; i < net->n_listeners; i++)
         evconnlistener_free(net->listeners[i]);
     net->n_listeners = 0;
+    for (size_t i = 0; i < net->n_peers; i++)
+        net->peers[i]->disconnect = true; /* so no request moves to another */
     for (size_t i = 0; i < net->n_peers; i++) {
-        net->peers[i]->disconnect = true;
         netproc_peer_gone(net->peers[i]);
         peer_free(net->peers[i]);
     }

@@ -315,6 +315,51 @@ static bool orphan_has(struct p2p_net *net, const uint8_t txid[32])
     return false;
 }
 
+static void tx_req_add_alt(struct p2p_tx_req *r, const struct p2p_peer *peer)
+{
+    if (r->peer == peer || r->n_alt == P2P_TX_REQ_ALTS)
+        return;
+    for (size_t i = 0; i < r->n_alt; i++)
+        if (r->alt[i] == peer->id)
+            return;
+    r->alt[r->n_alt++] = peer->id;
+}
+
+static struct p2p_peer *find_peer_id(struct p2p_net *net, uint64_t id)
+{
+    for (size_t i = 0; i < net->n_peers; i++)
+        if (net->peers[i]->id == id)
+            return net->peers[i];
+    return NULL;
+}
+
+/* A request that ended without the tx: asks the next peer that announced
+ * it and can take another request. False when nobody is left (or the tx
+ * arrived meanwhile): the caller then drops the request. */
+static bool tx_req_move(struct p2p_net *net, struct p2p_tx_req *r, int64_t now)
+{
+    if (r->peer->n_tx_in_flight > 0)
+        r->peer->n_tx_in_flight--;
+    pthread_mutex_lock(&net->ctx->lock);
+    bool have = orphan_has(net, r->txid) ||
+                mempool_find(services_mempool(net->ctx), r->txid) != NULL;
+    pthread_mutex_unlock(&net->ctx->lock);
+    while (!have && r->n_alt > 0) {
+        struct p2p_peer *p = find_peer_id(net, r->alt[0]);
+        memmove(r->alt, r->alt + 1, --r->n_alt * sizeof *r->alt);
+        if (p == NULL || !p2p_peer_usable(p) || p->n_tx_in_flight >= P2P_MAX_TX_IN_FLIGHT)
+            continue;
+        r->peer = p;
+        r->time = now;
+        p->n_tx_in_flight++;
+        struct p2p_inv inv = {P2P_INV_TX, {0}};
+        memcpy(inv.hash, r->txid, 32);
+        send_invs(p, "getdata", &inv, 1);
+        return true;
+    }
+    return false;
+}
+
 static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
 {
     struct p2p_net *net = peer->net;
@@ -329,13 +374,16 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
         const struct p2p_inv *it = &p->invs[i];
         if (it->type == P2P_INV_TX) {
             p2p_invset_add(&peer->known, it->hash);
-            if (peer->n_tx_in_flight >= P2P_MAX_TX_IN_FLIGHT ||
-                keymap_find(&net->tx_reqs, it->hash) != NULL || orphan_has(net, it->hash) ||
+            struct p2p_tx_req *r = keymap_find(&net->tx_reqs, it->hash);
+            if (r != NULL) {
+                tx_req_add_alt(r, peer);
+                continue;
+            }
+            if (peer->n_tx_in_flight >= P2P_MAX_TX_IN_FLIGHT || orphan_has(net, it->hash) ||
                 mempool_find(services_mempool(net->ctx), it->hash) != NULL ||
                 !keymap_reserve(&net->tx_reqs, net->tx_reqs.count + 1))
                 continue;
-            struct p2p_tx_req *r = malloc(sizeof *r);
-            if (r == NULL)
+            if ((r = calloc(1, sizeof *r)) == NULL)
                 continue;
             memcpy(r->txid, it->hash, 32);
             r->peer = peer;
@@ -498,9 +546,17 @@ static void drop_tx_req(struct p2p_net *net, struct p2p_peer *peer, const uint8_
 
 static void on_notfound(struct p2p_peer *peer, struct p2p_payload *p)
 {
-    for (size_t i = 0; i < p->n_invs; i++)
-        if (p->invs[i].type == P2P_INV_TX)
-            drop_tx_req(peer->net, peer, p->invs[i].hash);
+    struct p2p_net *net = peer->net;
+    int64_t now = mono_now();
+    for (size_t i = 0; i < p->n_invs; i++) {
+        if (p->invs[i].type != P2P_INV_TX)
+            continue;
+        struct p2p_tx_req *r = keymap_find(&net->tx_reqs, p->invs[i].hash);
+        if (r == NULL || r->peer != peer || tx_req_move(net, r, now))
+            continue;
+        keymap_remove(&net->tx_reqs, r->txid);
+        free(r);
+    }
 }
 
 /* ------------------------------------------------------------ transactions */
@@ -750,13 +806,15 @@ void netproc_notified(struct p2p_net *net)
     }
 }
 
-static void expire_tx_reqs(struct p2p_net *net, int64_t now)
+/* Requests from peer (NULL: timed out ones) move on to other announcers
+ * or are dropped. */
+static void end_tx_reqs(struct p2p_net *net, const struct p2p_peer *peer, int64_t now)
 {
     for (size_t i = 0; i < net->tx_reqs.cap;) {
         struct p2p_tx_req *r = net->tx_reqs.slots[i];
-        if (r != NULL && now - r->time > P2P_TX_REQUEST_TIMEOUT) {
-            if (r->peer->n_tx_in_flight > 0)
-                r->peer->n_tx_in_flight--;
+        bool ended = r != NULL && (peer != NULL ? r->peer == peer
+                                                : now - r->time > P2P_TX_REQUEST_TIMEOUT);
+        if (ended && !tx_req_move(net, r, now)) {
             keymap_remove(&net->tx_reqs, r->txid);
             free(r);
             continue; /* backward-shift deletion may have moved another entry here */
@@ -798,7 +856,10 @@ void netproc_tick(struct p2p_net *net)
         if (p->type == P2P_CONN_SEED && !p->disconnect && now - p->connect_mono > 30)
             p2p_peer_disconnect(p, "seed node done");
     }
-    expire_tx_reqs(net, now);
+    if (now != net->last_tx_expiry) {
+        net->last_tx_expiry = now;
+        end_tx_reqs(net, NULL, now);
+    }
     sync_check_stalls(net, now);
     if (now_us - net->last_request_blocks > 1000000) {
         net->last_request_blocks = now_us;
@@ -808,16 +869,7 @@ void netproc_tick(struct p2p_net *net)
 
 void netproc_peer_gone(struct p2p_peer *peer)
 {
-    struct p2p_net *net = peer->net;
-    for (size_t i = 0; i < net->tx_reqs.cap;) {
-        struct p2p_tx_req *r = net->tx_reqs.slots[i];
-        if (r != NULL && r->peer == peer) {
-            keymap_remove(&net->tx_reqs, r->txid);
-            free(r);
-            continue;
-        }
-        i++;
-    }
+    end_tx_reqs(peer->net, peer, mono_now());
     peer->n_tx_in_flight = 0;
     sync_peer_gone(peer);
 }

@@ -71,10 +71,18 @@ struct p2p_block_req {
     int64_t time;
 };
 
+/* Other peers that announced a txid while it was requested from one:
+ * when that request ends without the tx (notfound, timeout, the peer
+ * left) the next of them is asked, so a peer that announces everything
+ * and delivers nothing holds a tx up for one timeout, not for good. */
+#define P2P_TX_REQ_ALTS 8
+
 struct p2p_tx_req {
     uint8_t txid[32]; /* keymap key: first */
     struct p2p_peer *peer;
     int64_t time;
+    uint64_t alt[P2P_TX_REQ_ALTS]; /* peer ids, oldest announcement first */
+    size_t n_alt;
 };
 
 struct p2p_peer {
@@ -186,6 +194,7 @@ struct p2p_net {
     size_t n_inv_handlers;
     int64_t tx_delay_us;      /* mean delay of a tx announcement */
     int64_t last_request_blocks;
+    int64_t last_tx_expiry;   /* monotonic seconds */
 };
 
 /* ---- net.c ---- */

@@ -2,11 +2,14 @@
 """Cheap requests a hostile peer could turn into expensive work, and peer
 data the node must not trust: an inv naming thousands of unknown blocks is
 answered with one getheaders, not one per item; version fields at the top
-of their range show up sane in getpeerinfo."""
+of their range show up sane in getpeerinfo; a peer that announces a tx and
+then does not deliver it (notfound, or it leaves) does not keep the node
+from fetching it from another peer that announced it."""
 
 import os
 
-from test_framework.p2p import MSG_BLOCK, P2PInterface, msg_version
+from test_framework.messages import COIN, Tx
+from test_framework.p2p import MSG_BLOCK, MSG_TX, P2PInterface, msg_version
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, wait_until
 
@@ -18,9 +21,12 @@ class P2PDosTest(SoukTestFramework):
 
     def run_test(self):
         self.node = self.nodes[0]
-        self.generate(self.node, 5, sync=False)
+        self.payer, payer_addr = self.new_key()
+        self.generate(self.node, 1, payer_addr, sync=False)
+        self.generate(self.node, 100, sync=False)
         self.test_block_inv_flood()
         self.test_version_extremes()
+        self.test_tx_withheld()
 
     def test_block_inv_flood(self):
         self.log.info("an inv of 5,000 unknown blocks gets one getheaders")
@@ -52,6 +58,33 @@ class P2PDosTest(SoukTestFramework):
         assert info[0]["timeoffset"] > 0, info[0]["timeoffset"]
         self.node.disconnect_p2ps()
         wait_until(lambda: self.node.getconnectioncount() == 0, timeout=10, what="peer gone")
+
+    def test_tx_withheld(self):
+        node = self.node
+        for nonce, how in enumerate(("notfound", "disconnect")):
+            self.log.info("a withheld tx comes from the next announcer (first one: %s)", how)
+            tx = Tx.deserialize(bytes.fromhex(self.make_transfer(self.payer, nonce, self.new_key()[0], COIN, 1000)))
+            txid = tx.txid()
+            liar = node.add_p2p_connection()
+            liar.go_quiet()
+            honest = node.add_p2p_connection()
+            honest.add_txs([tx])
+            m = liar.mark()
+            liar.send_inv([[MSG_TX, txid]])
+            liar.wait_for_getdata(MSG_TX, txid, since=m)
+            h = honest.mark()
+            honest.send_inv([[MSG_TX, txid]])
+            honest.sync_with_ping()
+            with honest.cv:
+                assert not any(c == "getdata" for c, _ in honest.messages[h:]), "asked twice at once"
+            if how == "notfound":
+                liar.send_message("notfound", [[MSG_TX, txid]])
+            else:
+                liar.close()
+            honest.wait_for_getdata(MSG_TX, txid, since=h)
+            wait_until(lambda: txid.hex() in node.getrawmempool(), timeout=10, what="tx from the honest peer")
+            node.disconnect_p2ps()
+            wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peers gone")
 
 
 if __name__ == "__main__":
