@@ -351,8 +351,8 @@ static bool listtx_cb(void *ctx, const struct wallet_tx_info *t)
         c->failed = true;
         return false;
     }
-    /* json_array_insert_new drops o itself on failure. */
-    if (json_array_insert_new(c->arr, 0, o) != 0) {
+    /* json_array_append_new drops o itself on failure. */
+    if (json_array_append_new(c->arr, o) != 0) {
         c->failed = true;
         return false;
     }
@@ -390,8 +390,16 @@ static bool rpc_listtransactions(struct rpc_request *req, json_t **result)
         json_decref(c.arr);
         return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
     }
-    /* Entries were prepended, so the array runs oldest to newest, as in
-     * bitcoind. */
+    /* They came newest first; bitcoind lists oldest to newest. Reversed
+     * here in one pass: inserting each at the front moved the whole array
+     * every time, quadratic in a long history. */
+    size_t n = json_array_size(c.arr);
+    for (size_t i = 0; i < n / 2; i++) {
+        json_t *a = json_incref(json_array_get(c.arr, i));
+        json_t *b = json_incref(json_array_get(c.arr, n - 1 - i));
+        json_array_set_new(c.arr, i, b);
+        json_array_set_new(c.arr, n - 1 - i, a);
+    }
     *result = c.arr;
     return true;
 }
