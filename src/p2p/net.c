@@ -762,6 +762,35 @@ static void on_block_connected(void *arg, const struct block *b,
     wake(net);
 }
 
+#define P2P_MAX_REORG_TXIDS 100000
+
+/* Runs inside the reorg, before the mempool took the txs back: only
+ * their ids are noted here, netproc_notified looks them up afterwards. */
+static void on_block_disconnected(void *arg, const struct block *b,
+                                  const struct blockindex_entry *e)
+{
+    (void)e;
+    struct p2p_net *net = arg;
+    pthread_mutex_lock(&net->notify_mutex);
+    for (size_t i = 0; i < b->tx_count; i++) {
+        if (tx_is_coinbase(&b->txs[i]))
+            continue;
+        if (net->n_reorg_txids == net->cap_reorg_txids) {
+            size_t cap = net->cap_reorg_txids ? net->cap_reorg_txids * 2 : 64;
+            void *q = net->cap_reorg_txids < P2P_MAX_REORG_TXIDS
+                          ? realloc(net->reorg_txids, cap * sizeof *net->reorg_txids)
+                          : NULL;
+            if (q == NULL)
+                break;
+            net->reorg_txids = q;
+            net->cap_reorg_txids = cap;
+        }
+        tx_txid(&b->txs[i], net->reorg_txids[net->n_reorg_txids++]);
+    }
+    pthread_mutex_unlock(&net->notify_mutex);
+    wake(net);
+}
+
 static void net_free(struct p2p_net *net)
 {
     for (size_t i = 0; i < net->n_listeners; i++)
@@ -787,6 +816,7 @@ static void net_free(struct p2p_net *net)
     str_list_free(&net->onetry, &net->n_onetry);
     str_list_free(&net->seeds, &net->n_seeds);
     free(net->new_invs);
+    free(net->reorg_txids);
     pthread_mutex_destroy(&net->mutex);
     pthread_mutex_destroy(&net->notify_mutex);
     free(net);
@@ -879,7 +909,7 @@ bool p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
     }
     struct services_tx_listener tl = {.ctx = ctx, .accepted = on_tx_accepted};
     struct chain_listener bl = {.ctx = net, .connected = on_block_connected,
-                                .disconnected = NULL};
+                                .disconnected = on_block_disconnected};
     pthread_mutex_lock(&ctx->lock);
     bool ok = services_add_tx_listener(ctx, &tl) && services_add_block_listener(ctx, &bl);
     pthread_mutex_unlock(&ctx->lock);

@@ -779,16 +779,46 @@ static void queue_inv(struct p2p_peer *peer, const struct p2p_inv *inv)
     peer->inv_queue[peer->n_inv_queue++] = *inv;
 }
 
+/* The txs of disconnected blocks that are back in the mempool, appended
+ * to invs (which has room for n_txids more). */
+static size_t reorg_invs(struct p2p_net *net, const uint8_t (*txids)[32], size_t n_txids,
+                         struct p2p_inv *invs)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&net->ctx->lock);
+    for (size_t i = 0; i < n_txids; i++) {
+        if (mempool_find(services_mempool(net->ctx), txids[i]) == NULL)
+            continue;
+        invs[n].type = P2P_INV_TX;
+        memcpy(invs[n].hash, txids[i], 32);
+        n++;
+    }
+    pthread_mutex_unlock(&net->ctx->lock);
+    return n;
+}
+
 void netproc_notified(struct p2p_net *net)
 {
     pthread_mutex_lock(&net->notify_mutex);
     struct p2p_inv *invs = net->new_invs;
     size_t n = net->n_new_invs;
     bool new_tip = net->new_tip;
+    uint8_t (*txids)[32] = net->reorg_txids;
+    size_t n_txids = net->n_reorg_txids;
     net->new_invs = NULL;
     net->n_new_invs = net->cap_new_invs = 0;
     net->new_tip = false;
+    net->reorg_txids = NULL;
+    net->n_reorg_txids = net->cap_reorg_txids = 0;
     pthread_mutex_unlock(&net->notify_mutex);
+    if (n_txids > 0) {
+        void *q = realloc(invs, (n + n_txids) * sizeof *invs);
+        if (q != NULL) {
+            invs = q;
+            n += reorg_invs(net, (const uint8_t (*)[32])txids, n_txids, invs + n);
+        }
+        free(txids);
+    }
     for (size_t i = 0; i < net->n_peers; i++) {
         struct p2p_peer *p = net->peers[i];
         if (!p2p_peer_usable(p))

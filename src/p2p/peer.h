@@ -184,6 +184,10 @@ struct p2p_net {
     struct p2p_inv *new_invs;
     size_t n_new_invs, cap_new_invs;
     bool new_tip;
+    /* txids of disconnected blocks: those back in the mempool once the
+     * reorg is done are announced like new txs */
+    uint8_t (*reorg_txids)[32];
+    size_t n_reorg_txids, cap_reorg_txids;
 
     /* netproc */
     struct keymap block_reqs; /* hash -> struct p2p_block_req */

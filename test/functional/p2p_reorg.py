@@ -68,9 +68,12 @@ class P2PReorgTest(SoukTestFramework):
         for n in left:
             assert_equal(n.getblock(left_blocks[-1])["confirmations"], -1)
 
-        self.log.info("ka's transfer is pending again on the left; kc's left one conflicts and is gone")
+        self.log.info("ka's transfer is pending again on the left and announced from there to the right; "
+                      "kc's left one conflicts and is gone")
         wait_until(lambda: all(tx_a in n.getrawmempool() for n in left), timeout=15,
                    what="the losing branch's tx back in the left mempools")
+        wait_until(lambda: all(tx_a in n.getrawmempool() for n in right), timeout=15,
+                   what="the losing branch's tx relayed to the right half, which never saw it")
         for n in self.nodes:
             pool = n.getrawmempool()
             assert tx_c_left not in pool, "conflicting tx came back"
@@ -78,7 +81,7 @@ class P2PReorgTest(SoukTestFramework):
         assert_equal(n0.getaccount(kc_addr)["nonce"], 1)
 
         self.log.info("a block on node0 confirms it on every node")
-        self.sync_mempools(left)
+        self.sync_mempools()
         h = self.generate(n0, 1)[0]
         for n in self.nodes:
             assert_equal(n.getbestblockhash(), h)
