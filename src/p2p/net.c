@@ -53,85 +53,6 @@ struct p2p_net *p2p_net_get(struct node_ctx *ctx)
 
 static int64_t mono_now(void) { return time_mono_us() / 1000000; }
 
-/* ------------------------------------------------------------ invset */
-
-bool p2p_invset_init(struct p2p_invset *s)
-{
-    s->gen[0] = calloc(P2P_INVSET_SLOTS, sizeof(uint64_t));
-    s->gen[1] = calloc(P2P_INVSET_SLOTS, sizeof(uint64_t));
-    s->count = 0;
-    if (!random_bytes(&s->seed, sizeof s->seed))
-        s->seed = (uint64_t)(uintptr_t)s ^ (uint64_t)time_mono_us();
-    return s->gen[0] != NULL && s->gen[1] != NULL;
-}
-
-void p2p_invset_clear(struct p2p_invset *s)
-{
-    free(s->gen[0]);
-    free(s->gen[1]);
-    s->gen[0] = s->gen[1] = NULL;
-    s->count = 0;
-}
-
-static uint64_t invset_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-/* 0 marks an empty slot, so no key is 0. */
-static uint64_t invset_key(const struct p2p_invset *s, const uint8_t hash[32])
-{
-    uint64_t k = s->seed;
-    for (int i = 0; i < 4; i++) {
-        uint64_t w;
-        memcpy(&w, hash + 8 * i, 8);
-        k = invset_mix(k ^ w);
-    }
-    return k == 0 ? 1 : k;
-}
-
-static bool gen_has(const uint64_t *t, uint64_t k)
-{
-    for (size_t i = k & (P2P_INVSET_SLOTS - 1);; i = (i + 1) & (P2P_INVSET_SLOTS - 1)) {
-        if (t[i] == 0)
-            return false;
-        if (t[i] == k)
-            return true;
-    }
-}
-
-bool p2p_invset_has(const struct p2p_invset *s, const uint8_t hash[32])
-{
-    if (s->gen[0] == NULL)
-        return false;
-    uint64_t k = invset_key(s, hash);
-    return gen_has(s->gen[0], k) || gen_has(s->gen[1], k);
-}
-
-void p2p_invset_add(struct p2p_invset *s, const uint8_t hash[32])
-{
-    if (s->gen[0] == NULL || p2p_invset_has(s, hash))
-        return;
-    if (s->count >= P2P_INVSET_GEN_MAX) {
-        uint64_t *old = s->gen[1];
-        memset(old, 0, P2P_INVSET_SLOTS * sizeof *old);
-        s->gen[1] = s->gen[0];
-        s->gen[0] = old;
-        s->count = 0;
-    }
-    uint64_t k = invset_key(s, hash);
-    size_t i = k & (P2P_INVSET_SLOTS - 1);
-    while (s->gen[0][i] != 0)
-        i = (i + 1) & (P2P_INVSET_SLOTS - 1);
-    s->gen[0][i] = k;
-    s->count++;
-}
-
 /* ------------------------------------------------------------ discouragement */
 
 bool p2p_is_discouraged(struct p2p_net *net, const struct netaddr *ip)
@@ -512,12 +433,8 @@ static void open_connections(struct p2p_net *net, int64_t now)
 
 /* ------------------------------------------------------------ inbound */
 
-static int cmp_i64_desc(int64_t a, int64_t b) { return a < b ? 1 : a > b ? -1 : 0; }
-
-/* Picks an inbound peer to make room, bitcoind-style: protect the 4 that
- * most recently sent a new block, the 4 that most recently sent a new tx,
- * the 4 with the lowest ping, and then the older half of the rest; evict
- * the youngest of what remains. NULL when every candidate is protected. */
+/* Picks an inbound peer to make room (see p2p_select_eviction); NULL when
+ * every candidate is protected. */
 static struct p2p_peer *pick_eviction(struct p2p_net *net)
 {
     size_t n = 0;
@@ -527,43 +444,7 @@ static struct p2p_peer *pick_eviction(struct p2p_net *net)
     for (size_t i = 0; i < net->n_peers; i++)
         if (!net->peers[i]->disconnect && net->peers[i]->type == P2P_CONN_INBOUND)
             c[n++] = net->peers[i];
-    for (int round = 0; round < 3 && n > 0; round++) {
-        /* Selection of the best 4 by the round's key: move them to the end. */
-        for (size_t k = 0; k < 4 && n > 0; k++) {
-            size_t best = 0;
-            for (size_t i = 1; i < n; i++) {
-                int cmp;
-                if (round == 0)
-                    cmp = cmp_i64_desc(c[i]->last_block_time, c[best]->last_block_time);
-                else if (round == 1)
-                    cmp = cmp_i64_desc(c[i]->last_tx_time, c[best]->last_tx_time);
-                else {
-                    int64_t a = c[i]->min_ping_us < 0 ? INT64_MAX : c[i]->min_ping_us;
-                    int64_t b = c[best]->min_ping_us < 0 ? INT64_MAX : c[best]->min_ping_us;
-                    cmp = a < b ? -1 : a > b;
-                }
-                if (cmp < 0)
-                    best = i;
-            }
-            if (round < 2 && (round == 0 ? c[best]->last_block_time
-                                         : c[best]->last_tx_time) == 0)
-                break;
-            c[best] = c[--n];
-        }
-    }
-    /* Longest connected half stays. */
-    for (size_t keep = n / 2; keep > 0 && n > 0; keep--) {
-        size_t oldest = 0;
-        for (size_t i = 1; i < n; i++)
-            if (c[i]->connect_mono < c[oldest]->connect_mono)
-                oldest = i;
-        c[oldest] = c[--n];
-    }
-    struct p2p_peer *victim = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (victim == NULL || c[i]->connect_mono > victim->connect_mono ||
-            (c[i]->connect_mono == victim->connect_mono && c[i]->id > victim->id))
-            victim = c[i];
+    struct p2p_peer *victim = p2p_select_eviction(c, n, net->group_key);
     free(c);
     return victim;
 }
@@ -871,6 +752,8 @@ bool p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
     net->ctx = ctx;
     net->magic = ctx->params->magic;
     net->next_id = 0;
+    if (!random_bytes(&net->group_key, sizeof net->group_key))
+        net->group_key = (uint64_t)time_mono_us();
     bool listen;
     if (!read_options(net, &listen, err, errlen) || !netproc_init(net))
         goto fail;

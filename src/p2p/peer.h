@@ -1,6 +1,7 @@
-/* peer: the internals shared by the P2P modules (net, netproc, sync) —
- * the connection manager's state and one connected peer's state. Private
- * to src/p2p: RPC and the rest of the node use net.h and netproc.h.
+/* peer: the internals shared by the P2P modules (net, netproc, sync,
+ * peerdata) — the connection manager's state and one connected peer's
+ * state. Private to src/p2p: RPC and the rest of the node use net.h and
+ * netproc.h.
  *
  * All of it is touched on the event loop thread with net->mutex held
  * (every libevent callback of net.c takes it), and by RPC threads only
@@ -173,6 +174,7 @@ struct p2p_net {
     int64_t next_outbound_try;
 
     struct banman *banman;    /* bans and discouragement (banlist.json) */
+    uint64_t group_key;       /* secret: which network groups eviction protects */
 
     uint64_t total_recv, total_sent;
 
@@ -216,6 +218,19 @@ void p2p_peer_misbehave(struct p2p_peer *peer, int points, const char *reason);
 void p2p_peer_disconnect(struct p2p_peer *peer, const char *reason);
 size_t p2p_peer_send_queued(const struct p2p_peer *peer);
 bool p2p_peer_usable(const struct p2p_peer *peer); /* handshake done, not leaving */
+
+/* ---- peerdata.c ---- */
+
+/* Inbound eviction, bitcoind-style. Protected, in turn: the longest
+ * connected peer of each of P2P_EVICT_PROTECT network groups (the groups
+ * ranking highest under the secret key), the P2P_EVICT_PROTECT lowest
+ * measured pings, the P2P_EVICT_PROTECT latest to send a new tx, the same
+ * for blocks, then the longer connected half of the rest. Of what is left,
+ * the youngest peer of the network group with the most peers is returned;
+ * NULL when nobody is left (or out of memory). c (n candidates) is
+ * reordered. */
+#define P2P_EVICT_PROTECT 4
+struct p2p_peer *p2p_select_eviction(struct p2p_peer **c, size_t n, uint64_t key);
 
 /* ---- invset ---- */
 bool p2p_invset_init(struct p2p_invset *s);
