@@ -39,6 +39,7 @@ bool netproc_init(struct p2p_net *net)
     for (size_t i = 0; i < P2P_MAX_ORPHANS; i++)
         tx_init(&net->orphans[i].tx);
     net->tx_delay_us = net->ctx->params->network == CHAIN_REGTEST ? 100000 : 2000000;
+    net->window_stall_timeout_us = P2P_WINDOW_STALL_US;
     return true;
 }
 

@@ -50,6 +50,12 @@ struct p2p_invset {
 /* A requested block not delivered within this many seconds: the peer is
  * stalling and gets disconnected (its blocks go to others). */
 #define P2P_BLOCK_STALL_SECS 30
+/* A peer holding up the window (the lowest missing block of the window is
+ * in flight from it while another peer has nothing left to ask for) is
+ * disconnected after this long; each such disconnection doubles the wait
+ * up to the maximum, delivered blocks shrink it back. */
+#define P2P_WINDOW_STALL_US 2000000
+#define P2P_WINDOW_STALL_MAX_US 64000000
 /* Txs requested from one peer and not yet answered, at most. */
 #define P2P_MAX_TX_IN_FLIGHT 5000
 #define P2P_TX_REQUEST_TIMEOUT 60
@@ -136,6 +142,8 @@ struct p2p_peer {
     struct blockindex_entry *last_announced; /* last tip we told it about */
     struct p2p_block_req *blocks[P2P_MAX_BLOCKS_IN_FLIGHT];
     size_t n_blocks;
+    int64_t window_stall_us;  /* since when it holds up the window (0: it does not) */
+    uint8_t window_stall_hash[32]; /* the block it holds it up with */
     bool sync_started;        /* our first getheaders went out */
     int64_t headers_asked;    /* when we last asked it for headers */
     int unconnecting_headers;
@@ -200,6 +208,7 @@ struct p2p_net {
     size_t n_inv_handlers;
     int64_t tx_delay_us;      /* mean delay of a tx announcement */
     int64_t last_request_blocks;
+    int64_t window_stall_timeout_us;
     int64_t last_tx_expiry;   /* monotonic seconds */
 };
 
@@ -264,6 +273,7 @@ void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p);
  * peer could turn into thousands of replies). Chain lock held. */
 bool sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32]);
 void sync_request_blocks(struct p2p_net *net);
+/* Disconnects peers that hold up the window or sit on a block too long. */
 void sync_check_stalls(struct p2p_net *net, int64_t now);
 void sync_peer_gone(struct p2p_peer *peer);
 /* Announces a new tip to every peer (headers or inv). */

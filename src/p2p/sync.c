@@ -192,8 +192,12 @@ void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p)
     block_hash(&p->block, hash);
     struct p2p_block_req *r = keymap_find(&net->block_reqs, hash);
     bool requested = r != NULL && r->peer == peer;
-    if (requested)
+    if (requested) {
         req_free(net, r);
+        /* Deliveries bring a raised window stall timeout back down. */
+        int64_t t = net->window_stall_timeout_us * 85 / 100;
+        net->window_stall_timeout_us = t > P2P_WINDOW_STALL_US ? t : P2P_WINDOW_STALL_US;
+    }
     char reason[128] = "";
     struct block_fault fault;
     memset(&fault, 0, sizeof fault);
@@ -252,8 +256,21 @@ bool sync_block_announced(struct p2p_peer *peer, const uint8_t hash[32])
     return true;
 }
 
+/* Notes that r's peer holds up the download window with r's block. */
+static void window_stalled_by(struct p2p_block_req *r)
+{
+    struct p2p_peer *staller = r->peer;
+    if (staller->window_stall_us != 0 && memcmp(staller->window_stall_hash, r->hash, 32) == 0)
+        return;
+    staller->window_stall_us = time_mono_us();
+    memcpy(staller->window_stall_hash, r->hash, 32);
+}
+
 /* Requests, from one peer, the missing blocks of its best chain above the
- * fork with ours, within the window. Chain lock held. */
+ * fork with ours, within the window. When the window leaves it nothing to
+ * ask for although its chain goes on, the peer that has the lowest missing
+ * block of the window in flight holds everyone up: it is noted (and
+ * disconnected by sync_check_stalls if that goes on). Chain lock held. */
 static void request_from(struct p2p_net *net, struct p2p_peer *peer, struct chain *c,
                          struct blockindex_entry *tip, int64_t now)
 {
@@ -277,15 +294,26 @@ static void request_from(struct p2p_net *net, struct p2p_peer *peer, struct chai
         v[n++] = e;
     struct p2p_inv want[P2P_MAX_BLOCKS_IN_FLIGHT];
     size_t nw = 0;
+    struct p2p_block_req *lowest_in_flight = NULL;
+    bool window_full = true;
     for (size_t i = n; i-- > 0 && peer->n_blocks < P2P_MAX_BLOCKS_IN_FLIGHT;) {
         struct blockindex_entry *e = v[i];
-        if (e->status & BLOCK_FAILED_MASK)
+        if (e->status & BLOCK_FAILED_MASK) {
+            window_full = false;
             break;
-        if ((e->status & BLOCK_HAVE_DATA) || keymap_find(&net->block_reqs, e->hash) != NULL)
+        }
+        if (e->status & BLOCK_HAVE_DATA)
             continue;
+        struct p2p_block_req *in_flight = keymap_find(&net->block_reqs, e->hash);
+        if (in_flight != NULL) {
+            if (lowest_in_flight == NULL)
+                lowest_in_flight = in_flight;
+            continue;
+        }
         struct p2p_block_req *r = malloc(sizeof *r);
         if (r == NULL || !keymap_reserve(&net->block_reqs, net->block_reqs.count + 1)) {
             free(r);
+            window_full = false;
             break;
         }
         memcpy(r->hash, e->hash, 32);
@@ -300,6 +328,9 @@ static void request_from(struct p2p_net *net, struct p2p_peer *peer, struct chai
     }
     free(v);
     (void)c;
+    if (nw == 0 && window_full && best->height > top && lowest_in_flight != NULL &&
+        lowest_in_flight->peer != peer)
+        window_stalled_by(lowest_in_flight);
     if (nw > 0) {
         struct inv_list l = {want, nw};
         p2p_peer_send_msg(peer, "getdata", w_invs, &l);
@@ -330,8 +361,23 @@ void sync_request_blocks(struct p2p_net *net)
 
 void sync_check_stalls(struct p2p_net *net, int64_t now)
 {
+    int64_t now_us = time_mono_us();
     for (size_t i = 0; i < net->n_peers; i++) {
         struct p2p_peer *peer = net->peers[i];
+        if (peer->window_stall_us != 0 && !peer->disconnect) {
+            struct p2p_block_req *r = keymap_find(&net->block_reqs, peer->window_stall_hash);
+            if (r == NULL || r->peer != peer) {
+                peer->window_stall_us = 0; /* delivered (or gone elsewhere) */
+            } else if (now_us - peer->window_stall_us > net->window_stall_timeout_us) {
+                LOG_INFO(LOG_CAT_NET, "peer=%llu %s holds up the block download window",
+                         (unsigned long long)peer->id, peer->addr_str);
+                p2p_peer_disconnect(peer, "holding up the block download window");
+                net->window_stall_timeout_us =
+                    net->window_stall_timeout_us * 2 < P2P_WINDOW_STALL_MAX_US
+                        ? net->window_stall_timeout_us * 2
+                        : P2P_WINDOW_STALL_MAX_US;
+            }
+        }
         for (size_t k = 0; k < peer->n_blocks && !peer->disconnect; k++) {
             if (now - peer->blocks[k]->time > P2P_BLOCK_STALL_SECS) {
                 LOG_INFO(LOG_CAT_NET, "peer=%llu %s stalled block download",
