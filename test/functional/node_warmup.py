@@ -4,7 +4,8 @@ RPC server already answers, with -28 and what startup is doing for every
 method except help, uptime, stop and getrpcinfo; souk-cli -rpcwait waits it
 out; stop works during warm-up; and a -reindex cut short by stop or by
 kill -9 is resumed by the next start (without -reindex), which ends at the
-same tip and state_hash as before."""
+same tip and state_hash as before. Also -par, the threads that check a
+block's signatures (a -reindex checks every block again)."""
 import os
 import random
 import time
@@ -95,6 +96,15 @@ class NodeWarmupTest(SoukTestFramework):
             node.kill_process()
             self.start_node(0)
             self.same_chain(node)
+
+        self.log.info("-par sets the threads that check signatures")
+        node.stop_node()
+        node.assert_start_raises_init_error(["-par=17"], "par")
+        for arg, text in [("-par=3", "on 3 threads"), ("-par=-16", "on 1 thread\n")]:
+            self.start_node(0, [arg, "-reindex"])
+            assert node.debug_log_contains("checking block signatures " + text), text
+            self.same_chain(node)
+            node.stop_node()
 
     def warmup_status(self, rpc):
         """The -28 message, or None once warm-up is over."""
