@@ -601,8 +601,12 @@ static void orphan_add(struct p2p_net *net, const struct tx *tx, const uint8_t t
     LOG_DEBUG(LOG_CAT_MEMPOOL, "orphan tx kept (%zu in the pool)", net->n_orphans);
 }
 
-/* Retries every orphan until a pass adds nothing. Chain lock held. */
-static void orphans_retry(struct p2p_net *net)
+/* Retries the orphans of one sender (NULL: all) until a pass adds
+ * nothing. The mempool judges funds by the tip alone, so a new tip can cure
+ * any orphan but an accepted tx only its sender's (the nonce gap it fills):
+ * retrying all after every tx would verify up to the whole pool's
+ * signatures once per relayed tx. Chain lock held. */
+static void orphans_retry(struct p2p_net *net, const uint8_t *sender)
 {
     bool progress = true;
     int64_t now = mono_now();
@@ -610,6 +614,11 @@ static void orphans_retry(struct p2p_net *net)
         progress = false;
         for (size_t i = 0; i < net->n_orphans;) {
             struct p2p_orphan *o = &net->orphans[i];
+            if (sender != NULL && memcmp(o->tx.sender, sender, TX_SENDER_LEN) != 0 &&
+                o->expires >= now) {
+                i++;
+                continue;
+            }
             struct mempool_accept_info info;
             memset(&info, 0, sizeof info);
             enum mempool_err me = o->expires < now ? MEMPOOL_ERR_TX
@@ -639,7 +648,7 @@ static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
         me = services_accept_tx(net->ctx, &p->tx, &info);
     if (me == MEMPOOL_OK) {
         peer->last_tx_time = mono_now();
-        orphans_retry(net);
+        orphans_retry(net, p->tx.sender);
     } else if (tx_err_is_orphan(me, &info)) {
         orphan_add(net, &p->tx, txid, peer->id);
     }
@@ -831,7 +840,7 @@ void netproc_notified(struct p2p_net *net)
     if (new_tip) {
         sync_announce_tip(net);
         pthread_mutex_lock(&net->ctx->lock);
-        orphans_retry(net);
+        orphans_retry(net, NULL);
         pthread_mutex_unlock(&net->ctx->lock);
         sync_request_blocks(net);
     }

@@ -20,7 +20,8 @@
 /* Orphans: txs refused only because an earlier tx is missing (the sender's
  * funds or its account come from a tx not seen yet, or its nonce is beyond
  * what the mempool keeps waiting). Kept at most this many, this long, and
- * retried after every accepted tx and every new tip. */
+ * retried at every new tip and, after a tx from a peer is accepted, those
+ * of its sender. */
 #define P2P_MAX_ORPHANS 100
 #define P2P_ORPHAN_EXPIRY_SECS (20 * 60)
 
