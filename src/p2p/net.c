@@ -284,17 +284,26 @@ static struct p2p_peer *peer_new(struct p2p_net *net, struct bufferevent *bev,
 }
 
 /* Frees the peers marked for disconnection. Only from the loop's own
- * callbacks that hold no peer pointer (timer, wake). */
+ * callbacks that hold no peer pointer (timer, wake). First every leaving
+ * peer hands its requests back while all peers are still allocated (a
+ * request may move to another peer, looked up among all of them); a peer
+ * marked meanwhile is released by the next cleanup. */
 static void cleanup_peers(struct p2p_net *net)
 {
+    for (size_t i = 0; i < net->n_peers; i++) {
+        struct p2p_peer *peer = net->peers[i];
+        if (peer->disconnect && !peer->released) {
+            netproc_peer_gone(peer);
+            peer->released = true;
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; i < net->n_peers; i++) {
         struct p2p_peer *peer = net->peers[i];
-        if (!peer->disconnect) {
+        if (!peer->released) {
             net->peers[k++] = peer;
             continue;
         }
-        netproc_peer_gone(peer);
         LOG_DEBUG(LOG_CAT_NET, "peer=%llu %s gone", (unsigned long long)peer->id,
                   peer->addr_str);
         peer_free(peer);
@@ -679,10 +688,10 @@ static void net_free(struct p2p_net *net)
     net->n_listeners = 0;
     for (size_t i = 0; i < net->n_peers; i++)
         net->peers[i]->disconnect = true; /* so no request moves to another */
-    for (size_t i = 0; i < net->n_peers; i++) {
+    for (size_t i = 0; i < net->n_peers; i++)
         netproc_peer_gone(net->peers[i]);
+    for (size_t i = 0; i < net->n_peers; i++)
         peer_free(net->peers[i]);
-    }
     free(net->peers);
     netproc_clear(net);
     if (net->timer != NULL)

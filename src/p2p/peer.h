@@ -102,6 +102,7 @@ struct p2p_peer {
     enum p2p_conn_type type;
     bool connected;       /* the TCP connection is up (outbound: connect finished) */
     bool disconnect;      /* marked: freed by the next cleanup */
+    bool released;        /* its requests are handed back: only freeing is left */
     bool read_paused;     /* send buffer over P2P_SEND_LIMIT */
     int64_t connect_time;     /* wall clock, for RPC */
     int64_t connect_mono;     /* monotonic seconds, for timeouts (so is every time below) */

@@ -4,7 +4,8 @@ data the node must not trust: an inv naming thousands of unknown blocks is
 answered with one getheaders, not one per item; version fields at the top
 of their range show up sane in getpeerinfo; a peer that announces a tx and
 then does not deliver it (notfound, or it leaves) does not keep the node
-from fetching it from another peer that announced it."""
+from fetching it from another peer that announced it; peers leaving all at
+once with requests open between them leave nothing dangling."""
 
 import os
 
@@ -27,6 +28,7 @@ class P2PDosTest(SoukTestFramework):
         self.test_block_inv_flood()
         self.test_version_extremes()
         self.test_tx_withheld()
+        self.test_requests_of_banned_peers()
 
     def test_block_inv_flood(self):
         self.log.info("an inv of 5,000 unknown blocks gets one getheaders")
@@ -85,6 +87,26 @@ class P2PDosTest(SoukTestFramework):
             wait_until(lambda: txid.hex() in node.getrawmempool(), timeout=10, what="tx from the honest peer")
             node.disconnect_p2ps()
             wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peers gone")
+
+    def test_requests_of_banned_peers(self):
+        self.log.info("a tx request whose peer leaves together with others (setban)")
+        node = self.node
+        tx = Tx.deserialize(bytes.fromhex(self.make_transfer(self.payer, 2, self.new_key()[0], COIN, 1000)))
+        txid = tx.txid()
+        peers = [node.add_p2p_connection() for _ in range(3)]
+        peers[1].go_quiet()
+        m = peers[1].mark()
+        peers[1].send_inv([[MSG_TX, txid]])
+        peers[1].wait_for_getdata(MSG_TX, txid, since=m)
+        peers[2].send_inv([[MSG_TX, txid]])
+        peers[2].sync_with_ping()
+        node.setban("127.0.0.1", "add")
+        for p in peers:
+            assert p.wait_for_disconnect(10)
+        assert_equal(node.getconnectioncount(), 0)
+        node.clearbanned()
+        node.p2ps = []
+        assert_equal(node.getblockcount(), 101)
 
 
 if __name__ == "__main__":
