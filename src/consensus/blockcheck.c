@@ -6,6 +6,7 @@
 #include "consensus/account.h"
 #include "consensus/coinbase.h"
 #include "consensus/merkle.h"
+#include "consensus/prologue.h"
 #include "consensus/subsidy.h"
 #include "consensus/txcheck.h"
 
@@ -47,14 +48,18 @@ static bool fail(struct block_fault *f, enum blockerr err, enum txerr txerr, siz
     return false;
 }
 
-enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const struct apply_ctx *ctx)
+/* The fee and nonce every tx pays, then the type's effect, with the
+ * payload decoded once and handed to apply. */
+static enum txerr blockcheck_apply_decoded(struct state_view *v, const struct tx *tx,
+                                           const struct txtype_def *def,
+                                           const struct txpayload *p,
+                                           const struct apply_ctx *ctx)
 {
-    if (tx_is_coinbase(tx))
-        return TXERR_COINBASE;
-    const struct txtype_def *def = txtype_find(tx->type);
-    if (def == NULL || def->apply == NULL)
-        return TXERR_UNKNOWN_TYPE;
-    size_t sp = state_savepoint(v);
+    uint8_t txid[SHA256_LEN];
+    tx_txid(tx, txid);
+    struct apply_ctx c = *ctx;
+    c.txid = txid;
+    c.payload = p;
     struct account sender;
     enum txerr err = account_get(v, tx->sender, &sender);
     if (err == TXERR_OK && tx->nonce != sender.nonce)
@@ -67,9 +72,26 @@ enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const 
         err = account_put(v, tx->sender, &sender);
     }
     if (err == TXERR_OK)
-        err = def->apply(v, tx, ctx);
+        err = def->apply(v, tx, &c);
+    return err;
+}
+
+enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const struct apply_ctx *ctx)
+{
+    if (tx_is_coinbase(tx))
+        return TXERR_COINBASE;
+    const struct txtype_def *def = txtype_find(tx->type);
+    if (def == NULL)
+        return TXERR_UNKNOWN_TYPE;
+    struct txpayload p;
+    txpayload_init(&p);
+    size_t sp = state_savepoint(v);
+    enum txerr err = txtype_decode_check(def, tx, &p, NULL);
+    if (err == TXERR_OK)
+        err = blockcheck_apply_decoded(v, tx, def, &p, ctx);
     if (err != TXERR_OK)
         state_rollback(v, sp);
+    txpayload_clear(&p);
     return err;
 }
 
@@ -151,7 +173,7 @@ bool blockcheck_header_context(const struct block_header *h, const struct chain_
 bool blockcheck_apply(struct state_view *v, const struct block *b, const struct apply_ctx *ctx,
                       struct block_fault *fault)
 {
-    enum txerr err = maturity_release(v, ctx->height);
+    enum txerr err = prologue_run(v, ctx);
     if (err != TXERR_OK)
         return fail(fault, BLOCKERR_STORAGE, err, 0);
     amount_t fees = 0;
@@ -160,26 +182,36 @@ bool blockcheck_apply(struct state_view *v, const struct block *b, const struct 
         if (err == TXERR_OK && !amount_add(fees, b->txs[i].fee, &fees))
             err = TXERR_AMOUNT_RANGE;
         if (err != TXERR_OK)
-            return fail(fault, err == TXERR_STORAGE ? BLOCKERR_STORAGE : BLOCKERR_BAD_TX, err, i);
+            return fail(fault, txerr_class(err) == TXCLASS_LOCAL ? BLOCKERR_STORAGE : BLOCKERR_BAD_TX,
+                        err, i);
     }
 
     const struct tx *cb = &b->txs[0];
     if (cb->nonce != ctx->height)
         return fail(fault, BLOCKERR_CB_HEIGHT, TXERR_OK, 0);
-    size_t len;
-    const uint8_t *bytes = tx_payload_bytes(cb, &len);
-    struct coinbase_payload p;
-    if (coinbase_payload_decode(bytes, len, &p) != SER_OK)
+    struct txpayload p;
+    txpayload_init(&p);
+    bool ok = txtype_decode_check(&coinbase_txtype, cb, &p, NULL) == TXERR_OK;
+    if (!ok) {
+        txpayload_clear(&p);
         return fail(fault, BLOCKERR_BAD_TX, TXERR_BAD_PAYLOAD, 0);
+    }
     amount_t allowed;
     if (!amount_add(subsidy_at(ctx->height, ctx->params->halving_interval), fees, &allowed) ||
-        p.amount > allowed)
+        p.v[1].u > allowed) {
+        txpayload_clear(&p);
         return fail(fault, BLOCKERR_CB_AMOUNT, TXERR_OK, 0);
-    if (p.amount > 0) {
-        err = maturity_add(v, ctx->height + ctx->params->coinbase_maturity, p.recipient, p.amount);
-        if (err != TXERR_OK)
-            return fail(fault, BLOCKERR_STORAGE, err, 0);
     }
+    uint8_t txid[SHA256_LEN];
+    tx_txid(cb, txid);
+    struct apply_ctx c = *ctx;
+    c.txid = txid;
+    c.payload = &p;
+    c.fees = fees;
+    err = coinbase_txtype.apply(v, cb, &c);
+    txpayload_clear(&p);
+    if (err != TXERR_OK)
+        return fail(fault, BLOCKERR_STORAGE, err, 0);
     fault->err = BLOCKERR_OK;
     return true;
 }

@@ -1,12 +1,14 @@
 /* blockcheck: applying transactions and blocks to the state, and the block
  * rules that need no state.
  *
- * blockcheck_apply_tx is the one place a non-coinbase transaction changes state: core
- * checks the nonce and takes the fee, then the type's apply does the rest,
- * all inside a savepoint so a failing tx leaves the view untouched.
- * blockcheck_apply runs a whole block in order: coinbase payouts maturing at
- * this height, every tx, then the coinbase itself (whose amount may not
- * exceed subsidy plus the fees just collected). */
+ * blockcheck_apply_tx is the one place a non-coinbase transaction changes
+ * state: its payload is decoded once (by its type's field table), core
+ * checks the nonce and takes the fee, then the type's apply does the rest
+ * with the payload and txid in its context, all inside a savepoint so a
+ * failing tx leaves the view untouched. blockcheck_apply runs a whole block
+ * in order: the block prologue (consensus/prologue.h: deadlines due at this
+ * height, plugins' per-block hooks), every tx, then the coinbase itself
+ * (whose amount may not exceed subsidy plus the fees just collected). */
 #ifndef SOUK_CONSENSUS_BLOCKCHECK_H
 #define SOUK_CONSENSUS_BLOCKCHECK_H
 

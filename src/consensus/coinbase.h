@@ -28,7 +28,9 @@ struct coinbase_payload {
 
 extern const struct txtype_def coinbase_txtype;
 
-/* Decodes a coinbase payload's canonical encoding. On error *out is untouched. */
+/* Decodes a coinbase payload through the type's field table (shape and
+ * bounds: a value out of bounds gives the codec detail of the broken
+ * bound). On error *out is untouched. */
 enum ser_err coinbase_payload_decode(const void *bytes, size_t len, struct coinbase_payload *out);
 /* Appends the encoding; false on allocation failure (or extra_len > 64). */
 bool coinbase_payload_encode(const struct coinbase_payload *p, struct buf *out);

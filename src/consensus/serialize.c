@@ -30,6 +30,9 @@ static const char *const ser_messages[SER_ERR_COUNT_] = {
     [SER_ERR_TOO_LONG] = "field too long",
     [SER_ERR_TOO_SHORT] = "field too short",
     [SER_ERR_VERSION] = "unsupported version",
+    [SER_ERR_TOO_FEW_ITEMS] = "too few list elements",
+    [SER_ERR_CHARSET] = "a character the field does not allow",
+    [SER_ERR_BAD_KEY] = "not a valid x-only public key",
 };
 
 const char *ser_strerror(enum ser_err err)

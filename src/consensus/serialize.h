@@ -61,6 +61,9 @@ enum ser_err {
     SER_ERR_TOO_LONG,         /* bin/str field longer than its limit */
     SER_ERR_TOO_SHORT,        /* bin/str field shorter than its minimum */
     SER_ERR_VERSION,          /* unsupported version */
+    SER_ERR_TOO_FEW_ITEMS,    /* list shorter than its minimum */
+    SER_ERR_CHARSET,          /* str with a character its field does not allow */
+    SER_ERR_BAD_KEY,          /* 32 bytes that are not a valid x-only public key */
     SER_ERR_COUNT_            /* number of codes; not an error */
 };
 

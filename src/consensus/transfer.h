@@ -28,7 +28,9 @@ struct transfer_payload {
 
 extern const struct txtype_def transfer_txtype;
 
-/* Decodes a transfer payload's canonical encoding. On error *out is untouched. */
+/* Decodes a transfer payload through the type's field table (shape and
+ * bounds: a value out of bounds gives the codec detail of the broken
+ * bound). On error *out is untouched. */
 enum ser_err transfer_payload_decode(const void *bytes, size_t len, struct transfer_payload *out);
 /* Appends the encoding; false on allocation failure (or memo_len > 256). */
 bool transfer_payload_encode(const struct transfer_payload *p, struct buf *out);

@@ -35,7 +35,10 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
         return TXERR_BAD_FEE;
     /* The cheap checks go first: a signature check costs far more than
      * decoding a payload, and junk should be turned away cheaply. */
-    enum txerr err = def->check(tx, detail);
+    struct txpayload p;
+    txpayload_init(&p);
+    enum txerr err = txtype_decode_check(def, tx, &p, detail);
+    txpayload_clear(&p);
     if (err != TXERR_OK)
         return err;
     if (!tx_is_coinbase(tx)) {

@@ -1,46 +1,10 @@
 #include "consensus/txtype.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "consensus/coinbase.h"
 #include "consensus/transfer.h"
-
-static const struct {
-    const char *reason;
-    const char *text;
-} txerr_table[TXERR_COUNT_] = {
-    [TXERR_OK] = {"ok", "no error"},
-    [TXERR_NON_CANONICAL] = {"non-canonical", "the transaction is not in canonical encoding"},
-    [TXERR_TOO_LARGE] = {"tx-too-large", "the encoded transaction is larger than 65536 bytes"},
-    [TXERR_UNKNOWN_TYPE] = {"unknown-type", "no transaction type has this id"},
-    [TXERR_BAD_PAYLOAD] = {"bad-payload", "the payload does not decode for its transaction type"},
-    [TXERR_BAD_SENDER] = {"bad-sender", "the sender is not a valid x-only public key"},
-    [TXERR_BAD_SIGNATURE] = {"bad-signature", "the signature does not verify for this network"},
-    [TXERR_BAD_FEE] = {"bad-fee", "the fee is larger than the largest amount"},
-    [TXERR_AMOUNT_ZERO] = {"bad-amount-zero", "the amount must be greater than zero"},
-    [TXERR_AMOUNT_RANGE] = {"bad-amount-range", "the amount (plus fee) exceeds the largest amount"},
-    [TXERR_BAD_RECIPIENT] = {"bad-recipient", "the recipient is not a valid x-only public key"},
-    [TXERR_COINBASE_FEE] = {"bad-coinbase-fee", "a coinbase must have a zero fee"},
-    [TXERR_BAD_NONCE] = {"bad-nonce", "the nonce is not the sender account's next nonce"},
-    [TXERR_INSUFFICIENT_FUNDS] = {"insufficient-funds", "the sender's balance does not cover amount and fee"},
-    [TXERR_STORAGE] = {"storage-error", "the state could not be read or written"},
-    [TXERR_WRONG_NETWORK] = {"wrong-network", "the transaction is signed for another network"},
-    [TXERR_COINBASE] = {"coinbase", "a coinbase is only valid as the first transaction of a block"},
-};
-
-const char *txerr_reason(enum txerr err)
-{
-    if ((unsigned)err >= TXERR_COUNT_)
-        return "unknown-error";
-    return txerr_table[err].reason;
-}
-
-const char *txerr_strerror(enum txerr err)
-{
-    if ((unsigned)err >= TXERR_COUNT_)
-        return "unknown error";
-    return txerr_table[err].text;
-}
 
 static const struct txtype_def *const txtype_core[] = {
     &coinbase_txtype,
@@ -76,12 +40,35 @@ const struct txtype_def *txtype_find_name(const char *name)
     return NULL;
 }
 
-bool txtype_register(const struct txtype_def *def)
+bool txtype_register(const struct txtype_def *def, char *err, size_t errlen)
 {
-    if (def == NULL || def->name == NULL || def->name[0] == '\0' || def->check == NULL)
+    char scratch[8];
+    if (err == NULL) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
+    if (def == NULL || def->name == NULL || def->name[0] == '\0') {
+        snprintf(err, errlen, "a transaction type needs a name");
         return false;
-    if (txtype_find(def->id) != NULL || txtype_find_name(def->name) != NULL)
+    }
+    if (def->apply == NULL) {
+        snprintf(err, errlen, "type %s has no apply", def->name);
         return false;
+    }
+    char ferr[128];
+    if (!txfield_table_valid(def->fields, def->n_fields, ferr, sizeof ferr)) {
+        snprintf(err, errlen, "type %s: %s", def->name, ferr);
+        return false;
+    }
+    if (txtype_find(def->id) != NULL) {
+        snprintf(err, errlen, "type %s: id %u is taken by %s", def->name, (unsigned)def->id,
+                 txtype_find(def->id)->name);
+        return false;
+    }
+    if (txtype_find_name(def->name) != NULL) {
+        snprintf(err, errlen, "type %s: the name is taken", def->name);
+        return false;
+    }
     txtype_plugins[def->id] = def;
     return true;
 }
@@ -89,4 +76,45 @@ bool txtype_register(const struct txtype_def *def)
 void txtype_reset(void)
 {
     memset(txtype_plugins, 0, sizeof txtype_plugins);
+}
+
+enum txerr txtype_decode_check(const struct txtype_def *def, const struct tx *tx,
+                               struct txpayload *out, enum ser_err *detail)
+{
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    enum txerr err = txpayload_decode(def->fields, def->n_fields, bytes, len, out, detail, NULL);
+    if (err == TXERR_OK && def->check != NULL)
+        err = def->check(tx, out);
+    return err;
+}
+
+size_t txtype_counterparties(const struct txtype_def *def, const struct tx *tx,
+                             const struct txpayload *p, uint8_t (*out)[32], size_t max)
+{
+    if (def->counterparties != NULL)
+        return def->counterparties(tx, p, out, max);
+    size_t n = 0;
+    for (size_t i = 0; i < def->n_fields && i < p->n && n < max; i++) {
+        enum txfield_kind k = def->fields[i].kind;
+        if ((k == TXFIELD_ACCOUNT || k == TXFIELD_ACCOUNT_OPT) && p->v[i].len == 32)
+            memcpy(out[n++], p->v[i].p, 32);
+    }
+    return n;
+}
+
+size_t txtype_tx_counterparties(const struct tx *tx, uint8_t (*out)[32], size_t max)
+{
+    const struct txtype_def *def = txtype_find(tx->type);
+    if (def == NULL)
+        return 0;
+    struct txpayload p;
+    txpayload_init(&p);
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    size_t n = 0;
+    if (txpayload_decode(def->fields, def->n_fields, bytes, len, &p, NULL, NULL) == TXERR_OK)
+        n = txtype_counterparties(def, tx, &p, out, max);
+    txpayload_clear(&p);
+    return n;
 }

@@ -132,9 +132,7 @@ static size_t chain_touched(const struct tx *tx, uint8_t (*out)[32])
     size_t n = 0;
     if (!tx_is_coinbase(tx))
         memcpy(out[n++], tx->sender, 32);
-    const struct txtype_def *def = txtype_find(tx->type);
-    if (def != NULL && def->counterparties != NULL)
-        n += def->counterparties(tx, out + n, TXTYPE_MAX_COUNTERPARTIES);
+    n += txtype_tx_counterparties(tx, out + n, TXTYPE_MAX_COUNTERPARTIES);
     return n;
 }
 

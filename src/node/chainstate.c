@@ -6,6 +6,38 @@
 #include "consensus/serialize.h"
 
 static const uint8_t chainstate_best_key[2] = {CHAINSTATE_META_PREFIX, 'B'};
+static const uint8_t chainstate_format_key[2] = {CHAINSTATE_META_PREFIX, 'F'};
+
+/* A chainstate whose records this code reads differently (coinbase
+ * maturity moved onto the deadline index in format 2) is rebuilt, never
+ * misread. */
+static bool chainstate_check_format(struct chainstate *cs, char *err, size_t errlen)
+{
+    if (!cs->has_best)
+        return true;
+    struct buf val;
+    buf_init(&val);
+    bool found = false;
+    bool ok = db_get(cs->db, chainstate_format_key, sizeof chainstate_format_key, &val, &found,
+                     err, errlen);
+    uint64_t format = 1;
+    if (ok && found) {
+        struct ser_doc doc;
+        ser_doc_init(&doc);
+        if (ser_doc_parse(&doc, val.data, val.len) != SER_OK ||
+            ser_get_uint(ser_doc_root(&doc), &format) != SER_OK)
+            format = 0;
+        ser_doc_clear(&doc);
+    }
+    buf_clear(&val);
+    if (ok && format != CHAINSTATE_FORMAT) {
+        snprintf(err, errlen, "the chainstate is in format %llu, this version uses format %d "
+                 "(restart with -reindex to rebuild it)", (unsigned long long)format,
+                 CHAINSTATE_FORMAT);
+        ok = false;
+    }
+    return ok;
+}
 
 static void chainstate_undo_key(const uint8_t hash[SHA256_LEN], uint8_t key[2 + SHA256_LEN])
 {
@@ -52,7 +84,7 @@ bool chainstate_open(struct chainstate *cs, const char *path, size_t cache_bytes
     opt.wipe = wipe;
     if (!db_open(path, &opt, &cs->db, err, errlen))
         return false;
-    if (!chainstate_read_best(cs, err, errlen)) {
+    if (!chainstate_read_best(cs, err, errlen) || !chainstate_check_format(cs, err, errlen)) {
         chainstate_close(cs);
         return false;
     }
@@ -234,6 +266,8 @@ bool chainstate_init_genesis(struct chainstate *cs, const uint8_t hash[SHA256_LE
     struct buf scratch;
     buf_init(&scratch);
     chainstate_batch_best(b, hash, 0, &scratch);
+    uint8_t format[1] = {CHAINSTATE_FORMAT}; /* a positive fixint is its own msgpack */
+    db_batch_put(b, chainstate_format_key, sizeof chainstate_format_key, format, sizeof format);
     bool ok = chainstate_write(cs, b, hash, 0, err, errlen);
     buf_clear(&scratch);
     db_batch_free(b);

@@ -4,6 +4,9 @@
  * view, plus a few meta records under the 0x00 prefix, which no consensus
  * module owns and which the state hash leaves out:
  *   0x00 'B'              -> best block: [hash: bin(32), height]
+ *   0x00 'F'              -> the format of the state records (CHAINSTATE_FORMAT);
+ *                            a chainstate in another format is refused
+ *                            with a hint to -reindex
  *   0x00 'U' || hash(32)  -> where that connected block's undo record lies:
  *                            [file, offset] in blocks/rev*.dat
  * Connecting a block writes its state changes, its undo location and the new
@@ -24,6 +27,8 @@
 #include "node/db.h"
 
 #define CHAINSTATE_META_PREFIX 0x00
+/* Format 2: coinbase maturity on the deadline index ('d'). */
+#define CHAINSTATE_FORMAT 2
 
 struct chainstate {
     struct db *db;

@@ -6,6 +6,7 @@
 
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
+#include "consensus/prologue.h"
 #include "consensus/txcheck.h"
 #include "node/keymap.h"
 #include "util/time.h"
@@ -379,14 +380,17 @@ static bool fee_below_minimum(const struct mempool *pool, amount_t fee, size_t s
     return fee < min;
 }
 
-/* A view over the tip as the next block starts: coinbase payouts maturing
- * at that height already credited, as block validation does. */
+/* A view over the tip as the next block starts: the block prologue
+ * (deadlines due at that height, coinbase payouts among them) already run,
+ * as block validation does. */
 static enum txerr next_block_view(const struct mempool *pool, struct state_view *v)
 {
     state_view_init(v, &pool->tip);
-    enum txerr err = maturity_release(v, pool->height + 1);
-    if (err == TXERR_OK && state_view_failed(v))
-        err = TXERR_STORAGE;
+    int64_t now = time_now();
+    struct apply_ctx ctx = {.params = pool->params,
+                            .height = pool->height + 1,
+                            .time = now > 0 ? (uint64_t)now : 0};
+    enum txerr err = prologue_run(v, &ctx);
     if (err != TXERR_OK)
         state_view_clear(v);
     return err;
@@ -560,7 +564,7 @@ static enum mempool_err plan_ready(struct mempool *pool, const struct tx *tx, in
         v = &p->fresh;
         p->fresh_used = true;
     }
-    struct apply_ctx ctx = {pool->params, pool->height + 1, now > 0 ? (uint64_t)now : 0};
+    struct apply_ctx ctx = {.params = pool->params, .height = pool->height + 1, .time = now > 0 ? (uint64_t)now : 0};
     if (p->fresh_used) {
         for (size_t i = 0; i < p->k; i++) {
             /* The ready run was valid at this tip: a failure here means the
@@ -927,7 +931,7 @@ bool mempool_update_tip(struct mempool *pool, const struct state_backend *tip,
     struct state_view v;
     bool have_view = next_block_view(pool, &v) == TXERR_OK;
     int64_t now = time_now();
-    struct apply_ctx ctx = {pool->params, tip_height + 1, now > 0 ? (uint64_t)now : 0};
+    struct apply_ctx ctx = {.params = pool->params, .height = tip_height + 1, .time = now > 0 ? (uint64_t)now : 0};
     for (size_t i = 0; i < n; i++) {
         struct mempool_sender *s = list[i];
         if (!have_view || !recheck_sender(pool, s, &v, &ctx)) {

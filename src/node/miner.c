@@ -5,6 +5,7 @@
 
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
+#include "consensus/prologue.h"
 #include "consensus/pow.h"
 #include "consensus/subsidy.h"
 #include "consensus/txcheck.h"
@@ -74,13 +75,14 @@ static enum miner_err draft_start(const struct chain_params *params, const struc
     return MINER_OK;
 }
 
-/* A view over the tip as the block starts: payouts maturing at its height
- * credited first, as blockcheck_apply does. */
-static enum miner_err draft_view(const struct state_backend *tip, const struct draft *d,
-                                 struct state_view *v)
+/* A view over the tip as the block starts: the block prologue run first,
+ * as blockcheck_apply does. */
+static enum miner_err draft_view(const struct state_backend *tip, const struct chain_params *params,
+                                 const struct draft *d, struct state_view *v)
 {
     state_view_init(v, tip);
-    if (maturity_release(v, d->height) != TXERR_OK || state_view_failed(v)) {
+    struct apply_ctx ctx = {.params = params, .height = d->height, .time = d->header.time};
+    if (prologue_run(v, &ctx) != TXERR_OK) {
         state_view_clear(v);
         return MINER_ERR_STORAGE;
     }
@@ -195,12 +197,12 @@ enum miner_err miner_create_block(const struct mempool *pool, const struct state
     const struct tx **chosen = NULL;
     size_t chosen_n = 0, chosen_cap = 0;
     struct state_view v;
-    err = draft_view(tip, &d, &v);
+    err = draft_view(tip, params, &d, &v);
     if (err != MINER_OK) {
         free(cs.c);
         return err;
     }
-    struct apply_ctx ctx = {params, d.height, req->time};
+    struct apply_ctx ctx = {.params = params, .height = d.height, .time = req->time};
     amount_t fees = 0;
     size_t used = 0;
     size_t live = cs.n;
@@ -269,12 +271,12 @@ enum miner_err miner_create_block_with(const struct tx *txs, size_t count,
     if (chosen == NULL)
         return MINER_ERR_NOMEM;
     struct state_view v;
-    err = draft_view(tip, &d, &v);
+    err = draft_view(tip, params, &d, &v);
     if (err != MINER_OK) {
         free(chosen);
         return err;
     }
-    struct apply_ctx ctx = {params, d.height, req->time};
+    struct apply_ctx ctx = {.params = params, .height = d.height, .time = req->time};
     amount_t fees = 0;
     size_t used = 0;
     for (size_t i = 0; err == MINER_OK && i < count; i++) {

@@ -562,17 +562,21 @@ static void on_notfound(struct p2p_peer *peer, struct p2p_payload *p)
 
 /* ------------------------------------------------------------ transactions */
 
-/* Refusals no later tx can cure: the sender broke a rule on its own. */
-static bool tx_err_is_stateless(enum txerr e)
+/* Only a rule the sender broke is misbehaviour. A conflict with the
+ * current state (a race, a parent not seen yet) or a type this node does
+ * not know is what honest peers relay too (doc/protocol.md). */
+static bool tx_err_is_misbehaviour(enum mempool_err me, const struct mempool_accept_info *info)
 {
-    return e != TXERR_BAD_NONCE && e != TXERR_INSUFFICIENT_FUNDS && e != TXERR_STORAGE &&
-           e != TXERR_OK;
+    return me == MEMPOOL_ERR_TX && txerr_class(info->txerr) == TXCLASS_INVALID;
 }
 
+/* Kept as orphans: refusals a later tx or block can cure. A nonce already
+ * used is a state conflict too, but only a reorg could cure it. */
 static bool tx_err_is_orphan(enum mempool_err me, const struct mempool_accept_info *info)
 {
     return me == MEMPOOL_ERR_TOO_MANY_PENDING ||
-           (me == MEMPOOL_ERR_TX && info->txerr == TXERR_INSUFFICIENT_FUNDS);
+           (me == MEMPOOL_ERR_TX && txerr_class(info->txerr) == TXCLASS_STATE &&
+            info->txerr != TXERR_BAD_NONCE);
 }
 
 static void orphan_remove(struct p2p_net *net, size_t i)
@@ -653,7 +657,7 @@ static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
         orphan_add(net, &p->tx, txid, peer->id);
     }
     pthread_mutex_unlock(&net->ctx->lock);
-    if (me == MEMPOOL_ERR_TX && tx_err_is_stateless(info.txerr))
+    if (tx_err_is_misbehaviour(me, &info))
         p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, txerr_reason(info.txerr));
     else if (me != MEMPOOL_OK && me != MEMPOOL_ERR_DUPLICATE)
         LOG_DEBUG(LOG_CAT_MEMPOOL, "tx from peer=%llu not accepted: %s",

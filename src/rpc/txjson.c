@@ -27,35 +27,21 @@ static json_t *txjson_address(const uint8_t key[32], const struct chain_params *
     return json_string(addr);
 }
 
-/* One field of a decoded payload as JSON; NULL when it has the wrong form. */
-static json_t *txjson_field(const msgpack_object *o, enum txfield_kind kind,
+/* One field of a decoded payload as JSON. */
+static json_t *txjson_field(const struct txfield *f, const struct txvalue *v,
                             const struct chain_params *params)
 {
-    const uint8_t *p;
-    size_t len;
-    uint64_t u;
-    const char *s;
-    switch (kind) {
+    switch (f->kind) {
     case TXFIELD_ACCOUNT:
     case TXFIELD_ACCOUNT_OPT:
-        if (ser_get_bin(o, 32, &p, &len) != SER_OK)
-            return NULL;
-        if (len == 0 && kind == TXFIELD_ACCOUNT_OPT)
-            return json_string("");
-        return len == 32 ? txjson_address(p, params) : NULL;
+        return v->len == 0 ? json_string("") : txjson_address(v->p, params);
     case TXFIELD_HASH:
-        if (ser_get_bin(o, 32, &p, &len) != SER_OK || len != 32)
-            return NULL;
-        return rpc_hex_json(p, len);
+    case TXFIELD_BYTES:
+        return rpc_hex_json(v->p, v->len);
     case TXFIELD_HASH_LIST: {
-        const msgpack_object *items;
-        uint32_t n;
-        if (ser_get_list(o, UINT32_MAX, &items, &n) != SER_OK)
-            return NULL;
         json_t *arr = json_array();
-        for (uint32_t i = 0; arr != NULL && i < n; i++) {
-            json_t *h = txjson_field(&items[i], TXFIELD_HASH, params);
-            if (h == NULL || json_array_append_new(arr, h) != 0) {
+        for (size_t i = 0; arr != NULL && i < v->len; i++) {
+            if (json_array_append_new(arr, rpc_hex_json(v->p + 32 * i, 32)) != 0) {
                 json_decref(arr);
                 return NULL;
             }
@@ -63,21 +49,13 @@ static json_t *txjson_field(const msgpack_object *o, enum txfield_kind kind,
         return arr;
     }
     case TXFIELD_AMOUNT:
-        if (ser_get_uint(o, &u) != SER_OK)
-            return NULL;
-        return rpc_amount_json(u);
+        return rpc_amount_json(v->u);
     case TXFIELD_UINT:
-        if (ser_get_uint(o, &u) != SER_OK)
-            return NULL;
-        return txjson_uint(u);
-    case TXFIELD_BYTES:
-        if (ser_get_bin(o, SIZE_MAX, &p, &len) != SER_OK)
-            return NULL;
-        return rpc_hex_json(p, len);
+        return txjson_uint(v->u);
     case TXFIELD_TEXT:
-        if (ser_get_str(o, 0, SIZE_MAX, &s, &len) != SER_OK)
-            return NULL;
-        return json_stringn(s, len);
+        return json_stringn((const char *)v->p, v->len);
+    case TXFIELD_KIND_COUNT_:
+        break;
     }
     return NULL;
 }
@@ -85,26 +63,24 @@ static json_t *txjson_field(const msgpack_object *o, enum txfield_kind kind,
 json_t *txjson_payload(const struct tx *tx, const struct chain_params *params)
 {
     const struct txtype_def *def = txtype_find(tx->type);
-    if (def == NULL || def->fields == NULL)
+    if (def == NULL)
         return NULL;
     size_t len;
     const uint8_t *bytes = tx_payload_bytes(tx, &len);
-    struct ser_doc doc;
-    ser_doc_init(&doc);
-    const msgpack_object *items;
+    struct txpayload p;
+    txpayload_init(&p);
     json_t *obj = NULL;
-    if (ser_doc_parse(&doc, bytes, len) == SER_OK &&
-        ser_get_array(ser_doc_root(&doc), (uint32_t)def->n_fields, &items) == SER_OK) {
+    if (txpayload_decode(def->fields, def->n_fields, bytes, len, &p, NULL, NULL) == TXERR_OK) {
         obj = json_object();
         for (size_t i = 0; obj != NULL && i < def->n_fields; i++) {
-            json_t *v = txjson_field(&items[i], def->fields[i].kind, params);
+            json_t *v = txjson_field(&def->fields[i], &p.v[i], params);
             if (v == NULL || json_object_set_new(obj, def->fields[i].name, v) != 0) {
                 json_decref(obj);
                 obj = NULL;
             }
         }
     }
-    ser_doc_clear(&doc);
+    txpayload_clear(&p);
     return obj;
 }
 
@@ -168,89 +144,92 @@ static bool txjson_hex32(const json_t *v, uint8_t out[32])
     return json_is_string(v) && hex_decode_exact(json_string_value(v), out, 32);
 }
 
-static bool txjson_write_field(struct ser_writer *w, const struct txfield *f, const json_t *v,
-                               const struct chain_params *params, char *err, size_t errlen)
+/* Reads one field's JSON into v; byte values are kept in *store (appended;
+ * positions recorded in v->u until the caller fixes pointers). */
+static bool txjson_read_field(const struct txfield *f, const json_t *j, struct txvalue *v,
+                              struct buf *store, const struct chain_params *params, char *err,
+                              size_t errlen)
 {
     uint8_t key[32];
+    memset(v, 0, sizeof *v);
+    v->u = store->len;
     switch (f->kind) {
     case TXFIELD_ACCOUNT:
     case TXFIELD_ACCOUNT_OPT: {
-        if (!json_is_string(v))
+        if (!json_is_string(j))
             break;
-        const char *s = json_string_value(v);
-        if (f->kind == TXFIELD_ACCOUNT_OPT && s[0] == '\0') {
-            ser_write_bin(w, "", 0);
+        const char *s = json_string_value(j);
+        if (f->kind == TXFIELD_ACCOUNT_OPT && s[0] == '\0')
             return true;
-        }
         enum address_error ae = address_decode(params->hrp, s, key);
         if (ae != ADDRESS_OK) {
             snprintf(err, errlen, "%s: invalid address: %s", f->name, address_strerror(ae));
             return false;
         }
-        ser_write_bin(w, key, 32);
-        return true;
+        v->len = 32;
+        return buf_append(store, key, 32);
     }
     case TXFIELD_HASH:
-        if (!txjson_hex32(v, key))
+        if (!txjson_hex32(j, key))
             break;
-        ser_write_bin(w, key, 32);
-        return true;
+        v->len = 32;
+        return buf_append(store, key, 32);
     case TXFIELD_HASH_LIST: {
-        if (!json_is_array(v))
+        if (!json_is_array(j))
             break;
-        ser_write_array(w, json_array_size(v));
         size_t i;
         const json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(j, i, item) {
             if (!txjson_hex32(item, key)) {
                 snprintf(err, errlen, "%s[%zu]: expected a 64-digit hex id", f->name, i);
                 return false;
             }
-            ser_write_bin(w, key, 32);
+            if (!buf_append(store, key, 32))
+                return false;
         }
+        v->len = json_array_size(j);
         return true;
     }
     case TXFIELD_AMOUNT: {
         amount_t a;
-        if (!rpc_amount_from_json(v, &a)) {
+        if (!rpc_amount_from_json(j, &a)) {
             snprintf(err, errlen, "%s: invalid amount", f->name);
             return false;
         }
-        ser_write_uint(w, a);
+        v->u = a;
         return true;
     }
     case TXFIELD_UINT:
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
+        if (!json_is_integer(j) || json_integer_value(j) < 0)
             break;
-        ser_write_uint(w, (uint64_t)json_integer_value(v));
+        v->u = (uint64_t)json_integer_value(j);
         return true;
     case TXFIELD_BYTES: {
-        if (!json_is_string(v))
+        if (!json_is_string(j))
             break;
-        struct buf b;
-        buf_init(&b);
-        const char *s = json_string_value(v);
-        bool ok = hex_decode_buf(s, strlen(s), &b);
-        if (ok)
-            ser_write_bin(w, b.data, b.len);
-        buf_clear(&b);
-        if (ok)
-            return true;
-        break;
-    }
-    case TXFIELD_TEXT:
-        if (!json_is_string(v))
+        const char *s = json_string_value(j);
+        size_t before = store->len;
+        if (!hex_decode_buf(s, strlen(s), store))
             break;
-        ser_write_str(w, json_string_value(v), json_string_length(v));
+        v->len = store->len - before;
         return true;
     }
-    static const char *const kind_names[] = {
+    case TXFIELD_TEXT:
+        if (!json_is_string(j))
+            break;
+        v->len = json_string_length(j);
+        return buf_append(store, json_string_value(j), v->len);
+    case TXFIELD_KIND_COUNT_:
+        break;
+    }
+    static const char *const kind_names[TXFIELD_KIND_COUNT_] = {
         [TXFIELD_ACCOUNT] = "an address",        [TXFIELD_ACCOUNT_OPT] = "an address or \"\"",
         [TXFIELD_HASH] = "a 64-digit hex id",    [TXFIELD_HASH_LIST] = "an array of hex ids",
         [TXFIELD_AMOUNT] = "an amount",          [TXFIELD_UINT] = "a non-negative integer",
         [TXFIELD_BYTES] = "a hex string",        [TXFIELD_TEXT] = "a string",
     };
-    snprintf(err, errlen, "%s: expected %s", f->name, kind_names[f->kind]);
+    snprintf(err, errlen, "%s: expected %s", f->name,
+             (unsigned)f->kind < TXFIELD_KIND_COUNT_ ? kind_names[f->kind] : "a value");
     return false;
 }
 
@@ -258,12 +237,9 @@ bool txjson_build_payload(const struct txtype_def *def, const json_t *obj,
                           const struct chain_params *params, struct buf *out, char *err,
                           size_t errlen)
 {
+    err[0] = '\0';
     if (!json_is_object(obj)) {
         snprintf(err, errlen, "payload must be a JSON object");
-        return false;
-    }
-    if (def->fields == NULL) {
-        snprintf(err, errlen, "transactions of type %s cannot be built from JSON", def->name);
         return false;
     }
     const char *k;
@@ -277,26 +253,41 @@ bool txjson_build_payload(const struct txtype_def *def, const json_t *obj,
             return false;
         }
     }
-    size_t start = out->len;
-    struct ser_writer w;
-    ser_writer_init(&w, out);
-    ser_write_array(&w, def->n_fields);
-    for (size_t i = 0; i < def->n_fields; i++) {
+    struct txvalue values[TXFIELD_MAX];
+    struct buf store;
+    buf_init(&store);
+    bool ok = def->n_fields <= TXFIELD_MAX;
+    for (size_t i = 0; ok && i < def->n_fields; i++) {
         const json_t *fv = json_object_get(obj, def->fields[i].name);
         if (fv == NULL) {
             snprintf(err, errlen, "missing payload field \"%s\"", def->fields[i].name);
-            out->len = start;
-            return false;
-        }
-        if (!txjson_write_field(&w, &def->fields[i], fv, params, err, errlen)) {
-            out->len = start;
-            return false;
+            ok = false;
+        } else if (!txjson_read_field(&def->fields[i], fv, &values[i], &store, params, err,
+                                      errlen)) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "out of memory");
+            ok = false;
         }
     }
-    if (!ser_writer_ok(&w)) {
+    /* The store no longer moves: point the byte values into it. */
+    for (size_t i = 0; ok && i < def->n_fields; i++)
+        if (def->fields[i].kind != TXFIELD_AMOUNT && def->fields[i].kind != TXFIELD_UINT)
+            values[i].p = store.data != NULL ? store.data + values[i].u : (const uint8_t *)"";
+    if (ok) {
+        enum ser_err detail = SER_OK;
+        int field = -1;
+        enum txerr te = txpayload_check_values(def->fields, def->n_fields, values, &detail,
+                                               &field);
+        if (te != TXERR_OK) {
+            snprintf(err, errlen, "%s: %s (%s)", field >= 0 ? def->fields[field].name : "payload",
+                     txerr_reason(te), ser_strerror(detail));
+            ok = false;
+        }
+    }
+    if (ok && !txpayload_encode(def->fields, def->n_fields, values, out)) {
         snprintf(err, errlen, "out of memory");
-        out->len = start;
-        return false;
+        ok = false;
     }
-    return true;
+    buf_clear(&store);
+    return ok;
 }

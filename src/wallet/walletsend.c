@@ -211,8 +211,10 @@ static enum wallet_err wallet_build_locked(struct wallet *w, const struct wallet
         return WALLET_ERR_INVALID_AMOUNT;
 
     const struct txtype_def *def = txtype_find(tx->type);
-    enum ser_err detail = SER_OK;
-    enum txerr te = def->check(tx, &detail);
+    struct txpayload decoded;
+    txpayload_init(&decoded);
+    enum txerr te = txtype_decode_check(def, tx, &decoded, NULL);
+    txpayload_clear(&decoded);
     if (te != TXERR_OK) {
         wallet_reason(res, txerr_reason(te));
         return WALLET_ERR_BAD_PARAMETER;

@@ -90,11 +90,8 @@ static bool wallet_classify_locked(struct wallet *w, const struct tx *tx, struct
     }
     /* Any other type: the wallet pays its fee when it sends it; what else it
      * moves (escrow, ...) is the type's business, shown by its plugin. */
-    const struct txtype_def *def = txtype_find(tx->type);
     uint8_t cps[TXTYPE_MAX_COUNTERPARTIES][32];
-    size_t n = def != NULL && def->counterparties != NULL
-                   ? def->counterparties(tx, cps, TXTYPE_MAX_COUNTERPARTIES)
-                   : 0;
+    size_t n = txtype_tx_counterparties(tx, cps, TXTYPE_MAX_COUNTERPARTIES);
     const uint8_t *first_mine = NULL, *first_other = NULL;
     for (size_t i = 0; i < n; i++) {
         if (wallet_find_key(w, cps[i]) != NULL) {

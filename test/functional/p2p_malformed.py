@@ -76,10 +76,14 @@ class P2PMalformedTest(SoukTestFramework):
         self.no_peers_left()
         self.log.info("  %s: disconnected, not discouraged", what)
 
-    def expect_kept(self, p, what):
+    def expect_kept(self, p, what, score=None):
         p.sync_with_ping()
         assert p.is_connected
         self.check_node()
+        if score is not None:
+            peers = self.node.getpeerinfo()
+            assert_equal(len(peers), 1)
+            assert_equal(peers[0]["misbehavior"], score)
         self.node.disconnect_p2ps()
         self.no_peers_left()
         self.log.info("  %s: peer kept", what)
@@ -334,23 +338,32 @@ class P2PMalformedTest(SoukTestFramework):
         self.expect_discouraged(p, "tx with a bad signature")
         assert_equal(node.getrawmempool(), [])
 
-        # tx of an unknown type
+        # tx of an unknown type (a newer node's): never misbehaviour, never kept
         raw = Tx(99, b"", 0, 1000, [], b"").sign(self.spender, bytes.fromhex(node.getblockhash(0)))
         p = self.peer()
         p.send_tx(raw)
-        self.expect_discouraged(p, "tx of an unknown type")
+        self.expect_kept(p, "tx of an unknown type", score=0)
+        assert_equal(node.getrawmempool(), [])
+
+        # a field out of its bounds (a transfer of 0) is the sender's own mistake
+        tx = Tx.deserialize(bytes.fromhex(self.make_transfer(self.spender, 0, self.key, COIN, 1000)))
+        tx.payload[1] = 0
+        tx = tx.sign(self.spender, bytes.fromhex(node.getblockhash(0)))
+        p = self.peer()
+        p.send_tx(tx)
+        self.expect_discouraged(p, "transfer of zero coins")
 
         # tx refused for state reasons: dropped, peer kept
         poor, _ = self.new_key()
         tx = Tx.deserialize(bytes.fromhex(self.make_transfer(poor, 0, self.key, COIN, 1000)))
         p = self.peer()
         p.send_tx(tx)
-        self.expect_kept(p, "tx from an account without funds")
+        self.expect_kept(p, "tx from an account without funds", score=0)
         tx = Tx.deserialize(bytes.fromhex(self.make_transfer(self.spender, 5, self.key, COIN, 1000)))
         p = self.peer()
         p.send_tx(tx)
         p.sync_with_ping()
-        self.expect_kept(p, "tx with a future nonce")
+        self.expect_kept(p, "tx with a future nonce", score=0)
         # a good tx through the same path is accepted
         tx = Tx.deserialize(bytes.fromhex(self.make_transfer(self.spender, 0, self.key, COIN, 1000)))
         p = self.peer()

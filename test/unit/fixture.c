@@ -241,3 +241,13 @@ struct chain *fixture_chain_open(const char *dir, bool reindex)
     ck_assert_msg(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err), "%s", err);
     return c;
 }
+
+enum txerr fixture_type_check(const struct txtype_def *def, const struct tx *tx,
+                              enum ser_err *detail)
+{
+    struct txpayload p;
+    txpayload_init(&p);
+    enum txerr err = txtype_decode_check(def, tx, &p, detail);
+    txpayload_clear(&p);
+    return err;
+}

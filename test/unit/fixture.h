@@ -21,6 +21,7 @@
 #include "consensus/coinbase.h"
 #include "consensus/state.h"
 #include "consensus/transfer.h"
+#include "consensus/txtype.h"
 #include "consensus/uint256.h"
 #include "unit.h"
 #include "util/amount.h"
@@ -82,6 +83,9 @@ struct account fixture_account(struct state_view *v, const uint8_t pub[32]);
 /* Gives tx (initialized) p as its payload and the transfer type; the other
  * fields are left as they are. */
 void fixture_transfer_payload(struct tx *tx, const struct transfer_payload *p);
+/* The type's stateless rules (field table + check) on tx, payload thrown away. */
+enum txerr fixture_type_check(const struct txtype_def *def, const struct tx *tx,
+                              enum ser_err *detail);
 /* Makes tx (initialized) a transfer of amount to `to`, without a memo, at
  * nonce with fee, signed with sk for regtest. */
 void fixture_transfer(struct tx *tx, const uint8_t sk[32], const uint8_t to[32], amount_t amount,

@@ -15,7 +15,7 @@ START_TEST(transfer_moves_coins)
     struct state_view v;
     state_view_init(&v, &fixture_empty_backend);
     fixture_fund(&v, a.pub, 1000, 0);
-    struct apply_ctx ctx = {fixture_regtest(), 5, 0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 5, .time = 0};
     struct tx tx;
     tx_init(&tx);
     fixture_transfer(&tx, a.sk, b.pub, 300, 0, 10);
@@ -51,7 +51,7 @@ START_TEST(failures_change_nothing)
     struct state_view v;
     state_view_init(&v, &fixture_empty_backend);
     fixture_fund(&v, a.pub, 100, 3);
-    struct apply_ctx ctx = {fixture_regtest(), 5, 0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 5, .time = 0};
     struct tx tx;
     tx_init(&tx);
     size_t changes = state_view_change_count(&v);
@@ -101,7 +101,7 @@ START_TEST(coinbase_matures_after_100_blocks)
     amount_t sub = subsidy_at(1, fixture_regtest()->halving_interval);
 
     make_block(&blk, 1, miner.pub, sub, NULL, 0);
-    struct apply_ctx ctx = {fixture_regtest(), 1, 0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 1, .time = 0};
     ck_assert(blockcheck_stateless(&blk, fixture_regtest(), &f));
     ck_assert(blockcheck_apply(&v, &blk, &ctx, &f));
     ck_assert_uint_eq(fixture_account(&v, miner.pub).balance, 0);
@@ -139,7 +139,7 @@ START_TEST(coinbase_amount_and_height)
     fixture_transfer(&txs[0], a.sk, b.pub, 100, 0, 7);
     fixture_transfer(&txs[1], a.sk, b.pub, 100, 1, 5);
     amount_t sub = subsidy_at(10, fixture_regtest()->halving_interval);
-    struct apply_ctx ctx = {fixture_regtest(), 10, 0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 10, .time = 0};
     struct block blk;
     block_init(&blk);
     struct block_fault f;

@@ -46,8 +46,8 @@ START_TEST(payload_rejections)
         {"93d920" "3030303030303030303030303030303030303030303030303030303030303030" "01c400", SER_ERR_BIN_GOT_STR},
         /* negative amount */
         {"93c420" "0000000000000000000000000000000000000000000000000000000000000000" "ffc400", SER_ERR_NEGATIVE_INT},
-        /* extra of 65 bytes */
-        {"93c420" "0000000000000000000000000000000000000000000000000000000000000000" "01c441"
+        /* extra of 65 bytes (the recipient a valid key: bounds are checked in field order) */
+        {"93c420" "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798" "01c441"
          "0000000000000000000000000000000000000000000000000000000000000000"
          "0000000000000000000000000000000000000000000000000000000000000000" "00", SER_ERR_TOO_LONG},
         /* non-shortest amount */
@@ -77,25 +77,25 @@ START_TEST(build_and_check)
     ck_assert_uint_eq(tx.nonce, 42);
     ck_assert_uint_eq(tx.fee, 0);
     enum ser_err detail = SER_OK;
-    ck_assert_int_eq(coinbase_txtype.check(&tx, &detail), TXERR_OK);
+    ck_assert_int_eq(fixture_type_check(&coinbase_txtype, &tx, &detail), TXERR_OK);
 
     tx.fee = 1;
-    ck_assert_int_eq(coinbase_txtype.check(&tx, &detail), TXERR_COINBASE_FEE);
+    ck_assert_int_eq(fixture_type_check(&coinbase_txtype, &tx, &detail), TXERR_COINBASE_FEE);
     tx.fee = 0;
 
     p.amount = AMOUNT_MAX + 1;
     ck_assert(coinbase_build(&tx, 42, &p));
-    ck_assert_int_eq(coinbase_txtype.check(&tx, &detail), TXERR_AMOUNT_RANGE);
+    ck_assert_int_eq(fixture_type_check(&coinbase_txtype, &tx, &detail), TXERR_AMOUNT_RANGE);
 
     p.amount = 1;
     memset(p.recipient, 0xff, 32); /* x >= field size: not a point */
     ck_assert(coinbase_build(&tx, 42, &p));
-    ck_assert_int_eq(coinbase_txtype.check(&tx, &detail), TXERR_BAD_RECIPIENT);
+    ck_assert_int_eq(fixture_type_check(&coinbase_txtype, &tx, &detail), TXERR_BAD_RECIPIENT);
 
     /* a payload of the wrong shape */
     static const uint8_t wrong[] = {0x91, 0x01};
     ck_assert_int_eq(tx_set_payload(&tx, wrong, sizeof wrong), SER_OK);
-    ck_assert_int_eq(coinbase_txtype.check(&tx, &detail), TXERR_BAD_PAYLOAD);
+    ck_assert_int_eq(fixture_type_check(&coinbase_txtype, &tx, &detail), TXERR_BAD_PAYLOAD);
     ck_assert_int_eq(detail, SER_ERR_ARRAY_LENGTH);
     tx_clear(&tx);
 }

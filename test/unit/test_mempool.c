@@ -640,7 +640,7 @@ START_TEST(new_tip_rechecks_everything)
 
     /* the "block": a0, a1, b0 and d0 (never seen by the pool); c's
      * balance drops elsewhere so that c0 no longer applies */
-    struct apply_ctx ctx = {fixture_regtest(), 1, T0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 1, .time = T0};
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &ta[0], &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &ta[1], &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&f.tip.view, &tb, &ctx), TXERR_OK);
@@ -718,7 +718,7 @@ START_TEST(readd_after_reorg)
     struct state_backend child_b;
     state_view_init(&child, &f.tip.backend);
     state_view_as_backend(&child, &child_b);
-    struct apply_ctx ctx = {fixture_regtest(), 1, T0};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = 1, .time = T0};
     ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[1], &ctx), TXERR_OK);
     ck_assert_int_eq(blockcheck_apply_tx(&child, &txs[2], &ctx), TXERR_OK);
     ck_assert(mempool_update_tip(f.tip.pool, &child_b, 1));

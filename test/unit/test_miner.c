@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "consensus/account.h"
+#include "consensus/deadline.h"
 #include "consensus/blockcheck.h"
 #include "consensus/coinbase.h"
 #include "consensus/pow.h"
@@ -95,7 +96,7 @@ static void check_valid(struct fix *f, struct block *b)
                   blockerr_reason(fault.err));
     struct state_view v;
     state_view_init(&v, &f->tip.backend);
-    struct apply_ctx ctx = {fixture_regtest(), f->req.parent_height + 1, f->req.time};
+    struct apply_ctx ctx = {.params = fixture_regtest(), .height = f->req.parent_height + 1, .time = f->req.time};
     ck_assert_msg(blockcheck_apply(&v, b, &ctx, &fault), "%s at %zu: %s",
                   blockerr_reason(fault.err), fault.tx_index, txerr_reason(fault.txerr));
     state_view_clear(&v);
@@ -277,7 +278,8 @@ START_TEST(maturing_coinbase_funds_count)
     fix_init(&f);
     struct fixture_user a;
     fixture_user_new(&a);
-    ck_assert_int_eq(maturity_add(&f.tip.view, 11, a.pub, 50000), TXERR_OK);
+    struct apply_ctx at = {.params = fixture_regtest(), .height = 10};
+    ck_assert_int_eq(deadline_add_maturity(&f.tip.view, &at, 11, a.pub, 50000), TXERR_OK);
     ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 10));
     struct tx a0;
     tx_init(&a0);
