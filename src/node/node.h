@@ -28,6 +28,7 @@ struct chain_params;
 struct event_base;
 struct rpc_table;
 struct http_server;
+struct pluginhost;
 
 struct node_ctx {
     const struct chain_params *params; /* the chosen network */
@@ -50,6 +51,7 @@ struct node_ctx {
     void *mempool;
     void *miner;
     void *wallet;   /* struct walletman; NULL with -disablewallet */
+    struct pluginhost *plugins; /* the plugins this node hosts (start-up code owns it) */
 
     /* Set once shutdown has been requested (signal or the stop RPC). */
     atomic_bool shutdown_requested;

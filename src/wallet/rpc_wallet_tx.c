@@ -57,6 +57,9 @@ static bool send_result_fail(struct rpc_request *req, enum wallet_err e,
     if (e == WALLET_ERR_REJECTED)
         return rpc_error(req, RPC_VERIFY_REJECTED, "%s",
                          res->reason[0] ? res->reason : "rejected by the mempool");
+    /* A rule the tx itself breaks: say which. */
+    if (e == WALLET_ERR_BAD_PARAMETER && res->reason[0] != '\0')
+        return rpc_error(req, RPC_INVALID_PARAMETER, "%s", res->reason);
     return rpc_wallet_fail(req, e, NULL);
 }
 

@@ -216,7 +216,8 @@ static enum wallet_err wallet_build_locked(struct wallet *w, const struct wallet
     enum txerr te = txtype_decode_check(def, tx, &decoded, NULL);
     txpayload_clear(&decoded);
     if (te != TXERR_OK) {
-        wallet_reason(res, txerr_reason(te));
+        snprintf(res->reason, sizeof res->reason, "%.48s: %.70s", txerr_reason(te),
+                 txerr_strerror(te));
         return WALLET_ERR_BAD_PARAMETER;
     }
     uint8_t secret[32];

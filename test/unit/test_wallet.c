@@ -631,7 +631,7 @@ START_TEST(send_refusals)
     /* a payload that frames but fails the type's check */
     req.payload = (const uint8_t *)"\x90";
     ck_assert_int_eq(wallet_create_transaction(w, &req, &res), WALLET_ERR_BAD_PARAMETER);
-    ck_assert_str_eq(res.reason, "bad-payload");
+    ck_assert_str_eq(res.reason, "bad-payload: the payload does not decode for its transaction type");
     req.from = other_addr;
     ck_assert_int_eq(wallet_create_transaction(w, &req, &res), WALLET_ERR_NOT_MINE);
     req.from = "bogus";

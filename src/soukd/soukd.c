@@ -1,5 +1,5 @@
 /* soukd: the souk full node daemon. Everything happens in init.c. */
-#include "node/init.h"
+#include "soukd/init.h"
 
 int main(int argc, char *argv[])
 {

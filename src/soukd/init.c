@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700
-#include "node/init.h"
+#include "soukd/init.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,13 +18,17 @@
 #include <event2/thread.h>
 
 #include "consensus/chainparams.h"
+#include "node/pluginhost.h"
 #include "node/services.h"
 #include "p2p/net.h"
+#include "p2p/netproc.h"
+#include "plugins/testkv/testkv.h"
 #include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
 #include "rpc/rpc_mining.h"
 #include "rpc/rpc_mempool.h"
 #include "rpc/rpc_net.h"
+#include "rpc/rpc_plugin.h"
 #include "rpc/rpc_rawtx.h"
 #include "rpc/server.h"
 #include "util/buf.h"
@@ -61,6 +65,9 @@ const struct args_option init_options[] = {
     {"testnet", NULL, NULL, "Use the test network.", 0, "Chain selection options"},
     {"regtest", NULL, NULL,
      "Use the regression test network: private, blocks mined instantly on demand.", 0, NULL},
+    {"testplugin", NULL, "0",
+     "Host the testkv plugin, which exists to test the plugin host (regtest only).", 0,
+     "Plugin options"},
 };
 const size_t init_options_count = sizeof init_options / sizeof init_options[0];
 
@@ -77,6 +84,16 @@ static const struct init_option_table init_option_tables[] = {
     {p2p_options, &p2p_options_count},
 };
 
+/* Plugins: one line each. `option` names the boolean option that turns a
+ * plugin on (NULL: always hosted); `regtest_only` refuses it elsewhere. */
+static const struct init_plugin {
+    const struct plugin *plugin;
+    const char *option;
+    bool regtest_only;
+} init_plugins[] = {
+    {&testkv_plugin, "testplugin", true},
+};
+
 static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
 {
     return rpc_control_register(ctx->rpc, err, errlen) &&
@@ -85,17 +102,100 @@ static bool start_rpc_methods(struct node_ctx *ctx, char *err, size_t errlen)
            rpc_rawtx_register(ctx->rpc, err, errlen) &&
            rpc_wallet_register(ctx->rpc, err, errlen) &&
            rpc_mempool_register(ctx->rpc, err, errlen) &&
-           rpc_net_register(ctx->rpc, err, errlen);
+           rpc_net_register(ctx->rpc, err, errlen) &&
+           rpc_plugin_register(ctx->rpc, ctx->plugins, err, errlen);
+}
+
+static bool plugins_start(struct node_ctx *ctx, char *err, size_t errlen)
+{
+    bool reindex = false;
+    return args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) == ARGS_OK &&
+           pluginhost_start(ctx->plugins, ctx, reindex, err, errlen);
+}
+
+static void plugins_stop(struct node_ctx *ctx)
+{
+    pluginhost_stop(ctx->plugins);
+}
+
+/* A plugin's inventory type as P2P takes it: the handler's ctx is this. */
+static struct init_inv {
+    const struct plugin_inv *inv;
+    struct plugin_ctx *pc;
+} init_invs[PLUGINHOST_MAX * 4];
+
+static bool inv_have(void *ctx, const uint8_t hash[32])
+{
+    struct init_inv *a = ctx;
+    return a->inv->have(a->pc, hash);
+}
+
+static bool inv_get(void *ctx, const uint8_t hash[32], struct ser_writer *w)
+{
+    struct init_inv *a = ctx;
+    return a->inv->get(a->pc, hash, w);
+}
+
+static int inv_receive(void *ctx, const msgpack_object *payload, uint8_t hash[32], bool *relay)
+{
+    struct init_inv *a = ctx;
+    return a->inv->receive(a->pc, payload, hash, relay);
+}
+
+static void inv_announce(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32])
+{
+    p2p_announce_inv(pc->node, type, hash);
+}
+
+/* Runs after P2P started: the plugins' inventory types join it. */
+static bool plugins_p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
+{
+    struct pluginhost *host = ctx->plugins;
+    size_t n = 0;
+    for (size_t i = 0; i < host->started; i++) {
+        struct plugin_ctx *pc = &host->ctx[i];
+        for (size_t k = 0; k < pc->plugin->n_invs; k++) {
+            if (n == sizeof init_invs / sizeof init_invs[0]) {
+                snprintf(err, errlen, "too many plugin inventory types");
+                return false;
+            }
+            init_invs[n] = (struct init_inv){&pc->plugin->invs[k], pc};
+            struct p2p_inv_handler h = {.type = pc->plugin->invs[k].type,
+                                        .command = pc->plugin->invs[k].command,
+                                        .ctx = &init_invs[n],
+                                        .have = inv_have,
+                                        .get = inv_get,
+                                        .receive = inv_receive};
+            if (!p2p_register_inv_handler(ctx, &h)) {
+                snprintf(err, errlen, "plugin %s: inventory type %u refused by P2P",
+                         pc->plugin->name, (unsigned)h.type);
+                return false;
+            }
+            n++;
+        }
+        pc->announce = inv_announce;
+    }
+    return true;
+}
+
+static void plugins_p2p_stop(struct node_ctx *ctx)
+{
+    struct pluginhost *host = ctx->plugins;
+    for (size_t i = 0; i < host->n; i++)
+        host->ctx[i].announce = NULL;
 }
 
 static const struct init_hook init_hooks[] = {
     {"chain and mempool", services_start, services_stop, false, "Loading block index\xe2\x80\xa6"},
     {"wallets", walletinit_start, walletinit_stop, false, "Loading wallets\xe2\x80\xa6"},
+    {"plugins", plugins_start, plugins_stop, false, "Starting plugins\xe2\x80\xa6"},
     {"p2p", p2p_start, p2p_stop, true, "Starting network\xe2\x80\xa6"},
+    {"plugin inventories", plugins_p2p_start, plugins_p2p_stop, true, "Starting network\xe2\x80\xa6"},
 };
 /* ================================================================== */
 
 struct init_state {
+    struct pluginhost plugins;
     struct args_option *opts;
     size_t n_opts;
     struct args args;
@@ -556,6 +656,30 @@ static void stop_hooks(struct init_state *st)
     }
 }
 
+/* Chooses the plugins and registers their consensus parts: before any hook
+ * runs, so the chain opens (and reindexes) with them. */
+static bool host_plugins(struct init_state *st, char *err, size_t errlen)
+{
+    st->ctx.plugins = &st->plugins;
+    for (size_t i = 0; i < sizeof init_plugins / sizeof init_plugins[0]; i++) {
+        const struct init_plugin *ip = &init_plugins[i];
+        bool on = true;
+        if (ip->option != NULL &&
+            args_get_bool(&st->args, ip->option, false, &on, err, errlen) != ARGS_OK)
+            return false;
+        if (!on)
+            continue;
+        if (ip->regtest_only && st->ctx.params->network != CHAIN_REGTEST) {
+            snprintf(err, errlen, "-%s is only allowed on regtest", ip->option);
+            return false;
+        }
+        if (!pluginhost_add(&st->plugins, ip->plugin, err, errlen))
+            return false;
+        LOG_INFO(LOG_CAT_PLUGIN, "hosting plugin %s", ip->plugin->name);
+    }
+    return pluginhost_install(&st->plugins, err, errlen);
+}
+
 static void teardown(struct init_state *st)
 {
     if (st->startup_running) {
@@ -578,6 +702,7 @@ static void teardown(struct init_state *st)
     if (st->ctx.base != NULL)
         event_base_free(st->ctx.base);
     rpc_table_clear(&st->rpc);
+    pluginhost_clear(&st->plugins);
     pthread_mutex_destroy(&st->ctx.lock);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
@@ -641,7 +766,7 @@ int init_main(int argc, char *argv[])
     if ((daemon_mode && !write_pid_file(&st)) || !setup_loop(&st))
         goto out_log;
     rpc_warmup_set_status("Starting\xe2\x80\xa6");
-    if (!start_rpc_methods(&st.ctx, err, sizeof err) ||
+    if (!host_plugins(&st, err, sizeof err) || !start_rpc_methods(&st.ctx, err, sizeof err) ||
         !rpc_service_start(&st.ctx, err, sizeof err)) {
         LOG_ERROR(LOG_CAT_GENERAL, "%s", err);
         print_err("%s", err);

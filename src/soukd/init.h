@@ -23,8 +23,8 @@
  *    run and soukd exits with 1 (0 when a shutdown was asked for meanwhile).
  *
  * Owns the node context for the life of the process. */
-#ifndef SOUK_NODE_INIT_H
-#define SOUK_NODE_INIT_H
+#ifndef SOUK_SOUKD_INIT_H
+#define SOUK_SOUKD_INIT_H
 
 #include <stdbool.h>
 #include <stddef.h>
