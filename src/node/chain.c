@@ -136,10 +136,10 @@ static size_t chain_touched(const struct tx *tx, uint8_t (*out)[32])
     return n;
 }
 
-/* Connects or disconnects a block in the tx/account indexes. */
-static bool chain_index_block(struct chain *c, const struct block *b,
-                              const struct blockindex_entry *e, bool connect, char *err,
-                              size_t errlen)
+/* Connects or disconnects a block in the tx/account indexes (the txindex's
+ * steps as a chain-following index). */
+static bool chain_index_block(struct chain *c, const struct block *b, const uint8_t hash[32],
+                              uint64_t height, bool connect, char *err, size_t errlen)
 {
     size_t n = b->tx_count;
     uint8_t(*txids)[SHA256_LEN] = malloc((n ? n : 1) * sizeof *txids);
@@ -157,9 +157,9 @@ static bool chain_index_block(struct chain *c, const struct block *b,
     }
     if (ok) {
         struct txindex_block blk = {
-            .hash = e->hash,
+            .hash = hash,
             .prev_hash = b->header.prev_hash,
-            .height = e->height,
+            .height = height,
             .txs = txs,
             .n_txs = n,
         };
@@ -170,6 +170,43 @@ static bool chain_index_block(struct chain *c, const struct block *b,
     free(touched);
     free(txs);
     return ok;
+}
+
+static bool chain_txindex_get_best(void *ctx, uint8_t hash[32], bool *found, char *err,
+                                   size_t errlen)
+{
+    struct chain *c = ctx;
+    return txindex_get_best(c->idx_db, hash, found, err, errlen);
+}
+
+static bool chain_txindex_connect(void *ctx, const struct block *b, const uint8_t hash[32],
+                                  uint64_t height, char *err, size_t errlen)
+{
+    return chain_index_block(ctx, b, hash, height, true, err, errlen);
+}
+
+static bool chain_txindex_disconnect(void *ctx, const struct block *b, const uint8_t hash[32],
+                                     uint64_t height, const uint8_t prev_hash[32], char *err,
+                                     size_t errlen)
+{
+    (void)prev_hash; /* the block's own prev_hash: the marker moves there */
+    return chain_index_block(ctx, b, hash, height, false, err, errlen);
+}
+
+static bool chain_txindex_reset(void *ctx, char *err, size_t errlen)
+{
+    struct chain *c = ctx;
+    return txindex_reset(c->idx_db, err, errlen);
+}
+
+void chain_txindex_def(struct chain *c, struct index_def *out)
+{
+    *out = (struct index_def){.name = "txindex",
+                              .ctx = c,
+                              .get_best = chain_txindex_get_best,
+                              .connect = chain_txindex_connect,
+                              .disconnect = chain_txindex_disconnect,
+                              .reset = chain_txindex_reset};
 }
 
 static void chain_notify(struct chain *c, bool connected, const struct block *b,
@@ -278,8 +315,6 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         ok = false;
     }
     if (ok)
-        ok = chain_index_block(c, &b, e, true, err, errlen);
-    if (ok)
         chain_notify(c, true, &b, e);
     buf_clear(&undo);
     state_view_clear(&v);
@@ -315,8 +350,6 @@ static bool chain_disconnect_tip(struct chain *c, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         ok = false;
     }
-    if (ok)
-        ok = chain_index_block(c, &b, tip, false, err, errlen);
     if (ok) {
         /* The block stays a candidate: if the new branch fails, it comes back. */
         if (!(tip->status & BLOCK_FAILED_MASK))
@@ -853,44 +886,6 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
     return ok;
 }
 
-/* Brings the tx/account indexes to the chainstate's tip after a crash
- * between the chainstate batch and the index write. */
-static bool chain_sync_indexes(struct chain *c, char *err, size_t errlen)
-{
-    uint8_t marker[SHA256_LEN];
-    bool found = false;
-    if (!txindex_get_best(c->idx_db, marker, &found, err, errlen))
-        return false;
-    struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
-    struct blockindex_entry *at = found ? blockindex_find(&c->bi, marker) : NULL;
-    if (at == NULL)
-        at = blockindex_chain_genesis(&c->active);
-    /* Walk back off a branch that is no longer active. */
-    while (at != NULL && !blockindex_chain_contains(&c->active, at)) {
-        struct block b;
-        block_init(&b);
-        bool ok = chain_read_block(c, at, &b, err, errlen) &&
-                  chain_index_block(c, &b, at, false, err, errlen);
-        block_clear(&b);
-        if (!ok)
-            return false;
-        at = at->prev;
-    }
-    for (struct blockindex_entry *e = blockindex_chain_next(&c->active, at); e != NULL;
-         e = blockindex_chain_next(&c->active, e)) {
-        struct block b;
-        block_init(&b);
-        bool ok = chain_read_block(c, e, &b, err, errlen) &&
-                  chain_index_block(c, &b, e, true, err, errlen);
-        block_clear(&b);
-        if (!ok)
-            return false;
-        if (e == tip)
-            break;
-    }
-    return true;
-}
-
 static bool chain_open_db(const char *path, size_t cache, bool wipe, struct db **out, char *err,
                           size_t errlen)
 {
@@ -1028,7 +1023,6 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
             ok = false;
         }
     }
-    ok = ok && chain_sync_indexes(c, err, errlen);
     if (ok)
         chain_recompute_best_header(c);
     if (ok && !chain_rebuild_candidates(c)) {

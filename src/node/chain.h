@@ -1,7 +1,8 @@
 /* chain: validation and the block chain a node follows.
  *
  * Owns the block files, the block index, the chainstate and the tx/account
- * indexes of one datadir, and keeps them in step: a block is checked,
+ * indexes database of one datadir (the indexes follow the chain on their
+ * own thread: see chain_txindex_def), and keeps them in step: a block is checked,
  * stored, and — when its branch has the most work — connected (state, undo
  * and best block in one batch), with reorganisations of any depth to a
  * better branch and a return to the best valid branch when a block of the
@@ -22,6 +23,7 @@
 #include "consensus/chainparams.h"
 #include "node/blockindex.h"
 #include "node/chainstate.h"
+#include "node/index.h"
 #include "node/txindex.h"
 
 struct chain;
@@ -123,6 +125,11 @@ bool chain_read_block_bytes(struct chain *c, const struct blockindex_entry *e, s
 bool chain_find_tx(struct chain *c, const uint8_t txid[SHA256_LEN],
                    struct blockindex_entry **block, uint32_t *position, bool *found, char *err,
                    size_t errlen);
+/* The tx index and account history as a chain-following index
+ * (node/index.h): the chain does not write them itself; the owner runs
+ * an index runner (or index_catch_up) with this def. Its reads below are
+ * as far as the index got: callers that must see the tip sync first. */
+void chain_txindex_def(struct chain *c, struct index_def *out);
 /* A page of an account's history, oldest first; *out is freed by the caller. */
 bool chain_account_history(struct chain *c, const uint8_t pubkey[32], uint64_t skip,
                            size_t count, struct txindex_hist **out, size_t *n, char *err,

@@ -51,26 +51,18 @@ static void runner_heard(void *ctx, const struct block *b, const struct blockind
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Finds the next step. Chain lock held. */
-static bool runner_plan(struct index_runner *r, uint64_t *seq, struct index_step *s, char *err,
-                        size_t errlen)
+/* Finds the step that takes an index whose marker is `best` towards the
+ * tip. Chain lock held (or no other thread touches the chain). */
+static bool index_plan(struct chain *chain, const uint8_t best[32], struct index_step *s,
+                       uint64_t *best_height, char *err, size_t errlen)
 {
-    struct chain *chain = services_chain(r->node);
-    pthread_mutex_lock(&r->mu);
-    *seq = r->notify_seq;
-    uint8_t best[32];
-    memcpy(best, r->best, 32);
-    pthread_mutex_unlock(&r->mu);
-
     const struct blockindex_chain *active = chain_active(chain);
     struct blockindex_entry *at = blockindex_find(chain_index(chain), best);
     if (at == NULL) {
         s->reset = true;
         return true;
     }
-    pthread_mutex_lock(&r->mu);
-    r->height = at->height;
-    pthread_mutex_unlock(&r->mu);
+    *best_height = at->height;
     if (at == chain_tip(chain)) {
         s->at_tip = true;
         return true;
@@ -92,6 +84,67 @@ static bool runner_plan(struct index_runner *r, uint64_t *seq, struct index_step
         memcpy(s->prev, e->prev->hash, 32);
     s->height = e->height;
     return chain_read_block(chain, e, &s->b, err, errlen);
+}
+
+/* Does a planned connect or disconnect; on success best/height become the
+ * new marker. */
+static bool index_do(const struct index_def *def, const struct index_step *s, uint8_t best[32],
+                     uint64_t *height, char *err, size_t errlen)
+{
+    bool ok = s->connect ? def->connect(def->ctx, &s->b, s->hash, s->height, err, errlen)
+                         : def->disconnect(def->ctx, &s->b, s->hash, s->height, s->prev, err,
+                                           errlen);
+    if (ok) {
+        memcpy(best, s->connect ? s->hash : s->prev, 32);
+        *height = s->connect ? s->height : s->height - 1;
+    }
+    return ok;
+}
+
+bool index_catch_up(struct chain *chain, const struct index_def *def,
+                    const uint8_t genesis[32], char *err, size_t errlen)
+{
+    uint8_t best[32];
+    uint64_t height = 0;
+    bool found = false;
+    if (!def->get_best(def->ctx, best, &found, err, errlen))
+        return false;
+    if (!found)
+        memcpy(best, genesis, 32);
+    for (;;) {
+        struct index_step s;
+        memset(&s, 0, sizeof s);
+        block_init(&s.b);
+        bool ok = index_plan(chain, best, &s, &height, err, errlen);
+        if (ok && s.reset) {
+            ok = def->reset(def->ctx, err, errlen);
+            memcpy(best, genesis, 32);
+        } else if (ok && !s.at_tip) {
+            ok = index_do(def, &s, best, &height, err, errlen);
+        }
+        block_clear(&s.b);
+        if (!ok || s.at_tip)
+            return ok;
+    }
+}
+
+/* Finds the next step. Chain lock held. */
+static bool runner_plan(struct index_runner *r, uint64_t *seq, struct index_step *s, char *err,
+                        size_t errlen)
+{
+    pthread_mutex_lock(&r->mu);
+    *seq = r->notify_seq;
+    uint8_t best[32];
+    memcpy(best, r->best, 32);
+    pthread_mutex_unlock(&r->mu);
+    uint64_t height = 0;
+    bool ok = index_plan(services_chain(r->node), best, s, &height, err, errlen);
+    if (ok && !s->reset) {
+        pthread_mutex_lock(&r->mu);
+        r->height = height;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return ok;
 }
 
 static void runner_set_best(struct index_runner *r, const uint8_t hash[32], uint64_t height)
@@ -130,11 +183,11 @@ static bool runner_step(struct index_runner *r, char *err, size_t errlen)
     if (ok && s.reset) {
         ok = runner_reset(r, err, errlen);
     } else if (ok && !s.at_tip) {
-        ok = s.connect ? r->def.connect(r->def.ctx, &s.b, s.hash, s.height, err, errlen)
-                       : r->def.disconnect(r->def.ctx, &s.b, s.hash, s.height, s.prev, err,
-                                           errlen);
+        uint8_t best[32];
+        uint64_t height;
+        ok = index_do(&r->def, &s, best, &height, err, errlen);
         if (ok)
-            runner_set_best(r, s.connect ? s.hash : s.prev, s.connect ? s.height : s.height - 1);
+            runner_set_best(r, best, height);
     }
     block_clear(&s.b);
     return ok;

@@ -45,6 +45,12 @@ struct index_def {
 };
 
 struct index_runner;
+struct chain;
+
+/* Brings an index to the chain's tip on the calling thread (tests, tools):
+ * the same steps a runner takes, with nothing locked. */
+bool index_catch_up(struct chain *chain, const struct index_def *def,
+                    const uint8_t genesis[32], char *err, size_t errlen);
 
 /* Starts following the chain of node (services must be started). With
  * reset, the index is emptied first. The def is copied. */

@@ -29,6 +29,7 @@ struct event_base;
 struct rpc_table;
 struct http_server;
 struct pluginhost;
+struct services;
 
 struct node_ctx {
     const struct chain_params *params; /* the chosen network */
@@ -46,6 +47,7 @@ struct node_ctx {
     struct http_server *http;   /* NULL until the RPC server is up */
 
     /* Area state, owned by the area that sets it. */
+    struct services *services; /* listener lists, tip, index runners (node/services.c) */
     void *storage;
     void *chain;
     void *mempool;

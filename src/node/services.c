@@ -1,6 +1,7 @@
 #include "node/services.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "node/checkqueue.h"
 #include "util/log.h"
@@ -22,14 +23,14 @@ const struct args_option services_options[] = {
 };
 const size_t services_options_count = sizeof services_options / sizeof services_options[0];
 
-/* The tip backend the mempool holds a copy of: it must outlive the pool. */
-static struct state_backend services_tip;
-
-/* One node per process: the listener list is process-wide like the tip. */
-static struct services_tx_listener services_tx_listeners[SERVICES_MAX_TX_LISTENERS];
-static size_t services_n_tx_listeners;
-static struct chain_listener services_block_listeners[SERVICES_MAX_BLOCK_LISTENERS];
-static size_t services_n_block_listeners;
+/* What services keep for a node (ctx->services). */
+struct services {
+    struct services_tx_listener tx_listeners[SERVICES_MAX_TX_LISTENERS];
+    size_t n_tx_listeners;
+    struct chain_listener block_listeners[SERVICES_MAX_BLOCK_LISTENERS];
+    size_t n_block_listeners;
+    struct index_runner *txindex;
+};
 
 /* Also where transactions older than 14 days leave the mempool: a new tip
  * comes often enough for that, and it keeps all pool upkeep in one place. */
@@ -38,28 +39,32 @@ static void services_follow_tip(struct node_ctx *ctx)
     size_t expired = mempool_expire(ctx->mempool, time_now());
     if (expired > 0)
         LOG_INFO(LOG_CAT_MEMPOOL, "%zu transactions expired from the mempool", expired);
-    chain_tip_backend(ctx->chain, &services_tip);
-    if (!mempool_update_tip(ctx->mempool, &services_tip, chain_tip(ctx->chain)->height))
+    /* The pool keeps a copy; its ctx, the chainstate, lives as long as the chain. */
+    struct state_backend tip;
+    chain_tip_backend(ctx->chain, &tip);
+    if (!mempool_update_tip(ctx->mempool, &tip, chain_tip(ctx->chain)->height))
         LOG_WARN(LOG_CAT_MEMPOOL, "re-checking the mempool against the new tip failed");
 }
 
 static void services_connected(void *ctx, const struct block *b, const struct blockindex_entry *e)
 {
     struct node_ctx *node = ctx;
+    struct services *sv = node->services;
     mempool_remove_block(node->mempool, b);
-    for (size_t i = 0; i < services_n_block_listeners; i++)
-        if (services_block_listeners[i].connected != NULL)
-            services_block_listeners[i].connected(services_block_listeners[i].ctx, b, e);
+    for (size_t i = 0; sv != NULL && i < sv->n_block_listeners; i++)
+        if (sv->block_listeners[i].connected != NULL)
+            sv->block_listeners[i].connected(sv->block_listeners[i].ctx, b, e);
 }
 
 static void services_disconnected(void *ctx, const struct block *b,
                                   const struct blockindex_entry *e)
 {
     struct node_ctx *node = ctx;
+    struct services *sv = node->services;
     mempool_readd(node->mempool, b->txs, b->tx_count, time_now());
-    for (size_t i = 0; i < services_n_block_listeners; i++)
-        if (services_block_listeners[i].disconnected != NULL)
-            services_block_listeners[i].disconnected(services_block_listeners[i].ctx, b, e);
+    for (size_t i = 0; sv != NULL && i < sv->n_block_listeners; i++)
+        if (sv->block_listeners[i].disconnected != NULL)
+            sv->block_listeners[i].disconnected(sv->block_listeners[i].ctx, b, e);
 }
 
 static void services_progress(void *ctx, const char *what)
@@ -97,12 +102,20 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                                 .progress = services_progress,
                                 .progress_ctx = ctx,
                                 .verify_threads = (unsigned)threads};
-    struct chain *chain;
-    if (!chain_open(&chain, ctx->params, ctx->datadir, &opt, err, errlen))
+    struct services *sv = calloc(1, sizeof *sv);
+    if (sv == NULL) {
+        snprintf(err, errlen, "out of memory");
         return false;
+    }
+    struct chain *chain;
+    if (!chain_open(&chain, ctx->params, ctx->datadir, &opt, err, errlen)) {
+        free(sv);
+        return false;
+    }
     struct mempool *pool = mempool_new(ctx->params, (size_t)maxmempool * 1000000);
     if (pool == NULL) {
         chain_close(chain);
+        free(sv);
         snprintf(err, errlen, "out of memory creating the mempool");
         return false;
     }
@@ -110,20 +123,46 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
     struct chain_listener l = {
         .ctx = ctx, .connected = services_connected, .disconnected = services_disconnected};
     chain_add_listener(chain, &l);
+    ctx->services = sv;
     ctx->chain = chain;
     ctx->mempool = pool;
     services_follow_tip(ctx);
+    /* The tx index follows the chain on its own thread from here on. */
+    struct index_def def;
+    chain_txindex_def(chain, &def);
+    if (!index_runner_start(ctx, &def, reindex, &sv->txindex, err, errlen)) {
+        services_stop(ctx);
+        return false;
+    }
     return true;
 }
 
 void services_stop(struct node_ctx *ctx)
 {
-    services_n_tx_listeners = 0;
-    services_n_block_listeners = 0;
+    struct services *sv = ctx->services;
+    if (sv == NULL)
+        return;
+    index_runner_stop(sv->txindex);
     mempool_free(ctx->mempool);
     chain_close(ctx->chain);
     ctx->mempool = NULL;
     ctx->chain = NULL;
+    ctx->services = NULL;
+    free(sv);
+}
+
+bool services_sync_txindex(struct node_ctx *ctx, char *err, size_t errlen)
+{
+    /* Without services (a chain driven by hand in tests) no runner exists
+     * and whoever drives the chain drives the index. */
+    if (ctx->services == NULL || ctx->services->txindex == NULL)
+        return true;
+    return index_runner_sync(ctx->services->txindex, SERVICES_INDEX_SYNC_TIMEOUT_MS, err, errlen);
+}
+
+struct index_runner *services_txindex(struct node_ctx *ctx)
+{
+    return ctx->services != NULL ? ctx->services->txindex : NULL;
 }
 
 enum chain_result services_process_block(struct node_ctx *ctx, const struct block *b,
@@ -137,35 +176,37 @@ enum chain_result services_process_block(struct node_ctx *ctx, const struct bloc
 
 bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l)
 {
-    (void)ctx;
-    if (services_n_tx_listeners == SERVICES_MAX_TX_LISTENERS)
+    struct services *sv = ctx->services;
+    if (sv == NULL || sv->n_tx_listeners == SERVICES_MAX_TX_LISTENERS)
         return false;
-    services_tx_listeners[services_n_tx_listeners++] = *l;
+    sv->tx_listeners[sv->n_tx_listeners++] = *l;
     return true;
 }
 
 bool services_add_block_listener(struct node_ctx *ctx, const struct chain_listener *l)
 {
-    (void)ctx;
-    if (services_n_block_listeners == SERVICES_MAX_BLOCK_LISTENERS)
+    struct services *sv = ctx->services;
+    if (sv == NULL || sv->n_block_listeners == SERVICES_MAX_BLOCK_LISTENERS)
         return false;
-    services_block_listeners[services_n_block_listeners++] = *l;
+    sv->block_listeners[sv->n_block_listeners++] = *l;
     return true;
 }
 
 void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx)
 {
-    (void)ctx;
+    struct services *sv = ctx->services;
+    if (sv == NULL)
+        return;
     size_t k = 0;
-    for (size_t i = 0; i < services_n_tx_listeners; i++)
-        if (services_tx_listeners[i].ctx != listener_ctx)
-            services_tx_listeners[k++] = services_tx_listeners[i];
-    services_n_tx_listeners = k;
+    for (size_t i = 0; i < sv->n_tx_listeners; i++)
+        if (sv->tx_listeners[i].ctx != listener_ctx)
+            sv->tx_listeners[k++] = sv->tx_listeners[i];
+    sv->n_tx_listeners = k;
     k = 0;
-    for (size_t i = 0; i < services_n_block_listeners; i++)
-        if (services_block_listeners[i].ctx != listener_ctx)
-            services_block_listeners[k++] = services_block_listeners[i];
-    services_n_block_listeners = k;
+    for (size_t i = 0; i < sv->n_block_listeners; i++)
+        if (sv->block_listeners[i].ctx != listener_ctx)
+            sv->block_listeners[k++] = sv->block_listeners[i];
+    sv->n_block_listeners = k;
 }
 
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
@@ -174,8 +215,9 @@ enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
     enum mempool_err r = mempool_accept(ctx->mempool, tx, time_now(), info);
     if (r != MEMPOOL_OK)
         return r;
-    for (size_t i = 0; i < services_n_tx_listeners; i++)
-        services_tx_listeners[i].accepted(services_tx_listeners[i].ctx, tx, info->txid);
+    struct services *sv = ctx->services;
+    for (size_t i = 0; sv != NULL && i < sv->n_tx_listeners; i++)
+        sv->tx_listeners[i].accepted(sv->tx_listeners[i].ctx, tx, info->txid);
     return r;
 }
 

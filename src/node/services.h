@@ -6,7 +6,10 @@
  * re-checked against the new state. Every caller that changes the chain
  * (RPC submitblock/generate*, invalidate/reconsider, later P2P) goes
  * through these functions, with the node's chain lock held, so that step is
- * never forgotten. Owns ctx->chain and ctx->mempool. */
+ * never forgotten. The tx index and account history follow the chain on
+ * an index thread (node/index.h) that services start and stop. Owns
+ * ctx->services (listener lists, the index runner),
+ * ctx->chain and ctx->mempool. */
 #ifndef SOUK_NODE_SERVICES_H
 #define SOUK_NODE_SERVICES_H
 
@@ -15,11 +18,14 @@
 
 #include "consensus/block.h"
 #include "node/chain.h"
+#include "node/index.h"
 #include "node/mempool.h"
 #include "node/node.h"
 #include "util/args.h"
 
 #define SERVICES_DEFAULT_DBCACHE_MB 64
+/* How long a call waits for the tx index to reach the tip. */
+#define SERVICES_INDEX_SYNC_TIMEOUT_MS 30000
 
 extern const struct args_option services_options[];
 extern const size_t services_options_count;
@@ -58,6 +64,12 @@ void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx);
  * way txs enter the mempool (RPC, P2P, wallets). Chain lock held by caller. */
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
                                     struct mempool_accept_info *info);
+
+/* Waits until the tx index and account history have caught up with the
+ * chain as it is now (getrawtransaction, getaccounthistory, wallet
+ * restores call this before reading them). Do not hold the chain lock. */
+bool services_sync_txindex(struct node_ctx *ctx, char *err, size_t errlen);
+struct index_runner *services_txindex(struct node_ctx *ctx);
 
 bool services_invalidate(struct node_ctx *ctx, const uint8_t hash[SHA256_LEN], char *err,
                          size_t errlen);

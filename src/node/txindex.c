@@ -286,3 +286,29 @@ bool txindex_get_best(struct db *db, uint8_t hash[SHA256_LEN], bool *found, char
     *found = true;
     return true;
 }
+
+bool txindex_reset(struct db *db, char *err, size_t errlen)
+{
+    struct db_iter *it = db_iter_new(db);
+    struct db_batch *b = db_batch_new();
+    bool ok = it != NULL && b != NULL;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    /* Written in slices, so a large index never needs one huge batch. */
+    if (ok)
+        db_iter_seek_first(it);
+    for (; ok && db_iter_valid(it); db_iter_next(it)) {
+        size_t klen;
+        const uint8_t *k = db_iter_key(it, &klen);
+        db_batch_delete(b, k, klen);
+        if (db_batch_count(b) >= 10000) {
+            ok = db_write(db, b, false, err, errlen);
+            db_batch_clear(b);
+        }
+    }
+    if (ok)
+        ok = db_iter_status(it, err, errlen) && db_write(db, b, true, err, errlen);
+    db_batch_free(b);
+    db_iter_free(it);
+    return ok;
+}

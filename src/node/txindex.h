@@ -87,5 +87,7 @@ bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], ui
  * fresh database). */
 bool txindex_get_best(struct db *db, uint8_t hash[SHA256_LEN], bool *found, char *err,
                       size_t errlen);
+/* Deletes every record, the marker included (the index is then rebuilt). */
+bool txindex_reset(struct db *db, char *err, size_t errlen);
 
 #endif

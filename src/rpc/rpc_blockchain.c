@@ -604,12 +604,14 @@ static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
     if (!param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
         !rpc_param_int(req, 2, HISTORY_DEFAULT_COUNT, 0, HISTORY_MAX_COUNT, &count))
         return false;
+    char err[256];
+    if (!services_sync_txindex(req->node, err, sizeof err))
+        return rpc_error(req, RPC_MISC_ERROR, "Can't read the account history: %s", err);
     struct chain *c = chain_enter(req);
     if (c == NULL)
         return false;
     struct txindex_hist *h = NULL;
     size_t n = 0;
-    char err[256];
     if (!chain_account_history(c, pubkey, (uint64_t)skip, (size_t)count, &h, &n, err,
                                sizeof err)) {
         chain_leave(req);

@@ -264,6 +264,16 @@ static bool rpc_signrawtransactionwithkey(struct rpc_request *req, json_t **resu
 
 /* ---- sendrawtransaction / testmempoolaccept -------------------------------- */
 
+/* The tx index answers for the chain as of this call (it follows the chain
+ * on its own thread). Call before taking the chain lock. */
+static bool rawtx_sync_index(struct rpc_request *req)
+{
+    char err[200];
+    if (!services_sync_txindex(req->node, err, sizeof err))
+        return rpc_error(req, RPC_MISC_ERROR, "tx index: %s", err);
+    return true;
+}
+
 /* Whether txid is confirmed in the active chain. Caller holds the lock. */
 static bool rawtx_in_chain(struct rpc_request *req, const uint8_t txid[SHA256_LEN], bool *found)
 {
@@ -290,6 +300,10 @@ static bool rpc_sendrawtransaction(struct rpc_request *req, json_t **result)
     memset(&info, 0, sizeof info);
     enum mempool_err me = MEMPOOL_OK;
     bool found = false;
+    if (!rawtx_sync_index(req)) {
+        tx_clear(&tx);
+        return false;
+    }
     pthread_mutex_lock(&ctx->lock);
     bool ok = rawtx_in_chain(req, txid, &found);
     if (ok && !found)
@@ -373,6 +387,10 @@ static bool rpc_testmempoolaccept(struct rpc_request *req, json_t **result)
     if (out == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
     struct node_ctx *ctx = req->node;
+    if (!rawtx_sync_index(req)) {
+        json_decref(out);
+        return false;
+    }
     bool ok = true;
     pthread_mutex_lock(&ctx->lock);
     for (size_t i = 0; ok && i < json_array_size(arr); i++) {
@@ -452,6 +470,8 @@ static bool rpc_getrawtransaction(struct rpc_request *req, json_t **result)
         verbose = json_integer_value(jv) != 0;
     else if (jv != NULL)
         return rpc_error(req, RPC_TYPE_ERROR, "verbose: expected a bool or a number");
+    if (!rawtx_sync_index(req))
+        return false;
     struct tx tx;
     tx_init(&tx);
     struct rawtx_found f;

@@ -619,8 +619,9 @@ enum wallet_err wallet_import_privkey(struct wallet *w, const uint8_t secret[32]
     struct txindex_hist *h = NULL;
     size_t n = 0;
     char err[256];
+    bool ok = services_sync_txindex(node, err, sizeof err);
     pthread_mutex_lock(&node->lock);
-    bool ok = chain_account_history(services_chain(node), pub, 0, 1, &h, &n, err, sizeof err);
+    ok = ok && chain_account_history(services_chain(node), pub, 0, 1, &h, &n, err, sizeof err);
     pthread_mutex_unlock(&node->lock);
     int64_t start = ok && n > 0 ? (int64_t)h[0].height : -1;
     free(h);

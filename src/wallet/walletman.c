@@ -193,8 +193,9 @@ static enum wallet_err walletman_scan_used(struct wallet *w, const uint8_t seed[
         struct txindex_hist *h = NULL;
         size_t n = 0;
         char err[256];
+        bool ok = services_sync_txindex(node, err, sizeof err);
         pthread_mutex_lock(&node->lock);
-        bool ok = chain_account_history(services_chain(node), pub, 0, 1, &h, &n, err, sizeof err);
+        ok = ok && chain_account_history(services_chain(node), pub, 0, 1, &h, &n, err, sizeof err);
         pthread_mutex_unlock(&node->lock);
         if (!ok) {
             LOG_ERROR(LOG_CAT_WALLET, "restore: account history failed: %s", err);

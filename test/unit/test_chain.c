@@ -131,6 +131,14 @@ START_TEST(transfers_and_maturity)
     uint32_t pos;
     bool found;
     char err[256];
+    /* The index follows the chain on its own: before it catches up it
+     * does not know the tx. */
+    ck_assert(chain_find_tx(c, txid, &where, &pos, &found, err, sizeof err));
+    ck_assert(!found);
+    struct index_def def;
+    chain_txindex_def(c, &def);
+    ck_assert_msg(index_catch_up(c, &def, fixture_regtest()->genesis.hash, err, sizeof err),
+                  "%s", err);
     ck_assert(chain_find_tx(c, txid, &where, &pos, &found, err, sizeof err));
     ck_assert(found);
     ck_assert_ptr_eq(where, chain_tip(c));

@@ -93,6 +93,12 @@ static json_t *call(struct node_ctx *ctx, const char *method, const char *params
     json_t *res = NULL;
     char *m = NULL;
     *code = 0;
+    /* What a node's index thread would have done by now. */
+    struct index_def def;
+    chain_txindex_def(chain, &def);
+    char ierr[256];
+    ck_assert_msg(index_catch_up(chain, &def, fixture_regtest()->genesis.hash, ierr, sizeof ierr),
+                  "%s", ierr);
     bool ok = rpc_call(&table, ctx, "/", method, p, &res, code, &m);
     json_decref(p);
     snprintf(msg, msglen, "%s", m != NULL ? m : "");
