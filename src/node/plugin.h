@@ -39,6 +39,7 @@
 #include "consensus/txerr.h"
 #include "consensus/txtype.h"
 
+struct args_option;
 struct node_ctx;
 struct rpc_method;
 struct plugin_ctx;
@@ -97,7 +98,10 @@ struct plugin {
                              size_t errlen);
     bool (*index_reset)(struct plugin_ctx *pc, char *err, size_t errlen);
 
-    /* Interfaces. */
+    /* Interfaces. Options join soukd's option table (and -help); the
+     * plugin reads them from node->args in start. */
+    const struct args_option *options;
+    size_t n_options;
     const struct rpc_method *rpc_methods;
     size_t n_rpc_methods;
     const struct plugin_inv *invs;

@@ -6,6 +6,7 @@
 #include "consensus/coinbase.h"
 #include "consensus/transfer.h"
 #include "node/pluginhost.h"
+#include "node/services.h"
 #include "rpc/server.h"
 
 static json_t *json_uint(uint64_t v)
@@ -139,7 +140,47 @@ static bool rpc_getplugininfo(struct rpc_request *req, json_t **result)
     return true;
 }
 
+static json_t *index_json(struct index_runner *r)
+{
+    struct index_status st;
+    index_runner_status(r, &st);
+    json_t *o = json_object();
+    json_object_set_new(o, "synced", json_boolean(st.synced && !st.failed));
+    json_object_set_new(o, "best_block_height", json_uint(st.height));
+    if (st.failed)
+        json_object_set_new(o, "error", json_string(st.error));
+    return o;
+}
+
+static bool rpc_getindexinfo(struct rpc_request *req, json_t **result)
+{
+    const char *only;
+    if (!rpc_param_str(req, 0, NULL, &only))
+        return false;
+    if (req->node == NULL)
+        return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
+    json_t *o = json_object();
+    struct index_runner *tx = services_txindex(req->node);
+    if (tx != NULL && (only == NULL || strcmp(only, "txindex") == 0))
+        json_object_set_new(o, "txindex", index_json(tx));
+    const struct pluginhost *host = req->node->plugins;
+    for (size_t i = 0; host != NULL && i < host->n; i++) {
+        struct index_runner *r = host->ctx[i].index;
+        if (r != NULL && (only == NULL || strcmp(only, index_runner_name(r)) == 0))
+            json_object_set_new(o, index_runner_name(r), index_json(r));
+    }
+    *result = o;
+    return true;
+}
+
 static const struct rpc_method plugin_methods[] = {
+    {"blockchain", "getindexinfo", rpc_getindexinfo,
+     "Returns the state of the chain-following indexes (the tx index, plugins' indexes).",
+     "Each index follows the chain on its own thread from its own best block; \"synced\"\n"
+     "is false while it catches up (after a start, a -reindex, a burst of blocks).\n"
+     "Result: {\"txindex\": {\"synced\": bool, \"best_block_height\": n, \"error\": \"...\"\n"
+     "         (only when it stopped)}, \"<plugin>\": {...}, ...}",
+     {{"index_name", RPC_ARG_STR, true, "Only this index (default: all)"}}},
     {"control", "getplugininfo", rpc_getplugininfo,
      "Lists the plugins this node hosts, with their transaction types, rules and methods.",
      "Result: {\"core\": {\"types\": [type, ...], \"prefixes\": [\"hex\", ...]},\n"
@@ -156,7 +197,8 @@ static const struct rpc_method plugin_methods[] = {
 bool rpc_plugin_register(struct rpc_table *t, const struct pluginhost *host, char *err,
                          size_t errlen)
 {
-    if (!rpc_register_table(t, plugin_methods, 1, err, errlen))
+    if (!rpc_register_table(t, plugin_methods, sizeof plugin_methods / sizeof plugin_methods[0],
+                            err, errlen))
         return false;
     for (size_t i = 0; host != NULL && i < host->n; i++) {
         const struct plugin *p = host->plugins[i];

@@ -1,5 +1,5 @@
-/* rpc_plugin: getplugininfo, and adding every hosted plugin's methods to
- * the RPC table.
+/* rpc_plugin: getplugininfo and getindexinfo, and adding every hosted
+ * plugin's methods to the RPC table.
  *
  * getplugininfo shows what the node hosts: the core's transaction types
  * and chainstate prefixes, then each plugin's types (with their fields and
@@ -14,7 +14,7 @@
 struct pluginhost;
 struct rpc_table;
 
-/* getplugininfo, then every plugin's own table (a duplicate method name is
+/* getplugininfo, getindexinfo, then every plugin's own table (a duplicate method name is
  * refused with a message naming the plugin). */
 bool rpc_plugin_register(struct rpc_table *t, const struct pluginhost *host, char *err,
                          size_t errlen);

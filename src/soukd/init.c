@@ -226,11 +226,16 @@ static void print_err(const char *fmt, ...)
     va_end(ap);
 }
 
+#define INIT_N_PLUGINS (sizeof init_plugins / sizeof init_plugins[0])
+
+/* The areas' tables, then each plugin's own options. */
 static bool build_options(struct init_state *st)
 {
     size_t n = 0;
     for (size_t i = 0; i < sizeof init_option_tables / sizeof init_option_tables[0]; i++)
         n += *init_option_tables[i].count;
+    for (size_t i = 0; i < INIT_N_PLUGINS; i++)
+        n += init_plugins[i].plugin->n_options;
     st->opts = calloc(n, sizeof *st->opts);
     if (st->opts == NULL)
         return false;
@@ -238,6 +243,12 @@ static bool build_options(struct init_state *st)
         memcpy(st->opts + st->n_opts, init_option_tables[i].opts,
                *init_option_tables[i].count * sizeof *st->opts);
         st->n_opts += *init_option_tables[i].count;
+    }
+    for (size_t i = 0; i < INIT_N_PLUGINS; i++) {
+        const struct plugin *p = init_plugins[i].plugin;
+        if (p->n_options > 0)
+            memcpy(st->opts + st->n_opts, p->options, p->n_options * sizeof *st->opts);
+        st->n_opts += p->n_options;
     }
     return true;
 }
@@ -661,7 +672,7 @@ static void stop_hooks(struct init_state *st)
 static bool host_plugins(struct init_state *st, char *err, size_t errlen)
 {
     st->ctx.plugins = &st->plugins;
-    for (size_t i = 0; i < sizeof init_plugins / sizeof init_plugins[0]; i++) {
+    for (size_t i = 0; i < INIT_N_PLUGINS; i++) {
         const struct init_plugin *ip = &init_plugins[i];
         bool on = true;
         if (ip->option != NULL &&

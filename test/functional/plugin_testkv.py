@@ -10,6 +10,7 @@ that a state conflict relayed by a peer does not score it while an invalid
 tx does, and that notes travel between nodes by inventory."""
 import os
 import random
+import subprocess
 import threading
 import time
 
@@ -74,6 +75,7 @@ class PluginTestkvTest(SoukTestFramework):
         self.peers_are_scored_by_class()
         self.reorg()
         self.notes()
+        self.slow_index()
         self.reindex_and_lost_index()
         self.crashes()
 
@@ -101,6 +103,14 @@ class PluginTestkvTest(SoukTestFramework):
                    timeout=30, what="index at the tip")
         # help knows the plugin's methods like any other
         assert "testkv_get" in self.nodes[0].help()
+        self.log.info("-testplugin is refused outside regtest")
+        datadir = os.path.join(self.options.tmpdir, "testnet_refusal")
+        os.makedirs(datadir)
+        proc = subprocess.run([self.nodes[0].binaries.soukd, "-datadir=" + datadir, "-testnet",
+                               "-testplugin", "-listen=0", "-printtoconsole=0"],
+                              capture_output=True, text=True, timeout=60)
+        assert_equal(proc.returncode, 1)
+        assert "-testplugin is only allowed on regtest" in proc.stderr, proc.stderr
 
     def consensus(self):
         n0, n1 = self.nodes
@@ -190,6 +200,30 @@ class PluginTestkvTest(SoukTestFramework):
         assert_equal(n1.testkv_getnote(note_id), "6e6f7465")
         assert_raises_rpc_error(-5, "no note", n1.testkv_getnote, "00" * 32)
         assert_raises_rpc_error(-8, "a note is", n0.testkv_addnote, "")
+
+    def slow_index(self):
+        n0 = self.nodes[0]
+        self.log.info("a slow index lags behind the chain without holding it up")
+        self.restart_node(0, ["-testplugin", "-testkvindexdelay=300"])
+        self.connect_nodes(0, 1)
+        self.send(n0, self.kv(self.alice, KV_PUT, "slow", b"\x05"))
+        tip_before = n0.getblockcount()
+        self.mine(12)
+        tip = n0.getblockcount()
+        assert_equal(tip, tip_before + 12)
+        info = n0.getindexinfo()
+        # Twelve blocks at 300 ms each: the chain is at its tip while the
+        # plugin's index is still seconds behind it.
+        assert not info["testkv"]["synced"], info
+        assert info["testkv"]["best_block_height"] < tip, info
+        assert_equal(n0.getindexinfo("txindex")["txindex"]["best_block_height"] <= tip, True)
+        # A call that reads the index waits for it, then sees every block.
+        assert_equal(self.history(n0, "slow"), [(tip_before + 1, "put")])
+        wait_until(lambda: n0.getindexinfo("testkv")["testkv"]["synced"], timeout=30,
+                   what="testkv index synced")
+        assert_equal(n0.getindexinfo("testkv")["testkv"]["best_block_height"], tip)
+        self.restart_node(0, ["-testplugin"])
+        self.connect_nodes(0, 1)
 
     def has_note(self, node, note_id):
         try:

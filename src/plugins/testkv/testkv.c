@@ -1,7 +1,9 @@
+#define _POSIX_C_SOURCE 200809L
 #include "plugins/testkv/testkv.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "plugins/testkv/testkv_impl.h"
 
@@ -241,8 +243,15 @@ static bool testkv_sql_fail(struct plugin_ctx *pc, char *err, size_t errlen)
 }
 
 bool testkv_index_connect(struct plugin_ctx *pc, const struct plugin_block *b, char *err,
-                                 size_t errlen)
+                          size_t errlen)
 {
+    /* -testkvindexdelay: a slow index, to show it never holds up the chain. */
+    const struct testkv_state *ts = pc->state;
+    if (ts != NULL && ts->index_delay_ms > 0) {
+        struct timespec d = {.tv_sec = ts->index_delay_ms / 1000,
+                             .tv_nsec = (long)(ts->index_delay_ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(pc->db, "INSERT OR REPLACE INTO kv_log VALUES(?1, ?2, ?3, ?4, ?5)",
                            -1, &st, NULL) != SQLITE_OK)
@@ -282,7 +291,7 @@ bool testkv_index_connect(struct plugin_ctx *pc, const struct plugin_block *b, c
 }
 
 bool testkv_index_disconnect(struct plugin_ctx *pc, const struct plugin_block *b,
-                                    char *err, size_t errlen)
+                             char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     bool ok = sqlite3_prepare_v2(pc->db, "DELETE FROM kv_log WHERE height = ?1", -1, &st,

@@ -35,4 +35,9 @@ bool testkv_index_disconnect(struct plugin_ctx *pc, const struct plugin_block *b
 bool testkv_index_reset(struct plugin_ctx *pc, char *err, size_t errlen);
 extern const struct plugin_inv testkv_invs[1];
 
+/* What a running testkv keeps (pc->state). */
+struct testkv_state {
+    int64_t index_delay_ms;  /* -testkvindexdelay */
+};
+
 #endif

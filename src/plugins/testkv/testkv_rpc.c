@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "plugins/testkv/testkv_impl.h"
 #include "rpc/server.h"
+#include "util/args.h"
 
 static struct plugin_ctx *testkv_ctx(struct rpc_request *req)
 {
@@ -265,6 +266,25 @@ static const struct rpc_method testkv_rpc_methods[] = {
      {{"id", RPC_ARG_HASH, false, "The note's id"}}},
 };
 
+static const struct args_option testkv_options[] = {
+    {"testkvindexdelay", "<ms>", "0",
+     "Make the testkv index wait this long before each block it adds (0 to 10000), to show "
+     "that a slow index never holds up validation.", 0, NULL},
+};
+
+static struct testkv_state testkv_running;
+
+static bool testkv_start(struct plugin_ctx *pc, char *err, size_t errlen)
+{
+    struct testkv_state ts = {0};
+    if (args_get_int(pc->node->args, "testkvindexdelay", 0, 0, 10000, &ts.index_delay_ms, err,
+                     errlen) != ARGS_OK)
+        return false;
+    testkv_running = ts;
+    pc->state = &testkv_running;
+    return true;
+}
+
 const struct plugin testkv_plugin = {
     .name = "testkv",
     .summary = "a key-value store that exists to test the plugin host (regtest, -testplugin)",
@@ -287,4 +307,7 @@ const struct plugin testkv_plugin = {
     .n_rpc_methods = sizeof testkv_rpc_methods / sizeof testkv_rpc_methods[0],
     .invs = testkv_invs,
     .n_invs = 1,
+    .options = testkv_options,
+    .n_options = sizeof testkv_options / sizeof testkv_options[0],
+    .start = testkv_start,
 };
