@@ -264,7 +264,8 @@ enum txerr deadline_run(struct state_view *v, const struct apply_ctx *ctx)
     uint8_t ck[DEADLINE_COUNT_KEY_LEN];
     count_key(ctx->height, ck);
     enum txerr err = TXERR_OK;
-    /* The count is read again after each entry: a handler may add more. */
+    /* The count is read again after each entry, so the pass ends where
+     * the entries do whatever the handlers did. */
     for (uint64_t seq = 0; err == TXERR_OK; seq++) {
         uint64_t count = 0;
         bool found = false;

@@ -13,9 +13,9 @@
  *
  * Everything goes through the state view, so blocks' undo data covers it
  * and a reorg reschedules with no code here. Due entries run in the order
- * they were added; a handler may schedule more (those at the same height
- * run in the same pass). The registry of handlers, like the tx-type
- * registry, is filled before the chain opens. */
+ * they were added; a handler may schedule more for later heights (a chain
+ * of timeouts). The registry of handlers, like the tx-type registry, is
+ * filled before the chain opens. */
 #ifndef SOUK_CONSENSUS_DEADLINE_H
 #define SOUK_CONSENSUS_DEADLINE_H
 

@@ -39,11 +39,11 @@ static enum txerr test_fire(struct state_view *v, const uint8_t *key, size_t kle
     ck_assert_uint_eq(dlen, 2 * klen);
     ck_assert_mem_eq(data, key, klen);
     if (reschedule && klen == 1 && key[0] == 'r') {
-        /* An entry at the running height added from a handler runs in the
-         * same pass; one for later waits. */
-        struct apply_ctx before = *ctx;
-        before.height = ctx->height - 1;
-        ck_assert_int_eq(deadline_schedule(v, &before, 't', "s", 1, ctx->height, "ss", 2),
+        /* A chain of timeouts: the next one two blocks later; the running
+         * height itself is already past. */
+        ck_assert_int_eq(deadline_schedule(v, ctx, 't', "s", 1, ctx->height, "ss", 2),
+                         TXERR_DEADLINE_PAST);
+        ck_assert_int_eq(deadline_schedule(v, ctx, 't', "s", 1, ctx->height + 2, "ss", 2),
                          TXERR_OK);
     }
     return TXERR_OK;
@@ -138,6 +138,10 @@ START_TEST(handlers_may_schedule_more)
     view_init(&v);
     schedule(&v, "r", 7);
     run_at(&v, 7);
+    ck_assert_uint_eq(n_fired, 1);
+    run_at(&v, 8);
+    ck_assert_uint_eq(n_fired, 1);
+    run_at(&v, 9);
     ck_assert_uint_eq(n_fired, 2);
     ck_assert_str_eq(fired[1], "s");
     ck_assert_uint_eq(state_view_change_count(&v), 0);
