@@ -995,7 +995,14 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     snprintf(path, sizeof path, "%s/chainstate", datadir);
     ok = ok && chainstate_open(&c->cs, path, cache * 2, reindex, err, errlen);
     snprintf(path, sizeof path, "%s/indexes", datadir);
-    ok = ok && chain_open_db(path, cache, reindex, &c->idx_db, err, errlen);
+    if (ok && !chain_open_db(path, cache, reindex, &c->idx_db, err, errlen)) {
+        /* The indexes are rebuilt from the blocks by their own thread: a
+         * database that cannot be opened is no reason to refuse to start. */
+        LOG_WARN(LOG_CAT_VALIDATION, "the indexes database cannot be opened (%s): rebuilding it",
+                 err);
+        err[0] = '\0';
+        ok = chain_open_db(path, cache, true, &c->idx_db, err, errlen);
+    }
 
     if (ok && reindex) {
         ok = chain_reindex(c, err, errlen);
