@@ -25,6 +25,24 @@ def write(target, name, data):
         f.write(data)
 
 
+def txpayload_seeds(keys):
+    """fuzz_txpayload: a table selector byte (0 coinbase, 1 transfer, 2 every
+    kind) and a payload, valid or just outside a bound."""
+    seeds = {
+        "coinbase": b"\x00" + msgpack.encode([keys[0].pubkey, 50 * 10**8, b"x"]),
+        "transfer": b"\x01" + msgpack.encode([keys[1].pubkey, 1, b""]),
+        "transfer_zero": b"\x01" + msgpack.encode([keys[1].pubkey, 0, b""]),
+        "all": b"\x02" + msgpack.encode([keys[0].pubkey, b"", b"\1" * 32, [b"\2" * 32, b"\3" * 32],
+                                         5, 3, b"note", "a_name", "about"]),
+        "all_arbiter": b"\x02" + msgpack.encode([keys[0].pubkey, keys[2].pubkey, b"\1" * 32, [],
+                                                 1, 1000000, b"", "abc", ""]),
+        "all_charset": b"\x02" + msgpack.encode([keys[0].pubkey, b"", b"\1" * 32, [], 5, 3, b"",
+                                                 "A-Name", ""]),
+    }
+    for name, data in seeds.items():
+        write("fuzz_txpayload", name, data)
+
+
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
     g = genesis_hash("regtest")
@@ -64,6 +82,7 @@ def main():
     }
     for name, data in frames.items():
         write("fuzz_p2p", name, data)
+    txpayload_seeds(keys)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
 
 
