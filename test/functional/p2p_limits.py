@@ -20,7 +20,6 @@ EXTRA = 8
 class P2PLimitsTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 2
-        self.requires_p2p = True
         self.extra_args = [["-maxconnections=%d" % MAX_CONN], []]
 
     def try_peer(self):

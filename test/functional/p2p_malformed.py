@@ -25,7 +25,6 @@ from test_framework.util import assert_equal, wait_until
 class P2PMalformedTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
 
     # -- helpers ----------------------------------------------------------------
     def try_connect(self, **kw):

@@ -18,7 +18,6 @@ RELAY_DEADLINE = 2.0
 class P2PRelayTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 5
-        self.requires_p2p = True
 
     def setup_network(self):
         self.setup_nodes()

@@ -41,7 +41,6 @@ class Flooder(P2PInterface):
 class P2PRpcRaceTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
         self.rpc_timeout = 20
 
     def run_test(self):

@@ -23,7 +23,6 @@ SCRIPT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "co
 class P2PTestnetTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
-        self.requires_p2p = True
 
     def script(self, *args, check=True):
         env = dict(os.environ)

@@ -89,7 +89,7 @@ class WalletCrashTest(SoukTestFramework):
         addr = w.getnewaddress()
         node.generatetoaddress(3, addr)
         node.generatetoaddress(MATURITY, miner)
-        args = ["-wallet=w"] if self.binaries.supports("wallet") else []
+        args = ["-wallet=w"]
 
         for rnd in range(ROUNDS):
             self.log.info("round %d: burst of sends, kill -9 in the middle", rnd)
@@ -104,8 +104,6 @@ class WalletCrashTest(SoukTestFramework):
             burst.join(30)
 
             self.start_node(0, args)
-            if not args:
-                node.loadwallet("w")
             assert_equal(node.listwallets(), ["w"])
             w = self.wallet()
             w.getwalletinfo()

@@ -63,7 +63,6 @@ class SoukTestFramework:
         self.num_nodes = 1
         self.extra_args = None
         self.conf_lines = None          # per node: extra souk.conf lines in [regtest]
-        self.requires_p2p = False       # skip (not fail) when soukd has no P2P (-port) yet
         self.auto_connect = False       # True: nodes may make automatic outbound connections
         self.rpc_timeout = 60
         self.nodes = []
@@ -271,10 +270,8 @@ class SoukTestFramework:
         start = time.monotonic()
         try:
             try:
-                if self.num_nodes or self.requires_p2p:
+                if self.num_nodes:
                     self.binaries.check()
-                if self.requires_p2p and not self.binaries.supports("port"):
-                    raise SkipTest("this soukd has no P2P (-port)")
                 self.setup_network()
                 self.run_test()
                 status = TEST_EXIT_PASSED
