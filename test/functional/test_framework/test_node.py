@@ -368,6 +368,11 @@ class TestNode:
         except OSError:
             return peer, False
 
+    def peer_info(self, p2p):
+        """This node's getpeerinfo entry for a connected Python peer, or None."""
+        addr = p2p.local_addr
+        return next((p for p in self.getpeerinfo() if p.get("addr") == addr), None)
+
     def disconnect_p2ps(self):
         """Close every Python peer of this node."""
         for p in self.p2ps:
