@@ -202,6 +202,8 @@ static bool rpc_help(struct rpc_request *req, json_t **result)
             /* As bitcoind: an unknown topic is a result, not an error. */
             char line[300];
             snprintf(line, sizeof line, "help: unknown command: %.250s\n", name);
+            /* The cut may split a character; the reply must stay UTF-8. */
+            rpc_utf8_sanitize(line);
             ok = buf_append(&b, line, strlen(line));
         } else {
             ok = rpc_method_help(m, &b);

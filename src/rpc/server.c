@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consensus/serialize.h"
 #include "crypto/random.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -217,6 +218,25 @@ bool rpc_amount_from_json(const json_t *v, amount_t *out)
 
 /* ------------------------------------------------------------ errors and params */
 
+void rpc_utf8_sanitize(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        /* The shortest valid slice starting here is exactly one character
+         * (a lead byte alone is a truncated sequence), so validity stays
+         * ser_utf8_valid's to decide. */
+        size_t n = 1;
+        while (n <= 4 && i + n <= len && !ser_utf8_valid((const uint8_t *)s + i, n))
+            n++;
+        if (n <= 4 && i + n <= len) {
+            i += n;
+        } else {
+            s[i] = '?';
+            i++;
+        }
+    }
+}
+
 bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
 {
     if (req->err_msg != NULL)
@@ -236,6 +256,9 @@ bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    /* jansson refuses a message that is not UTF-8, which left the reply
+     * without its error; user text cut with "%.80s" can end that way. */
+    rpc_utf8_sanitize(m);
     req->err_msg = m;
     return false;
 }

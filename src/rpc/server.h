@@ -155,9 +155,15 @@ bool rpc_call(const struct rpc_table *t, struct node_ctx *node, const char *uri,
 /* ---- helpers for handlers ---- */
 
 /* Sets the request's error (first one wins) and returns false, so a handler
- * can `return rpc_error(req, RPC_INVALID_PARAMETER, "...")`. */
+ * can `return rpc_error(req, RPC_INVALID_PARAMETER, "...")`. The message is
+ * passed through rpc_utf8_sanitize. */
 bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Replaces, in place, each byte of s that is not part of a valid UTF-8
+ * character with '?': user text cut to a byte count ("%.80s") may end
+ * inside a character, and jansson refuses such a string. */
+void rpc_utf8_sanitize(char *s);
 
 /* The argument's name from the table ("param #i" past the table). */
 const char *rpc_param_name(const struct rpc_request *req, size_t i);

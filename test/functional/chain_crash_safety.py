@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Crash safety: kill -9 the node while it mines and connects blocks, ten times.
 
-After every crash the node must restart on its own, with a valid best block,
-and its state_hash must equal what a clean -reindex of the same block files
-produces. Transfers are in flight too, so the blocks that get cut short
-change account state, not only coinbase maturity records."""
+Each round kills the node once it has mined a random 7 to 30 blocks more
+(in batches of 5, so the kill lands inside a batch). After every crash the
+node must restart on its own with every block it had reported before the
+kill (a block is on disk before it becomes the tip), with a valid best
+block, and its state_hash must equal what a clean -reindex of the same block
+files produces. Transfers are in flight too, so the blocks that get cut
+short change account state, not only coinbase maturity records."""
 import random
 import threading
-import time
 
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import assert_equal, assert_greater_than_or_equal
+from test_framework.util import assert_equal, assert_greater_than_or_equal, wait_until
 
 ROUNDS = 10
+BATCH = 5
+MIN_BLOCKS, MAX_BLOCKS = 7, 30   # mined per round before the kill
 
 
 class ChainCrashSafetyTest(SoukTestFramework):
@@ -25,7 +29,7 @@ class ChainCrashSafetyTest(SoukTestFramework):
             try:
                 rpc = node.make_rpc(timeout=30)
                 while not stop.is_set():
-                    rpc.generatetoaddress(5, address)
+                    rpc.generatetoaddress(BATCH, address)
             except Exception:
                 pass  # the node was killed: expected
         t = threading.Thread(target=run, daemon=True)
@@ -59,16 +63,24 @@ class ChainCrashSafetyTest(SoukTestFramework):
                 _, to = self.new_key()
                 node.sendrawtransaction(self.make_transfer(payer, nonce, to, 1000 + i, 500))
                 nonce += 1
+            target = last_height + rng.randint(MIN_BLOCKS, MAX_BLOCKS)
             stop = threading.Event()
             t = self.mine_in_background(node, payer_addr, stop)
-            time.sleep(rng.uniform(0.05, 0.6))
+            wait_until(lambda: node.getblockcount() >= target or not t.is_alive(), timeout=120, poll=0.01,
+                       what="height %d reached while mining" % target)
+            seen = node.getblockcount()
+            assert t.is_alive(), "the miner stopped before the kill (height %d)" % seen
             node.kill_process()
             stop.set()
             t.join(timeout=30)
             self.start_node(0)
             height = self.check_consistent(node)
-            self.log.info("round %d: restarted at height %d", i, height)
-            assert_greater_than_or_equal(height, last_height)
+            self.log.info("round %d: %d blocks seen before the kill, restarted at height %d",
+                          i, seen - last_height, height)
+            # The blocks reported before the kill survived it...
+            assert_greater_than_or_equal(height, seen)
+            # ...so every round advanced the chain by at least MIN_BLOCKS.
+            assert_greater_than_or_equal(height - last_height, MIN_BLOCKS)
             last_height = height
             # transfers not yet mined are gone with the mempool; continue from
             # the nonce the chain has

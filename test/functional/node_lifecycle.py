@@ -65,9 +65,8 @@ class NodeLifecycleTest(SoukTestFramework):
         other = self.nodes[1]
         # Same datadir as node0, node1's ports: only the lock can stop it.
         twin = TestNode(1, other.datadir, self.binaries)
-        args = [self.binaries.soukd, "-datadir=" + node.datadir, "-regtest", "-rpcport=%d" % other.rpc_port]
-        if self.binaries.supports("port"):
-            args.append("-port=%d" % other.p2p_port)
+        args = [self.binaries.soukd, "-datadir=" + node.datadir, "-regtest", "-rpcport=%d" % other.rpc_port,
+                "-port=%d" % other.p2p_port]
         twin.base_args = lambda: args
         self.nodes.append(twin)  # so cleanup covers it if it wrongly keeps running
         err = twin.assert_start_raises_init_error([])

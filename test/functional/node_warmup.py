@@ -7,12 +7,10 @@ kill -9 is resumed by the next start (without -reindex), which ends at the
 same tip and state_hash as before. Also -par, the threads that check a
 block's signatures (a -reindex checks every block again)."""
 import os
-import random
-import time
 
 from test_framework.authproxy import HTTPError, JSONRPCException
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import TestFailure, assert_equal, assert_raises_rpc_error
+from test_framework.util import TestFailure, assert_equal, assert_raises_rpc_error, wait_until
 
 BLOCKS = 3000
 RPC_IN_WARMUP = -28
@@ -29,23 +27,27 @@ class NodeWarmupTest(SoukTestFramework):
         or (proxy, None) when it answered normally first."""
         node = self.nodes[0]
         node.start(extra_args)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        answer = []
+
+        def answered():
             if node.process.poll() is not None:
                 raise TestFailure("soukd exited during startup: %s" % node.read_stderr())
-            if os.path.exists(node.cookie_path):
-                rpc = node.make_rpc(timeout=10)
-                try:
-                    rpc.getblockcount()
-                    return rpc, None
-                except JSONRPCException as e:
-                    if e.code != RPC_IN_WARMUP:
-                        raise
-                    return rpc, e.message
-                except (HTTPError, OSError, ValueError):
-                    pass  # not listening yet, or the cookie is half-written
-            time.sleep(0.005)
-        raise TestFailure("soukd did not answer RPC within 60 s")
+            if not os.path.exists(node.cookie_path):
+                return False
+            rpc = node.make_rpc(timeout=10)
+            try:
+                rpc.getblockcount()
+                answer[:] = [rpc, None]
+            except JSONRPCException as e:
+                if e.code != RPC_IN_WARMUP:
+                    raise
+                answer[:] = [rpc, e.message]
+            except (HTTPError, OSError, ValueError):
+                return False  # not listening yet, or the cookie is half-written
+            return True
+        # Polled often: the first answer should come early in the warm-up.
+        wait_until(answered, timeout=60, poll=0.005, what="soukd answering RPC")
+        return tuple(answer)
 
     def same_chain(self, node):
         assert_equal(node.getblockcount(), BLOCKS)
@@ -83,15 +85,12 @@ class NodeWarmupTest(SoukTestFramework):
         self.start_node(0)
         self.same_chain(node)
 
-        rng = random.Random(self.options.portseed)
+        # None: once warm-up is over (the reindex done, the node just up).
         for target in ["Reindexing blocks\u2026", "Activating best chain\u2026", None]:
             node.stop_node()
             rpc, status = self.start_warming(["-reindex"])
-            if target is None:
-                time.sleep(rng.uniform(0, 0.5))
-            else:
-                while status is not None and status != target:
-                    status = self.warmup_status(rpc)
+            while status is not None and status != target:
+                status = self.warmup_status(rpc)
             self.log.info("kill -9 during a -reindex (%s)", status or "after warm-up")
             node.kill_process()
             self.start_node(0)

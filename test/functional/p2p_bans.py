@@ -16,7 +16,6 @@ from test_framework.util import assert_equal, assert_raises_rpc_error, wait_unti
 class P2PBansTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 2
-        self.requires_p2p = True
 
     def banned(self, node):
         return sorted(b["address"] for b in node.listbanned())

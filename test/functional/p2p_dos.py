@@ -18,7 +18,6 @@ from test_framework.util import assert_equal, wait_until
 class P2PDosTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
 
     def run_test(self):
         self.node = self.nodes[0]

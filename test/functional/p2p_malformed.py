@@ -25,7 +25,6 @@ from test_framework.util import assert_equal, wait_until
 class P2PMalformedTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
 
     # -- helpers ----------------------------------------------------------------
     def try_connect(self, **kw):
@@ -166,11 +165,14 @@ class P2PMalformedTest(SoukTestFramework):
 
         # Partial frames come from quiet peers: an automatic reply (pong, headers) written in
         # the middle of our partial frame would corrupt it on our side.
+        # Half-closing and waiting for the node to close its side proves it read the partial
+        # frame and then the end of the stream (TCP delivers them in that order).
         p = self.peer()
         p.go_quiet()
         whole = frame(message_body("ping", [2]))
         p.send_raw(whole[:len(whole) - 3])   # truncated body, then close
-        time.sleep(0.2)
+        p.shutdown_write()
+        assert p.wait_for_disconnect(10), "truncated body then close: the node kept its side open"
         p.close()
         self.check_node()
         self.no_peers_left()
@@ -179,6 +181,8 @@ class P2PMalformedTest(SoukTestFramework):
         p = self.peer()
         p.go_quiet()
         p.send_raw(whole[:7])   # truncated header, then close
+        p.shutdown_write()
+        assert p.wait_for_disconnect(10), "truncated header then close: the node kept its side open"
         p.close()
         self.check_node()
         self.no_peers_left()
@@ -263,7 +267,8 @@ class P2PMalformedTest(SoukTestFramework):
         for n in range(8):
             p.send_message("ping", [100 + n])
         p.send_message("inv", [[MSG_TX, os.urandom(32)]])   # nine messages: 90 points
-        time.sleep(0.3)
+        wait_until(lambda: (self.node.peer_info(p) or {}).get("misbehavior") == 90, timeout=10,
+                   what="the nine pre-handshake messages scored")
         assert p.is_connected
         p.do_send_version()
         p.wait_for_verack()

@@ -22,7 +22,6 @@ def tx_of(hexstr):
 class P2POrphansTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
 
     def run_test(self):
         node = self.nodes[0]

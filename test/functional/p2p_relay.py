@@ -18,7 +18,6 @@ RELAY_DEADLINE = 2.0
 class P2PRelayTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 5
-        self.requires_p2p = True
 
     def setup_network(self):
         self.setup_nodes()
@@ -82,9 +81,11 @@ class P2PRelayTest(SoukTestFramework):
         peer.wait_for_getdata(MSG_TX, tx.txid(), since=mark)
         wait_until(lambda: all(tx.txid().hex() in n.getrawmempool() for n in nodes), timeout=10,
                    what="python tx everywhere")
-        peer.sync_with_ping()
-        time.sleep(0.5)   # longer than a regtest trickle: an inv back would have come by now
-        peer.sync_with_ping()
+        # A later tx from elsewhere is announced to the Python peer: node2 queues announcements
+        # in order and sends its whole queue at once, so an inv of the peer's own tx, queued
+        # earlier, would have come by then.
+        later = nodes[2].sendrawtransaction(self.make_transfer(keys[2][0], 3, payee, 6000, 1000))
+        peer.wait_for_inv(MSG_TX, later, since=mark)
         with peer.cv:
             back = [p for c, p in peer.messages[mark:] if c == "inv" and [MSG_TX, tx.txid()] in p]
         assert_equal(back, [])

@@ -14,7 +14,6 @@ from test_framework.util import assert_equal, assert_not_equal, wait_until
 class P2PReorgTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 4
-        self.requires_p2p = True
 
     def setup_network(self):
         self.setup_nodes()

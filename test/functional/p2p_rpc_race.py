@@ -5,13 +5,14 @@ node must neither hang nor crash, and keeps serving RPC and P2P."""
 
 import struct
 import threading
-import time
 
 from test_framework.p2p import P2PInterface, frame, message_body
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, wait_until
 
 ROUNDS = 20
+# What the node must have read from each flooder before the disconnects: 50 pings at least.
+FLOOD_BYTES = 50 * len(frame(message_body("ping", [1])))
 
 
 class Flooder(P2PInterface):
@@ -41,7 +42,6 @@ class Flooder(P2PInterface):
 class P2PRpcRaceTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.requires_p2p = True
         self.rpc_timeout = 20
 
     def run_test(self):
@@ -49,9 +49,15 @@ class P2PRpcRaceTest(SoukTestFramework):
         self.generate(node, 1, sync=False)
         for r in range(ROUNDS):
             peers = [node.add_p2p_connection(Flooder()) for _ in range(3)]
+            before = {i["id"]: i["bytesrecv"] for i in map(node.peer_info, peers)}
             for p in peers:
                 p.start_flood()
-            time.sleep(0.02)
+
+            def flooded():
+                return len([i for i in node.getpeerinfo() if i["id"] in before and
+                            i["bytesrecv"] >= before[i["id"]] + FLOOD_BYTES]) == len(peers)
+            # Disconnect while the node is busy reading every flood.
+            wait_until(flooded, timeout=30, what="the node reading all three floods")
             for info in node.getpeerinfo():
                 if r % 2 == 0:
                     node.disconnectnode("", info["id"])

@@ -30,7 +30,6 @@ class Staller(P2PInterface):
 class P2PStallTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 2
-        self.requires_p2p = True
 
     def setup_network(self):
         self.setup_nodes()   # not connected: node0 only ever talks to the Python peers

@@ -15,7 +15,6 @@ CHAIN_LENGTH = 1000
 class P2PSyncTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 3
-        self.requires_p2p = True
 
     def same_state(self, a, b):
         for n in (a, b):

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 from test_framework.authproxy import AuthServiceProxy, read_cookie
 from test_framework.test_framework import SoukTestFramework
@@ -23,7 +22,6 @@ SCRIPT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "co
 class P2PTestnetTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
-        self.requires_p2p = True
 
     def script(self, *args, check=True):
         env = dict(os.environ)
@@ -145,10 +143,7 @@ class P2PTestnetTest(SoukTestFramework):
         self.agree(rpcs)
         pids = [self.pid(i) for i in range(N)]
         self.script("stop")
-        deadline = time.monotonic() + 5
-        while any(self.alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(self.alive(p) for p in pids), "a node survived stop"
+        wait_until(lambda: not any(self.alive(p) for p in pids), timeout=5, what="every node gone after stop")
         for i in range(N):
             assert not os.path.exists(os.path.join(self.node_dir(i), "regtest", "soukd.pid")) or \
                 not self.alive(self.pid(i) or 0)

@@ -6,9 +6,21 @@
 Tests are the files test/functional/<area>_<what>.py; giving names (with or
 without .py) runs only those. Each test runs as its own process with a
 distinct --portseed (see test_framework/util.py for the port scheme) and its
-own --tmpdir under one run directory. One line per test with PASS, FAIL or
-SKIP and its time; failing tests' output follows; the last line is exactly
-"N passed, N failed". Exit status is non-zero if any test failed.
+own --tmpdir under one run directory.
+
+A test passes by exiting 0 and fails by exiting with anything else, except
+77, the skip status: a test that exits 77 has skipped only if its output
+holds a line "SKIP: <reason>" with a non-empty reason (the framework's
+skip_test(reason) prints it; the last such line counts). Exit 77 without a
+reason is a failure, so nothing is skipped silently.
+
+One line per test: PASS, FAIL or SKIP, its time, and for a SKIP its reason
+(for a FAIL, why when it is not the exit status). Then the output of every
+failing test, a summary block listing the failed tests and each skipped
+test with its reason, and last exactly the line "N passed, N failed". A
+skip counts as passed there (it did not fail, and the summary above shows
+it), so passed + failed is the number of tests run. Exit status is non-zero
+if any test failed.
 Environment: SOUK_BUILD_DIR (where soukd and souk-cli are), passed through.
 """
 
@@ -29,25 +41,34 @@ from test_framework.util import PORT_SLOTS  # noqa: E402
 TEST_NAME = re.compile(r"^[a-z0-9]+_[a-z0-9_]+\.py$")
 EXCLUDE = {"test_runner.py"}
 EXIT_SKIPPED = 77
+# What a skipping test prints (test_framework.py's skip_test); the reason
+# must hold more than blanks.
+SKIP_LINE = re.compile(r"^SKIP: *(\S.*?)\s*$", re.M)
 DEFAULT_TIMEOUT = 20 * 60
 
 
-def discover():
-    return sorted(f for f in os.listdir(HERE)
-                  if TEST_NAME.match(f) and f not in EXCLUDE and os.path.isfile(os.path.join(HERE, f)))
+def discover(test_dir):
+    return sorted(f for f in os.listdir(test_dir)
+                  if TEST_NAME.match(f) and f not in EXCLUDE and os.path.isfile(os.path.join(test_dir, f)))
+
+
+def skip_reason(output):
+    """The reason of the last "SKIP: <reason>" line of a test's output, or None."""
+    found = SKIP_LINE.findall(output)
+    return found[-1] if found else None
 
 
 class Job:
-    def __init__(self, name, seed, tmpdir, extra):
+    def __init__(self, test_dir, name, seed, tmpdir, extra):
         self.name = name
         self.out = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self.tmpdir = tmpdir
-        cmd = [sys.executable, os.path.join(HERE, name), "--portseed=%d" % seed, "--tmpdir=" + tmpdir] + extra
+        cmd = [sys.executable, os.path.join(test_dir, name), "--portseed=%d" % seed, "--tmpdir=" + tmpdir] + extra
         self.start = time.monotonic()
         # Own session so a timed-out test and everything it started can be
         # signalled as one group without touching anything else.
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=HERE, start_new_session=True)
+                                     cwd=test_dir, start_new_session=True)
         self.timed_out = False
 
     def elapsed(self):
@@ -81,10 +102,14 @@ def main():
     parser.add_argument("--nocleanup", action="store_true", help="keep every test's datadirs")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per test")
     parser.add_argument("--loglevel", default=None, help="passed on to each test")
+    parser.add_argument("--testdir", default=HERE,
+                        help="where the tests are (default: this directory; framework_runner.py points it "
+                             "at dummy tests)")
     parser.add_argument("tests", nargs="*", help="tests to run (default: all)")
     args = parser.parse_args()
+    test_dir = os.path.abspath(args.testdir)
 
-    all_tests = discover()
+    all_tests = discover(test_dir)
     if args.tests:
         tests = []
         for t in args.tests:
@@ -118,11 +143,22 @@ def main():
     jobs = max(1, args.jobs)
 
     def finish(job, rc):
-        status = "PASS" if rc == 0 else "SKIP" if rc == EXIT_SKIPPED else "FAIL"
+        job.reason = None
+        note = ""
         if job.timed_out:
+            status, note = "FAIL", "timed out after %ds" % args.timeout
+        elif rc == 0:
+            status = "PASS"
+        elif rc == EXIT_SKIPPED:
+            job.reason = skip_reason(job.output())
+            if job.reason is not None:
+                status, note = "SKIP", job.reason
+            else:
+                status, note = "FAIL", "exit %d (skip) without a \"SKIP: <reason>\" line" % rc
+        else:
             status = "FAIL"
-        note = " (timed out after %ds)" % args.timeout if job.timed_out else ""
-        print("%-32s %s %6.1fs%s" % (job.name, status, job.elapsed(), note), flush=True)
+        print("%-32s %s %6.1fs%s" % (job.name, status, job.elapsed(), "  (%s)" % note if note else ""),
+              flush=True)
         results.append((job, status))
 
     try:
@@ -132,7 +168,9 @@ def main():
                 tdir = os.path.join(run_dir, name[:-3])
                 if os.path.exists(tdir):
                     shutil.rmtree(tdir)
-                running.append(Job(name, offset + i, tdir, extra))
+                running.append(Job(test_dir, name, offset + i, tdir, extra))
+            # The runner's own scheduling: it polls its children (no test
+            # waits on this).
             time.sleep(0.05)
             for job in list(running):
                 rc = job.proc.poll()
@@ -150,16 +188,22 @@ def main():
 
     failed = [j for j, s in results if s == "FAIL"]
     skipped = [j for j, s in results if s == "SKIP"]
-    passed = [j for j, s in results if s == "PASS"]
+    passed = [j for j, s in results if s in ("PASS", "SKIP")]
     for job in failed:
         print("\n======== %s output ========" % job.name)
         print(job.output().rstrip())
-    if skipped:
-        print("\nskipped: %s" % " ".join(j.name for j in skipped))
     if not failed and not args.nocleanup and not args.tmpdir:
         shutil.rmtree(run_dir, ignore_errors=True)
     elif failed:
         print("\nrun directory kept: %s" % run_dir)
+    if failed or skipped:
+        print()
+    if failed:
+        print("failed (%d): %s" % (len(failed), " ".join(sorted(j.name for j in failed))))
+    if skipped:
+        print("skipped, counted as passed (%d):" % len(skipped))
+        for job in sorted(skipped, key=lambda j: j.name):
+            print("  %s: %s" % (job.name, job.reason))
     print("%d passed, %d failed" % (len(passed), len(failed)))
     return 1 if failed else 0
 

@@ -296,25 +296,19 @@ class WalletBasicTest(SoukTestFramework):
         node = self.node
         self.restart_node(0)
         assert_equal(node.listwallets(), [])
-        if not self.binaries.supports("wallet"):
-            self.log.info("soukd has no -wallet option: loading by RPC")
-            node.loadwallet("alice")
-            node.loadwallet("bob")
-        else:
-            self.restart_node(0, ["-wallet=alice", "-wallet=bob"])
-            assert_equal(sorted(node.listwallets()), ["alice", "bob"])
+        self.restart_node(0, ["-wallet=alice", "-wallet=bob"])
+        assert_equal(sorted(node.listwallets()), ["alice", "bob"])
         assert_equal([e["address"] for e in self.alice.listaddresses()], self.alice_addrs)
         labels = {e["address"]: e["label"] for e in self.bob.listaddresses()}
         assert_equal(labels, {self.bob_addr: "bob", self.imported["address"]: "imported"})
         # The derivation continues where it stopped.
         fresh = self.alice.getnewaddress()
         assert fresh not in self.alice_addrs
-        if self.binaries.supports("wallet"):
-            # -wallet creates a wallet that does not exist yet.
-            self.restart_node(0, ["-wallet=alice", "-wallet=new"])
-            assert_equal(sorted(node.listwallets()), ["alice", "new"])
-            assert os.path.isfile(os.path.join(node.netdir, "wallets", "new", "wallet.sqlite"))
-            node.loadwallet("bob")
+        # -wallet creates a wallet that does not exist yet.
+        self.restart_node(0, ["-wallet=alice", "-wallet=new"])
+        assert_equal(sorted(node.listwallets()), ["alice", "new"])
+        assert os.path.isfile(os.path.join(node.netdir, "wallets", "new", "wallet.sqlite"))
+        node.loadwallet("bob")
 
         self.log.info("JSON-RPC 2.0 and batches reach the wallet of the path")
         proxy = AuthServiceProxy("127.0.0.1", node.rpc_port, lambda: read_cookie(node.cookie_path),
@@ -328,9 +322,6 @@ class WalletBasicTest(SoukTestFramework):
         assert_equal(proxy.getwalletinfo()["walletname"], "bob")
 
     def test_disablewallet(self):
-        if not self.binaries.supports("disablewallet"):
-            self.log.info("soukd has no -disablewallet option: skipped that part")
-            return
         self.log.info("-disablewallet: wallet methods are not found, verifymessage works")
         node = self.node
         self.restart_node(0, ["-disablewallet"])

@@ -4,13 +4,12 @@ the wallet opens, and after rescanblockchain its balances, nonces and
 history agree with the chain; it can send again straight away."""
 
 import threading
-import time
 from decimal import Decimal
 from urllib.parse import quote
 
 from test_framework.authproxy import AuthServiceProxy, read_cookie
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import assert_equal, to_units
+from test_framework.util import assert_equal, to_units, wait_until
 
 COIN = 10**8
 MATURITY = 100
@@ -89,23 +88,21 @@ class WalletCrashTest(SoukTestFramework):
         addr = w.getnewaddress()
         node.generatetoaddress(3, addr)
         node.generatetoaddress(MATURITY, miner)
-        args = ["-wallet=w"] if self.binaries.supports("wallet") else []
+        args = ["-wallet=w"]
 
         for rnd in range(ROUNDS):
             self.log.info("round %d: burst of sends, kill -9 in the middle", rnd)
             burst = Burst(node, miner, payee)
             burst.start()
-            deadline = time.monotonic() + 20
-            while burst.sent < 20 + 10 * rnd and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert burst.sent > 0, "no send went through before the kill"
+            want = 20 + 10 * rnd
+            wait_until(lambda: burst.sent >= want or not burst.is_alive(), timeout=60, poll=0.01,
+                       what="%d sends before the kill" % want)
+            assert burst.is_alive(), "the burst stopped after %d sends, before the kill" % burst.sent
             node.kill_process()
             burst.stop = True
             burst.join(30)
 
             self.start_node(0, args)
-            if not args:
-                node.loadwallet("w")
             assert_equal(node.listwallets(), ["w"])
             w = self.wallet()
             w.getwalletinfo()

@@ -5,10 +5,7 @@ after confirmation; a chain of 50 sends in a row confirms in nonce order;
 fee_rate; walletcreatetransaction with and without broadcast; bad inputs
 (invalid address, another network's address, negative, zero and
 too-precise amounts, insufficient funds, unknown wallet) each get their
-error and change nothing.
-
-With P2P (soukd -help lists -connect) Alice and Bob are on two nodes;
-without, they are two wallets of one node."""
+error and change nothing. Alice and Bob are on two connected nodes."""
 
 from decimal import Decimal
 from urllib.parse import quote
@@ -39,19 +36,14 @@ def wallet_rpc(node, name):
 
 class WalletSendTest(SoukTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1   # two when soukd has P2P, see setup_network
+        self.num_nodes = 2
 
     def setup_network(self):
-        self.two_nodes = self.binaries.supports("connect") and self.binaries.supports("port")
-        self.add_nodes(2 if self.two_nodes else 1)
-        self.start_nodes()
-        if self.two_nodes:
-            self.connect_nodes(0, 1)
+        self.setup_nodes()
+        self.connect_nodes(0, 1)
 
     def run_test(self):
-        self.na = self.nodes[0]
-        self.nb = self.nodes[1] if self.two_nodes else self.nodes[0]
-        self.log.info("Alice and Bob on %s", "two nodes" if self.two_nodes else "one node")
+        self.na, self.nb = self.nodes
         self.na.createwallet("alice")
         self.nb.createwallet("bob")
         self.alice = wallet_rpc(self.na, "alice")
@@ -68,8 +60,7 @@ class WalletSendTest(SoukTestFramework):
 
     # ------------------------------------------------------------------ helpers
     def sync(self):
-        if self.two_nodes:
-            self.sync_all()
+        self.sync_all()
 
     def mine(self, n=1, node=None):
         hashes = (node or self.na).generatetoaddress(n, self.miner)
@@ -191,8 +182,7 @@ class WalletSendTest(SoukTestFramework):
         assert set(txids) <= pool
         nonces = [self.alice.gettransaction(t)["decoded"]["nonce"] for t in txids]
         assert_equal(nonces, list(range(first_nonce, first_nonce + 50)))
-        if self.two_nodes:
-            self.sync_mempools()
+        self.sync_mempools()
         assert_equal(self.balances(self.bob)[1], total)
         block = self.mine(1)[0]
         in_block = [t for t in self.na.getblock(block)["tx"] if t in txids]

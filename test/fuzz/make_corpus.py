@@ -5,6 +5,7 @@ The seeds are built with the functional tests' independent codecs, so they
 are valid objects of every kind plus a few near misses; libFuzzer grows the
 corpus from them. Run from the repository root; the output is committed."""
 import hashlib
+import json
 import os
 import sys
 
@@ -41,6 +42,72 @@ def txpayload_seeds(keys):
     }
     for name, data in seeds.items():
         write("fuzz_txpayload", name, data)
+
+
+def rpc_seeds():
+    """Bodies for fuzz_rpc: its test methods (echo, types, fail, amounts,
+    copy, nothing) and the control ones, in JSON-RPC 1.0 and 2.0, named and
+    positional, batches, notifications, and requests the server refuses."""
+    def v1(method, params=None, id_=1):
+        r = {"method": method, "id": id_}
+        if params is not None:
+            r["params"] = params
+        return r
+
+    def v2(method, params=None, id_=1):
+        r = dict(v1(method, params, id_), jsonrpc="2.0")
+        if id_ is None:
+            del r["id"]   # a notification
+        return r
+
+    h = "00" * 31 + "ff"
+    every = {"str": "s", "int": -7, "num": 2.5, "bool": True, "amount": "0.00000001", "hex": "beef",
+             "hash": h, "obj": {"k": [1]}, "arr": [1, "2", None], "any": {"x": None}}
+    seeds = {
+        "v1_echo": v1("echo", ["hi", 5, True, 1.25]),
+        "v1_echo_named": v1("echo", {"s": "named", "x": 3}, "str-id"),
+        "v1_echo_missing": v1("echo", []),
+        "v1_echo_too_many": v1("echo", ["a", 1, False, 2, 3]),
+        "v1_echo_wrong_type": v1("echo", [5]),
+        "v1_echo_out_of_range": v1("echo", ["a", 5000]),
+        "v1_echo_trailing_nulls": v1("echo", ["a", None, None]),
+        "v1_unknown_named": v1("echo", {"s": "a", "nosuch": 1}),
+        "v1_types_positional": v1("types", list(every.values())),
+        "v2_types_named": v2("types", every, [1, 2]),
+        "v1_bad_hash": v1("types", {"hash": "zz" * 32}),
+        "v1_short_hash": v1("types", {"hash": "a" * 79 + "\u00e9"}),
+        "v1_odd_hex": v1("types", {"hex": "abc"}),
+        "v1_fail": v1("fail", [0, "why"]),
+        "v1_fail_cut": v1("fail", [1, "\u00e9\u00e9\u00e9\u00e9"]),
+        "v2_fail_silent": v2("fail", {"kind": 2}),
+        "v2_fail_half": v2("fail", [3]),
+        "v1_fail_400": v1("fail", [4]),
+        "v1_fail_404": v1("fail", [5]),
+        "v1_amounts": v1("amounts", [1.5, 3]),
+        "v1_amounts_str": v1("amounts", ["21000000000"]),
+        "v1_amounts_precise": v1("amounts", [0.000000001]),
+        "v1_amounts_negative": v1("amounts", [-1]),
+        "v1_copy": v1("copy", [[[[{"a": [True, False, None, 1e300, "\u2603"]}]]]]),
+        "v2_nothing_null_id": dict(v2("nothing", [], None), id=None),
+        "v2_notification": v2("echo", ["n"], None),
+        "v1_help": v1("help"),
+        "v1_help_one": v1("help", ["types"]),
+        "v1_help_unknown": v1("help", ["x" * 249 + "\u00e9"]),
+        "batch_control": [v1("uptime"), v1("stop"), v1("getrpcinfo")],
+        "batch_mixed": [v1("echo", ["a"]), v2("amounts", ["1"]), v2("echo", ["n"], None), 5,
+                        v1("nosuch"), {"jsonrpc": 2, "method": "echo"}, {"method": 1}, {"id": 3}],
+        "batch_notifications": [v2("nothing", None, None), v2("fail", [0], None)],
+        "batch_over_limit": [v1("amounts", [1, 16], i) for i in range(30)],
+        "batch_empty": [],
+        "v2_bad_version": dict(v1("echo", ["a"]), jsonrpc="3.0"),
+        "v1_params_scalar": v1("echo", 5),
+    }
+    # json.dumps writes non-ASCII as \u escapes: the bodies are ASCII.
+    out = {name: json.dumps(req).encode() for name, req in seeds.items()}
+    out["parse_error"] = b'{"method": "echo", "params": ["a"'
+    out["top_level_scalar"] = b'"echo"'
+    out["duplicate_keys"] = b'{"method": "echo", "method": "types", "params": {"s": "a", "s": 1}, "id": 1}'
+    return out
 
 
 def main():
@@ -83,6 +150,8 @@ def main():
     for name, data in frames.items():
         write("fuzz_p2p", name, data)
     txpayload_seeds(keys)
+    for name, data in rpc_seeds().items():
+        write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
 
 

@@ -571,13 +571,59 @@ START_TEST(batch_reply_is_bounded)
 }
 END_TEST
 
+/* A message or a help line that cuts user text to a byte count may end
+ * inside a character: the reply still carries the error (it once came out
+ * as {"error": null} with HTTP 500, since jansson refused the message), and
+ * help still answers. */
+START_TEST(text_cut_inside_a_character)
+{
+    int st;
+    /* 79 ASCII bytes and a 2-byte character: "%.80s" keeps half of it. */
+    char body[256], name[300];
+    snprintf(body, sizeof body, "{\"method\":\"hash\",\"params\":[\"%079d\\u00e9\"],\"id\":1}", 0);
+    json_t *r = call(body, &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_INVALID_PARAMETER, "blockhash must be of length 64 (not 81");
+    const char *m = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+    ck_assert_ptr_nonnull(strstr(m, "0?')"));
+    json_decref(r);
+
+    /* help cuts an unknown name at 250 bytes. */
+    memset(name, 'x', 249);
+    memcpy(name + 249, "\xc3\xa9", 3);
+    json_t *res = NULL, *p = json_pack("[s]", name);
+    int code = 0;
+    char *msg = NULL;
+    ck_assert_ptr_nonnull(p);
+    ck_assert(rpc_call(&table, NULL, "/", "help", p, &res, &code, &msg));
+    const char *s = json_string_value(res);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(strlen(s), strlen("help: unknown command: ") + 250);
+    ck_assert_int_eq(s[strlen(s) - 1], '?');
+    json_decref(res);
+    json_decref(p);
+}
+END_TEST
+
+START_TEST(utf8_sanitize)
+{
+    char s[] = "ok \xc3\xa9 \xc3 \xe2\x82 \xed\xa0\x80 \xc0\xaf \xf0\x9f\x98\x80\xff\xe2\x82";
+    rpc_utf8_sanitize(s);
+    ck_assert_str_eq(s, "ok \xc3\xa9 ? ?? ??? ?? \xf0\x9f\x98\x80???");
+    char e[] = "";
+    rpc_utf8_sanitize(e);
+    ck_assert_str_eq(e, "");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
     const TTest *tests[] = {
         v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
         param_checks, named_params, batches, amount_output, amount_input, registration,
-        help_output, warmup_answers_28_except_control, batch_reply_is_bounded, NULL
+        help_output, warmup_answers_28_except_control, batch_reply_is_bounded,
+        text_cut_inside_a_character, utf8_sanitize, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }

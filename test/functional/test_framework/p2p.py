@@ -197,6 +197,19 @@ class P2PConnection:
                 self.cv.wait(min(left, 0.2))
         return True
 
+    @property
+    def local_addr(self):
+        """Our end as "ip:port": the addr the node lists us under in getpeerinfo."""
+        ip, port = self.sock.getsockname()[:2]
+        return "%s:%d" % (ip, port)
+
+    def shutdown_write(self):
+        """Half-close: the node reads everything sent so far, then end of stream; we keep
+        reading (to see the node close its side)."""
+        with self._send_lock:
+            if self.sock is not None:
+                self.sock.shutdown(socket.SHUT_WR)
+
     # -- sending --------------------------------------------------------------
     def send_raw(self, data):
         """Write bytes as they are (malformed frames, partial frames, junk)."""

@@ -13,7 +13,8 @@
 
 main() parses the options, creates the temp dir, starts the nodes
 (setup_network -> setup_nodes -> add_nodes + start_nodes), runs run_test(),
-stops the nodes and exits 0 (pass), 1 (fail) or 77 (skip). On failure it
+stops the nodes and exits 0 (pass), 1 (fail) or 77 (skip: skip_test(reason)
+prints "SKIP: <reason>", which test_runner.py requires). On failure it
 prints the tail of every node's debug.log and stderr and keeps the temp dir.
 Whatever happens, no soukd started by the test is left running.
 Set self.setup_clean_chain / override setup_network() / skip_test_if_missing
@@ -63,9 +64,9 @@ class SoukTestFramework:
         self.num_nodes = 1
         self.extra_args = None
         self.conf_lines = None          # per node: extra souk.conf lines in [regtest]
-        self.requires_p2p = False       # skip (not fail) when soukd has no P2P (-port) yet
         self.auto_connect = False       # True: nodes may make automatic outbound connections
         self.rpc_timeout = 60
+        self.skip_reason = None
         self.nodes = []
         self.options = None
         self.binaries = None
@@ -213,6 +214,8 @@ class SoukTestFramework:
         return transfer_tx(key, genesis_hash("regtest"), nonce, to, amount, fee, memo).hex()
 
     def skip_test(self, reason):
+        """Ends the test as skipped. The reason is required: the runner fails a skip
+        that does not say why."""
         raise SkipTest(reason)
 
     # -- driver ---------------------------------------------------------------
@@ -271,16 +274,19 @@ class SoukTestFramework:
         start = time.monotonic()
         try:
             try:
-                if self.num_nodes or self.requires_p2p:
+                if self.num_nodes:
                     self.binaries.check()
-                if self.requires_p2p and not self.binaries.supports("port"):
-                    raise SkipTest("this soukd has no P2P (-port)")
                 self.setup_network()
                 self.run_test()
                 status = TEST_EXIT_PASSED
             except SkipTest as e:
-                self.log.warning("skipped: %s", e)
-                status = TEST_EXIT_SKIPPED
+                # One line, so the runner can quote it.
+                self.skip_reason = " ".join(str(e).split())
+                if self.skip_reason:
+                    self.log.warning("skipped: %s", self.skip_reason)
+                    status = TEST_EXIT_SKIPPED
+                else:
+                    self.log.error("skip_test() without a reason")
             except AssertionError:
                 self.log.exception("assertion failed")
             except _Terminated as e:
@@ -325,5 +331,5 @@ class SoukTestFramework:
         if status == TEST_EXIT_PASSED:
             print("%s passed (%.1fs)" % (self.__class__.__name__, elapsed))
         elif status == TEST_EXIT_SKIPPED:
-            print("%s skipped" % self.__class__.__name__)
+            print("SKIP: %s" % self.skip_reason)
         sys.stdout.flush()

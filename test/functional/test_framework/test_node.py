@@ -63,16 +63,6 @@ class Binaries:
         self.soukd = os.path.join(base, "soukd")
         self.cli = os.path.join(base, "souk-cli")
 
-    def supports(self, option):
-        """Whether `soukd -help` lists -<option> (options appear as areas land)."""
-        if not hasattr(self, "_help"):
-            try:
-                r = subprocess.run([self.soukd, "-help"], capture_output=True, text=True, timeout=30)
-                self._help = r.stdout
-            except (OSError, subprocess.SubprocessError):
-                self._help = ""
-        return re.search(r"(^|\s)-%s(=|\s|$)" % re.escape(option), self._help, re.M) is not None
-
     def check(self):
         if self.build_dir is None:
             raise FailedToStartError("soukd not found in any of: %s (set SOUK_BUILD_DIR)" %
@@ -90,10 +80,9 @@ def _set_pdeathsig():
         pass
 
 
-def write_config(datadir, index, extra_lines=(), with_p2p=True, auto_connect=False):
+def write_config(datadir, index, extra_lines=(), auto_connect=False):
     """souk.conf: network at the top, per-node ports in [regtest].
-    with_p2p=False leaves out the P2P options (a soukd without P2P refuses them as unknown).
-    With P2P the node listens on 127.0.0.1 only and, unless auto_connect, makes no automatic
+    The node listens on 127.0.0.1 only and, unless auto_connect, makes no automatic
     outbound connections (connect=0): a test's topology is exactly the connections it makes
     (connect_nodes / addnode onetry still work; a -connect on the command line wins)."""
     os.makedirs(datadir, exist_ok=True)
@@ -101,11 +90,10 @@ def write_config(datadir, index, extra_lines=(), with_p2p=True, auto_connect=Fal
     with open(path, "w", encoding="utf-8") as f:
         f.write("regtest=1\n")
         f.write("[regtest]\n")
-        if with_p2p:
-            f.write("port=%d\n" % p2p_port(index))
-            f.write("bind=127.0.0.1\n")
-            if not auto_connect:
-                f.write("connect=0\n")
+        f.write("port=%d\n" % p2p_port(index))
+        f.write("bind=127.0.0.1\n")
+        if not auto_connect:
+            f.write("connect=0\n")
         f.write("rpcport=%d\n" % rpc_port(index))
         f.write("printtoconsole=0\n")
         for line in extra_lines:
@@ -133,9 +121,7 @@ class TestNode:
         self.stderr_path = os.path.join(datadir, "stderr.txt")
         self.other_pids = set()  # e.g. a -daemon child; killed at cleanup
         self.p2ps = []           # Python peers connected with add_p2p_connection
-        self.conf_path = write_config(datadir, index, conf_lines,
-                                      with_p2p=binaries.build_dir is None or binaries.supports("port"),
-                                      auto_connect=auto_connect)
+        self.conf_path = write_config(datadir, index, conf_lines, auto_connect=auto_connect)
 
     # -- paths ----------------------------------------------------------------
     @property
@@ -381,6 +367,11 @@ class TestNode:
             return peer, peer.wait_for_verack_or_close(timeout)
         except OSError:
             return peer, False
+
+    def peer_info(self, p2p):
+        """This node's getpeerinfo entry for a connected Python peer, or None."""
+        addr = p2p.local_addr
+        return next((p for p in self.getpeerinfo() if p.get("addr") == addr), None)
 
     def disconnect_p2ps(self):
         """Close every Python peer of this node."""
