@@ -944,9 +944,31 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     bool reindex = opt->reindex;
     snprintf(path, sizeof path, "%s/blocks", datadir);
     ok = make_dir(path, err, errlen);
+    /* The block files are the record: a database that cannot be opened (a
+     * crash while -reindex deleted its files, a damaged file, an older
+     * format) is rebuilt from them rather than a reason to refuse to
+     * start. The chainstate is tried first, without wiping anything. */
+    char cs_path[CHAIN_PATH_MAX + 32];
+    snprintf(cs_path, sizeof cs_path, "%s/chainstate", datadir);
+    bool cs_open = false;
+    if (ok && !reindex) {
+        char why[256] = "";
+        cs_open = chainstate_open(&c->cs, cs_path, cache * 2, false, why, sizeof why);
+        if (!cs_open) {
+            LOG_WARN(LOG_CAT_REINDEX, "the chainstate cannot be opened (%s): reindexing from the "
+                     "block files", why);
+            reindex = true;
+        }
+    }
     char index_path[CHAIN_PATH_MAX + 32];
     snprintf(index_path, sizeof index_path, "%s/blocks/index", datadir);
-    ok = ok && chain_open_db(index_path, cache, reindex, &c->index_db, err, errlen);
+    if (ok && !chain_open_db(index_path, cache, reindex, &c->index_db, err, errlen)) {
+        LOG_WARN(LOG_CAT_REINDEX, "the block index cannot be opened (%s): rebuilding it from the "
+                 "block files", err);
+        err[0] = '\0';
+        reindex = true;
+        ok = chain_open_db(index_path, cache, true, &c->index_db, err, errlen);
+    }
     struct blockindex_meta meta;
     bool has_meta = false;
     if (ok) {
@@ -992,8 +1014,11 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
         c->reindexing = true;
         ok = chain_flush_index(c, err, errlen);
     }
-    snprintf(path, sizeof path, "%s/chainstate", datadir);
-    ok = ok && chainstate_open(&c->cs, path, cache * 2, reindex, err, errlen);
+    if (ok && reindex && cs_open) {
+        chainstate_close(&c->cs);
+        cs_open = false;
+    }
+    ok = ok && (cs_open || chainstate_open(&c->cs, cs_path, cache * 2, reindex, err, errlen));
     snprintf(path, sizeof path, "%s/indexes", datadir);
     if (ok && !chain_open_db(path, cache, reindex, &c->idx_db, err, errlen)) {
         /* The indexes are rebuilt from the blocks by their own thread: a

@@ -5,8 +5,8 @@
  * module owns and which the state hash leaves out:
  *   0x00 'B'              -> best block: [hash: bin(32), height]
  *   0x00 'F'              -> the format of the state records (CHAINSTATE_FORMAT);
- *                            a chainstate in another format is refused
- *                            with a hint to -reindex
+ *                            a chainstate in another format does not open
+ *                            (the chain then rebuilds it from the blocks)
  *   0x00 'U' || hash(32)  -> where that connected block's undo record lies:
  *                            [file, offset] in blocks/rev*.dat
  * Connecting a block writes its state changes, its undo location and the new

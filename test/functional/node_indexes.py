@@ -4,7 +4,8 @@
 They answer for the chain as of each call (a call right after a block sees
 it), report their state in getindexinfo, and are rebuilt — never a reason to
 refuse to start — when their database is lost or damaged, or after
--reindex."""
+-reindex. A damaged block index or chainstate is rebuilt from the block
+files too."""
 import os
 import shutil
 
@@ -54,6 +55,18 @@ class NodeIndexesTest(SoukTestFramework):
         shutil.rmtree(indexes)
         self.start_node(0)
         assert_equal(self.lookups(node), before)
+
+        self.log.info("a damaged block index or chainstate is rebuilt from the block files")
+        state = node.getstateinfo()
+        for db in (os.path.join("blocks", "index"), "chainstate"):
+            self.stop_node(0)
+            with open(os.path.join(node.datadir, "regtest", db, "CURRENT"), "w") as f:
+                f.write("garbage")
+            self.start_node(0)
+            assert_equal(node.getstateinfo(), state)
+            assert_equal(self.lookups(node), before)
+        assert node.debug_log_contains("the block index cannot be opened")
+        assert node.debug_log_contains("the chainstate cannot be opened")
 
         self.log.info("-reindex rebuilds it too")
         self.restart_node(0, ["-reindex"])
