@@ -510,7 +510,7 @@ static bool warmup_exempt(const char *method)
 
 /* ------------------------------------------------------------ execution */
 
-static bool type_matches(enum rpc_arg_type t, const json_t *v)
+bool rpc_arg_type_matches(enum rpc_arg_type t, const json_t *v)
 {
     switch (t) {
     case RPC_ARG_STR:
@@ -625,7 +625,7 @@ static bool check_params(struct rpc_request *req)
                                  i + 1, m->name);
             continue;
         }
-        if (!type_matches(a->type, v))
+        if (!rpc_arg_type_matches(a->type, v))
             return rpc_error(req, RPC_TYPE_ERROR, "Expected type %s for %s, got %s",
                              arg_type_name(a->type), a->name, json_type_name(v));
     }

@@ -75,6 +75,11 @@ enum rpc_arg_type {
     RPC_ARG_ANY,    /* anything: the handler checks */
 };
 
+/* Whether v (present and not null) is of a JSON type the dispatcher
+ * accepts for an argument of type t; a value check (hex digits, an amount's
+ * decimals, a range) is the handler's. */
+bool rpc_arg_type_matches(enum rpc_arg_type t, const json_t *v);
+
 #define RPC_MAX_ARGS 12
 
 struct rpc_arg {
