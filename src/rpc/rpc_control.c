@@ -220,6 +220,36 @@ static bool rpc_help(struct rpc_request *req, json_t **result)
     return true;
 }
 
+static bool schema_add(json_t *obj, const struct rpc_method *m)
+{
+    json_t *args = rpc_method_schema_json(m);
+    return args != NULL && json_object_set_new(obj, m->name, args) == 0;
+}
+
+static bool rpc_getrpcschema(struct rpc_request *req, json_t **result)
+{
+    const char *name;
+    if (!rpc_param_str(req, 0, NULL, &name))
+        return false;
+    const struct rpc_method *m = NULL;
+    /* -8 rather than -32601: the method called, getrpcschema, exists; a
+     * client tells "no such method" from "no getrpcschema" by the code. */
+    if (name != NULL && (m = rpc_table_find(req->table, name)) == NULL)
+        return rpc_error(req, RPC_INVALID_PARAMETER, "Method not found: %.100s", name);
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    if (ok && m != NULL)
+        ok = schema_add(obj, m);
+    for (size_t i = 0; ok && m == NULL && i < req->table->n; i++)
+        ok = schema_add(obj, req->table->methods[i]);
+    if (!ok) {
+        json_decref(obj);
+        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+    }
+    *result = obj;
+    return true;
+}
+
 static bool rpc_uptime(struct rpc_request *req, json_t **result)
 {
     if (req->node == NULL)
@@ -256,6 +286,23 @@ static const struct rpc_method control_methods[] = {
     {"control", "help", rpc_help, "List all commands, or get help for a specified command.",
      "Result:\n  \"text\"    (string) the help text",
      {{"command", RPC_ARG_STR, true, "The command to get help on (default: all commands)"}}},
+    {"control", "getrpcschema", rpc_getrpcschema,
+     "Returns the declared arguments of one method, or of all methods.",
+     "Clients use it to send each argument as the JSON type the method expects (souk-cli sends\n"
+     "a string argument as a string even when it looks like a number). Types: \"string\",\n"
+     "\"int\", \"number\", \"bool\", \"amount\" (number or string of coins), \"hex\", \"hash\"\n"
+     "(64 hex digits), \"object\", \"array\", \"any\"; a client should treat a type it does\n"
+     "not know as \"any\". Answered during warm-up.\n"
+     "Result:\n"
+     "{\n"
+     "  \"method\": [                  (array) the method's arguments in order\n"
+     "    {\"name\": \"...\",            (string) also the key for named parameters\n"
+     "     \"type\": \"...\",            (string) one of the types above\n"
+     "     \"optional\": true|false}    (boolean)\n"
+     "  ], ...\n"
+     "}\n"
+     "Errors: -8 no such method",
+     {{"method", RPC_ARG_STR, true, "The method to describe (default: all methods)"}}},
     {"control", "uptime", rpc_uptime, "Returns the total uptime of the server.",
      "Result:\n  n    (numeric) the number of seconds that the server has been running",
      {{NULL, 0, false, NULL}}},

@@ -5,7 +5,8 @@
  * HTTP server on the node's event loop and routes POST / and
  * POST /wallet/<name> to the JSON-RPC dispatcher, answering 401 (after a
  * 250 ms pause, on the worker thread) to anyone without valid credentials.
- * Also provides the control methods help, uptime, stop and getrpcinfo.
+ * Also provides the control methods help, getrpcschema, uptime, stop and
+ * getrpcinfo.
  *
  * Owns the credentials and the cookie file while the service runs. One
  * service per process. */
@@ -27,7 +28,7 @@ extern const size_t rpc_control_options_count;
 /* Pause before answering 401, in milliseconds. */
 #define RPC_AUTH_FAIL_DELAY_MS 250
 
-/* help, uptime, stop, getrpcinfo. */
+/* help, getrpcschema, uptime, stop, getrpcinfo. */
 bool rpc_control_register(struct rpc_table *t, char *err, size_t errlen);
 
 /* Starts serving ctx->rpc on ctx->base; sets ctx->http. */

@@ -523,7 +523,8 @@ bool rpc_warmup_get(char *out, size_t outlen)
 /* The methods that need nothing the startup is still building. */
 static bool warmup_exempt(const char *method)
 {
-    static const char *const names[] = {"help", "uptime", "stop", "getrpcinfo"};
+    /* getrpcschema: souk-cli asks it before every call, -rpcwait too. */
+    static const char *const names[] = {"help", "getrpcschema", "uptime", "stop", "getrpcinfo"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(method, names[i]) == 0)
             return true;
@@ -532,7 +533,7 @@ static bool warmup_exempt(const char *method)
 
 /* ------------------------------------------------------------ execution */
 
-static bool type_matches(enum rpc_arg_type t, const json_t *v)
+bool rpc_arg_type_matches(enum rpc_arg_type t, const json_t *v)
 {
     switch (t) {
     case RPC_ARG_STR:
@@ -647,7 +648,7 @@ static bool check_params(struct rpc_request *req)
                                  i + 1, m->name);
             continue;
         }
-        if (!type_matches(a->type, v))
+        if (!rpc_arg_type_matches(a->type, v))
             return rpc_error(req, RPC_TYPE_ERROR, "Expected type %s for %s, got %s",
                              arg_type_name(a->type), a->name, json_type_name(v));
     }
@@ -1023,4 +1024,49 @@ bool rpc_table_help(const struct rpc_table *t, struct buf *out)
         }
     }
     return ok;
+}
+
+/* ------------------------------------------------------------ schema */
+
+static const char *const schema_names[] = {
+    [RPC_ARG_STR] = "string", [RPC_ARG_INT] = "int",   [RPC_ARG_NUM] = "number",
+    [RPC_ARG_BOOL] = "bool",  [RPC_ARG_AMOUNT] = "amount", [RPC_ARG_HEX] = "hex",
+    [RPC_ARG_HASH] = "hash",  [RPC_ARG_OBJ] = "object", [RPC_ARG_ARR] = "array",
+    [RPC_ARG_ANY] = "any",
+};
+#define N_SCHEMA_NAMES (sizeof schema_names / sizeof schema_names[0])
+
+const char *rpc_arg_type_schema_name(enum rpc_arg_type t)
+{
+    /* A type added to the enum without a name here shows as "any", which
+     * clients treat the way they treat an unchecked argument. */
+    if ((size_t)t >= N_SCHEMA_NAMES || schema_names[t] == NULL)
+        return schema_names[RPC_ARG_ANY];
+    return schema_names[t];
+}
+
+bool rpc_arg_type_from_schema_name(const char *name, enum rpc_arg_type *out)
+{
+    for (size_t i = 0; name != NULL && i < N_SCHEMA_NAMES; i++)
+        if (schema_names[i] != NULL && strcmp(schema_names[i], name) == 0) {
+            *out = (enum rpc_arg_type)i;
+            return true;
+        }
+    return false;
+}
+
+json_t *rpc_method_schema_json(const struct rpc_method *m)
+{
+    json_t *arr = json_array();
+    size_t na = n_args(m);
+    for (size_t i = 0; arr != NULL && i < na; i++) {
+        const struct rpc_arg *a = &m->args[i];
+        json_t *o = json_pack("{s:s,s:s,s:b}", "name", a->name, "type",
+                              rpc_arg_type_schema_name(a->type), "optional", a->optional);
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
 }

@@ -75,6 +75,11 @@ enum rpc_arg_type {
     RPC_ARG_ANY,    /* anything: the handler checks */
 };
 
+/* Whether v (present and not null) is of a JSON type the dispatcher
+ * accepts for an argument of type t; a value check (hex digits, an amount's
+ * decimals, a range) is the handler's. */
+bool rpc_arg_type_matches(enum rpc_arg_type t, const json_t *v);
+
 #define RPC_MAX_ARGS 12
 
 struct rpc_arg {
@@ -205,13 +210,26 @@ bool rpc_method_help(const struct rpc_method *m, struct buf *out);
 /* Every method's usage, grouped under "== Category ==" headings. */
 bool rpc_table_help(const struct rpc_table *t, struct buf *out);
 
+/* ---- schema (getrpcschema) ---- */
+
+/* The type's name in getrpcschema: "string", "int", "number", "bool",
+ * "amount", "hex", "hash", "object", "array" or "any". Clients rely on
+ * these names, so they do not change; a new type gets a new name. */
+const char *rpc_arg_type_schema_name(enum rpc_arg_type t);
+/* The inverse, for clients reading a schema; false for a name it does not
+ * know (a newer server's type). */
+bool rpc_arg_type_from_schema_name(const char *name, enum rpc_arg_type *out);
+/* [{"name": ..., "type": ..., "optional": ...}, ...] for m's arguments in
+ * order (new reference; NULL when memory ran out). */
+json_t *rpc_method_schema_json(const struct rpc_method *m);
+
 /* ---- warm-up ---- */
 
 /* While the node starts (loading the block index, reindexing, ...) every
- * method except help, uptime, stop and getrpcinfo answers -28 with the
- * status as its message, as bitcoind does; clients retry (souk-cli
- * -rpcwait). Process-wide and thread-safe; a process starts out of
- * warm-up. */
+ * method except help, getrpcschema, uptime, stop and getrpcinfo answers -28
+ * with the status as its message, as bitcoind does; clients retry
+ * (souk-cli -rpcwait, which asks getrpcschema first). Process-wide and
+ * thread-safe; a process starts out of warm-up. */
 /* Enters warm-up, or changes its message while in it. */
 void rpc_warmup_set_status(const char *status);
 /* Leaves warm-up: every method runs from now on. */

@@ -3,8 +3,8 @@
  * Startup: option parsing (command line, then souk.conf), the datadir and
  * its lock file, -daemon, the debug log, the event loop and signals, the
  * RPC method table, then the RPC service in warm-up (it answers at once,
- * with -28 and what startup is doing for every method but help, uptime,
- * stop and getrpcinfo), then every area's start hook in order — those that
+ * with -28 and what startup is doing for every method but help,
+ * getrpcschema, uptime, stop and getrpcinfo), then every area's start hook in order — those that
  * may take long (loading or reindexing the chain, wallets) on a startup
  * thread while the event loop already serves RPC, those that add events to
  * the loop (P2P) on the loop thread after them — then warm-up ends. The

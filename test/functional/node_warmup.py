@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Warm-up: while soukd starts (here, a -reindex of a few thousand blocks) its
 RPC server already answers, with -28 and what startup is doing for every
-method except help, uptime, stop and getrpcinfo; souk-cli -rpcwait waits it
-out; stop works during warm-up; and a -reindex cut short by stop or by
+method except help, getrpcschema, uptime, stop and getrpcinfo; souk-cli
+-rpcwait (which asks getrpcschema first) waits it out; stop works during warm-up; and a -reindex cut short by stop or by
 kill -9 is resumed by the next start (without -reindex), which ends at the
 same tip and state_hash as before. Also -par, the threads that check a
 block's signatures (a -reindex checks every block again)."""
@@ -60,7 +60,8 @@ class NodeWarmupTest(SoukTestFramework):
         self.ref = node.getstateinfo()
         node.stop_node()
 
-        self.log.info("during a -reindex the server answers -28, except help, uptime, stop, getrpcinfo")
+        self.log.info("during a -reindex the server answers -28, except help, getrpcschema, uptime, stop, "
+                      "getrpcinfo")
         rpc, status = self.start_warming(["-reindex"])
         assert status is not None, "the node finished warming up before it was asked anything"
         assert status in STATUSES, status
@@ -68,6 +69,8 @@ class NodeWarmupTest(SoukTestFramework):
         assert_raises_rpc_error(RPC_IN_WARMUP, None, rpc.getblockhash, "not a number")
         assert_raises_rpc_error(-32601, "Method not found", rpc.nosuchmethod)
         assert "getblockcount" in rpc.help()
+        assert_equal(rpc.getrpcschema("getblockhash"),
+                     {"getblockhash": [{"name": "height", "type": "int", "optional": False}]})
         assert isinstance(rpc.uptime(), int)
         assert "active_commands" in rpc.getrpcinfo()
         self.log.info("souk-cli -rpcwait waits until the node is ready")

@@ -475,6 +475,103 @@ START_TEST(help_output)
 }
 END_TEST
 
+/* Compares v with the JSON text want (keys in any order). */
+static void check_json(const json_t *v, const char *want)
+{
+    json_t *w = json_loads(want, 0, NULL);
+    ck_assert_msg(w != NULL, "bad expected JSON %s", want);
+    char *got = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    ck_assert_msg(json_equal(v, w), "got %s, want %s", got != NULL ? got : "(null)", want);
+    free(got);
+    json_decref(w);
+}
+
+START_TEST(schema_json)
+{
+    /* One argument of each type: the names are what clients rely on. */
+    static const struct rpc_method every = {
+        "test", "every", h_add, "All types.", NULL,
+        {{"s", RPC_ARG_STR, false, ""}, {"i", RPC_ARG_INT, false, ""},
+         {"n", RPC_ARG_NUM, false, ""}, {"b", RPC_ARG_BOOL, true, ""},
+         {"a", RPC_ARG_AMOUNT, true, ""}, {"x", RPC_ARG_HEX, true, ""},
+         {"h", RPC_ARG_HASH, true, ""}, {"o", RPC_ARG_OBJ, true, ""},
+         {"r", RPC_ARG_ARR, true, ""}, {"any", RPC_ARG_ANY, true, ""}}};
+    json_t *v = rpc_method_schema_json(&every);
+    check_json(v, "[{\"name\":\"s\",\"type\":\"string\",\"optional\":false},"
+                  "{\"name\":\"i\",\"type\":\"int\",\"optional\":false},"
+                  "{\"name\":\"n\",\"type\":\"number\",\"optional\":false},"
+                  "{\"name\":\"b\",\"type\":\"bool\",\"optional\":true},"
+                  "{\"name\":\"a\",\"type\":\"amount\",\"optional\":true},"
+                  "{\"name\":\"x\",\"type\":\"hex\",\"optional\":true},"
+                  "{\"name\":\"h\",\"type\":\"hash\",\"optional\":true},"
+                  "{\"name\":\"o\",\"type\":\"object\",\"optional\":true},"
+                  "{\"name\":\"r\",\"type\":\"array\",\"optional\":true},"
+                  "{\"name\":\"any\",\"type\":\"any\",\"optional\":true}]");
+    json_decref(v);
+    /* Names map back to their types; anything else is unknown. */
+    for (int t = RPC_ARG_STR; t <= RPC_ARG_ANY; t++) {
+        enum rpc_arg_type back = RPC_ARG_STR;
+        ck_assert(rpc_arg_type_from_schema_name(rpc_arg_type_schema_name((enum rpc_arg_type)t),
+                                                &back));
+        ck_assert_int_eq(back, t);
+    }
+    enum rpc_arg_type untouched = RPC_ARG_HASH;
+    ck_assert(!rpc_arg_type_from_schema_name("numeric", &untouched));
+    ck_assert(!rpc_arg_type_from_schema_name("", &untouched));
+    ck_assert(!rpc_arg_type_from_schema_name(NULL, &untouched));
+    ck_assert_int_eq(untouched, RPC_ARG_HASH);
+
+    /* No arguments: an empty array. */
+    v = rpc_method_schema_json(rpc_table_find(&table, "fail"));
+    check_json(v, "[]");
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(getrpcschema_method)
+{
+    json_t *res = NULL;
+    int code = 0;
+    char *msg = NULL;
+    json_t *p = json_pack("[s]", "echo");
+    ck_assert(rpc_call(&table, NULL, "/", "getrpcschema", p, &res, &code, &msg));
+    check_json(res, "{\"echo\":[{\"name\":\"a\",\"type\":\"string\",\"optional\":false},"
+                    "{\"name\":\"b\",\"type\":\"int\",\"optional\":true}]}");
+    json_decref(res);
+    json_decref(p);
+
+    /* Without a name: every method of the table, each as rpc_method_schema_json says. */
+    ck_assert(rpc_call(&table, NULL, "/", "getrpcschema", NULL, &res, &code, &msg));
+    ck_assert(json_is_object(res));
+    ck_assert_uint_eq(json_object_size(res), table.n);
+    for (size_t i = 0; i < table.n; i++) {
+        json_t *one = rpc_method_schema_json(table.methods[i]);
+        json_t *got = json_object_get(res, table.methods[i]->name);
+        ck_assert_msg(got != NULL && json_equal(got, one), "%s", table.methods[i]->name);
+        json_decref(one);
+    }
+    check_json(json_object_get(res, "getrpcschema"),
+               "[{\"name\":\"method\",\"type\":\"string\",\"optional\":true}]");
+    json_decref(res);
+
+    /* An unknown method is -8 (not -32601, which would mean no getrpcschema). */
+    p = json_pack("[s]", "nosuch");
+    res = NULL;
+    ck_assert(!rpc_call(&table, NULL, "/", "getrpcschema", p, &res, &code, &msg));
+    ck_assert_ptr_null(res);
+    ck_assert_int_eq(code, RPC_INVALID_PARAMETER);
+    ck_assert_ptr_nonnull(strstr(msg, "Method not found: nosuch"));
+    free(msg);
+    json_decref(p);
+    /* The name is a string like any other argument. */
+    p = json_pack("[i]", 5);
+    ck_assert(!rpc_call(&table, NULL, "/", "getrpcschema", p, &res, &code, &msg));
+    ck_assert_int_eq(code, RPC_TYPE_ERROR);
+    free(msg);
+    json_decref(p);
+}
+END_TEST
+
 START_TEST(warmup_answers_28_except_control)
 {
     char status[64];
@@ -504,6 +601,11 @@ START_TEST(warmup_answers_28_except_control)
     ck_assert(json_is_string(json_object_get(json_array_get(r, 0), "result")));
     ck_assert(json_is_object(json_object_get(json_array_get(r, 1), "result")));
     check_error(json_array_get(r, 2), RPC_IN_WARMUP, NULL);
+    json_decref(r);
+    /* getrpcschema runs, so souk-cli -rpcwait can ask it first */
+    r = call("{\"method\":\"getrpcschema\",\"params\":[\"add\"],\"id\":10}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_is_array(json_object_get(json_object_get(r, "result"), "add")));
     json_decref(r);
     /* stop and uptime are not held back either (here they fail for want of a node) */
     r = call("{\"method\":\"uptime\",\"id\":7}", &st);
@@ -622,8 +724,8 @@ Suite *unit_suite(void)
     const TTest *tests[] = {
         v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
         param_checks, named_params, batches, amount_output, amount_input, registration,
-        help_output, warmup_answers_28_except_control, batch_reply_is_bounded,
-        text_cut_inside_a_character, utf8_sanitize, NULL
+        help_output, schema_json, getrpcschema_method, warmup_answers_28_except_control,
+        batch_reply_is_bounded, text_cut_inside_a_character, utf8_sanitize, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }
