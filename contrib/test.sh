@@ -66,7 +66,10 @@ else
   build_and_check "$top/build" --enable-werror || status=1
   if [ "${SOUK_TEST_SANITIZERS:-1}" != 0 ]; then
     echo "test.sh: unit tests under ASan+UBSan (build-asan/)"
+    # Sanitized code runs several times slower: check's per-test limit
+    # (4 s by default) is scaled to match.
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3} \
       build_and_check "$top/build-asan" --enable-werror --with-sanitizers=address,undefined || status=1
   fi
 fi
