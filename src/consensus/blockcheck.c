@@ -86,7 +86,11 @@ enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const 
     struct txpayload p;
     txpayload_init(&p);
     size_t sp = state_savepoint(v);
-    enum txerr err = txtype_decode_check(def, tx, &p, NULL);
+    /* apply runs on checked txs only: the payload is decoded again for it
+     * (it is not kept between the check and here) but not re-verified. */
+    size_t len;
+    const uint8_t *bytes = tx_payload_bytes(tx, &len);
+    enum txerr err = txpayload_decode_checked(def->fields, def->n_fields, bytes, len, &p);
     if (err == TXERR_OK)
         err = blockcheck_apply_decoded(v, tx, def, &p, ctx);
     if (err != TXERR_OK)

@@ -55,7 +55,8 @@ struct block_fault {
     size_t tx_index;
 };
 
-/* Applies one non-coinbase tx. On any failure the view is as before. */
+/* Applies one non-coinbase tx that passed txcheck_stateless (its payload's
+ * keys are not verified again). On any failure the view is as before. */
 enum txerr blockcheck_apply_tx(struct state_view *v, const struct tx *tx, const struct apply_ctx *ctx);
 
 /* Everything about a block that needs neither state nor ancestors: size,

@@ -89,7 +89,7 @@ static enum txerr txfield_breaks(const struct txfield *f, enum ser_err why, enum
 }
 
 static enum txerr txfield_check_value(const struct txfield *f, const struct txvalue *v,
-                                      enum ser_err *detail)
+                                      bool keys_known_valid, enum ser_err *detail)
 {
     switch (f->kind) {
     case TXFIELD_ACCOUNT:
@@ -100,6 +100,8 @@ static enum txerr txfield_check_value(const struct txfield *f, const struct txva
             *detail = v->len < 32 ? SER_ERR_TOO_SHORT : SER_ERR_TOO_LONG;
             return TXERR_BAD_PAYLOAD;
         }
+        if (keys_known_valid)
+            return TXERR_OK;
         return key_pubkey_valid(v->p) ? TXERR_OK : txfield_breaks(f, SER_ERR_BAD_KEY, detail);
     case TXFIELD_HASH:
         if (v->len != 32) {
@@ -145,8 +147,9 @@ static enum txerr txfield_check_value(const struct txfield *f, const struct txva
     return TXERR_BAD_PAYLOAD;
 }
 
-enum txerr txpayload_check_values(const struct txfield *fields, size_t n,
-                                  const struct txvalue *values, enum ser_err *detail, int *field)
+static enum txerr txpayload_check(const struct txfield *fields, size_t n,
+                                  const struct txvalue *values, bool keys_known_valid,
+                                  enum ser_err *detail, int *field)
 {
     enum ser_err d_scratch;
     int f_scratch;
@@ -155,13 +158,19 @@ enum txerr txpayload_check_values(const struct txfield *fields, size_t n,
     if (field == NULL)
         field = &f_scratch;
     for (size_t i = 0; i < n; i++) {
-        enum txerr e = txfield_check_value(&fields[i], &values[i], detail);
+        enum txerr e = txfield_check_value(&fields[i], &values[i], keys_known_valid, detail);
         if (e != TXERR_OK) {
             *field = (int)i;
             return e;
         }
     }
     return TXERR_OK;
+}
+
+enum txerr txpayload_check_values(const struct txfield *fields, size_t n,
+                                  const struct txvalue *values, enum ser_err *detail, int *field)
+{
+    return txpayload_check(fields, n, values, false, detail, field);
 }
 
 /* Reads one element's form; bounds are checked afterwards. */
@@ -213,8 +222,9 @@ static enum ser_err txfield_read(const struct txfield *f, const msgpack_object *
     return SER_ERR_MALFORMED;
 }
 
-enum txerr txpayload_decode(const struct txfield *fields, size_t n, const void *bytes, size_t len,
-                            struct txpayload *out, enum ser_err *detail, int *field)
+static enum txerr txpayload_decode_mode(const struct txfield *fields, size_t n,
+                                        const void *bytes, size_t len, bool keys_known_valid,
+                                        struct txpayload *out, enum ser_err *detail, int *field)
 {
     enum ser_err d_scratch;
     int f_scratch;
@@ -247,7 +257,7 @@ enum txerr txpayload_decode(const struct txfield *fields, size_t n, const void *
     for (size_t i = 0; i < n; i++)
         if (fields[i].kind == TXFIELD_HASH_LIST)
             p.v[i].p = p.lists.data != NULL ? p.lists.data + p.v[i].u : NULL;
-    enum txerr te = txpayload_check_values(fields, n, p.v, detail, field);
+    enum txerr te = txpayload_check(fields, n, p.v, keys_known_valid, detail, field);
     if (te != TXERR_OK) {
         txpayload_clear(&p);
         return te;
@@ -255,6 +265,18 @@ enum txerr txpayload_decode(const struct txfield *fields, size_t n, const void *
     txpayload_clear(out);
     *out = p;
     return TXERR_OK;
+}
+
+enum txerr txpayload_decode(const struct txfield *fields, size_t n, const void *bytes, size_t len,
+                            struct txpayload *out, enum ser_err *detail, int *field)
+{
+    return txpayload_decode_mode(fields, n, bytes, len, false, out, detail, field);
+}
+
+enum txerr txpayload_decode_checked(const struct txfield *fields, size_t n, const void *bytes,
+                                    size_t len, struct txpayload *out)
+{
+    return txpayload_decode_mode(fields, n, bytes, len, true, out, NULL, NULL);
 }
 
 bool txpayload_encode(const struct txfield *fields, size_t n, const struct txvalue *values,

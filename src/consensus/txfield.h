@@ -86,6 +86,12 @@ void txpayload_clear(struct txpayload *p);
 enum txerr txpayload_decode(const struct txfield *fields, size_t n, const void *bytes, size_t len,
                             struct txpayload *out, enum ser_err *detail, int *field);
 
+/* The same for the payload of a tx that already passed its stateless
+ * check (a tx being applied): its keys are not verified again, which is
+ * the costly part of decoding; shape and every other bound are. */
+enum txerr txpayload_decode_checked(const struct txfield *fields, size_t n, const void *bytes,
+                                    size_t len, struct txpayload *out);
+
 /* Checks values against the table's bounds (as decoding does). */
 enum txerr txpayload_check_values(const struct txfield *fields, size_t n,
                                   const struct txvalue *values, enum ser_err *detail, int *field);
