@@ -197,7 +197,25 @@ static struct walletman *need_walletman(struct rpc_request *req)
 static const char *const msg_not_loaded = "Requested wallet does not exist or is not loaded";
 
 /* The wallet the request is for: /wallet/<name>, else the only one loaded. */
+/* The wallet a call is for, caught up with the chain as of the call. */
+static struct wallet *rpc_wallet_synced(struct rpc_request *req, struct wallet *w)
+{
+    char err[200];
+    if (w != NULL && wallet_sync(w, err, sizeof err) != WALLET_OK) {
+        rpc_error(req, RPC_WALLET_ERROR, "Wallet not caught up with the chain: %s", err);
+        return NULL;
+    }
+    return w;
+}
+
+static struct wallet *rpc_wallet_lookup(struct rpc_request *req);
+
 struct wallet *rpc_wallet_from_request(struct rpc_request *req)
+{
+    return rpc_wallet_synced(req, rpc_wallet_lookup(req));
+}
+
+static struct wallet *rpc_wallet_lookup(struct rpc_request *req)
 {
     struct walletman *wm = need_walletman(req);
     if (wm == NULL)

@@ -120,6 +120,13 @@ struct wallet_address_info {
 typedef bool (*wallet_address_fn)(void *ctx, const struct wallet_address_info *a);
 enum wallet_err wallet_list_addresses(struct wallet *w, wallet_address_fn fn, void *ctx);
 
+/* Each loaded wallet follows the chain on its own index thread, outside
+ * the chain lock. A caller that must see the chain as it is now (an RPC
+ * after generatetoaddress, a test after a block) waits for it first; do
+ * not hold the chain lock. WALLET_ERR_DB with a message when it cannot. */
+#define WALLET_SYNC_TIMEOUT_MS 30000
+enum wallet_err wallet_sync(struct wallet *w, char *err, size_t errlen);
+
 struct wallet_balances {
     amount_t confirmed;       /* sum of the wallet's account balances at the tip */
     amount_t unconfirmed_in;  /* coming in through mempool txs */

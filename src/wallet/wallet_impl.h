@@ -18,6 +18,7 @@
 
 #include "consensus/block.h"
 #include "node/blockindex.h"
+#include "node/index.h"
 #include "node/node.h"
 #include "wallet/wallet.h"
 #include "wallet/walletdb.h"
@@ -59,6 +60,7 @@ struct wallet {
     uint8_t enc_key[WALLETKEYS_KEY_LEN];
     uint8_t seed[WALLETKEYS_SEED_LEN];
     bool have_seed;            /* seed valid: unencrypted, or unlocked */
+    struct index_runner *index; /* follows the chain for it while loaded */
 };
 
 struct walletman {
@@ -106,26 +108,24 @@ void wallet_relock_locked(struct wallet *w);
 void wallet_sleep_ms(unsigned ms);
 
 /* ---- walletman.c ---- */
-/* Adds an open wallet to the loaded ones, from when on it hears every
- * block; with catch_up_from, reads where catching up starts (see
- * wallet_catch_up_start) under the same hold of the chain lock. */
-enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, int64_t *catch_up_from);
+/* Adds an open wallet to the loaded ones and starts its index thread,
+ * which follows the chain from the wallet's last block. */
+enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, char *err,
+                                 size_t errlen);
 
 /* ---- wallettrack.c ---- */
-/* Chain and mempool notifications (chain lock held by the node). */
-void wallet_block_connected(struct wallet *w, const struct block *b,
-                            const struct blockindex_entry *e);
-void wallet_block_disconnected(struct wallet *w, const struct block *b,
-                               const struct blockindex_entry *e);
+/* Where a block is, for recording its txs. */
+struct wallet_blockpos {
+    const uint8_t *hash;
+    uint64_t height;
+    int64_t time;
+};
+/* The wallet as a chain-following index (node/index.h): its blocks come
+ * from an index thread outside the chain lock; its last block
+ * ("best_hash") is the marker. */
+void wallet_index_def(struct wallet *w, struct index_def *out);
+/* Mempool notifications (chain lock held by the node). */
 void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32]);
-/* Where catching up after loading starts: the height after the wallet's
- * last block still in the active chain (confirmations on a branch the
- * chain left are dropped). With the chain lock held, in the same hold that
- * lets the wallet hear blocks: a block recorded before this read would
- * move the stored last block past the blocks still to be scanned. */
-enum wallet_err wallet_catch_up_start(struct wallet *w, int64_t *start);
-/* After loading: follows the chain from start to the tip. */
-enum wallet_err wallet_catch_up(struct wallet *w, int64_t start);
 /* Puts the history's unconfirmed txs missing from the mempool back into
  * it (the mempool is not kept across restarts) and drops those whose
  * nonce the chain has used. */

@@ -16,25 +16,6 @@
 #include "util/log.h"
 #include "wallet/wallet_impl.h"
 
-static void walletman_connected(void *ctx, const struct block *b, const struct blockindex_entry *e)
-{
-    struct walletman *wm = ctx;
-    pthread_mutex_lock(&wm->mu);
-    for (size_t i = 0; i < wm->n; i++)
-        wallet_block_connected(wm->wallets[i], b, e);
-    pthread_mutex_unlock(&wm->mu);
-}
-
-static void walletman_disconnected(void *ctx, const struct block *b,
-                                   const struct blockindex_entry *e)
-{
-    struct walletman *wm = ctx;
-    pthread_mutex_lock(&wm->mu);
-    for (size_t i = 0; i < wm->n; i++)
-        wallet_block_disconnected(wm->wallets[i], b, e);
-    pthread_mutex_unlock(&wm->mu);
-}
-
 static void walletman_accepted(void *ctx, const struct tx *tx, const uint8_t txid[SHA256_LEN])
 {
     struct walletman *wm = ctx;
@@ -71,16 +52,16 @@ enum wallet_err walletman_new(struct node_ctx *ctx, struct walletman **out, char
     }
     pthread_mutex_init(&wm->load_mu, NULL);
     pthread_mutex_init(&wm->mu, NULL);
-    struct chain_listener cl = {
-        .ctx = wm, .connected = walletman_connected, .disconnected = walletman_disconnected};
+    /* Blocks reach each wallet through its own index thread; mempool txs
+     * through this listener. */
     struct services_tx_listener tl = {.ctx = wm, .accepted = walletman_accepted};
     pthread_mutex_lock(&ctx->lock);
-    bool ok = services_add_block_listener(ctx, &cl) && services_add_tx_listener(ctx, &tl);
+    bool ok = services_add_tx_listener(ctx, &tl);
     if (!ok)
         services_remove_listeners(ctx, wm);
     pthread_mutex_unlock(&ctx->lock);
     if (!ok) {
-        snprintf(err, errlen, "no room for the wallet's chain listeners");
+        snprintf(err, errlen, "no room for the wallet's mempool listener");
         pthread_mutex_destroy(&wm->mu);
         pthread_mutex_destroy(&wm->load_mu);
         free(wm);
@@ -98,6 +79,8 @@ void walletman_free(struct walletman *wm)
     services_remove_listeners(wm->node, wm);
     pthread_mutex_unlock(&wm->node->lock);
     for (size_t i = 0; i < wm->n; i++) {
+        index_runner_stop(wm->wallets[i]->index);
+        wm->wallets[i]->index = NULL;
         wallet_close(wm->wallets[i]);
         wallet_destroy(wm->wallets[i]);
     }
@@ -144,21 +127,31 @@ static bool walletman_push(struct wallet ***v, size_t *n, size_t *cap, struct wa
     return true;
 }
 
-/* Under the chain lock, so no block is half-seen and none is recorded
- * between reading the catch-up start and hearing blocks. */
-enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, int64_t *catch_up_from)
+enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, char *err,
+                                 size_t errlen)
 {
-    pthread_mutex_lock(&wm->node->lock);
-    enum wallet_err r = catch_up_from != NULL ? wallet_catch_up_start(w, catch_up_from)
-                                              : WALLET_OK;
-    if (r == WALLET_OK) {
-        pthread_mutex_lock(&wm->mu);
-        if (!walletman_push(&wm->wallets, &wm->n, &wm->cap, w))
-            r = WALLET_ERR_NOMEM;
-        pthread_mutex_unlock(&wm->mu);
+    struct index_def def;
+    wallet_index_def(w, &def);
+    if (!index_runner_start(wm->node, &def, false, &w->index, err, errlen))
+        return WALLET_ERR_DB;
+    pthread_mutex_lock(&wm->mu);
+    enum wallet_err r = walletman_push(&wm->wallets, &wm->n, &wm->cap, w) ? WALLET_OK
+                                                                           : WALLET_ERR_NOMEM;
+    pthread_mutex_unlock(&wm->mu);
+    if (r != WALLET_OK) {
+        index_runner_stop(w->index);
+        w->index = NULL;
+        snprintf(err, errlen, "out of memory");
     }
-    pthread_mutex_unlock(&wm->node->lock);
     return r;
+}
+
+enum wallet_err wallet_sync(struct wallet *w, char *err, size_t errlen)
+{
+    if (w->index == NULL)
+        return WALLET_OK;
+    return index_runner_sync(w->index, WALLET_SYNC_TIMEOUT_MS, err, errlen) ? WALLET_OK
+                                                                           : WALLET_ERR_DB;
 }
 
 static enum wallet_err walletman_paths(struct walletman *wm, const char *name, char *dir,
@@ -254,7 +247,10 @@ enum wallet_err walletman_create(struct walletman *wm, const char *name, const c
     } else {
         r = wallet_open_file(wm, name, path, true, seed, passphrase, &w, err, errlen);
     }
-    if (r == WALLET_OK && (r = walletman_attach(wm, w, NULL)) != WALLET_OK) {
+    /* A new wallet starts at the tip (a restored one rescans below). */
+    if (r == WALLET_OK && (r = wallet_set_best_to_tip(w)) != WALLET_OK)
+        snprintf(err, errlen, "%s", wallet_strerror(r));
+    if (r == WALLET_OK && (r = walletman_attach(wm, w, err, errlen)) != WALLET_OK) {
         wallet_close(w);
         wallet_destroy(w);
         remove(path);
@@ -272,8 +268,6 @@ enum wallet_err walletman_create(struct walletman *wm, const char *name, const c
         wallet_relock_locked(w);
         wallet_leave(w);
     }
-    if (r == WALLET_OK)
-        r = wallet_set_best_to_tip(w);
     if (r == WALLET_OK && first >= 0)
         r = wallet_rescan(w, first, -1, NULL, NULL);
     pthread_mutex_unlock(&wm->load_mu);
@@ -324,17 +318,21 @@ enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wa
         if (r == WALLET_ERR_NOT_FOUND)
             snprintf(err, errlen, "wallet \"%s\" not found (no %s)", name, path);
     }
-    int64_t from = 0;
-    if (r == WALLET_OK && (r = walletman_attach(wm, w, &from)) != WALLET_OK) {
+    if (r == WALLET_OK && (r = walletman_attach(wm, w, err, errlen)) != WALLET_OK) {
         if (err[0] == '\0')
             snprintf(err, errlen, "%s", wallet_strerror(r));
         wallet_close(w);
         wallet_destroy(w);
         w = NULL;
     }
-    /* Blocks connected while the wallet was not loaded. */
-    if (r == WALLET_OK && (r = wallet_catch_up(w, from)) != WALLET_OK)
-        snprintf(err, errlen, "catching up with the chain failed: %s", wallet_strerror(r));
+    /* Blocks connected while the wallet was not loaded: its index thread
+     * catches up; then pending sends the mempool lost go back into it. */
+    char why[200] = "";
+    if (r == WALLET_OK && (r = wallet_sync(w, why, sizeof why)) != WALLET_OK)
+        snprintf(err, errlen, "catching up with the chain failed: %s", why);
+    if (r == WALLET_OK && (r = wallet_resubmit(w)) != WALLET_OK)
+        snprintf(err, errlen, "resubmitting pending transactions failed: %s",
+                 wallet_strerror(r));
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {
         LOG_INFO(LOG_CAT_WALLET, "wallet %s loaded", name);
@@ -365,6 +363,8 @@ enum wallet_err walletman_unload(struct walletman *wm, const char *name)
     pthread_mutex_unlock(&wm->mu);
     pthread_mutex_unlock(&wm->node->lock);
     if (w != NULL) {
+        index_runner_stop(w->index);
+        w->index = NULL;
         /* Waits for a call in progress on the wallet, then closes it. */
         wallet_close(w);
         if (!kept)

@@ -114,7 +114,7 @@ static bool wallet_classify_locked(struct wallet *w, const struct tx *tx, struct
 
 /* Classifies and, if it touches the wallet, stores tx (inside a db txn). */
 static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *tx,
-                                            const struct blockindex_entry *e, uint32_t position,
+                                            const struct wallet_blockpos *e, uint32_t position,
                                             size_t *recorded)
 {
     struct walletdb_tx t;
@@ -128,7 +128,7 @@ static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *t
         t.height = e->height;
         memcpy(t.block_hash, e->hash, 32);
         t.position = position;
-        t.block_time = (int64_t)e->header.time;
+        t.block_time = e->time;
     }
     struct buf raw;
     buf_init(&raw);
@@ -152,7 +152,7 @@ static enum wallet_err wallet_set_best_locked(struct wallet *w, const uint8_t ha
 /* Records a block's txs; with unconfirm_height also first drops every
  * confirmation at its height (rescans). Inside the wallet lock. */
 static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct block *b,
-                                                 const struct blockindex_entry *e, bool rescan,
+                                                 const struct wallet_blockpos *e, bool rescan,
                                                  bool is_tip)
 {
     enum wallet_err r = walletdb_begin(w->db);
@@ -187,37 +187,123 @@ static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct 
     return r;
 }
 
-void wallet_block_connected(struct wallet *w, const struct block *b,
-                            const struct blockindex_entry *e)
+/* ---- the wallet as a chain-following index -------------------------------- */
+
+/* Adds a block. Each block first drops what the wallet had recorded at its
+ * height (a branch the chain left while the wallet's stored last block
+ * lagged), and the tip also what lies above it. The last block is stored
+ * whenever a block changed anything (and now and then otherwise), so the
+ * blocks after it changed nothing and replaying them is harmless. */
+static bool wallet_index_connect(void *ctx, const struct block *b, const uint8_t hash[32],
+                                 uint64_t height, char *err, size_t errlen)
 {
-    if (wallet_enter(w) != WALLET_OK)
-        return;
-    enum wallet_err r = wallet_apply_block_locked(w, b, e, false, true);
+    struct wallet *w = ctx;
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    bool is_tip = chain_tip(services_chain(node))->height == height;
+    pthread_mutex_unlock(&node->lock);
+    struct wallet_blockpos pos = {.hash = hash, .height = height, .time = (int64_t)b->header.time};
+    enum wallet_err r = wallet_enter(w);
+    if (r == WALLET_OK) {
+        r = wallet_apply_block_locked(w, b, &pos, true, is_tip);
+        wallet_leave(w);
+    }
+    /* A block the wallet could not record is rolled back and logged, and
+     * the wallet goes on with the next (rescanblockchain repairs it): one
+     * failed write must not stop the wallet hearing blocks for good. */
+    (void)err;
+    (void)errlen;
     if (r != WALLET_OK)
         LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording block %llu failed: %s (rescan)",
-                  w->name, (unsigned long long)e->height, wallet_strerror(r));
-    wallet_leave(w);
+                  w->name, (unsigned long long)height, wallet_strerror(r));
+    return true;
 }
 
-void wallet_block_disconnected(struct wallet *w, const struct block *b,
-                               const struct blockindex_entry *e)
+static bool wallet_index_disconnect(void *ctx, const struct block *b, const uint8_t hash[32],
+                                    uint64_t height, const uint8_t prev_hash[32], char *err,
+                                    size_t errlen)
 {
-    if (wallet_enter(w) != WALLET_OK)
-        return;
-    enum wallet_err r = walletdb_begin(w->db);
+    (void)b;
+    struct wallet *w = ctx;
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        snprintf(err, errlen, "wallet %s: %s", w->name, wallet_strerror(r));
+        return false;
+    }
+    r = walletdb_begin(w->db);
     if (r == WALLET_OK)
-        r = walletdb_tx_unconfirm_block(w->db, e->hash);
+        r = walletdb_tx_unconfirm_block(w->db, hash);
     if (r == WALLET_OK)
-        r = wallet_set_best_locked(w, b->header.prev_hash, e->height > 0 ? e->height - 1 : 0);
+        r = wallet_set_best_locked(w, prev_hash, height > 0 ? height - 1 : 0);
     if (r == WALLET_OK)
         r = walletdb_commit(w->db);
     if (r != WALLET_OK) {
         walletdb_rollback(w->db);
         LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording the disconnection of block %llu "
-                  "failed: %s (rescan)", w->name, (unsigned long long)e->height,
+                  "failed: %s (rescan)", w->name, (unsigned long long)height,
                   wallet_strerror(r));
     }
     wallet_leave(w);
+    (void)err;
+    (void)errlen;
+    return true;
+}
+
+static bool wallet_index_get_best(void *ctx, uint8_t hash[32], bool *found, char *err,
+                                  size_t errlen)
+{
+    struct wallet *w = ctx;
+    struct buf h;
+    buf_init(&h);
+    enum wallet_err r = wallet_enter(w);
+    bool have = false;
+    if (r == WALLET_OK) {
+        r = walletdb_meta_get_blob(w->db, "best_hash", &h, &have);
+        wallet_leave(w);
+    }
+    *found = r == WALLET_OK && have && h.len == 32;
+    if (*found)
+        memcpy(hash, h.data, 32);
+    buf_clear(&h);
+    if (r != WALLET_OK)
+        snprintf(err, errlen, "wallet %s: %s", w->name, wallet_strerror(r));
+    return r == WALLET_OK;
+}
+
+/* Forgets every confirmation and the last block: the history is then
+ * confirmed again from the genesis block on (keys and txs stay). */
+static bool wallet_index_reset(void *ctx, char *err, size_t errlen)
+{
+    struct wallet *w = ctx;
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        snprintf(err, errlen, "wallet %s: %s", w->name, wallet_strerror(r));
+        return false;
+    }
+    r = walletdb_begin(w->db);
+    if (r == WALLET_OK)
+        r = walletdb_tx_unconfirm_above(w->db, 0);
+    if (r == WALLET_OK)
+        r = wallet_set_best_locked(w, w->node->params->genesis.hash, 0);
+    if (r == WALLET_OK)
+        r = walletdb_commit(w->db);
+    if (r != WALLET_OK) {
+        walletdb_rollback(w->db);
+        snprintf(err, errlen, "wallet %s: forgetting its confirmations failed: %s", w->name,
+                 wallet_strerror(r));
+    }
+    wallet_leave(w);
+    return r == WALLET_OK;
+}
+
+void wallet_index_def(struct wallet *w, struct index_def *out)
+{
+    *out = (struct index_def){.name = w->name,
+                              .ctx = w,
+                              .get_best = wallet_index_get_best,
+                              .connect = wallet_index_connect,
+                              .disconnect = wallet_index_disconnect,
+                              .reset = wallet_index_reset};
 }
 
 void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32])
@@ -272,7 +358,9 @@ enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int
                       (long long)h, err);
             r = WALLET_ERR_DB;
         } else if ((r = wallet_enter(w)) == WALLET_OK) {
-            r = wallet_apply_block_locked(w, &b, e, true, e == chain_tip(c));
+            struct wallet_blockpos pos = {
+                .hash = e->hash, .height = e->height, .time = (int64_t)e->header.time};
+            r = wallet_apply_block_locked(w, &b, &pos, true, e == chain_tip(c));
             wallet_leave(w);
         }
         pthread_mutex_unlock(&node->lock);
@@ -402,53 +490,6 @@ enum wallet_err wallet_set_best_to_tip(struct wallet *w)
     }
     pthread_mutex_unlock(&node->lock);
     return r;
-}
-
-enum wallet_err wallet_catch_up_start(struct wallet *w, int64_t *start_out)
-{
-    struct chain *c = services_chain(w->node);
-    enum wallet_err r = wallet_enter(w);
-    if (r != WALLET_OK)
-        return r;
-    int64_t start = 0;
-    struct buf hash;
-    buf_init(&hash);
-    bool found;
-    r = walletdb_meta_get_blob(w->db, "best_hash", &hash, &found);
-    if (r == WALLET_OK && found && hash.len == 32) {
-        struct blockindex_entry *e = blockindex_find(chain_index(c), hash.data);
-        struct blockindex_entry *fork =
-            e != NULL ? blockindex_chain_find_fork(chain_active(c), e) : NULL;
-        if (fork != NULL)
-            start = (int64_t)fork->height + 1;
-        /* Confirmations above the fork are on a branch the chain left
-         * while the wallet was not loaded. */
-        if (fork != e) {
-            r = walletdb_begin(w->db);
-            if (r == WALLET_OK)
-                r = walletdb_tx_unconfirm_above(w->db, fork != NULL ? fork->height : 0);
-            if (r == WALLET_OK)
-                r = walletdb_commit(w->db);
-            else
-                walletdb_rollback(w->db);
-        }
-    }
-    buf_clear(&hash);
-    wallet_leave(w);
-    if (r == WALLET_OK)
-        *start_out = start;
-    return r;
-}
-
-enum wallet_err wallet_catch_up(struct wallet *w, int64_t start)
-{
-    struct node_ctx *node = w->node;
-    pthread_mutex_lock(&node->lock);
-    int64_t tip = (int64_t)chain_tip(services_chain(node))->height;
-    pthread_mutex_unlock(&node->lock);
-    if (start > tip)
-        return wallet_resubmit(w);
-    return wallet_rescan(w, start, -1, NULL, NULL);
 }
 
 /* ---- balances and history -------------------------------------------------------- */

@@ -57,6 +57,19 @@ static uint64_t tip_height(void)
     return h;
 }
 
+/* Wallets follow the chain on their index threads: what a test reads
+ * next must include the blocks just mined. */
+static void sync_wallets(void)
+{
+    char names[16][WALLET_NAME_MAX + 1];
+    size_t n = walletman_list(wm, names, 16);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        struct wallet *w = walletman_get(wm, names[i]);
+        char err[256];
+        ck_assert_msg(w == NULL || wallet_sync(w, err, sizeof err) == WALLET_OK, "%s", err);
+    }
+}
+
 /* Mines n blocks of mempool txs paying recipient, as generatetoaddress. */
 static void mine_to(const uint8_t recipient[32], size_t n)
 {
@@ -85,6 +98,7 @@ static void mine_to(const uint8_t recipient[32], size_t n)
         pthread_mutex_unlock(&node.lock);
     }
     block_clear(&b);
+    sync_wallets();
 }
 
 static void pub_of(const char *addr, uint8_t pub[32])
@@ -450,6 +464,7 @@ START_TEST(tracking_balances_and_reorg)
     char err[256];
     ck_assert(services_invalidate(&node, block, err, sizeof err));
     pthread_mutex_unlock(&node.lock);
+    sync_wallets();
     ck_assert_int_eq(wallet_get_tx(w, res.txid, &ti, NULL), WALLET_OK);
     ck_assert_int_eq(ti.confirmations, 0);
     ck_assert_uint_eq(ti.height, 0);
@@ -461,6 +476,7 @@ START_TEST(tracking_balances_and_reorg)
     pthread_mutex_lock(&node.lock);
     ck_assert(services_reconsider(&node, block, err, sizeof err));
     pthread_mutex_unlock(&node.lock);
+    sync_wallets();
     ck_assert_int_eq(wallet_get_tx(w, res.txid, &ti, NULL), WALLET_OK);
     ck_assert_int_eq(ti.confirmations, 1);
     ck_assert_uint_eq(ti.height, sent_height);
@@ -513,6 +529,7 @@ START_TEST(coinbase_orphaned_by_reorg)
     char err[256];
     ck_assert(services_invalidate(&node, block, err, sizeof err));
     pthread_mutex_unlock(&node.lock);
+    sync_wallets();
     struct txs *h = history(w);
     ck_assert_uint_eq(h->n, 2);
     ck_assert_str_eq(h->v[0].category, "orphan");
