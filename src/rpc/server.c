@@ -12,6 +12,7 @@
 #include "crypto/random.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/strutil.h"
 #include "util/time.h"
 
 /* ------------------------------------------------------------ table */
@@ -27,18 +28,6 @@ void rpc_table_clear(struct rpc_table *t)
 {
     free(t->methods);
     rpc_table_init(t);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static size_t n_args(const struct rpc_method *m)
@@ -61,20 +50,20 @@ bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, s
     for (size_t i = 0; i < n; i++) {
         const struct rpc_method *m = &methods[i];
         if (m->name == NULL || m->name[0] == '\0' || m->handler == NULL || m->category == NULL) {
-            set_err(err, errlen, "RPC method #%zu has no name, category or handler", i);
+            str_set_err(err, errlen, "RPC method #%zu has no name, category or handler", i);
             return false;
         }
         if (n_args(m) >= RPC_MAX_ARGS) {
-            set_err(err, errlen, "RPC method %s has too many arguments", m->name);
+            str_set_err(err, errlen, "RPC method %s has too many arguments", m->name);
             return false;
         }
         if (rpc_table_find(t, m->name) != NULL) {
-            set_err(err, errlen, "RPC method %s registered twice", m->name);
+            str_set_err(err, errlen, "RPC method %s registered twice", m->name);
             return false;
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(methods[j].name, m->name) == 0) {
-                set_err(err, errlen, "RPC method %s registered twice", m->name);
+                str_set_err(err, errlen, "RPC method %s registered twice", m->name);
                 return false;
             }
     }
@@ -84,7 +73,7 @@ bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, s
             cap *= 2;
         const struct rpc_method **nm = realloc(t->methods, cap * sizeof *nm);
         if (nm == NULL) {
-            set_err(err, errlen, "out of memory");
+            str_set_err(err, errlen, "out of memory");
             return false;
         }
         t->methods = nm;

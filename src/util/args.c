@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 /* Where a value came from. The three network sections follow the order of
  * enum args_network so that SRC_MAIN + net is the chosen section. */
 enum {
@@ -75,12 +77,10 @@ static enum args_err fail(enum args_err code, char *err, size_t errlen, const ch
 
 static enum args_err fail(enum args_err code, char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    str_set_errv(err, errlen, fmt, ap);
+    va_end(ap);
     return code;
 }
 
