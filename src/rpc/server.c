@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crypto/random.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -67,17 +68,9 @@ bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, s
                 return false;
             }
     }
-    if (t->n + n > t->cap) {
-        size_t cap = t->cap == 0 ? 64 : t->cap;
-        while (cap < t->n + n)
-            cap *= 2;
-        const struct rpc_method **nm = realloc(t->methods, cap * sizeof *nm);
-        if (nm == NULL) {
-            str_set_err(err, errlen, "out of memory");
-            return false;
-        }
-        t->methods = nm;
-        t->cap = cap;
+    if (!grow_array((void **)&t->methods, &t->cap, t->n + n, sizeof *t->methods, 64)) {
+        str_set_err(err, errlen, "out of memory");
+        return false;
     }
     for (size_t i = 0; i < n; i++)
         t->methods[t->n++] = &methods[i];

@@ -14,6 +14,7 @@
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/buf.h"
+#include "util/grow.h"
 #include "wallet/rpc_wallet.h"
 #include "wallet/wallet.h"
 
@@ -262,15 +263,9 @@ struct label_map {
 static bool label_map_add(void *ctx, const struct wallet_address_info *a)
 {
     struct label_map *m = ctx;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct wallet_address_info *nv = realloc(m->v, cap * sizeof *nv);
-        if (nv == NULL) {
-            m->failed = true;
-            return false;
-        }
-        m->v = nv;
-        m->cap = cap;
+    if (!grow_array((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v, 64)) {
+        m->failed = true;
+        return false;
     }
     m->v[m->n++] = *a;
     return true;
