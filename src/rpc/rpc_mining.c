@@ -113,7 +113,7 @@ static bool rpc_generatetoaddress(struct rpc_request *req, json_t **result)
     struct node_ctx *ctx = req->node;
     json_t *hashes = json_array();
     if (hashes == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     uint64_t tries = (uint64_t)maxtries;
     struct block b;
     block_init(&b);
@@ -178,7 +178,7 @@ static bool generateblock_txs(struct rpc_request *req, const json_t *arr, struct
     size_t n = arr != NULL ? json_array_size(arr) : 0;
     l->v = calloc(n + 1, sizeof *l->v);
     if (l->v == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     for (l->n = 0; l->n < n; l->n++)
         tx_init(&l->v[l->n]);
     for (size_t i = 0; i < n; i++) {
@@ -324,10 +324,7 @@ static bool rpc_getblocktemplate(struct rpc_request *req, json_t **result)
                                         target_hex, "transactions", txs, "coinbasevalue",
                                         (json_int_t)value, "sizelimit", (json_int_t)BLOCK_MAX_SIZE);
     block_clear(&b);
-    if (o == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-    *result = o;
-    return true;
+    return rpc_done(req, result, o);
 }
 
 /* ---- submitblock ------------------------------------------------------------ */
@@ -401,10 +398,11 @@ static bool rpc_getmininginfo(struct rpc_request *req, json_t **result)
     uint32_t bits = tip->header.bits;
     size_t pooled = mempool_count(services_mempool(ctx));
     pthread_mutex_unlock(&ctx->lock);
-    *result = json_pack("{s:I,s:f,s:I,s:s,s:f,s:s}", "blocks", (json_int_t)height, "difficulty",
-                        mining_difficulty(ctx->params, bits), "pooledtx", (json_int_t)pooled,
-                        "chain", ctx->params->name, "networkhashps", 0.0, "warnings", "");
-    return *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+    json_t *info = json_pack("{s:I,s:f,s:I,s:s,s:f,s:s}", "blocks", (json_int_t)height,
+                             "difficulty", mining_difficulty(ctx->params, bits), "pooledtx",
+                             (json_int_t)pooled, "chain", ctx->params->name, "networkhashps", 0.0,
+                             "warnings", "");
+    return rpc_done(req, result, info);
 }
 
 /* ---- table ---------------------------------------------------------------- */

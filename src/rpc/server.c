@@ -222,6 +222,40 @@ bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
     return false;
 }
 
+bool rpc_nomem(struct rpc_request *req)
+{
+    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+bool rpc_done(struct rpc_request *req, json_t **result, json_t *v)
+{
+    *result = v;
+    return v != NULL || rpc_nomem(req);
+}
+
+bool rpc_done_if(struct rpc_request *req, json_t **result, json_t *v, bool ok)
+{
+    if (!ok) {
+        json_decref(v);
+        v = NULL;
+    }
+    return rpc_done(req, result, v);
+}
+
+bool rpc_put(json_t *obj, const char *key, json_t *v)
+{
+    return v != NULL && json_object_set_new(obj, key, v) == 0;
+}
+
+bool rpc_append(json_t *arr, json_t *v, bool ok)
+{
+    if (!ok) {
+        json_decref(v);
+        return false;
+    }
+    return json_array_append_new(arr, v) == 0;
+}
+
 const char *rpc_param_name(const struct rpc_request *req, size_t i)
 {
     if (req->method != NULL && i < n_args(req->method))
@@ -287,6 +321,18 @@ bool rpc_param_str(struct rpc_request *req, size_t i, const char *def, const cha
         return rpc_error(req, RPC_TYPE_ERROR, "Expected type string for %s, got %s",
                          rpc_param_name(req, i), json_type_name(v));
     *out = json_string_value(v);
+    return true;
+}
+
+bool rpc_param_str_required(struct rpc_request *req, size_t i, const char **out)
+{
+    const char *s;
+    if (!rpc_param_str(req, i, NULL, &s))
+        return false;
+    if (s == NULL)
+        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter '%s'",
+                         rpc_param_name(req, i));
+    *out = s;
     return true;
 }
 
@@ -394,7 +440,7 @@ bool rpc_param_hex(struct rpc_request *req, size_t i, struct buf *out)
     if (!is_hex_string(s, len))
         return rpc_error(req, RPC_INVALID_PARAMETER, "%s must be hexadecimal string", name);
     if (!hex_decode_buf(s, len, out))
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     return true;
 }
 
@@ -625,7 +671,7 @@ static bool execute(struct rpc_request *req, const char *method, json_t *params,
         return rpc_error(req, RPC_IN_WARMUP, "%s", status);
     json_t *pos = positional_params(req, params);
     if (pos == NULL)
-        return req->err_msg != NULL ? false : rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return req->err_msg != NULL ? false : rpc_nomem(req);
     req->params = pos;
     bool ok = check_params(req);
     if (ok) {
