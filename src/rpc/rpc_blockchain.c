@@ -21,6 +21,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
@@ -83,19 +84,6 @@ static json_t *chainwork_json(const struct blockindex_entry *e)
 static json_t *uint_json(uint64_t v)
 {
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
-}
-
-/* The address argument i as a public key; -5 naming the reason otherwise. */
-static bool param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS_PUBKEY_LEN])
-{
-    const char *s;
-    if (!rpc_param_str_required(req, i, &s))
-        return false;
-    enum address_error ae = address_decode(req->node->params->hrp, s, pubkey);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s",
-                         address_strerror(ae));
-    return true;
 }
 
 /* The block hash argument i, looked up in the index (lock held). */
@@ -525,7 +513,7 @@ static bool rpc_getaccount(struct rpc_request *req, json_t **result)
     uint8_t pubkey[ADDRESS_PUBKEY_LEN];
     if (req->node == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
-    if (!param_address(req, 0, pubkey))
+    if (!rpc_param_address(req, 0, pubkey))
         return false;
     struct chain *c = chain_enter(req);
     if (c == NULL)
@@ -561,7 +549,7 @@ static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
     int64_t skip, count;
     if (req->node == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
-    if (!param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
+    if (!rpc_param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
         !rpc_param_int(req, 2, HISTORY_DEFAULT_COUNT, 0, HISTORY_MAX_COUNT, &count))
         return false;
     struct chain *c = chain_enter(req);

@@ -18,6 +18,7 @@
 #include "node/miner.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "util/hex.h"
 #include "util/time.h"
@@ -30,18 +31,6 @@
 #define MINING_DEFAULT_MAXTRIES 1000000
 /* generateblock has no maxtries argument; bitcoind grinds until it finds. */
 #define MINING_GENERATEBLOCK_TRIES UINT64_MAX
-
-static bool mining_address(struct rpc_request *req, size_t i, uint8_t key[32])
-{
-    const char *s;
-    if (!rpc_param_str(req, i, NULL, &s))
-        return false;
-    enum address_error ae = address_decode(req->node->params->hrp, s, key);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s",
-                         address_strerror(ae));
-    return true;
-}
 
 /* The request for a block on the current tip paying recipient. Caller
  * holds the lock. *mintime gets the earliest time the block may carry. */
@@ -107,7 +96,7 @@ static bool rpc_generatetoaddress(struct rpc_request *req, json_t **result)
 {
     int64_t nblocks, maxtries;
     uint8_t recipient[32];
-    if (!rpc_param_int(req, 0, 0, 0, 1000000, &nblocks) || !mining_address(req, 1, recipient) ||
+    if (!rpc_param_int(req, 0, 0, 0, 1000000, &nblocks) || !rpc_param_address(req, 1, recipient) ||
         !rpc_param_int(req, 2, MINING_DEFAULT_MAXTRIES, 1, INT64_MAX, &maxtries))
         return false;
     struct node_ctx *ctx = req->node;
@@ -215,7 +204,7 @@ static bool generateblock_txs(struct rpc_request *req, const json_t *arr, struct
 static bool rpc_generateblock(struct rpc_request *req, json_t **result)
 {
     uint8_t recipient[32];
-    if (!mining_address(req, 0, recipient))
+    if (!rpc_param_address(req, 0, recipient))
         return false;
     struct node_ctx *ctx = req->node;
     struct tx_list txs = {NULL, 0};

@@ -18,6 +18,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
@@ -115,26 +116,6 @@ static bool rawtx_sender(struct rpc_request *req, const json_t *v, uint8_t key[3
     return true;
 }
 
-static const struct txtype_def *rawtx_type(struct rpc_request *req, const json_t *v)
-{
-    const struct txtype_def *def = NULL;
-    if (json_is_string(v))
-        def = txtype_find_name(json_string_value(v));
-    else if (json_is_integer(v) && json_integer_value(v) >= 0)
-        def = txtype_find((uint64_t)json_integer_value(v));
-    else {
-        rpc_error(req, RPC_TYPE_ERROR, "type: expected a type name or id");
-        return NULL;
-    }
-    if (def == NULL)
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: unknown transaction type");
-    else if (def->id == TX_TYPE_COINBASE) {
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
-        def = NULL;
-    }
-    return def;
-}
-
 /* Sets the fee to the least the mempool relays for the tx's size (which
  * grows with the fee's own encoding, hence the loop). */
 static void rawtx_min_fee(struct tx *tx, amount_t rate)
@@ -171,7 +152,7 @@ static bool rpc_createrawtransaction(struct rpc_request *req, json_t **result)
     if (jtype == NULL || jpayload == NULL)
         return rpc_error(req, RPC_INVALID_PARAMETER, "missing field \"%s\"",
                          jtype == NULL ? "type" : "payload");
-    const struct txtype_def *def = rawtx_type(req, jtype);
+    const struct txtype_def *def = rpc_txtype_from_json(req, jtype);
     if (def == NULL)
         return false;
     uint8_t sender[32] = {0};

@@ -15,6 +15,7 @@
 #include "crypto/address.h"
 #include "crypto/key.h"
 #include "node/node.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "util/hex.h"
 
@@ -234,17 +235,6 @@ bool rpc_wallet_fail(struct rpc_request *req, enum wallet_err e, const char *det
     if (detail != NULL && detail[0] != '\0')
         return rpc_error(req, code, "%s", detail);
     return rpc_error(req, code, "%s", wallet_strerror(e));
-}
-
-/* An address of this network, as the RPC methods of the chain check it. */
-bool rpc_wallet_check_address(struct rpc_request *req, const char *what, const char *s)
-{
-    uint8_t pk[ADDRESS_PUBKEY_LEN];
-    enum address_error ae = address_decode(req->node->params->hrp, s, pk);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "%sInvalid address: %s", what,
-                         address_strerror(ae));
-    return true;
 }
 
 static bool check_label(struct rpc_request *req, const char *label)
@@ -688,7 +678,7 @@ static bool rpc_signmessage(struct rpc_request *req, json_t **result)
     struct wallet *w = rpc_wallet_from_request(req);
     const char *addr, *msg;
     if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
-        !rpc_param_str_required(req, 1, &msg) || !rpc_wallet_check_address(req, "", addr))
+        !rpc_param_str_required(req, 1, &msg) || !rpc_address_decode(req, "", addr, NULL))
         return false;
     uint8_t sig[64];
     enum wallet_err e = wallet_sign_message(w, addr, msg, strlen(msg), sig);
@@ -706,7 +696,7 @@ static bool rpc_verifymessage(struct rpc_request *req, json_t **result)
 {
     const char *addr, *sig_text, *msg;
     if (!rpc_param_str_required(req, 0, &addr) || !rpc_param_str_required(req, 1, &sig_text) ||
-        !rpc_param_str_required(req, 2, &msg) || !rpc_wallet_check_address(req, "", addr))
+        !rpc_param_str_required(req, 2, &msg) || !rpc_address_decode(req, "", addr, NULL))
         return false;
     uint8_t sig[64];
     if (!rpc_wallet_sig_decode(sig_text, sig))

@@ -11,6 +11,7 @@
 #include "consensus/tx.h"
 #include "consensus/txtype.h"
 #include "node/node.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/buf.h"
@@ -53,7 +54,7 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     const char *addr, *comment;
     amount_t amount, fee_rate;
     if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
-        !rpc_wallet_check_address(req, "", addr) || !rpc_param_amount(req, 1, 0, &amount) ||
+        !rpc_address_decode(req, "", addr, NULL) || !rpc_param_amount(req, 1, 0, &amount) ||
         !rpc_param_str(req, 2, NULL, &comment) || !param_fee_rate(req, 3, &fee_rate))
         return false;
     if (amount == 0)
@@ -71,26 +72,6 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return send_result_fail(req, e, &res);
     return rpc_done(req, result, rpc_hex_json(res.txid, sizeof res.txid));
-}
-
-static const struct txtype_def *param_type(struct rpc_request *req, const json_t *v)
-{
-    const struct txtype_def *def = NULL;
-    if (json_is_string(v))
-        def = txtype_find_name(json_string_value(v));
-    else if (json_is_integer(v) && json_integer_value(v) >= 0)
-        def = txtype_find((uint64_t)json_integer_value(v));
-    else {
-        rpc_error(req, RPC_TYPE_ERROR, "type: expected a type name or id");
-        return NULL;
-    }
-    if (def == NULL)
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: unknown transaction type");
-    else if (def->id == TX_TYPE_COINBASE) {
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
-        def = NULL;
-    }
-    return def;
 }
 
 struct create_options {
@@ -114,7 +95,7 @@ static bool parse_create_options(struct rpc_request *req, const json_t *opts,
             if (!json_is_string(v))
                 return rpc_error(req, RPC_TYPE_ERROR, "from: expected an address");
             o->from = json_string_value(v);
-            if (!rpc_wallet_check_address(req, "from: ", o->from))
+            if (!rpc_address_decode(req, "from: ", o->from, NULL))
                 return false;
         } else if (strcmp(k, "fee") == 0) {
             if (!rpc_amount_from_json(v, &o->fee))
@@ -175,7 +156,7 @@ static bool rpc_walletcreatetransaction(struct rpc_request *req, json_t **result
     const json_t *jtype = rpc_param(req, 0);
     if (jtype == NULL)
         return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter 'type'");
-    const struct txtype_def *def = param_type(req, jtype);
+    const struct txtype_def *def = rpc_txtype_from_json(req, jtype);
     if (def == NULL)
         return false;
     struct create_options opt;
