@@ -322,3 +322,16 @@ void state_view_as_backend(struct state_view *v, struct state_backend *out)
     out->ctx = v;
     out->get = state_view_backend_get;
 }
+
+static bool state_empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val,
+                            bool *found)
+{
+    (void)ctx;
+    (void)key;
+    (void)klen;
+    buf_reset(val);
+    *found = false;
+    return true;
+}
+
+const struct state_backend state_empty_backend = {.ctx = NULL, .get = state_empty_get};

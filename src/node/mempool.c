@@ -294,17 +294,6 @@ static size_t trim_to_size(struct mempool *pool)
 
 /* ---- lifecycle ---- */
 
-static bool empty_backend_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val,
-                              bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
 struct mempool *mempool_new(const struct chain_params *params, size_t max_bytes)
 {
     struct mempool *pool = calloc(1, sizeof *pool);
@@ -313,8 +302,7 @@ struct mempool *mempool_new(const struct chain_params *params, size_t max_bytes)
     pool->params = params;
     pool->max_bytes = max_bytes;
     pool->min_fee_rate = MEMPOOL_DEFAULT_MIN_FEE_RATE;
-    pool->tip.ctx = NULL;
-    pool->tip.get = empty_backend_get;
+    pool->tip = state_empty_backend;
     keymap_init(&pool->by_txid, offsetof(struct mempool_entry, txid));
     keymap_init(&pool->by_sender, offsetof(struct mempool_sender, key));
     return pool;
