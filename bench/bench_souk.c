@@ -244,25 +244,14 @@ static void bench_txcheck(const struct bench_opts *o)
 
 /* ---- 3. mempool acceptance ---------------------------------------------- */
 
-static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
 /* Accepts txs[0..n) (n_senders senders, `chain` consecutive nonces each,
  * sender-major) into a fresh pool over a tip funding every sender; returns
  * the seconds the accepts took. */
 static double mempool_run(const struct tx *txs, size_t n, const struct bench_user *senders,
                           size_t n_senders)
 {
-    static const struct state_backend empty = {.ctx = NULL, .get = empty_get};
     struct state_view tipv;
-    state_view_init(&tipv, &empty);
+    state_view_init(&tipv, &state_empty_backend);
     for (size_t i = 0; i < n_senders; i++) {
         struct account a = {.balance = 10 * AMOUNT_COIN, .nonce = 0};
         if (account_put(&tipv, senders[i].pub, &a) != TXERR_OK)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "consensus/merkle.h"
+#include "util/grow.h"
 
 void block_header_write(struct ser_writer *w, const struct block_header *h)
 {
@@ -95,16 +96,8 @@ void block_clear(struct block *b)
 
 bool block_take_tx(struct block *b, struct tx *tx)
 {
-    if (b->tx_count == b->tx_cap) {
-        size_t cap = b->tx_cap ? b->tx_cap * 2 : 8;
-        if (cap < b->tx_cap || cap > SIZE_MAX / sizeof *b->txs)
-            return false;
-        struct tx *grown = realloc(b->txs, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        b->txs = grown;
-        b->tx_cap = cap;
-    }
+    if (!grow_array((void **)&b->txs, &b->tx_cap, b->tx_count + 1, sizeof *b->txs, 8))
+        return false;
     b->txs[b->tx_count++] = *tx;
     tx_init(tx);
     return true;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crypto/random.h"
+#include "util/grow.h"
 
 struct state_entry {
     uint8_t *key;
@@ -124,14 +125,8 @@ static bool state_entry_get(struct state_view *v, const uint8_t *key, size_t kle
         *idx = i;
         return true;
     }
-    if (v->count == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 32;
-        struct state_entry *p = realloc(v->entries, cap * sizeof *p);
-        if (p == NULL)
-            goto fail;
-        v->entries = p;
-        v->cap = cap;
-    }
+    if (!grow_array((void **)&v->entries, &v->cap, v->count + 1, sizeof *v->entries, 32))
+        goto fail;
     if (!state_grow_index(v))
         goto fail;
     struct buf old;
@@ -185,15 +180,10 @@ static bool state_write(struct state_view *v, const uint8_t *key, size_t klen, b
     size_t idx;
     if (!state_entry_get(v, key, klen, &idx))
         return false;
-    if (v->journal_len == v->journal_cap) {
-        size_t cap = v->journal_cap ? v->journal_cap * 2 : 32;
-        struct state_journal *p = realloc(v->journal, cap * sizeof *p);
-        if (p == NULL) {
-            v->failed = true;
-            return false;
-        }
-        v->journal = p;
-        v->journal_cap = cap;
+    if (!grow_array((void **)&v->journal, &v->journal_cap, v->journal_len + 1,
+                    sizeof *v->journal, 32)) {
+        v->failed = true;
+        return false;
     }
     uint8_t *copy = state_dup(val, present ? vlen : 0);
     if (copy == NULL) {
@@ -332,3 +322,16 @@ void state_view_as_backend(struct state_view *v, struct state_backend *out)
     out->ctx = v;
     out->get = state_view_backend_get;
 }
+
+static bool state_empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val,
+                            bool *found)
+{
+    (void)ctx;
+    (void)key;
+    (void)klen;
+    buf_reset(val);
+    *found = false;
+    return true;
+}
+
+const struct state_backend state_empty_backend = {.ctx = NULL, .get = state_empty_get};

@@ -84,5 +84,8 @@ enum ser_err state_undo_for_each(const void *bytes, size_t len, state_change_fn 
 
 /* A backend that reads through v (for a view stacked on a view). */
 void state_view_as_backend(struct state_view *v, struct state_backend *out);
+/* A backend in which no key exists: the base of a view over nothing (a
+ * mempool before it is told the tip; throwaway views in tests and benches). */
+extern const struct state_backend state_empty_backend;
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 static const struct txerr_def txerr_core[TXERR_COUNT_] = {
     [TXERR_OK] = {TXERR_OK, "ok", "no error", TXCLASS_NONE},
     [TXERR_NON_CANONICAL] = {TXERR_NON_CANONICAL, "non-canonical",
@@ -126,12 +128,10 @@ static bool txerr_refuse(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static bool txerr_refuse(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    str_set_errv(err, errlen, fmt, ap);
+    va_end(ap);
     return false;
 }
 

@@ -8,6 +8,7 @@
 #include "consensus/pow.h"
 #include "consensus/serialize.h"
 #include "crypto/random.h"
+#include "util/grow.h"
 #include "util/hex.h"
 
 #define CHUNK_ENTRIES 4096
@@ -157,14 +158,9 @@ static struct blockindex_entry *reserve_entry(struct blockindex *bi)
 {
     if (!table_reserve(bi, bi->count + 1))
         return NULL;
-    if (bi->n_dirty != SIZE_MAX && bi->n_dirty == bi->dirty_cap) {
-        size_t cap = bi->dirty_cap ? bi->dirty_cap * 2 : 256;
-        struct blockindex_entry **d = realloc(bi->dirty, cap * sizeof *d);
-        if (!d)
-            return NULL;
-        bi->dirty = d;
-        bi->dirty_cap = cap;
-    }
+    if (bi->n_dirty != SIZE_MAX &&
+        !grow_array((void **)&bi->dirty, &bi->dirty_cap, bi->n_dirty + 1, sizeof *bi->dirty, 256))
+        return NULL;
     size_t chunk = bi->count / CHUNK_ENTRIES;
     if (chunk == bi->n_chunks) {
         struct blockindex_entry **c = realloc(bi->chunks, (bi->n_chunks + 1) * sizeof *c);
@@ -322,19 +318,14 @@ void blockindex_mark_dirty(struct blockindex *bi, struct blockindex_entry *e)
         e->dirty = true;
         return;
     }
-    if (bi->n_dirty == bi->dirty_cap) {
-        size_t cap = bi->dirty_cap ? bi->dirty_cap * 2 : 256;
-        struct blockindex_entry **d = realloc(bi->dirty, cap * sizeof *d);
-        if (!d) {
-            /* Without room to list it, fall back to rewriting everything on
-             * the next flush: every entry is flagged and the list rebuilt
-             * from the flags then. */
-            e->dirty = true;
-            bi->n_dirty = SIZE_MAX;
-            return;
-        }
-        bi->dirty = d;
-        bi->dirty_cap = cap;
+    if (!grow_array((void **)&bi->dirty, &bi->dirty_cap, bi->n_dirty + 1, sizeof *bi->dirty,
+                    256)) {
+        /* Without room to list it, fall back to rewriting everything on
+         * the next flush: every entry is flagged and the list rebuilt
+         * from the flags then. */
+        e->dirty = true;
+        bi->n_dirty = SIZE_MAX;
+        return;
     }
     e->dirty = true;
     bi->dirty[bi->n_dirty++] = e;
@@ -705,16 +696,8 @@ bool blockindex_chain_set_tip(struct blockindex_chain *c, struct blockindex_entr
     if (tip->height >= SIZE_MAX / sizeof *c->v - 1)
         return false;
     size_t need = (size_t)tip->height + 1;
-    if (need > c->cap) {
-        size_t cap = c->cap ? c->cap : 1024;
-        while (cap < need)
-            cap *= 2;
-        struct blockindex_entry **v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        c->v = v;
-        c->cap = cap;
-    }
+    if (!grow_array((void **)&c->v, &c->cap, need, sizeof *c->v, 1024))
+        return false;
     /* Rewrite from the tip down until the old chain agrees; slots at or
      * above the old length may hold stale pointers and are never trusted. */
     size_t old_len = c->len;
@@ -803,14 +786,8 @@ bool blockindex_candidates_add(struct blockindex_candidates *s, struct blockinde
     size_t i = cand_lower(s, e);
     if (i < s->len && s->v[i] == e)
         return true;
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct blockindex_entry **v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (!grow_array((void **)&s->v, &s->cap, s->len + 1, sizeof *s->v, 16))
+        return false;
     memmove(s->v + i + 1, s->v + i, (s->len - i) * sizeof *s->v);
     s->v[i] = e;
     s->len++;

@@ -9,6 +9,7 @@
 
 #include "consensus/txtype.h"
 #include "node/checkqueue.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -460,13 +461,9 @@ static bool chain_note_unlinked(struct chain *c, struct blockindex_entry *e)
         if (c->cap_unlinked >= 65536) {
             memmove(c->unlinked, c->unlinked + 1, (c->n_unlinked - 1) * sizeof *c->unlinked);
             c->n_unlinked--;
-        } else {
-            size_t cap = c->cap_unlinked ? c->cap_unlinked * 2 : 64;
-            void *p = realloc(c->unlinked, cap * sizeof *c->unlinked);
-            if (p == NULL)
-                return false;
-            c->unlinked = p;
-            c->cap_unlinked = cap;
+        } else if (!grow_array((void **)&c->unlinked, &c->cap_unlinked, c->n_unlinked + 1,
+                               sizeof *c->unlinked, 64)) {
+            return false;
         }
     }
     c->unlinked[c->n_unlinked++] = e;
@@ -828,16 +825,11 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
                     break;
                 continue;
             }
-            if (npend == cap) {
-                cap = cap ? cap * 2 : 64;
-                struct pending *p = realloc(pend, cap * sizeof *p);
-                if (p == NULL) {
-                    block_clear(&b);
-                    snprintf(err, errlen, "out of memory");
-                    ok = false;
-                    break;
-                }
-                pend = p;
+            if (!grow_array((void **)&pend, &cap, npend + 1, sizeof *pend, 64)) {
+                block_clear(&b);
+                snprintf(err, errlen, "out of memory");
+                ok = false;
+                break;
             }
             pend[npend].b = b;
             pend[npend].pos = pos;

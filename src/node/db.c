@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 struct db {
     leveldb_t *ldb;
     leveldb_options_t *opts;
@@ -37,12 +39,6 @@ static bool take_error(char *lerr, const char *what, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", what, lerr);
     leveldb_free(lerr);
     return false;
-}
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
 }
 
 void db_options_default(struct db_options *opt)
@@ -87,7 +83,7 @@ bool db_open(const char *path, const struct db_options *opt, struct db **out, ch
         return false;
     struct db *db = calloc(1, sizeof *db);
     if (!db) {
-        set_err(err, errlen, "out of memory opening database");
+        str_set_err(err, errlen, "out of memory opening database");
         return false;
     }
     db->opts = leveldb_options_create();
@@ -142,7 +138,7 @@ bool db_get(struct db *db, const void *key, size_t klen, struct buf *val, bool *
     bool ok = buf_append(&tmp, v, vlen);
     leveldb_free(v);
     if (!ok) {
-        set_err(err, errlen, "out of memory reading database");
+        str_set_err(err, errlen, "out of memory reading database");
         return false;
     }
     buf_clear(val);

@@ -9,6 +9,7 @@
 #include "consensus/prologue.h"
 #include "consensus/txcheck.h"
 #include "node/keymap.h"
+#include "util/grow.h"
 #include "util/time.h"
 
 static const struct {
@@ -168,17 +169,7 @@ static void heap_sift_down(struct mempool *pool, size_t pos)
 
 static bool heap_reserve(struct mempool *pool, size_t n)
 {
-    if (n <= pool->heap_cap)
-        return true;
-    size_t cap = pool->heap_cap ? pool->heap_cap * 2 : 64;
-    while (cap < n)
-        cap *= 2;
-    struct mempool_entry **h = realloc(pool->heap, cap * sizeof *h);
-    if (h == NULL)
-        return false;
-    pool->heap = h;
-    pool->heap_cap = cap;
-    return true;
+    return grow_array((void **)&pool->heap, &pool->heap_cap, n, sizeof *pool->heap, 64);
 }
 
 static void heap_push(struct mempool *pool, struct mempool_entry *e)
@@ -221,17 +212,7 @@ static size_t sender_lower_bound(const struct mempool_sender *s, uint64_t nonce)
 
 static bool sender_reserve(struct mempool_sender *s, size_t n)
 {
-    if (n <= s->cap)
-        return true;
-    size_t cap = s->cap ? s->cap * 2 : 4;
-    while (cap < n)
-        cap *= 2;
-    struct mempool_entry **q = realloc(s->q, cap * sizeof *q);
-    if (q == NULL)
-        return false;
-    s->q = q;
-    s->cap = cap;
-    return true;
+    return grow_array((void **)&s->q, &s->cap, n, sizeof *s->q, 4);
 }
 
 static void cache_invalidate(struct mempool *pool)
@@ -313,17 +294,6 @@ static size_t trim_to_size(struct mempool *pool)
 
 /* ---- lifecycle ---- */
 
-static bool empty_backend_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val,
-                              bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
 struct mempool *mempool_new(const struct chain_params *params, size_t max_bytes)
 {
     struct mempool *pool = calloc(1, sizeof *pool);
@@ -332,8 +302,7 @@ struct mempool *mempool_new(const struct chain_params *params, size_t max_bytes)
     pool->params = params;
     pool->max_bytes = max_bytes;
     pool->min_fee_rate = MEMPOOL_DEFAULT_MIN_FEE_RATE;
-    pool->tip.ctx = NULL;
-    pool->tip.get = empty_backend_get;
+    pool->tip = state_empty_backend;
     keymap_init(&pool->by_txid, offsetof(struct mempool_entry, txid));
     keymap_init(&pool->by_sender, offsetof(struct mempool_sender, key));
     return pool;
@@ -412,14 +381,8 @@ static struct victim *victims_find(struct victims *vs, const struct mempool_send
 
 static bool victims_add(struct victims *vs, struct mempool_sender *s, uint64_t nonce)
 {
-    if (vs->n == vs->cap) {
-        size_t cap = vs->cap ? vs->cap * 2 : 8;
-        struct victim *v = realloc(vs->v, cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        vs->v = v;
-        vs->cap = cap;
-    }
+    if (!grow_array((void **)&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v, 8))
+        return false;
     vs->v[vs->n++] = (struct victim){s, nonce};
     return true;
 }
@@ -435,14 +398,8 @@ static bool walk_push(struct walk *w, const struct mempool *pool, size_t pos)
 {
     if (pos >= pool->heap_n)
         return true;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 16;
-        size_t *p = realloc(w->pos, cap * sizeof *p);
-        if (p == NULL)
-            return false;
-        w->pos = p;
-        w->cap = cap;
-    }
+    if (!grow_array((void **)&w->pos, &w->cap, w->n + 1, sizeof *w->pos, 16))
+        return false;
     size_t i = w->n++;
     while (i > 0 && evict_before(pool->heap[pos], pool->heap[w->pos[(i - 1) / 2]])) {
         w->pos[i] = w->pos[(i - 1) / 2];

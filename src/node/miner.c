@@ -9,6 +9,7 @@
 #include "consensus/pow.h"
 #include "consensus/subsidy.h"
 #include "consensus/txcheck.h"
+#include "util/grow.h"
 
 static const char *const miner_err_text[MINER_ERR_COUNT_] = {
     [MINER_OK] = "no error",
@@ -135,14 +136,8 @@ struct chains {
 static bool chains_collect(void *ctx, const struct mempool_entry *const *entries, size_t n)
 {
     struct chains *cs = ctx;
-    if (cs->n == cs->cap) {
-        size_t cap = cs->cap ? cs->cap * 2 : 64;
-        struct chain *c = realloc(cs->c, cap * sizeof *c);
-        if (c == NULL)
-            return false;
-        cs->c = c;
-        cs->cap = cap;
-    }
+    if (!grow_array((void **)&cs->c, &cs->cap, cs->n + 1, sizeof *cs->c, 64))
+        return false;
     cs->c[cs->n++] = (struct chain){entries, n, 0};
     return true;
 }
@@ -222,15 +217,9 @@ enum miner_err miner_create_block(const struct mempool *pool, const struct state
                 err = MINER_ERR_STORAGE;
             take = terr == TXERR_OK;
         }
-        if (take && chosen_n == chosen_cap) {
-            size_t cap = chosen_cap ? chosen_cap * 2 : 64;
-            const struct tx **grown = realloc(chosen, cap * sizeof *grown);
-            if (grown == NULL) {
-                err = MINER_ERR_NOMEM;
-                break;
-            }
-            chosen = grown;
-            chosen_cap = cap;
+        if (take && !grow_array((void **)&chosen, &chosen_cap, chosen_n + 1, sizeof *chosen, 64)) {
+            err = MINER_ERR_NOMEM;
+            break;
         }
         if (take) {
             chosen[chosen_n++] = tx;

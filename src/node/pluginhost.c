@@ -232,18 +232,16 @@ static bool plugin_sql(struct plugin_ctx *pc, const char *sql, char *err, size_t
 static bool plugin_set_marker(struct plugin_ctx *pc, const uint8_t *hash, uint64_t height,
                               char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(pc->db,
-                                "INSERT OR REPLACE INTO souk_index_best(id, hash, height) "
-                                "VALUES(0, ?1, ?2)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
+    char why[200];
+    sqlite3_stmt *st = sqlitedb_prepare(pc->db,
+                                        "INSERT OR REPLACE INTO souk_index_best(id, hash, height) "
+                                        "VALUES(0, ?1, ?2)", why, sizeof why);
+    if (st != NULL) {
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)height);
-        rc = sqlite3_step(st);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "writing the index marker: %s", sqlite3_errmsg(pc->db));
+    if (st == NULL || !sqlitedb_step_done(pc->db, st, why, sizeof why)) {
+        snprintf(err, errlen, "writing the index marker: %s", why);
         return false;
     }
     return true;
@@ -293,10 +291,8 @@ static bool plugin_index_change(struct plugin_ctx *pc, const struct block *b,
                       : p->index_disconnect(pc, &pb, err, errlen);
     ok = ok && plugin_set_marker(pc, new_best, new_height, err, errlen) &&
          plugin_sql(pc, "COMMIT", err, errlen);
-    if (!ok) {
-        char ignore[8];
-        plugin_sql(pc, "ROLLBACK", ignore, sizeof ignore);
-    }
+    if (!ok)
+        sqlitedb_rollback(pc->db);
     plugin_db_unlock(pc);
     return ok;
 }
@@ -323,10 +319,8 @@ static bool plugin_reset(void *ctx, char *err, size_t errlen)
         ok = pc->plugin->index_reset(pc, err, errlen) &&
              plugin_sql(pc, "DELETE FROM souk_index_best", err, errlen) &&
              plugin_sql(pc, "COMMIT", err, errlen);
-        if (!ok) {
-            char ignore[8];
-            plugin_sql(pc, "ROLLBACK", ignore, sizeof ignore);
-        }
+        if (!ok)
+            sqlitedb_rollback(pc->db);
     }
     plugin_db_unlock(pc);
     return ok;

@@ -6,17 +6,12 @@
 
 #include "consensus/serialize.h"
 #include "util/hex.h"
+#include "util/strutil.h"
 
 #define TX_PREFIX 't'
 #define HIST_PREFIX 'h'
 #define BEST_KEY 'B'
 #define HIST_KEY_LEN (1 + TXINDEX_PUBKEY_LEN + 8 + 4)
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
-}
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -103,19 +98,19 @@ static bool apply_block(struct db *db, struct db_batch *batch, const struct txin
                         bool connect, bool sync, char *err, size_t errlen)
 {
     if (blk->n_txs > (size_t)UINT32_MAX + 1) {
-        set_err(err, errlen, "block has too many transactions for the index");
+        str_set_err(err, errlen, "block has too many transactions for the index");
         return false;
     }
     if (batch) {
         if (queue_block(batch, blk, connect))
             return true;
-        set_err(err, errlen, "out of memory building index entries");
+        str_set_err(err, errlen, "out of memory building index entries");
         return false;
     }
     struct db_batch *own = db_batch_new();
     if (!own || !queue_block(own, blk, connect)) {
         db_batch_free(own);
-        set_err(err, errlen, "out of memory building index entries");
+        str_set_err(err, errlen, "out of memory building index entries");
         return false;
     }
     bool ok = db_write(db, own, sync, err, errlen);
@@ -195,12 +190,12 @@ bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], ui
                      size_t errlen)
 {
     if (count > TXINDEX_HISTORY_MAX) {
-        set_err(err, errlen, "history count above the limit");
+        str_set_err(err, errlen, "history count above the limit");
         return false;
     }
     struct db_iter *it = db_iter_new(db);
     if (!it) {
-        set_err(err, errlen, "out of memory creating an iterator");
+        str_set_err(err, errlen, "out of memory creating an iterator");
         return false;
     }
     struct txindex_hist *v = NULL;
@@ -236,7 +231,7 @@ bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], ui
                 ncap = count;
             struct txindex_hist *nv = realloc(v, ncap * sizeof *nv);
             if (!nv) {
-                set_err(err, errlen, "out of memory reading account history");
+                str_set_err(err, errlen, "out of memory reading account history");
                 ok = false;
                 break;
             }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "p2p/datafile.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -195,14 +196,8 @@ static enum banman_err append_ban(struct banman *bm, const struct banman_entry *
 {
     if (bm->n_bans >= BANMAN_BANS_MAX)
         return BANMAN_ERR_FULL;
-    if (bm->n_bans == bm->cap_bans) {
-        size_t ncap = bm->cap_bans ? bm->cap_bans * 2 : 16;
-        struct banman_entry *nb = realloc(bm->bans, sizeof *nb * ncap);
-        if (!nb)
-            return BANMAN_ERR_NOMEM;
-        bm->bans = nb;
-        bm->cap_bans = ncap;
-    }
+    if (!grow_array((void **)&bm->bans, &bm->cap_bans, bm->n_bans + 1, sizeof *bm->bans, 16))
+        return BANMAN_ERR_NOMEM;
     bm->bans[bm->n_bans++] = *e;
     bm->dirty = true;
     return BANMAN_OK;

@@ -20,6 +20,7 @@
 #include "node/services.h"
 #include "p2p/banman.h"
 #include "p2p/peer.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -242,14 +243,9 @@ static struct p2p_peer *peer_new(struct p2p_net *net, struct bufferevent *bev,
                                  const struct netaddr *ip, uint16_t port,
                                  enum p2p_conn_type type)
 {
-    if (net->n_peers == net->cap_peers) {
-        size_t cap = net->cap_peers ? net->cap_peers * 2 : 16;
-        void *p = realloc(net->peers, cap * sizeof *net->peers);
-        if (p == NULL)
-            return NULL;
-        net->peers = p;
-        net->cap_peers = cap;
-    }
+    if (!grow_array((void **)&net->peers, &net->cap_peers, net->n_peers + 1, sizeof *net->peers,
+                    16))
+        return NULL;
     struct p2p_peer *peer = calloc(1, sizeof *peer);
     if (peer == NULL)
         return NULL;
@@ -665,16 +661,11 @@ static void on_block_disconnected(void *arg, const struct block *b,
     for (size_t i = 0; i < b->tx_count; i++) {
         if (tx_is_coinbase(&b->txs[i]))
             continue;
-        if (net->n_reorg_txids == net->cap_reorg_txids) {
-            size_t cap = net->cap_reorg_txids ? net->cap_reorg_txids * 2 : 64;
-            void *q = net->cap_reorg_txids < P2P_MAX_REORG_TXIDS
-                          ? realloc(net->reorg_txids, cap * sizeof *net->reorg_txids)
-                          : NULL;
-            if (q == NULL)
-                break;
-            net->reorg_txids = q;
-            net->cap_reorg_txids = cap;
-        }
+        if (net->n_reorg_txids == net->cap_reorg_txids &&
+            (net->cap_reorg_txids >= P2P_MAX_REORG_TXIDS ||
+             !grow_array((void **)&net->reorg_txids, &net->cap_reorg_txids,
+                         net->n_reorg_txids + 1, sizeof *net->reorg_txids, 64)))
+            break;
         tx_txid(&b->txs[i], net->reorg_txids[net->n_reorg_txids++]);
     }
     pthread_mutex_unlock(&net->notify_mutex);

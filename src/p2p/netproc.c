@@ -10,6 +10,7 @@
 #include "node/services.h"
 #include "p2p/net.h"
 #include "p2p/peer.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -782,14 +783,9 @@ static void queue_inv(struct p2p_peer *peer, const struct p2p_inv *inv)
     if (p2p_invset_has(&peer->known, inv->hash) ||
         peer->n_inv_queue >= P2P_MAX_TX_ANNOUNCE_QUEUE)
         return;
-    if (peer->n_inv_queue == peer->cap_inv_queue) {
-        size_t cap = peer->cap_inv_queue ? peer->cap_inv_queue * 2 : 64;
-        void *q = realloc(peer->inv_queue, cap * sizeof *peer->inv_queue);
-        if (q == NULL)
-            return;
-        peer->inv_queue = q;
-        peer->cap_inv_queue = cap;
-    }
+    if (!grow_array((void **)&peer->inv_queue, &peer->cap_inv_queue, peer->n_inv_queue + 1,
+                    sizeof *peer->inv_queue, 64))
+        return;
     peer->inv_queue[peer->n_inv_queue++] = *inv;
 }
 
@@ -942,14 +938,10 @@ void p2p_announce_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32
     if (net == NULL)
         return;
     pthread_mutex_lock(&net->notify_mutex);
-    if (net->n_new_invs == net->cap_new_invs && net->cap_new_invs < 100000) {
-        size_t cap = net->cap_new_invs ? net->cap_new_invs * 2 : 64;
-        void *q = realloc(net->new_invs, cap * sizeof *net->new_invs);
-        if (q != NULL) {
-            net->new_invs = q;
-            net->cap_new_invs = cap;
-        }
-    }
+    /* Past the cap, or without memory, the announcement is dropped. */
+    if (net->cap_new_invs < 100000)
+        (void)grow_array((void **)&net->new_invs, &net->cap_new_invs, net->n_new_invs + 1,
+                         sizeof *net->new_invs, 64);
     if (net->n_new_invs < net->cap_new_invs) {
         net->new_invs[net->n_new_invs].type = type;
         memcpy(net->new_invs[net->n_new_invs].hash, hash, 32);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "crypto/random.h"
 #include "crypto/sha256.h"
 #include "util/hex.h"
+#include "util/strutil.h"
 
 /* Both kinds of entry reduce to (hash of user, 32-byte secret derived from
  * the password), so one comparison loop serves all of them. */
@@ -26,18 +26,6 @@ struct rpc_auth_entry {
     char *salt;
     uint8_t secret[SHA256_LEN];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void rpc_auth_init(struct rpc_auth *a)
 {
@@ -70,11 +58,11 @@ bool rpc_auth_add_password(struct rpc_auth *a, const char *user, const char *pas
                            char *err, size_t errlen)
 {
     if (strchr(user, ':') != NULL) {
-        set_err(err, errlen, "the RPC user name may not contain ':'");
+        str_set_err(err, errlen, "the RPC user name may not contain ':'");
         return false;
     }
     if (strlen(user) > RPC_AUTH_MAX_CRED || strlen(password) > RPC_AUTH_MAX_CRED) {
-        set_err(err, errlen, "RPC user name or password too long");
+        str_set_err(err, errlen, "RPC user name or password too long");
         return false;
     }
     struct rpc_auth_entry e;
@@ -83,7 +71,7 @@ bool rpc_auth_add_password(struct rpc_auth *a, const char *user, const char *pas
     sha256(password, strlen(password), e.secret);
     if (!append_entry(a, &e)) {
         OPENSSL_cleanse(&e, sizeof e);
-        set_err(err, errlen, "out of memory");
+        str_set_err(err, errlen, "out of memory");
         return false;
     }
     return true;
@@ -94,26 +82,26 @@ bool rpc_auth_add_rpcauth(struct rpc_auth *a, const char *spec, char *err, size_
     const char *colon = strchr(spec, ':');
     const char *dollar = colon != NULL ? strchr(colon + 1, '$') : NULL;
     if (colon == NULL || dollar == NULL || colon == spec || dollar == colon + 1) {
-        set_err(err, errlen, "invalid -rpcauth value: expected <user>:<salt>$<hash>");
+        str_set_err(err, errlen, "invalid -rpcauth value: expected <user>:<salt>$<hash>");
         return false;
     }
     struct rpc_auth_entry e;
     memset(&e, 0, sizeof e);
     e.hmac = true;
     if (!hex_decode_exact(dollar + 1, e.secret, sizeof e.secret)) {
-        set_err(err, errlen, "invalid -rpcauth value: the hash must be 64 hex digits");
+        str_set_err(err, errlen, "invalid -rpcauth value: the hash must be 64 hex digits");
         return false;
     }
     size_t ulen = (size_t)(colon - spec);
     if (ulen > RPC_AUTH_MAX_CRED) {
-        set_err(err, errlen, "invalid -rpcauth value: user name too long");
+        str_set_err(err, errlen, "invalid -rpcauth value: user name too long");
         return false;
     }
     sha256(spec, ulen, e.user_hash);
     e.salt = strndup(colon + 1, (size_t)(dollar - colon - 1));
     if (e.salt == NULL || !append_entry(a, &e)) {
         free(e.salt);
-        set_err(err, errlen, "out of memory");
+        str_set_err(err, errlen, "out of memory");
         return false;
     }
     return true;
@@ -217,13 +205,13 @@ bool rpc_auth_cookie_create(const char *dir, char pass_out[RPC_AUTH_COOKIE_PASS_
 {
     char path[4096], tmp[4096];
     if (!cookie_path(dir, "", path, sizeof path) || !cookie_path(dir, ".tmp", tmp, sizeof tmp)) {
-        set_err(err, errlen, "data directory path too long");
+        str_set_err(err, errlen, "data directory path too long");
         return false;
     }
     uint8_t rnd[RPC_AUTH_COOKIE_PASS_LEN / 2];
     char pass[RPC_AUTH_COOKIE_PASS_LEN + 1];
     if (!random_bytes(rnd, sizeof rnd)) {
-        set_err(err, errlen, "no random bytes for the RPC cookie");
+        str_set_err(err, errlen, "no random bytes for the RPC cookie");
         return false;
     }
     hex_encode(rnd, sizeof rnd, pass);
@@ -233,7 +221,7 @@ bool rpc_auth_cookie_create(const char *dir, char pass_out[RPC_AUTH_COOKIE_PASS_
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        str_set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         OPENSSL_cleanse(pass, sizeof pass);
         return false;
     }
@@ -244,7 +232,7 @@ bool rpc_auth_cookie_create(const char *dir, char pass_out[RPC_AUTH_COOKIE_PASS_
     ok = close(fd) == 0 && ok;
     OPENSSL_cleanse(line, sizeof line);
     if (!ok || rename(tmp, path) != 0) {
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        str_set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         OPENSSL_cleanse(pass, sizeof pass);
         return false;
@@ -266,7 +254,7 @@ bool rpc_auth_cookie_read(const char *path, char *user_out, size_t user_len, cha
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        str_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return false;
     }
     char line[2 * RPC_AUTH_MAX_CRED + 4];
@@ -277,11 +265,11 @@ bool rpc_auth_cookie_read(const char *path, char *user_out, size_t user_len, cha
     char *colon = strchr(line, ':');
     bool ok = false;
     if (colon == NULL) {
-        set_err(err, errlen, "%s holds no user:password", path);
+        str_set_err(err, errlen, "%s holds no user:password", path);
     } else {
         *colon = '\0';
         if (strlen(line) >= user_len || strlen(colon + 1) >= pass_len) {
-            set_err(err, errlen, "%s: credentials too long", path);
+            str_set_err(err, errlen, "%s: credentials too long", path);
         } else {
             memcpy(user_out, line, strlen(line) + 1);
             memcpy(pass_out, colon + 1, strlen(colon + 1) + 1);

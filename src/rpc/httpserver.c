@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <event2/thread.h>
 
 #include "util/log.h"
+#include "util/strutil.h"
 #include "util/time.h"
 
 #define HTTP_MAX_BIND 32
@@ -80,18 +80,6 @@ struct http_server {
 
     long unflushed; /* requests accepted but whose reply is not yet written; loop thread only */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ------------------------------------------------------------ subnets */
 
@@ -586,20 +574,20 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
                      struct http_server **out, char *err, size_t errlen)
 {
     if (cfg->threads < 1 || cfg->workqueue < 1) {
-        set_err(err, errlen, "-rpcthreads and -rpcworkqueue must be at least 1");
+        str_set_err(err, errlen, "-rpcthreads and -rpcworkqueue must be at least 1");
         return false;
     }
     if (cfg->n_bind > HTTP_MAX_BIND || cfg->n_allow + 2 > HTTP_MAX_ALLOW) {
-        set_err(err, errlen, "too many -rpcbind or -rpcallowip values");
+        str_set_err(err, errlen, "too many -rpcbind or -rpcallowip values");
         return false;
     }
     if (evthread_make_base_notifiable(base) != 0) {
-        set_err(err, errlen, "the event base has no thread support (call evthread_use_pthreads first)");
+        str_set_err(err, errlen, "the event base has no thread support (call evthread_use_pthreads first)");
         return false;
     }
     struct http_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        set_err(err, errlen, "out of memory");
+        str_set_err(err, errlen, "out of memory");
         return false;
     }
     s->base = base;
@@ -614,7 +602,7 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
 
     s->http = evhttp_new(base);
     if (s->http == NULL) {
-        set_err(err, errlen, "cannot create the HTTP server");
+        str_set_err(err, errlen, "cannot create the HTTP server");
         goto fail;
     }
     evhttp_set_timeout(s->http, HTTP_SERVER_TIMEOUT);
@@ -629,7 +617,7 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
         char host[256];
         uint16_t port;
         if (!split_host_port(binds[i], cfg->port, host, sizeof host, &port)) {
-            set_err(err, errlen, "invalid -rpcbind address '%s'", binds[i]);
+            str_set_err(err, errlen, "invalid -rpcbind address '%s'", binds[i]);
             goto fail;
         }
         struct evhttp_bound_socket *b = evhttp_bind_socket_with_handle(s->http, host, port);
@@ -642,19 +630,19 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
         s->bound[s->n_bound++] = b;
     }
     if (s->n_bound == 0) {
-        set_err(err, errlen, "cannot bind the RPC server to any address on port %u",
+        str_set_err(err, errlen, "cannot bind the RPC server to any address on port %u",
                 (unsigned)cfg->port);
         goto fail;
     }
 
     s->threads = calloc((size_t)cfg->threads, sizeof *s->threads);
     if (s->threads == NULL) {
-        set_err(err, errlen, "out of memory");
+        str_set_err(err, errlen, "out of memory");
         goto fail;
     }
     for (int i = 0; i < cfg->threads; i++) {
         if (pthread_create(&s->threads[s->n_threads], NULL, worker_main, s) != 0) {
-            set_err(err, errlen, "cannot start an RPC worker thread");
+            str_set_err(err, errlen, "cannot start an RPC worker thread");
             goto fail;
         }
         s->n_threads++;

@@ -21,6 +21,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
@@ -31,17 +32,6 @@
 #define HISTORY_DEFAULT_COUNT 100
 
 /* ------------------------------------------------------------ helpers */
-
-static bool put(json_t *o, const char *key, json_t *v)
-{
-    /* jansson takes (and on failure drops) the reference, NULL included. */
-    return v != NULL && json_object_set_new(o, key, v) == 0;
-}
-
-static bool nomem(struct rpc_request *req)
-{
-    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-}
 
 /* Takes the chain lock; NULL (error set, lock not taken) without a chain. */
 static struct chain *chain_enter(struct rpc_request *req)
@@ -96,22 +86,6 @@ static json_t *uint_json(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-/* The address argument i as a public key; -5 naming the reason otherwise. */
-static bool param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS_PUBKEY_LEN])
-{
-    const char *s;
-    if (!rpc_param_str(req, i, NULL, &s))
-        return false;
-    if (s == NULL)
-        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter '%s'",
-                         rpc_param_name(req, i));
-    enum address_error ae = address_decode(req->node->params->hrp, s, pubkey);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s",
-                         address_strerror(ae));
-    return true;
-}
-
 /* The block hash argument i, looked up in the index (lock held). */
 static struct blockindex_entry *param_block(struct rpc_request *req, struct chain *c, size_t i)
 {
@@ -136,16 +110,16 @@ static json_t *header_json(struct chain *c, const struct blockindex_entry *e)
         confirmations = blockindex_chain_height(active) - (int64_t)e->height + 1;
     char version_hex[9];
     snprintf(version_hex, sizeof version_hex, "%08x", BLOCK_VERSION);
-    bool ok = put(o, "confirmations", json_integer(confirmations)) &&
-              put(o, "height", uint_json(e->height)) &&
-              put(o, "versionHex", json_string(version_hex)) &&
-              put(o, "mediantime", uint_json(blockindex_median_time_past(e))) &&
-              put(o, "difficulty", difficulty_json(chain_params(c), e->header.bits)) &&
-              put(o, "chainwork", chainwork_json(e)) &&
-              put(o, "nTx", json_integer((e->status & BLOCK_HAVE_DATA) ? e->tx_count : 0));
+    bool ok = rpc_put(o, "confirmations", json_integer(confirmations)) &&
+              rpc_put(o, "height", uint_json(e->height)) &&
+              rpc_put(o, "versionHex", json_string(version_hex)) &&
+              rpc_put(o, "mediantime", uint_json(blockindex_median_time_past(e))) &&
+              rpc_put(o, "difficulty", difficulty_json(chain_params(c), e->header.bits)) &&
+              rpc_put(o, "chainwork", chainwork_json(e)) &&
+              rpc_put(o, "nTx", json_integer((e->status & BLOCK_HAVE_DATA) ? e->tx_count : 0));
     struct blockindex_entry *next = blockindex_chain_next(active, e);
     if (ok && next != NULL)
-        ok = put(o, "nextblockhash", rpc_hex_json(next->hash, sizeof next->hash));
+        ok = rpc_put(o, "nextblockhash", rpc_hex_json(next->hash, sizeof next->hash));
     if (!ok) {
         json_decref(o);
         return NULL;
@@ -184,8 +158,7 @@ static bool rpc_getblockcount(struct rpc_request *req, json_t **result)
         return false;
     int64_t h = blockindex_chain_height(chain_active(c));
     chain_leave(req);
-    *result = json_integer(h);
-    return *result != NULL || nomem(req);
+    return rpc_done(req, result, json_integer(h));
 }
 
 static bool rpc_getbestblockhash(struct rpc_request *req, json_t **result)
@@ -196,8 +169,7 @@ static bool rpc_getbestblockhash(struct rpc_request *req, json_t **result)
     uint8_t hash[SHA256_LEN];
     memcpy(hash, chain_tip(c)->hash, sizeof hash);
     chain_leave(req);
-    *result = rpc_hex_json(hash, sizeof hash);
-    return *result != NULL || nomem(req);
+    return rpc_done(req, result, rpc_hex_json(hash, sizeof hash));
 }
 
 static bool rpc_getblockhash(struct rpc_request *req, json_t **result)
@@ -218,8 +190,7 @@ static bool rpc_getblockhash(struct rpc_request *req, json_t **result)
     chain_leave(req);
     if (e == NULL)
         return rpc_error(req, RPC_INVALID_PARAMETER, "Block height out of range");
-    *result = rpc_hex_json(hash, sizeof hash);
-    return *result != NULL || nomem(req);
+    return rpc_done(req, result, rpc_hex_json(hash, sizeof hash));
 }
 
 static bool rpc_getdifficulty(struct rpc_request *req, json_t **result)
@@ -229,7 +200,7 @@ static bool rpc_getdifficulty(struct rpc_request *req, json_t **result)
         return false;
     *result = difficulty_json(chain_params(c), chain_tip(c)->header.bits);
     chain_leave(req);
-    return *result != NULL || nomem(req);
+    return *result != NULL || rpc_nomem(req);
 }
 
 /* Total size of the block and undo files. */
@@ -275,28 +246,23 @@ static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
     const struct blockindex_entry *tip = chain_tip(c);
     const struct blockindex_entry *best = chain_best_header(c);
     json_t *o = json_object();
-    bool ok = o != NULL && put(o, "chain", json_string(params->name)) &&
-              put(o, "blocks", uint_json(tip->height)) &&
-              put(o, "headers", uint_json(best->height)) &&
-              put(o, "bestblockhash", rpc_hex_json(tip->hash, sizeof tip->hash)) &&
-              put(o, "difficulty", difficulty_json(params, tip->header.bits)) &&
-              put(o, "time", uint_json(tip->header.time)) &&
-              put(o, "mediantime", uint_json(blockindex_median_time_past(tip))) &&
-              put(o, "verificationprogress",
-                  json_real(best->height > tip->height
-                                ? (double)tip->height / (double)best->height
-                                : 1.0)) &&
-              put(o, "initialblockdownload", json_boolean(in_initial_download(tip, best))) &&
-              put(o, "chainwork", chainwork_json(tip));
+    bool ok = o != NULL && rpc_put(o, "chain", json_string(params->name)) &&
+              rpc_put(o, "blocks", uint_json(tip->height)) &&
+              rpc_put(o, "headers", uint_json(best->height)) &&
+              rpc_put(o, "bestblockhash", rpc_hex_json(tip->hash, sizeof tip->hash)) &&
+              rpc_put(o, "difficulty", difficulty_json(params, tip->header.bits)) &&
+              rpc_put(o, "time", uint_json(tip->header.time)) &&
+              rpc_put(o, "mediantime", uint_json(blockindex_median_time_past(tip))) &&
+              rpc_put(o, "verificationprogress",
+                      json_real(best->height > tip->height
+                                    ? (double)tip->height / (double)best->height
+                                    : 1.0)) &&
+              rpc_put(o, "initialblockdownload", json_boolean(in_initial_download(tip, best))) &&
+              rpc_put(o, "chainwork", chainwork_json(tip));
     chain_leave(req);
-    ok = ok && put(o, "size_on_disk", uint_json(blocks_size_on_disk(req->node->datadir))) &&
-         put(o, "pruned", json_false()) && put(o, "warnings", json_string(""));
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    ok = ok && rpc_put(o, "size_on_disk", uint_json(blocks_size_on_disk(req->node->datadir))) &&
+         rpc_put(o, "pruned", json_false()) && rpc_put(o, "warnings", json_string(""));
+    return rpc_done_if(req, result, o, ok);
 }
 
 /* ------------------------------------------------------------ blocks */
@@ -348,7 +314,7 @@ static bool rpc_getblock(struct rpc_request *req, json_t **result)
     } else {
         o = header_json(c, e);
         json_t *txs = json_array();
-        bool ok = o != NULL && txs != NULL && put(o, "size", uint_json(raw.len));
+        bool ok = o != NULL && txs != NULL && rpc_put(o, "size", uint_json(raw.len));
         for (size_t i = 0; ok && i < b.tx_count; i++) {
             if (verbosity == 1) {
                 uint8_t txid[SHA256_LEN];
@@ -359,7 +325,7 @@ static bool rpc_getblock(struct rpc_request *req, json_t **result)
             }
         }
         if (ok) {
-            ok = put(o, "tx", txs);
+            ok = rpc_put(o, "tx", txs);
             txs = NULL;
         }
         json_decref(txs);
@@ -371,8 +337,7 @@ static bool rpc_getblock(struct rpc_request *req, json_t **result)
     }
     chain_leave(req);
     buf_clear(&raw);
-    *result = o;
-    return o != NULL || nomem(req);
+    return rpc_done(req, result, o);
 }
 
 static bool rpc_getblockheader(struct rpc_request *req, json_t **result)
@@ -400,8 +365,7 @@ static bool rpc_getblockheader(struct rpc_request *req, json_t **result)
         buf_clear(&enc);
     }
     chain_leave(req);
-    *result = o;
-    return o != NULL || nomem(req);
+    return rpc_done(req, result, o);
 }
 
 static int cmp_ptr(const void *a, const void *b)
@@ -474,25 +438,16 @@ static bool rpc_getchaintips(struct rpc_request *req, json_t **result)
         struct blockindex_entry *fork = blockindex_chain_find_fork(active, e);
         uint64_t branchlen = fork != NULL ? e->height - fork->height : e->height + 1;
         json_t *o = json_object();
-        ok = o != NULL && put(o, "height", uint_json(e->height)) &&
-             put(o, "hash", rpc_hex_json(e->hash, sizeof e->hash)) &&
-             put(o, "branchlen", uint_json(branchlen)) &&
-             put(o, "status", json_string(tip_status(active, e, fork)));
-        if (!ok || json_array_append_new(arr, o) != 0) {
-            if (ok)
-                json_decref(o);
-            ok = false;
-        }
+        ok = o != NULL && rpc_put(o, "height", uint_json(e->height)) &&
+             rpc_put(o, "hash", rpc_hex_json(e->hash, sizeof e->hash)) &&
+             rpc_put(o, "branchlen", uint_json(branchlen)) &&
+             rpc_put(o, "status", json_string(tip_status(active, e, fork)));
+        ok = rpc_append(arr, o, ok);
     }
     chain_leave(req);
     free(parents);
     free(tips);
-    if (!ok) {
-        json_decref(arr);
-        return nomem(req);
-    }
-    *result = arr;
-    return true;
+    return rpc_done_if(req, result, arr, ok);
 }
 
 static bool rpc_getstateinfo(struct rpc_request *req, json_t **result)
@@ -511,15 +466,11 @@ static bool rpc_getstateinfo(struct rpc_request *req, json_t **result)
     if (!ok)
         return rpc_error(req, RPC_MISC_ERROR, "Can't read the chainstate: %s", err);
     json_t *o = json_object();
-    if (o == NULL || !put(o, "height", uint_json(height)) ||
-        !put(o, "bestblockhash", rpc_hex_json(best, sizeof best)) ||
-        !put(o, "keys", uint_json(info.keys)) || !put(o, "bytes", uint_json(info.bytes)) ||
-        !put(o, "state_hash", rpc_hex_json(info.state_hash, sizeof info.state_hash))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    ok = o != NULL && rpc_put(o, "height", uint_json(height)) &&
+         rpc_put(o, "bestblockhash", rpc_hex_json(best, sizeof best)) &&
+         rpc_put(o, "keys", uint_json(info.keys)) && rpc_put(o, "bytes", uint_json(info.bytes)) &&
+         rpc_put(o, "state_hash", rpc_hex_json(info.state_hash, sizeof info.state_hash));
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool invalidate_or_reconsider(struct rpc_request *req, bool invalidate)
@@ -562,7 +513,7 @@ static bool rpc_getaccount(struct rpc_request *req, json_t **result)
     uint8_t pubkey[ADDRESS_PUBKEY_LEN];
     if (req->node == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
-    if (!param_address(req, 0, pubkey))
+    if (!rpc_param_address(req, 0, pubkey))
         return false;
     struct chain *c = chain_enter(req);
     if (c == NULL)
@@ -582,17 +533,14 @@ static bool rpc_getaccount(struct rpc_request *req, json_t **result)
         return rpc_error(req, RPC_MISC_ERROR, "Can't read the account from the chainstate");
     char addr[ADDRESS_MAX_LEN + 1];
     json_t *o = json_object();
-    if (o == NULL ||
-        address_encode(req->node->params->hrp, pubkey, addr, sizeof addr) != ADDRESS_OK ||
-        !put(o, "address", json_string(addr)) ||
-        !put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) ||
-        !put(o, "balance", rpc_amount_json(a.balance)) || !put(o, "nonce", uint_json(a.nonce)) ||
-        !put(o, "pending_nonce", uint_json(pending))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    bool ok = o != NULL &&
+              address_encode(req->node->params->hrp, pubkey, addr, sizeof addr) == ADDRESS_OK &&
+              rpc_put(o, "address", json_string(addr)) &&
+              rpc_put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) &&
+              rpc_put(o, "balance", rpc_amount_json(a.balance)) &&
+              rpc_put(o, "nonce", uint_json(a.nonce)) &&
+              rpc_put(o, "pending_nonce", uint_json(pending));
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
@@ -601,7 +549,7 @@ static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
     int64_t skip, count;
     if (req->node == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
-    if (!param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
+    if (!rpc_param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
         !rpc_param_int(req, 2, HISTORY_DEFAULT_COUNT, 0, HISTORY_MAX_COUNT, &count))
         return false;
     char err[256];
@@ -624,24 +572,16 @@ static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
         /* The index follows the active chain: every entry is connected. */
         const struct blockindex_entry *e = blockindex_chain_at(active, h[i].height);
         json_t *o = json_object();
-        ok = o != NULL && put(o, "txid", rpc_hex_json(h[i].txid, sizeof h[i].txid)) &&
-             put(o, "height", uint_json(h[i].height)) &&
-             put(o, "position", json_integer(h[i].position)) &&
-             put(o, "blockhash", e != NULL ? rpc_hex_json(e->hash, sizeof e->hash) : json_null());
-        if (!ok || json_array_append_new(arr, o) != 0) {
-            if (ok)
-                json_decref(o);
-            ok = false;
-        }
+        ok = o != NULL && rpc_put(o, "txid", rpc_hex_json(h[i].txid, sizeof h[i].txid)) &&
+             rpc_put(o, "height", uint_json(h[i].height)) &&
+             rpc_put(o, "position", json_integer(h[i].position)) &&
+             rpc_put(o, "blockhash",
+                     e != NULL ? rpc_hex_json(e->hash, sizeof e->hash) : json_null());
+        ok = rpc_append(arr, o, ok);
     }
     chain_leave(req);
     free(h);
-    if (!ok) {
-        json_decref(arr);
-        return nomem(req);
-    }
-    *result = arr;
-    return true;
+    return rpc_done_if(req, result, arr, ok);
 }
 
 /* ------------------------------------------------------------ addresses and keys */
@@ -649,10 +589,8 @@ static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
 static bool rpc_validateaddress(struct rpc_request *req, json_t **result)
 {
     const char *s;
-    if (!rpc_param_str(req, 0, NULL, &s))
+    if (!rpc_param_str_required(req, 0, &s))
         return false;
-    if (s == NULL)
-        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter 'address'");
     if (req->node == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "no node");
     const struct chain_params *params = req->node->params;
@@ -663,18 +601,14 @@ static bool rpc_validateaddress(struct rpc_request *req, json_t **result)
     if (ok && ae == ADDRESS_OK) {
         char addr[ADDRESS_MAX_LEN + 1];
         ok = address_encode(params->hrp, pubkey, addr, sizeof addr) == ADDRESS_OK &&
-             put(o, "isvalid", json_true()) && put(o, "address", json_string(addr)) &&
-             put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) &&
-             put(o, "network", json_string(params->name));
+             rpc_put(o, "isvalid", json_true()) && rpc_put(o, "address", json_string(addr)) &&
+             rpc_put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) &&
+             rpc_put(o, "network", json_string(params->name));
     } else if (ok) {
-        ok = put(o, "isvalid", json_false()) && put(o, "error", json_string(address_strerror(ae)));
+        ok = rpc_put(o, "isvalid", json_false()) &&
+             rpc_put(o, "error", json_string(address_strerror(ae)));
     }
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool rpc_getnewkeypair(struct rpc_request *req, json_t **result)
@@ -693,9 +627,9 @@ static bool rpc_getnewkeypair(struct rpc_request *req, json_t **result)
     if (ok) {
         hex_encode(secret, sizeof secret, secret_hex);
         o = json_object();
-        ok = o != NULL && put(o, "address", json_string(addr)) &&
-             put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) &&
-             put(o, "privkey", json_string(secret_hex));
+        ok = o != NULL && rpc_put(o, "address", json_string(addr)) &&
+             rpc_put(o, "pubkey", rpc_hex_json(pubkey, sizeof pubkey)) &&
+             rpc_put(o, "privkey", json_string(secret_hex));
     }
     OPENSSL_cleanse(secret, sizeof secret);
     OPENSSL_cleanse(secret_hex, sizeof secret_hex);

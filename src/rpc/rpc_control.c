@@ -216,7 +216,7 @@ static bool rpc_help(struct rpc_request *req, json_t **result)
         *result = json_stringn((const char *)b.data, b.len);
     buf_clear(&b);
     if (!ok || *result == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     return true;
 }
 
@@ -274,12 +274,11 @@ static bool rpc_getrpcinfo(struct rpc_request *req, json_t **result)
     json_t *arr = json_array();
     if (arr == NULL || !rpc_active_commands(arr)) {
         json_decref(arr);
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     }
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/debug.log", req->node != NULL ? req->node->datadir : ".");
-    *result = json_pack("{s:o,s:s}", "active_commands", arr, "logpath", path);
-    return *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+    return rpc_done(req, result, json_pack("{s:o,s:s}", "active_commands", arr, "logpath", path));
 }
 
 static const struct rpc_method control_methods[] = {

@@ -95,7 +95,7 @@ static bool mempool_rpc_walk(struct rpc_request *req, struct mempool_rpc_walk *w
     if (w->failed) {
         json_decref(w->found);
         w->found = NULL;
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     }
     return true;
 }
@@ -117,12 +117,13 @@ static bool rpc_getmempoolinfo(struct rpc_request *req, json_t **result)
     mempool_for_each(pool, mempool_rpc_walk_fn, &w);
     pthread_mutex_unlock(&ctx->lock);
     /* Rates in coins per 1000 bytes: units/byte * 1000 units per kB. */
-    *result = json_pack("{s:b,s:I,s:I,s:I,s:o,s:I,s:o,s:o}", "loaded", 1, "size",
-                        (json_int_t)count, "bytes", (json_int_t)bytes, "usage", (json_int_t)bytes,
-                        "total_fee", rpc_amount_json(w.total_fee), "maxmempool",
-                        (json_int_t)max, "mempoolminfee", rpc_amount_json(rate * 1000),
-                        "minrelaytxfee", rpc_amount_json(rate * 1000));
-    return *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+    json_t *info = json_pack("{s:b,s:I,s:I,s:I,s:o,s:I,s:o,s:o}", "loaded", 1, "size",
+                             (json_int_t)count, "bytes", (json_int_t)bytes, "usage",
+                             (json_int_t)bytes, "total_fee", rpc_amount_json(w.total_fee),
+                             "maxmempool", (json_int_t)max, "mempoolminfee",
+                             rpc_amount_json(rate * 1000), "minrelaytxfee",
+                             rpc_amount_json(rate * 1000));
+    return rpc_done(req, result, info);
 }
 
 /* ---- getrawmempool ----------------------------------------------------------- */
@@ -137,7 +138,7 @@ static bool rpc_getrawmempool(struct rpc_request *req, json_t **result)
         memset(&w, 0, sizeof w);
         w.map = json_object();
         if (w.map == NULL)
-            return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+            return rpc_nomem(req);
         if (!mempool_rpc_walk(req, &w)) {
             json_decref(w.map);
             return false;
@@ -160,10 +161,7 @@ static bool rpc_getrawmempool(struct rpc_request *req, json_t **result)
             arr = NULL;
         }
     free(ids);
-    if (arr == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-    *result = arr;
-    return true;
+    return rpc_done(req, result, arr);
 }
 
 /* ---- getmempoolentry ---------------------------------------------------------- */

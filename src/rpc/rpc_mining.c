@@ -18,6 +18,7 @@
 #include "node/miner.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "util/hex.h"
 #include "util/time.h"
@@ -30,18 +31,6 @@
 #define MINING_DEFAULT_MAXTRIES 1000000
 /* generateblock has no maxtries argument; bitcoind grinds until it finds. */
 #define MINING_GENERATEBLOCK_TRIES UINT64_MAX
-
-static bool mining_address(struct rpc_request *req, size_t i, uint8_t key[32])
-{
-    const char *s;
-    if (!rpc_param_str(req, i, NULL, &s))
-        return false;
-    enum address_error ae = address_decode(req->node->params->hrp, s, key);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s",
-                         address_strerror(ae));
-    return true;
-}
 
 /* The request for a block on the current tip paying recipient. Caller
  * holds the lock. *mintime gets the earliest time the block may carry. */
@@ -107,13 +96,13 @@ static bool rpc_generatetoaddress(struct rpc_request *req, json_t **result)
 {
     int64_t nblocks, maxtries;
     uint8_t recipient[32];
-    if (!rpc_param_int(req, 0, 0, 0, 1000000, &nblocks) || !mining_address(req, 1, recipient) ||
+    if (!rpc_param_int(req, 0, 0, 0, 1000000, &nblocks) || !rpc_param_address(req, 1, recipient) ||
         !rpc_param_int(req, 2, MINING_DEFAULT_MAXTRIES, 1, INT64_MAX, &maxtries))
         return false;
     struct node_ctx *ctx = req->node;
     json_t *hashes = json_array();
     if (hashes == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     uint64_t tries = (uint64_t)maxtries;
     struct block b;
     block_init(&b);
@@ -178,7 +167,7 @@ static bool generateblock_txs(struct rpc_request *req, const json_t *arr, struct
     size_t n = arr != NULL ? json_array_size(arr) : 0;
     l->v = calloc(n + 1, sizeof *l->v);
     if (l->v == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     for (l->n = 0; l->n < n; l->n++)
         tx_init(&l->v[l->n]);
     for (size_t i = 0; i < n; i++) {
@@ -215,7 +204,7 @@ static bool generateblock_txs(struct rpc_request *req, const json_t *arr, struct
 static bool rpc_generateblock(struct rpc_request *req, json_t **result)
 {
     uint8_t recipient[32];
-    if (!mining_address(req, 0, recipient))
+    if (!rpc_param_address(req, 0, recipient))
         return false;
     struct node_ctx *ctx = req->node;
     struct tx_list txs = {NULL, 0};
@@ -324,10 +313,7 @@ static bool rpc_getblocktemplate(struct rpc_request *req, json_t **result)
                                         target_hex, "transactions", txs, "coinbasevalue",
                                         (json_int_t)value, "sizelimit", (json_int_t)BLOCK_MAX_SIZE);
     block_clear(&b);
-    if (o == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-    *result = o;
-    return true;
+    return rpc_done(req, result, o);
 }
 
 /* ---- submitblock ------------------------------------------------------------ */
@@ -401,10 +387,11 @@ static bool rpc_getmininginfo(struct rpc_request *req, json_t **result)
     uint32_t bits = tip->header.bits;
     size_t pooled = mempool_count(services_mempool(ctx));
     pthread_mutex_unlock(&ctx->lock);
-    *result = json_pack("{s:I,s:f,s:I,s:s,s:f,s:s}", "blocks", (json_int_t)height, "difficulty",
-                        mining_difficulty(ctx->params, bits), "pooledtx", (json_int_t)pooled,
-                        "chain", ctx->params->name, "networkhashps", 0.0, "warnings", "");
-    return *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+    json_t *info = json_pack("{s:I,s:f,s:I,s:s,s:f,s:s}", "blocks", (json_int_t)height,
+                             "difficulty", mining_difficulty(ctx->params, bits), "pooledtx",
+                             (json_int_t)pooled, "chain", ctx->params->name, "networkhashps", 0.0,
+                             "warnings", "");
+    return rpc_done(req, result, info);
 }
 
 /* ---- table ---------------------------------------------------------------- */

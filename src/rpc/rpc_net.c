@@ -206,7 +206,7 @@ static bool rpc_listbanned(struct rpc_request *req, json_t **result)
     size_t n = banman_count(bm);
     struct banman_entry *v = calloc(n ? n : 1, sizeof *v);
     if (v == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     n = banman_list(bm, v, n);
     json_t *arr = json_array();
     int64_t now = time_now();

@@ -18,6 +18,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/hex.h"
@@ -88,8 +89,7 @@ static bool rpc_decoderawtransaction(struct rpc_request *req, json_t **result)
     tx_init(&tx);
     bool ok = rawtx_param_tx(req, 0, false, &tx);
     if (ok) {
-        *result = txjson_tx(&tx, req->node->params);
-        ok = *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        ok = rpc_done(req, result, txjson_tx(&tx, req->node->params));
     }
     tx_clear(&tx);
     return ok;
@@ -114,26 +114,6 @@ static bool rawtx_sender(struct rpc_request *req, const json_t *v, uint8_t key[3
         return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "sender: invalid address: %s",
                          address_strerror(ae));
     return true;
-}
-
-static const struct txtype_def *rawtx_type(struct rpc_request *req, const json_t *v)
-{
-    const struct txtype_def *def = NULL;
-    if (json_is_string(v))
-        def = txtype_find_name(json_string_value(v));
-    else if (json_is_integer(v) && json_integer_value(v) >= 0)
-        def = txtype_find((uint64_t)json_integer_value(v));
-    else {
-        rpc_error(req, RPC_TYPE_ERROR, "type: expected a type name or id");
-        return NULL;
-    }
-    if (def == NULL)
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: unknown transaction type");
-    else if (def->id == TX_TYPE_COINBASE) {
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
-        def = NULL;
-    }
-    return def;
 }
 
 /* Sets the fee to the least the mempool relays for the tx's size (which
@@ -172,7 +152,7 @@ static bool rpc_createrawtransaction(struct rpc_request *req, json_t **result)
     if (jtype == NULL || jpayload == NULL)
         return rpc_error(req, RPC_INVALID_PARAMETER, "missing field \"%s\"",
                          jtype == NULL ? "type" : "payload");
-    const struct txtype_def *def = rawtx_type(req, jtype);
+    const struct txtype_def *def = rpc_txtype_from_json(req, jtype);
     if (def == NULL)
         return false;
     uint8_t sender[32] = {0};
@@ -224,8 +204,7 @@ static bool rpc_createrawtransaction(struct rpc_request *req, json_t **result)
         ok = rpc_error(req, RPC_INVALID_PARAMETER, "tx-too-large: the transaction is over %d bytes",
                        TX_MAX_SIZE);
     if (ok) {
-        *result = rawtx_hex(&tx);
-        ok = *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        ok = rpc_done(req, result, rawtx_hex(&tx));
     }
     tx_clear(&tx);
     return ok;
@@ -255,8 +234,8 @@ static bool rpc_signrawtransactionwithkey(struct rpc_request *req, json_t **resu
     OPENSSL_cleanse(secret, sizeof secret);
     if (ok) {
         json_t *h = rawtx_hex(&tx);
-        *result = h != NULL ? json_pack("{s:o,s:b}", "hex", h, "complete", 1) : NULL;
-        ok = *result != NULL || rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        ok = rpc_done(req, result,
+                      h != NULL ? json_pack("{s:o,s:b}", "hex", h, "complete", 1) : NULL);
     }
     tx_clear(&tx);
     return ok;
@@ -315,7 +294,7 @@ static bool rpc_sendrawtransaction(struct rpc_request *req, json_t **result)
     if (found)
         return rpc_error(req, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
     if (me == MEMPOOL_ERR_NOMEM)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     if (me != MEMPOOL_OK) {
         char reason[160];
         rawtx_reject_reason(me, &info, reason, sizeof reason);
@@ -370,7 +349,7 @@ static bool rawtx_test_one(struct rpc_request *req, const json_t *item, json_t *
         json_object_set_new(o, "fees", json_pack("{s:o}", "base", rpc_amount_json(fee)));
     }
     if (o == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     *out = o;
     return true;
 }
@@ -385,7 +364,7 @@ static bool rpc_testmempoolaccept(struct rpc_request *req, json_t **result)
                          RAWTX_MAX_TEST);
     json_t *out = json_array();
     if (out == NULL)
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     struct node_ctx *ctx = req->node;
     if (!rawtx_sync_index(req)) {
         json_decref(out);
@@ -397,7 +376,7 @@ static bool rpc_testmempoolaccept(struct rpc_request *req, json_t **result)
         json_t *one;
         ok = rawtx_test_one(req, json_array_get(arr, i), &one);
         if (ok && json_array_append_new(out, one) != 0)
-            ok = rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+            ok = rpc_nomem(req);
     }
     pthread_mutex_unlock(&ctx->lock);
     if (!ok) {
@@ -444,7 +423,7 @@ static bool rawtx_lookup(struct rpc_request *req, const uint8_t txid[SHA256_LEN]
     else if (pos >= b.tx_count)
         ok = rpc_error(req, RPC_MISC_ERROR, "the tx index points past the block's txs");
     else if (!tx_copy(tx, &b.txs[pos]))
-        ok = rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        ok = rpc_nomem(req);
     if (ok) {
         f->in_block = true;
         memcpy(f->blockhash, e->hash, SHA256_LEN);
@@ -500,7 +479,7 @@ static bool rpc_getrawtransaction(struct rpc_request *req, json_t **result)
     }
     tx_clear(&tx);
     if (ok && o == NULL)
-        ok = rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        ok = rpc_nomem(req);
     if (ok)
         *result = o;
     return ok;

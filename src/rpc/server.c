@@ -11,8 +11,10 @@
 
 #include "consensus/serialize.h"
 #include "crypto/random.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/strutil.h"
 #include "util/time.h"
 
 /* ------------------------------------------------------------ table */
@@ -28,18 +30,6 @@ void rpc_table_clear(struct rpc_table *t)
 {
     free(t->methods);
     rpc_table_init(t);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static size_t n_args(const struct rpc_method *m)
@@ -62,34 +52,26 @@ bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, s
     for (size_t i = 0; i < n; i++) {
         const struct rpc_method *m = &methods[i];
         if (m->name == NULL || m->name[0] == '\0' || m->handler == NULL || m->category == NULL) {
-            set_err(err, errlen, "RPC method #%zu has no name, category or handler", i);
+            str_set_err(err, errlen, "RPC method #%zu has no name, category or handler", i);
             return false;
         }
         if (n_args(m) >= RPC_MAX_ARGS) {
-            set_err(err, errlen, "RPC method %s has too many arguments", m->name);
+            str_set_err(err, errlen, "RPC method %s has too many arguments", m->name);
             return false;
         }
         if (rpc_table_find(t, m->name) != NULL) {
-            set_err(err, errlen, "RPC method %s registered twice", m->name);
+            str_set_err(err, errlen, "RPC method %s registered twice", m->name);
             return false;
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(methods[j].name, m->name) == 0) {
-                set_err(err, errlen, "RPC method %s registered twice", m->name);
+                str_set_err(err, errlen, "RPC method %s registered twice", m->name);
                 return false;
             }
     }
-    if (t->n + n > t->cap) {
-        size_t cap = t->cap == 0 ? 64 : t->cap;
-        while (cap < t->n + n)
-            cap *= 2;
-        const struct rpc_method **nm = realloc(t->methods, cap * sizeof *nm);
-        if (nm == NULL) {
-            set_err(err, errlen, "out of memory");
-            return false;
-        }
-        t->methods = nm;
-        t->cap = cap;
+    if (!grow_array((void **)&t->methods, &t->cap, t->n + n, sizeof *t->methods, 64)) {
+        str_set_err(err, errlen, "out of memory");
+        return false;
     }
     for (size_t i = 0; i < n; i++)
         t->methods[t->n++] = &methods[i];
@@ -263,6 +245,40 @@ bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
     return false;
 }
 
+bool rpc_nomem(struct rpc_request *req)
+{
+    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+bool rpc_done(struct rpc_request *req, json_t **result, json_t *v)
+{
+    *result = v;
+    return v != NULL || rpc_nomem(req);
+}
+
+bool rpc_done_if(struct rpc_request *req, json_t **result, json_t *v, bool ok)
+{
+    if (!ok) {
+        json_decref(v);
+        v = NULL;
+    }
+    return rpc_done(req, result, v);
+}
+
+bool rpc_put(json_t *obj, const char *key, json_t *v)
+{
+    return v != NULL && json_object_set_new(obj, key, v) == 0;
+}
+
+bool rpc_append(json_t *arr, json_t *v, bool ok)
+{
+    if (!ok) {
+        json_decref(v);
+        return false;
+    }
+    return json_array_append_new(arr, v) == 0;
+}
+
 const char *rpc_param_name(const struct rpc_request *req, size_t i)
 {
     if (req->method != NULL && i < n_args(req->method))
@@ -328,6 +344,18 @@ bool rpc_param_str(struct rpc_request *req, size_t i, const char *def, const cha
         return rpc_error(req, RPC_TYPE_ERROR, "Expected type string for %s, got %s",
                          rpc_param_name(req, i), json_type_name(v));
     *out = json_string_value(v);
+    return true;
+}
+
+bool rpc_param_str_required(struct rpc_request *req, size_t i, const char **out)
+{
+    const char *s;
+    if (!rpc_param_str(req, i, NULL, &s))
+        return false;
+    if (s == NULL)
+        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter '%s'",
+                         rpc_param_name(req, i));
+    *out = s;
     return true;
 }
 
@@ -435,7 +463,7 @@ bool rpc_param_hex(struct rpc_request *req, size_t i, struct buf *out)
     if (!is_hex_string(s, len))
         return rpc_error(req, RPC_INVALID_PARAMETER, "%s must be hexadecimal string", name);
     if (!hex_decode_buf(s, len, out))
-        return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return rpc_nomem(req);
     return true;
 }
 
@@ -667,7 +695,7 @@ static bool execute(struct rpc_request *req, const char *method, json_t *params,
         return rpc_error(req, RPC_IN_WARMUP, "%s", status);
     json_t *pos = positional_params(req, params);
     if (pos == NULL)
-        return req->err_msg != NULL ? false : rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
+        return req->err_msg != NULL ? false : rpc_nomem(req);
     req->params = pos;
     bool ok = check_params(req);
     if (ok) {

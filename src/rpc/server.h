@@ -164,6 +164,21 @@ bool rpc_call(const struct rpc_table *t, struct node_ctx *node, const char *uri,
  * passed through rpc_utf8_sanitize. */
 bool rpc_error(struct rpc_request *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* -32603 "out of memory"; returns false. */
+bool rpc_nomem(struct rpc_request *req);
+
+/* Building a result. jansson's *_new calls take a reference even when they
+ * fail, so each of these takes v's reference whatever happens: a handler
+ * never frees what it passed in. */
+/* Stores v as the result; a NULL v (its allocation failed) is -32603. */
+bool rpc_done(struct rpc_request *req, json_t **result, json_t *v);
+/* As rpc_done when ok; otherwise drops v (say, an object half filled) and
+ * reports -32603. */
+bool rpc_done_if(struct rpc_request *req, json_t **result, json_t *v, bool ok);
+/* obj[key] = v; false when v is NULL or the set fails. */
+bool rpc_put(json_t *obj, const char *key, json_t *v);
+/* Appends v to arr when ok, else drops v; false unless v was appended. */
+bool rpc_append(json_t *arr, json_t *v, bool ok);
 
 /* Replaces, in place, each byte of s that is not part of a valid UTF-8
  * character with '?': user text cut to a byte count ("%.80s") may end
@@ -178,6 +193,9 @@ const json_t *rpc_param(const struct rpc_request *req, size_t i);
  * optional; a missing required argument is -32602, a wrong type -3, a bad
  * value -8, each message naming the argument. On error *out is untouched. */
 bool rpc_param_str(struct rpc_request *req, size_t i, const char *def, const char **out);
+/* A string argument that must be there even where the method table says
+ * nothing about it (-32602 naming it). */
+bool rpc_param_str_required(struct rpc_request *req, size_t i, const char **out);
 bool rpc_param_int(struct rpc_request *req, size_t i, int64_t def, int64_t min, int64_t max,
                    int64_t *out);
 bool rpc_param_bool(struct rpc_request *req, size_t i, bool def, bool *out);

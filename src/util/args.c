@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+#include "util/strutil.h"
+
 /* Where a value came from. The three network sections follow the order of
  * enum args_network so that SRC_MAIN + net is the chosen section. */
 enum {
@@ -75,12 +78,10 @@ static enum args_err fail(enum args_err code, char *err, size_t errlen, const ch
 
 static enum args_err fail(enum args_err code, char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    str_set_errv(err, errlen, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -106,17 +107,7 @@ static void slots_free(struct args_slot *slots, size_t count)
 
 static bool slot_reserve(struct args_slot *s, size_t extra)
 {
-    if (s->n + extra <= s->cap)
-        return true;
-    size_t cap = s->cap < 4 ? 4 : s->cap;
-    while (cap < s->n + extra)
-        cap *= 2;
-    char **v = realloc(s->vals, cap * sizeof *v);
-    if (v == NULL)
-        return false;
-    s->vals = v;
-    s->cap = cap;
-    return true;
+    return grow_array((void **)&s->vals, &s->cap, s->n + extra, sizeof *s->vals, 4);
 }
 
 static bool slot_push(struct args_slot *s, const char *val, size_t len)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/time.h"
 
 /* Guards the outputs and category registration. The enabled mask and the
@@ -56,29 +57,16 @@ static const char *const level_names[] = {
     [LOG_LEVEL_DEBUG] = "debug",
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 bool log_start(const struct log_config *cfg, char *err, size_t errlen)
 {
     if (cfg->file_path == NULL && !cfg->to_stderr) {
-        set_err(err, errlen, "no log output chosen (neither a file nor stderr)");
+        str_set_err(err, errlen, "no log output chosen (neither a file nor stderr)");
         return false;
     }
     pthread_mutex_lock(&log_mutex);
     if (atomic_load(&log_started)) {
         pthread_mutex_unlock(&log_mutex);
-        set_err(err, errlen, "the log is already started");
+        str_set_err(err, errlen, "the log is already started");
         return false;
     }
     FILE *f = NULL;
@@ -87,14 +75,14 @@ bool log_start(const struct log_config *cfg, char *err, size_t errlen)
         path = strdup(cfg->file_path);
         if (path == NULL) {
             pthread_mutex_unlock(&log_mutex);
-            set_err(err, errlen, "out of memory");
+            str_set_err(err, errlen, "out of memory");
             return false;
         }
         f = fopen(path, "a");
         if (f == NULL) {
             int e = errno;
             pthread_mutex_unlock(&log_mutex);
-            set_err(err, errlen, "cannot open log file %s: %s", path, strerror(e));
+            str_set_err(err, errlen, "cannot open log file %s: %s", path, strerror(e));
             free(path);
             return false;
         }
@@ -115,7 +103,7 @@ bool log_reopen(char *err, size_t errlen)
     if (log_file != NULL) {
         FILE *f = fopen(log_path, "a");
         if (f == NULL) {
-            set_err(err, errlen, "cannot reopen log file %s: %s", log_path, strerror(errno));
+            str_set_err(err, errlen, "cannot reopen log file %s: %s", log_path, strerror(errno));
             ok = false;
         } else {
             fclose(log_file);
@@ -196,7 +184,7 @@ static bool valid_cat_name(const char *name)
 bool log_category_register(const char *name, int *cat_out, char *err, size_t errlen)
 {
     if (!valid_cat_name(name)) {
-        set_err(err, errlen, "invalid log category name '%s'", name);
+        str_set_err(err, errlen, "invalid log category name '%s'", name);
         return false;
     }
     pthread_mutex_lock(&log_mutex);
@@ -205,7 +193,7 @@ bool log_category_register(const char *name, int *cat_out, char *err, size_t err
     if (!log_category_lookup(name, &id)) {
         id = atomic_load(&cat_count);
         if (id >= LOG_CAT_MAX) {
-            set_err(err, errlen, "too many log categories (at most %d) for '%s'", LOG_CAT_MAX, name);
+            str_set_err(err, errlen, "too many log categories (at most %d) for '%s'", LOG_CAT_MAX, name);
             ok = false;
         } else {
             memcpy(cat_names[id], name, strlen(name) + 1);
@@ -227,7 +215,7 @@ static bool resolve(const char *name, uint64_t *bits, char *err, size_t errlen)
         return true;
     }
     if (!log_category_lookup(name, &cat)) {
-        set_err(err, errlen, "unknown debug category '%s'", name);
+        str_set_err(err, errlen, "unknown debug category '%s'", name);
         return false;
     }
     *bits = UINT64_C(1) << cat;

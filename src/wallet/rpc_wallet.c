@@ -15,6 +15,7 @@
 #include "crypto/address.h"
 #include "crypto/key.h"
 #include "node/node.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "util/hex.h"
 
@@ -130,24 +131,6 @@ bool rpc_wallet_sig_decode(const char *text, uint8_t sig[64])
 }
 
 /* ------------------------------------------------------------ handler helpers */
-
-static bool put(json_t *o, const char *key, json_t *v)
-{
-    /* jansson takes (and on failure drops) the reference, NULL included. */
-    return v != NULL && json_object_set_new(o, key, v) == 0;
-}
-
-static bool nomem(struct rpc_request *req)
-{
-    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-}
-
-/* Stores a new result, or reports out of memory. */
-static bool done(struct rpc_request *req, json_t **result, json_t *v)
-{
-    *result = v;
-    return v != NULL || nomem(req);
-}
 
 /* rpc_amount_json's marked string ends with the decimal digits after the
  * marker's last ':', so a '-' goes in front of them. */
@@ -272,30 +255,6 @@ bool rpc_wallet_fail(struct rpc_request *req, enum wallet_err e, const char *det
     return rpc_error(req, code, "%s", wallet_strerror(e));
 }
 
-/* A required string argument (rpc_param_str lets optional ones be NULL). */
-bool rpc_wallet_param_str(struct rpc_request *req, size_t i, const char **out)
-{
-    const char *s;
-    if (!rpc_param_str(req, i, NULL, &s))
-        return false;
-    if (s == NULL)
-        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter '%s'",
-                         rpc_param_name(req, i));
-    *out = s;
-    return true;
-}
-
-/* An address of this network, as the RPC methods of the chain check it. */
-bool rpc_wallet_check_address(struct rpc_request *req, const char *what, const char *s)
-{
-    uint8_t pk[ADDRESS_PUBKEY_LEN];
-    enum address_error ae = address_decode(req->node->params->hrp, s, pk);
-    if (ae != ADDRESS_OK)
-        return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "%sInvalid address: %s", what,
-                         address_strerror(ae));
-    return true;
-}
-
 static bool check_label(struct rpc_request *req, const char *label)
 {
     if (label == NULL)
@@ -320,8 +279,9 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
 {
     struct walletman *wm = need_walletman(req);
     const char *name, *pass, *seed_hex, *words;
-    if (wm == NULL || !rpc_wallet_param_str(req, 0, &name) || !rpc_param_str(req, 1, NULL, &pass) ||
-        !rpc_param_str(req, 2, NULL, &seed_hex) || !rpc_param_str(req, 3, NULL, &words))
+    if (wm == NULL || !rpc_param_str_required(req, 0, &name) ||
+        !rpc_param_str(req, 1, NULL, &pass) || !rpc_param_str(req, 2, NULL, &seed_hex) ||
+        !rpc_param_str(req, 3, NULL, &words))
         return false;
     const char *warning = "";
     if (pass != NULL && pass[0] == '\0') {
@@ -365,20 +325,16 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, err);
     json_t *o = json_object();
-    if (o == NULL || !put(o, "name", json_string(wallet_name(w))) ||
-        !put(o, "warning", json_string(warning))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o,
+                       o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
+                           rpc_put(o, "warning", json_string(warning)));
 }
 
 static bool rpc_loadwallet(struct rpc_request *req, json_t **result)
 {
     struct walletman *wm = need_walletman(req);
     const char *name;
-    if (wm == NULL || !rpc_wallet_param_str(req, 0, &name))
+    if (wm == NULL || !rpc_param_str_required(req, 0, &name))
         return false;
     char err[256] = "";
     struct wallet *w = NULL;
@@ -390,13 +346,9 @@ static bool rpc_loadwallet(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, err);
     json_t *o = json_object();
-    if (o == NULL || !put(o, "name", json_string(wallet_name(w))) ||
-        !put(o, "warning", json_string(""))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o,
+                       o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
+                           rpc_put(o, "warning", json_string("")));
 }
 
 static bool rpc_unloadwallet(struct rpc_request *req, json_t **result)
@@ -428,12 +380,7 @@ static bool rpc_unloadwallet(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, NULL);
     json_t *o = json_object();
-    if (o == NULL || !put(o, "warning", json_string(""))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o, o != NULL && rpc_put(o, "warning", json_string("")));
 }
 
 static bool rpc_listwallets(struct rpc_request *req, json_t **result)
@@ -447,7 +394,7 @@ static bool rpc_listwallets(struct rpc_request *req, json_t **result)
         free(names);
         names = malloc(cap * sizeof *names);
         if (names == NULL)
-            return nomem(req);
+            return rpc_nomem(req);
         n = walletman_list(wm, names, cap);
         if (n < cap)
             break;
@@ -458,12 +405,7 @@ static bool rpc_listwallets(struct rpc_request *req, json_t **result)
     for (size_t i = 0; ok && i < n; i++)
         ok = json_array_append_new(arr, json_string(names[i])) == 0;
     free(names);
-    if (!ok) {
-        json_decref(arr);
-        return nomem(req);
-    }
-    *result = arr;
-    return true;
+    return rpc_done_if(req, result, arr, ok);
 }
 
 /* What can be spent now: the confirmed balance less what pending sends
@@ -487,26 +429,21 @@ static bool rpc_getwalletinfo(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, NULL);
     json_t *o = json_object();
-    bool ok = o != NULL && put(o, "walletname", json_string(info.name)) &&
-              put(o, "walletversion", json_integer(info.schema_version)) &&
-              put(o, "format", json_string("sqlite")) &&
-              put(o, "balance", rpc_amount_json(trusted_balance(&bal))) &&
-              put(o, "unconfirmed_balance", rpc_amount_json(bal.unconfirmed_in)) &&
-              put(o, "immature_balance", rpc_amount_json(bal.immature)) &&
-              put(o, "txcount", json_integer((json_int_t)info.tx_count)) &&
-              put(o, "keycount", json_integer((json_int_t)info.key_count)) &&
-              put(o, "keypoolsize", json_integer((json_int_t)info.keypool_size)) &&
-              put(o, "next_index", json_integer((json_int_t)info.next_index)) &&
-              put(o, "private_keys_enabled", json_true()) &&
-              put(o, "encrypted", json_boolean(info.encrypted));
+    bool ok = o != NULL && rpc_put(o, "walletname", json_string(info.name)) &&
+              rpc_put(o, "walletversion", json_integer(info.schema_version)) &&
+              rpc_put(o, "format", json_string("sqlite")) &&
+              rpc_put(o, "balance", rpc_amount_json(trusted_balance(&bal))) &&
+              rpc_put(o, "unconfirmed_balance", rpc_amount_json(bal.unconfirmed_in)) &&
+              rpc_put(o, "immature_balance", rpc_amount_json(bal.immature)) &&
+              rpc_put(o, "txcount", json_integer((json_int_t)info.tx_count)) &&
+              rpc_put(o, "keycount", json_integer((json_int_t)info.key_count)) &&
+              rpc_put(o, "keypoolsize", json_integer((json_int_t)info.keypool_size)) &&
+              rpc_put(o, "next_index", json_integer((json_int_t)info.next_index)) &&
+              rpc_put(o, "private_keys_enabled", json_true()) &&
+              rpc_put(o, "encrypted", json_boolean(info.encrypted));
     if (ok && info.encrypted)
-        ok = put(o, "unlocked_until", json_integer(info.locked ? 0 : info.unlocked_until));
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+        ok = rpc_put(o, "unlocked_until", json_integer(info.locked ? 0 : info.unlocked_until));
+    return rpc_done_if(req, result, o, ok);
 }
 
 /* ------------------------------------------------------------ addresses and keys */
@@ -521,7 +458,7 @@ static bool rpc_getnewaddress(struct rpc_request *req, json_t **result)
     enum wallet_err e = wallet_new_address(w, label, addr);
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, NULL);
-    return done(req, result, json_string(addr));
+    return rpc_done(req, result, json_string(addr));
 }
 
 struct collect_ctx {
@@ -533,16 +470,13 @@ static bool address_entry_cb(void *ctx, const struct wallet_address_info *a)
 {
     struct collect_ctx *c = ctx;
     json_t *o = json_object();
-    bool ok = o != NULL && put(o, "address", json_string(a->address)) &&
-              put(o, "label", json_string(a->label)) &&
-              put(o, "imported", json_boolean(a->index < 0)) &&
-              (a->index < 0 || put(o, "index", json_integer(a->index))) &&
-              put(o, "balance", rpc_amount_json(a->balance)) &&
-              put(o, "nonce", json_integer((json_int_t)a->nonce));
-    if (!ok)
-        json_decref(o);
-    /* json_array_append_new drops o itself when it fails. */
-    if (!ok || json_array_append_new(c->arr, o) != 0) {
+    bool ok = o != NULL && rpc_put(o, "address", json_string(a->address)) &&
+              rpc_put(o, "label", json_string(a->label)) &&
+              rpc_put(o, "imported", json_boolean(a->index < 0)) &&
+              (a->index < 0 || rpc_put(o, "index", json_integer(a->index))) &&
+              rpc_put(o, "balance", rpc_amount_json(a->balance)) &&
+              rpc_put(o, "nonce", json_integer((json_int_t)a->nonce));
+    if (!rpc_append(c->arr, o, ok)) {
         c->failed = true;
         return false;
     }
@@ -556,11 +490,11 @@ static bool rpc_listaddresses(struct rpc_request *req, json_t **result)
         return false;
     struct collect_ctx c = {json_array(), false};
     if (c.arr == NULL)
-        return nomem(req);
+        return rpc_nomem(req);
     enum wallet_err e = wallet_list_addresses(w, address_entry_cb, &c);
     if (e != WALLET_OK || c.failed) {
         json_decref(c.arr);
-        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
+        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : rpc_nomem(req);
     }
     *result = c.arr;
     return true;
@@ -571,8 +505,9 @@ static bool rpc_importprivkey_run(struct rpc_request *req, json_t **result)
     struct wallet *w = rpc_wallet_from_request(req);
     const char *hex, *label;
     bool rescan;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &hex) || !rpc_param_str(req, 1, NULL, &label) ||
-        !check_label(req, label) || !rpc_param_bool(req, 2, true, &rescan))
+    if (w == NULL || !rpc_param_str_required(req, 0, &hex) ||
+        !rpc_param_str(req, 1, NULL, &label) || !check_label(req, label) ||
+        !rpc_param_bool(req, 2, true, &rescan))
         return false;
     uint8_t secret[32];
     if (strlen(hex) != 64 || !hex_decode_exact(hex, secret, sizeof secret) ||
@@ -606,7 +541,7 @@ static bool rpc_getbalance(struct rpc_request *req, json_t **result)
     struct wallet_balances bal;
     if (!get_balances(req, &bal))
         return false;
-    return done(req, result, rpc_amount_json(trusted_balance(&bal)));
+    return rpc_done(req, result, rpc_amount_json(trusted_balance(&bal)));
 }
 
 static bool rpc_getbalances(struct rpc_request *req, json_t **result)
@@ -616,19 +551,14 @@ static bool rpc_getbalances(struct rpc_request *req, json_t **result)
         return false;
     json_t *o = json_object(), *mine = json_object();
     bool ok = o != NULL && mine != NULL &&
-              put(mine, "trusted", rpc_amount_json(trusted_balance(&bal))) &&
-              put(mine, "untrusted_pending", rpc_amount_json(bal.unconfirmed_in)) &&
-              put(mine, "immature", rpc_amount_json(bal.immature));
+              rpc_put(mine, "trusted", rpc_amount_json(trusted_balance(&bal))) &&
+              rpc_put(mine, "untrusted_pending", rpc_amount_json(bal.unconfirmed_in)) &&
+              rpc_put(mine, "immature", rpc_amount_json(bal.immature));
     if (ok) {
         ok = json_object_set(o, "mine", mine) == 0;
     }
     json_decref(mine);
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o, ok);
 }
 
 /* ------------------------------------------------------------ encryption and backup */
@@ -637,7 +567,8 @@ static bool rpc_encryptwallet_run(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *pass;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &pass) || !check_passphrase(req, pass, "passphrase"))
+    if (w == NULL || !rpc_param_str_required(req, 0, &pass) ||
+        !check_passphrase(req, pass, "passphrase"))
         return false;
     enum wallet_err e = wallet_encrypt(w, pass);
     if (e == WALLET_ERR_ALREADY_ENCRYPTED)
@@ -645,10 +576,10 @@ static bool rpc_encryptwallet_run(struct rpc_request *req, json_t **result)
                          "Error: running with an encrypted wallet, but encryptwallet was called.");
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, NULL);
-    return done(req, result,
-                json_string("wallet encrypted; it is locked now: unlock it with walletpassphrase "
-                            "to send or sign. Earlier unencrypted backups still hold the keys "
-                            "in the clear: make a new backup."));
+    return rpc_done(req, result,
+                    json_string("wallet encrypted; it is locked now: unlock it with "
+                                "walletpassphrase to send or sign. Earlier unencrypted backups "
+                                "still hold the keys in the clear: make a new backup."));
 }
 
 static bool not_encrypted(struct rpc_request *req, const char *method)
@@ -662,7 +593,7 @@ static bool rpc_walletpassphrase_run(struct rpc_request *req, json_t **result)
     struct wallet *w = rpc_wallet_from_request(req);
     const char *pass;
     int64_t timeout;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &pass) ||
+    if (w == NULL || !rpc_param_str_required(req, 0, &pass) ||
         !rpc_param_int(req, 1, 0, INT64_MIN, INT64_MAX, &timeout) ||
         !check_passphrase(req, pass, "passphrase"))
         return false;
@@ -699,7 +630,8 @@ static bool rpc_walletpassphrasechange_run(struct rpc_request *req, json_t **res
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *old_pass, *new_pass;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &old_pass) || !rpc_wallet_param_str(req, 1, &new_pass) ||
+    if (w == NULL || !rpc_param_str_required(req, 0, &old_pass) ||
+        !rpc_param_str_required(req, 1, &new_pass) ||
         !check_passphrase(req, old_pass, "oldpassphrase") ||
         !check_passphrase(req, new_pass, "newpassphrase"))
         return false;
@@ -716,7 +648,7 @@ static bool rpc_backupwallet(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *path;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &path))
+    if (w == NULL || !rpc_param_str_required(req, 0, &path))
         return false;
     if (path[0] == '\0')
         return rpc_error(req, RPC_INVALID_PARAMETER, "destination cannot be empty");
@@ -740,7 +672,7 @@ static bool rpc_dumpseed(struct rpc_request *req, json_t **result)
         return rpc_wallet_fail(req, e, NULL);
     *result = json_string(hex);
     OPENSSL_cleanse(hex, sizeof hex);
-    return *result != NULL || nomem(req);
+    return *result != NULL || rpc_nomem(req);
 }
 
 static bool rpc_dumpmnemonic(struct rpc_request *req, json_t **result)
@@ -754,7 +686,7 @@ static bool rpc_dumpmnemonic(struct rpc_request *req, json_t **result)
         return rpc_wallet_fail(req, e, NULL);
     *result = json_string(text);
     OPENSSL_cleanse(text, sizeof text);
-    return *result != NULL || nomem(req);
+    return *result != NULL || rpc_nomem(req);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -763,8 +695,8 @@ static bool rpc_signmessage(struct rpc_request *req, json_t **result)
 {
     struct wallet *w = rpc_wallet_from_request(req);
     const char *addr, *msg;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &addr) || !rpc_wallet_param_str(req, 1, &msg) ||
-        !rpc_wallet_check_address(req, "", addr))
+    if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
+        !rpc_param_str_required(req, 1, &msg) || !rpc_address_decode(req, "", addr, NULL))
         return false;
     uint8_t sig[64];
     enum wallet_err e = wallet_sign_message(w, addr, msg, strlen(msg), sig);
@@ -775,21 +707,21 @@ static bool rpc_signmessage(struct rpc_request *req, json_t **result)
         return rpc_wallet_fail(req, e, NULL);
     char text[RPC_WALLET_SIG_TEXT_LEN + 1];
     rpc_wallet_sig_encode(sig, text);
-    return done(req, result, json_string(text));
+    return rpc_done(req, result, json_string(text));
 }
 
 static bool rpc_verifymessage(struct rpc_request *req, json_t **result)
 {
     const char *addr, *sig_text, *msg;
-    if (!rpc_wallet_param_str(req, 0, &addr) || !rpc_wallet_param_str(req, 1, &sig_text) ||
-        !rpc_wallet_param_str(req, 2, &msg) || !rpc_wallet_check_address(req, "", addr))
+    if (!rpc_param_str_required(req, 0, &addr) || !rpc_param_str_required(req, 1, &sig_text) ||
+        !rpc_param_str_required(req, 2, &msg) || !rpc_address_decode(req, "", addr, NULL))
         return false;
     uint8_t sig[64];
     if (!rpc_wallet_sig_decode(sig_text, sig))
         return rpc_error(req, RPC_TYPE_ERROR,
                          "Malformed signature: expected base64 (88 characters) or 128 hex digits");
     bool valid = wallet_verify_message(req->node->params->hrp, addr, msg, strlen(msg), sig);
-    return done(req, result, json_boolean(valid));
+    return rpc_done(req, result, json_boolean(valid));
 }
 
 /* ------------------------------------------------------------ secrets in arguments */

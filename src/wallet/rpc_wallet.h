@@ -37,11 +37,6 @@ struct wallet *rpc_wallet_from_request(struct rpc_request *req);
  * bitcoind message for -13/-14; detail, if not NULL or empty, as the
  * message otherwise) and returns false. */
 bool rpc_wallet_fail(struct rpc_request *req, enum wallet_err e, const char *detail);
-/* A required string argument. */
-bool rpc_wallet_param_str(struct rpc_request *req, size_t i, const char **out);
-/* False with -5 "<what>Invalid address: <reason>" unless s is an address
- * of the node's network. */
-bool rpc_wallet_check_address(struct rpc_request *req, const char *what, const char *s);
 
 /* ---- pure helpers ---- */
 

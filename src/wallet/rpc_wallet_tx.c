@@ -11,9 +11,11 @@
 #include "consensus/tx.h"
 #include "consensus/txtype.h"
 #include "node/node.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
 #include "util/buf.h"
+#include "util/grow.h"
 #include "wallet/rpc_wallet.h"
 #include "wallet/wallet.h"
 
@@ -21,23 +23,6 @@
  * that a typo cannot pay more than a few coins for a 64 KiB transaction. */
 #define FEE_RATE_MAX 100000
 #define LISTTX_DEFAULT_COUNT 10
-
-static bool put(json_t *o, const char *key, json_t *v)
-{
-    /* jansson takes (and on failure drops) the reference, NULL included. */
-    return v != NULL && json_object_set_new(o, key, v) == 0;
-}
-
-static bool nomem(struct rpc_request *req)
-{
-    return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
-}
-
-static bool done(struct rpc_request *req, json_t **result, json_t *v)
-{
-    *result = v;
-    return v != NULL || nomem(req);
-}
 
 /* ------------------------------------------------------------ sending */
 
@@ -68,9 +53,9 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     struct wallet *w = rpc_wallet_from_request(req);
     const char *addr, *comment;
     amount_t amount, fee_rate;
-    if (w == NULL || !rpc_wallet_param_str(req, 0, &addr) || !rpc_wallet_check_address(req, "", addr) ||
-        !rpc_param_amount(req, 1, 0, &amount) || !rpc_param_str(req, 2, NULL, &comment) ||
-        !param_fee_rate(req, 3, &fee_rate))
+    if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
+        !rpc_address_decode(req, "", addr, NULL) || !rpc_param_amount(req, 1, 0, &amount) ||
+        !rpc_param_str(req, 2, NULL, &comment) || !param_fee_rate(req, 3, &fee_rate))
         return false;
     if (amount == 0)
         return rpc_error(req, RPC_TYPE_ERROR, "Invalid amount for send: must be positive");
@@ -86,27 +71,7 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     free(res.hex);
     if (e != WALLET_OK)
         return send_result_fail(req, e, &res);
-    return done(req, result, rpc_hex_json(res.txid, sizeof res.txid));
-}
-
-static const struct txtype_def *param_type(struct rpc_request *req, const json_t *v)
-{
-    const struct txtype_def *def = NULL;
-    if (json_is_string(v))
-        def = txtype_find_name(json_string_value(v));
-    else if (json_is_integer(v) && json_integer_value(v) >= 0)
-        def = txtype_find((uint64_t)json_integer_value(v));
-    else {
-        rpc_error(req, RPC_TYPE_ERROR, "type: expected a type name or id");
-        return NULL;
-    }
-    if (def == NULL)
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: unknown transaction type");
-    else if (def->id == TX_TYPE_COINBASE) {
-        rpc_error(req, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
-        def = NULL;
-    }
-    return def;
+    return rpc_done(req, result, rpc_hex_json(res.txid, sizeof res.txid));
 }
 
 struct create_options {
@@ -130,7 +95,7 @@ static bool parse_create_options(struct rpc_request *req, const json_t *opts,
             if (!json_is_string(v))
                 return rpc_error(req, RPC_TYPE_ERROR, "from: expected an address");
             o->from = json_string_value(v);
-            if (!rpc_wallet_check_address(req, "from: ", o->from))
+            if (!rpc_address_decode(req, "from: ", o->from, NULL))
                 return false;
         } else if (strcmp(k, "fee") == 0) {
             if (!rpc_amount_from_json(v, &o->fee))
@@ -191,7 +156,7 @@ static bool rpc_walletcreatetransaction(struct rpc_request *req, json_t **result
     const json_t *jtype = rpc_param(req, 0);
     if (jtype == NULL)
         return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter 'type'");
-    const struct txtype_def *def = param_type(req, jtype);
+    const struct txtype_def *def = rpc_txtype_from_json(req, jtype);
     if (def == NULL)
         return false;
     struct create_options opt;
@@ -238,16 +203,11 @@ static bool rpc_walletcreatetransaction(struct rpc_request *req, json_t **result
         return send_result_fail(req, e, &res);
     }
     json_t *o = json_object();
-    ok = o != NULL && put(o, "txid", rpc_hex_json(res.txid, sizeof res.txid)) &&
-         put(o, "fee", rpc_amount_json(res.fee)) && put(o, "from", json_string(res.from)) &&
-         (opt.broadcast || put(o, "hex", json_string(res.hex != NULL ? res.hex : "")));
+    ok = o != NULL && rpc_put(o, "txid", rpc_hex_json(res.txid, sizeof res.txid)) &&
+         rpc_put(o, "fee", rpc_amount_json(res.fee)) && rpc_put(o, "from", json_string(res.from)) &&
+         (opt.broadcast || rpc_put(o, "hex", json_string(res.hex != NULL ? res.hex : "")));
     free(res.hex);
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o, ok);
 }
 
 /* ------------------------------------------------------------ history */
@@ -262,15 +222,9 @@ struct label_map {
 static bool label_map_add(void *ctx, const struct wallet_address_info *a)
 {
     struct label_map *m = ctx;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct wallet_address_info *nv = realloc(m->v, cap * sizeof *nv);
-        if (nv == NULL) {
-            m->failed = true;
-            return false;
-        }
-        m->v = nv;
-        m->cap = cap;
+    if (!grow_array((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v, 64)) {
+        m->failed = true;
+        return false;
     }
     m->v[m->n++] = *a;
     return true;
@@ -288,7 +242,7 @@ static bool label_map_load(struct rpc_request *req, struct wallet *w, struct lab
     enum wallet_err e = wallet_list_addresses(w, label_map_add, m);
     if (e != WALLET_OK || m->failed) {
         free(m->v);
-        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
+        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : rpc_nomem(req);
     }
     if (m->n > 0)
         qsort(m->v, m->n, sizeof *m->v, label_cmp);
@@ -304,26 +258,34 @@ static const char *label_of(const struct label_map *m, const char *address)
     return hit != NULL ? hit->label : "";
 }
 
+/* What the tx does to the wallet: the first fields of an entry of
+ * listtransactions, and all of gettransaction's "details". with_type puts
+ * the type's name before the fee, where an entry shows it. */
+static bool tx_effect_fill(json_t *o, const struct wallet_tx_info *t, const struct label_map *m,
+                           bool with_type)
+{
+    const struct txtype_def *def = txtype_find(t->type);
+    return rpc_put(o, "address", json_string(t->address)) &&
+           rpc_put(o, "category", json_string(t->category)) &&
+           rpc_put(o, "amount", rpc_wallet_signed_amount_json(t->amount)) &&
+           rpc_put(o, "label", json_string(label_of(m, t->address))) &&
+           (!with_type || rpc_put(o, "type", json_string(def != NULL ? def->name : "unknown"))) &&
+           (t->fee == 0 || rpc_put(o, "fee", rpc_wallet_signed_amount_json(-(int64_t)t->fee)));
+}
+
 /* The fields listtransactions and gettransaction share. */
 static bool tx_entry_fill(json_t *o, const struct wallet_tx_info *t, const struct label_map *m)
 {
-    const struct txtype_def *def = txtype_find(t->type);
-    bool ok = put(o, "address", json_string(t->address)) &&
-              put(o, "category", json_string(t->category)) &&
-              put(o, "amount", rpc_wallet_signed_amount_json(t->amount)) &&
-              put(o, "label", json_string(label_of(m, t->address))) &&
-              put(o, "type", json_string(def != NULL ? def->name : "unknown"));
-    if (ok && t->fee > 0)
-        ok = put(o, "fee", rpc_wallet_signed_amount_json(-(int64_t)t->fee));
+    bool ok = tx_effect_fill(o, t, m, true);
     if (ok && t->counterparty[0] != '\0')
-        ok = put(o, "counterparty", json_string(t->counterparty));
+        ok = rpc_put(o, "counterparty", json_string(t->counterparty));
     if (ok)
-        ok = put(o, "confirmations", json_integer(t->confirmations));
+        ok = rpc_put(o, "confirmations", json_integer(t->confirmations));
     if (ok && t->confirmations > 0)
-        ok = put(o, "blockhash", rpc_hex_json(t->block_hash, sizeof t->block_hash)) &&
-             put(o, "blockheight", json_integer((json_int_t)t->height));
-    return ok && put(o, "txid", rpc_hex_json(t->txid, sizeof t->txid)) &&
-           put(o, "time", json_integer(t->time));
+        ok = rpc_put(o, "blockhash", rpc_hex_json(t->block_hash, sizeof t->block_hash)) &&
+             rpc_put(o, "blockheight", json_integer((json_int_t)t->height));
+    return ok && rpc_put(o, "txid", rpc_hex_json(t->txid, sizeof t->txid)) &&
+           rpc_put(o, "time", json_integer(t->time));
 }
 
 struct listtx_ctx {
@@ -349,13 +311,7 @@ static bool listtx_cb(void *ctx, const struct wallet_tx_info *t)
         c->count--;
     }
     json_t *o = json_object();
-    if (o == NULL || !tx_entry_fill(o, t, c->labels)) {
-        json_decref(o);
-        c->failed = true;
-        return false;
-    }
-    /* json_array_append_new drops o itself on failure. */
-    if (json_array_append_new(c->arr, o) != 0) {
+    if (!rpc_append(c->arr, o, o != NULL && tx_entry_fill(o, t, c->labels))) {
         c->failed = true;
         return false;
     }
@@ -391,7 +347,7 @@ static bool rpc_listtransactions(struct rpc_request *req, json_t **result)
     free(labels.v);
     if (e != WALLET_OK || c.failed) {
         json_decref(c.arr);
-        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : nomem(req);
+        return e != WALLET_OK ? rpc_wallet_fail(req, e, NULL) : rpc_nomem(req);
     }
     /* They came newest first; bitcoind lists oldest to newest. Reversed
      * here in one pass: inserting each at the front moved the whole array
@@ -432,27 +388,18 @@ static bool rpc_gettransaction(struct rpc_request *req, json_t **result)
     struct buf hex;
     buf_init(&hex);
     bool ok = o != NULL && detail != NULL && details != NULL && tx_entry_fill(o, &t, &labels) &&
-              put(detail, "address", json_string(t.address)) &&
-              put(detail, "category", json_string(t.category)) &&
-              put(detail, "amount", rpc_wallet_signed_amount_json(t.amount)) &&
-              put(detail, "label", json_string(label_of(&labels, t.address))) &&
-              (t.fee == 0 || put(detail, "fee", rpc_wallet_signed_amount_json(-(int64_t)t.fee)));
+              tx_effect_fill(detail, &t, &labels, false);
     if (ok) {
         ok = json_array_append(details, detail) == 0 && json_object_set(o, "details", details) == 0;
     }
-    ok = ok && tx_encode(&raw, &hex) && put(o, "hex", rpc_hex_json(hex.data, hex.len)) &&
-         put(o, "decoded", txjson_tx(&raw, req->node->params));
+    ok = ok && tx_encode(&raw, &hex) && rpc_put(o, "hex", rpc_hex_json(hex.data, hex.len)) &&
+         rpc_put(o, "decoded", txjson_tx(&raw, req->node->params));
     json_decref(detail);
     json_decref(details);
     buf_clear(&hex);
     tx_clear(&raw);
     free(labels.v);
-    if (!ok) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool rpc_rescanblockchain(struct rpc_request *req, json_t **result)
@@ -472,13 +419,9 @@ static bool rpc_rescanblockchain(struct rpc_request *req, json_t **result)
                                                                    "stop_height: beyond the tip"
                                                                  : NULL);
     json_t *o = json_object();
-    if (o == NULL || !put(o, "start_height", json_integer(s_out)) ||
-        !put(o, "stop_height", json_integer(e_out))) {
-        json_decref(o);
-        return nomem(req);
-    }
-    *result = o;
-    return true;
+    return rpc_done_if(req, result, o,
+                       o != NULL && rpc_put(o, "start_height", json_integer(s_out)) &&
+                           rpc_put(o, "stop_height", json_integer(e_out)));
 }
 
 /* ------------------------------------------------------------ table */

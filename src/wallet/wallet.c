@@ -17,6 +17,7 @@
 #include "crypto/sha256.h"
 #include "node/chain.h"
 #include "node/services.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -95,14 +96,8 @@ static bool wallet_add_key_mem(struct wallet *w, const uint8_t pub[32], int64_t 
         pos++;
     if (pos < w->n_keys && memcmp(w->keys[pos].pub, pub, 32) == 0)
         return true;
-    if (w->n_keys == w->cap_keys) {
-        size_t cap = w->cap_keys ? w->cap_keys * 2 : 128;
-        struct wallet_key *k = realloc(w->keys, cap * sizeof *k);
-        if (k == NULL)
-            return false;
-        w->keys = k;
-        w->cap_keys = cap;
-    }
+    if (!grow_array((void **)&w->keys, &w->cap_keys, w->n_keys + 1, sizeof *w->keys, 128))
+        return false;
     memmove(w->keys + pos + 1, w->keys + pos, (w->n_keys - pos) * sizeof *w->keys);
     memcpy(w->keys[pos].pub, pub, 32);
     w->keys[pos].index = index;

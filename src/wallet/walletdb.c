@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "util/log.h"
+#include "util/sqlitedb.h"
 
 struct walletdb {
     sqlite3 *db;
@@ -34,38 +35,33 @@ static const char *const walletdb_schema[] = {
     "CREATE INDEX txs_block ON txs(block_hash)",
 };
 
+/* The wallet's callers get a wallet_err; SQLite's message goes to the log. */
 static enum wallet_err walletdb_exec(struct walletdb *db, const char *sql)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(db->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        LOG_ERROR(LOG_CAT_WALLET, "sqlite: %s: %s", sql, msg != NULL ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return WALLET_ERR_DB;
-    }
-    return WALLET_OK;
+    char why[256];
+    if (sqlitedb_exec(db->db, sql, why, sizeof why))
+        return WALLET_OK;
+    LOG_ERROR(LOG_CAT_WALLET, "sqlite: %s: %s", sql, why);
+    return WALLET_ERR_DB;
 }
 
 static sqlite3_stmt *walletdb_prepare(struct walletdb *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        LOG_ERROR(LOG_CAT_WALLET, "sqlite prepare: %s: %s", sql, sqlite3_errmsg(db->db));
-        return NULL;
-    }
+    char why[256];
+    sqlite3_stmt *st = sqlitedb_prepare(db->db, sql, why, sizeof why);
+    if (st == NULL)
+        LOG_ERROR(LOG_CAT_WALLET, "sqlite prepare: %s: %s", sql, why);
     return st;
 }
 
 /* Runs a statement that returns no rows and finalizes it. */
 static enum wallet_err walletdb_done(struct walletdb *db, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        LOG_ERROR(LOG_CAT_WALLET, "sqlite step: %s", sqlite3_errmsg(db->db));
-        return WALLET_ERR_DB;
-    }
-    return WALLET_OK;
+    char why[256];
+    if (sqlitedb_step_done(db->db, st, why, sizeof why))
+        return WALLET_OK;
+    LOG_ERROR(LOG_CAT_WALLET, "sqlite step: %s", why);
+    return WALLET_ERR_DB;
 }
 
 static enum wallet_err walletdb_create_schema(struct walletdb *db)
@@ -92,42 +88,31 @@ static enum wallet_err walletdb_create_schema(struct walletdb *db)
 /* Checks that an existing file is a wallet this code can read. */
 static enum wallet_err walletdb_check(struct walletdb *db, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db->db, "PRAGMA application_id", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        snprintf(err, errlen, "not a wallet file (not an SQLite database: %s)",
-                 sqlite3_errmsg(db->db));
-        sqlite3_finalize(st);
+    char why[256];
+    int64_t app, version;
+    if (!sqlitedb_query_int(db->db, "PRAGMA application_id", &app, why, sizeof why)) {
+        snprintf(err, errlen, "not a wallet file (not an SQLite database: %s)", why);
+        /* Another connection holding the file is not damage. */
+        int rc = sqlite3_errcode(db->db);
         return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? WALLET_ERR_DB : WALLET_ERR_CORRUPT;
     }
-    int app = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
     if ((uint32_t)app != WALLETDB_APP_ID) {
         snprintf(err, errlen, "not a wallet file (an SQLite database of another application)");
         return WALLET_ERR_CORRUPT;
     }
-    st = NULL;
-    rc = sqlite3_prepare_v2(db->db, "SELECT version FROM schema_version", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    if (!sqlitedb_query_int(db->db, "SELECT version FROM schema_version", &version, NULL, 0)) {
         snprintf(err, errlen, "damaged wallet file: no schema version");
-        sqlite3_finalize(st);
         return WALLET_ERR_CORRUPT;
     }
-    db->schema_version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    db->schema_version = (int)version;
     if (db->schema_version < 1 || db->schema_version > WALLETDB_SCHEMA_VERSION) {
         snprintf(err, errlen, "wallet schema version %d is not supported (this version reads 1 to %d)",
                  db->schema_version, WALLETDB_SCHEMA_VERSION);
         return WALLET_ERR_CORRUPT;
     }
-    rc = sqlite3_exec(db->db, "SELECT 1 FROM meta LIMIT 0; SELECT 1 FROM keys LIMIT 0; "
-                              "SELECT 1 FROM txs LIMIT 0", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "damaged wallet file: %s", sqlite3_errmsg(db->db));
+    if (!sqlitedb_exec(db->db, "SELECT 1 FROM meta LIMIT 0; SELECT 1 FROM keys LIMIT 0; "
+                               "SELECT 1 FROM txs LIMIT 0", why, sizeof why)) {
+        snprintf(err, errlen, "damaged wallet file: %s", why);
         return WALLET_ERR_CORRUPT;
     }
     return WALLET_OK;
@@ -141,22 +126,15 @@ static bool walletdb_unfinished(const char *path)
 {
     sqlite3 *db = NULL;
     bool unfinished = false;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st = NULL;
-        int app = -1;
-        if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            app = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        st = NULL;
+    int64_t app, records;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlitedb_query_int(db, "PRAGMA application_id", &app, NULL, 0)) {
         const char *empty = app == 0 ? "SELECT COUNT(*) FROM sqlite_master"
                             : (uint32_t)app == WALLETDB_APP_ID
                                 ? "SELECT (SELECT COUNT(*) FROM meta) + (SELECT COUNT(*) FROM keys)"
                                 : NULL;
-        if (empty != NULL && sqlite3_prepare_v2(db, empty, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            unfinished = sqlite3_column_int64(st, 0) == 0;
-        sqlite3_finalize(st);
+        unfinished = empty != NULL && sqlitedb_query_int(db, empty, &records, NULL, 0) &&
+                     records == 0;
     }
     sqlite3_close(db);
     return unfinished;
@@ -197,25 +175,17 @@ enum wallet_err walletdb_open(const char *path, bool create, struct walletdb **o
         snprintf(err, errlen, "out of memory");
         return WALLET_ERR_NOMEM;
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &db->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path,
-                 db->db != NULL ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
-        sqlite3_close(db->db);
+    if (!sqlitedb_connect(path, create, &db->db, err, errlen)) {
         free(db);
         return WALLET_ERR_DB;
     }
-    sqlite3_busy_timeout(db->db, 5000);
     enum wallet_err r = WALLET_OK;
     if (!create)
         r = walletdb_check(db, err, errlen);
-    /* WAL: readers never block the writer and a crash mid-commit rolls
-     * back; FULL sync: a committed change (a key handed out, a tx sent)
-     * survives power loss too. */
+    /* Durable: a committed change (a key handed out, a tx sent) survives a
+     * crash and power loss. */
     if (r == WALLET_OK &&
-        (walletdb_exec(db, "PRAGMA journal_mode=WAL") != WALLET_OK ||
-         walletdb_exec(db, "PRAGMA synchronous=FULL") != WALLET_OK ||
+        (!sqlitedb_set_durable(db->db, NULL, 0) ||
          walletdb_exec(db, "PRAGMA secure_delete=ON") != WALLET_OK ||
          walletdb_exec(db, "PRAGMA foreign_keys=ON") != WALLET_OK)) {
         snprintf(err, errlen, "cannot set up %s: %s", path, sqlite3_errmsg(db->db));
@@ -251,11 +221,7 @@ int walletdb_schema_version(const struct walletdb *db) { return db->schema_versi
 enum wallet_err walletdb_begin(struct walletdb *db) { return walletdb_exec(db, "BEGIN IMMEDIATE"); }
 enum wallet_err walletdb_commit(struct walletdb *db) { return walletdb_exec(db, "COMMIT"); }
 
-void walletdb_rollback(struct walletdb *db)
-{
-    if (!sqlite3_get_autocommit(db->db))
-        walletdb_exec(db, "ROLLBACK");
-}
+void walletdb_rollback(struct walletdb *db) { sqlitedb_rollback(db->db); }
 
 uint64_t walletdb_total_changes(struct walletdb *db)
 {
@@ -669,16 +635,14 @@ enum wallet_err walletdb_tx_for_each(struct walletdb *db, enum walletdb_tx_filte
 
 enum wallet_err walletdb_tx_count(struct walletdb *db, uint64_t *out)
 {
-    sqlite3_stmt *st = walletdb_prepare(db, "SELECT COUNT(*) FROM txs");
-    if (st == NULL)
+    char why[256];
+    int64_t n;
+    if (!sqlitedb_query_int(db->db, "SELECT COUNT(*) FROM txs", &n, why, sizeof why)) {
+        LOG_ERROR(LOG_CAT_WALLET, "sqlite: SELECT COUNT(*) FROM txs: %s", why);
         return WALLET_ERR_DB;
-    enum wallet_err r = WALLET_ERR_DB;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *out = (uint64_t)sqlite3_column_int64(st, 0);
-        r = WALLET_OK;
     }
-    sqlite3_finalize(st);
-    return r;
+    *out = (uint64_t)n;
+    return WALLET_OK;
 }
 
 /* ---- backup -------------------------------------------------------------- */

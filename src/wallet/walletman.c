@@ -13,6 +13,7 @@
 
 #include "node/chain.h"
 #include "node/services.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "wallet/wallet_impl.h"
 
@@ -115,14 +116,8 @@ static struct wallet *walletman_find_locked(struct walletman *wm, const char *na
 
 static bool walletman_push(struct wallet ***v, size_t *n, size_t *cap, struct wallet *w)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 4;
-        struct wallet **nv = realloc(*v, c * sizeof *nv);
-        if (nv == NULL)
-            return false;
-        *v = nv;
-        *cap = c;
-    }
+    if (!grow_array((void **)v, cap, *n + 1, sizeof **v, 4))
+        return false;
     (*v)[(*n)++] = w;
     return true;
 }

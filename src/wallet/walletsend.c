@@ -14,6 +14,7 @@
 #include "node/chain.h"
 #include "node/mempool.h"
 #include "node/services.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "wallet/wallet_impl.h"
@@ -38,14 +39,8 @@ static bool wallet_fee_cb(void *ctx, const struct mempool_entry *e)
     mempool_entry_get_info(e, &info);
     if (info.future || info.size == 0)
         return true;
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        struct wallet_fee_item *v = realloc(f->v, cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        f->v = v;
-        f->cap = cap;
-    }
+    if (!grow_array((void **)&f->v, &f->cap, f->n + 1, sizeof *f->v, 256))
+        return false;
     f->v[f->n].fee = info.fee;
     f->v[f->n].size = info.size;
     f->n++;

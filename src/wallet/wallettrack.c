@@ -12,6 +12,7 @@
 #include "node/chain.h"
 #include "node/mempool.h"
 #include "node/services.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/wallet_impl.h"
@@ -387,14 +388,8 @@ struct wallet_txids {
 
 static bool wallet_txids_push(struct wallet_txids *l, const uint8_t txid[32])
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        uint8_t(*v)[32] = realloc(l->v, cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (!grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 16))
+        return false;
     memcpy(l->v[l->n++], txid, 32);
     return true;
 }
@@ -600,15 +595,9 @@ struct wallet_rows {
 static bool wallet_rows_cb(void *ctx, const struct walletdb_tx *t)
 {
     struct wallet_rows *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct walletdb_tx *v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            l->nomem = true;
-            return false;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (!grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 16)) {
+        l->nomem = true;
+        return false;
     }
     l->v[l->n++] = *t;
     return true;
@@ -696,15 +685,9 @@ static bool wallet_addr_cb(void *ctx, const struct walletdb_key *k)
     struct wallet_addr_ctx *a = ctx;
     if (!k->used)
         return false; /* handed-out keys come first: the rest is the pool */
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        struct wallet_address_info *v = realloc(a->v, cap * sizeof *v);
-        if (v == NULL) {
-            a->r = WALLET_ERR_NOMEM;
-            return false;
-        }
-        a->v = v;
-        a->cap = cap;
+    if (!grow_array((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v, 16)) {
+        a->r = WALLET_ERR_NOMEM;
+        return false;
     }
     struct wallet_address_info *o = &a->v[a->n];
     memset(o, 0, sizeof *o);

@@ -92,18 +92,6 @@ const struct chain_params *fixture_regtest(void)
     return chainparams_get(CHAIN_REGTEST);
 }
 
-static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
-const struct state_backend fixture_empty_backend = {.ctx = NULL, .get = empty_get};
-
 void fixture_fund(struct state_view *v, const uint8_t pub[32], amount_t balance, uint64_t nonce)
 {
     struct account a = {balance, nonce};
@@ -196,7 +184,7 @@ void fixture_block_on(struct block *b, const struct blockindex_entry *parent,
 
 void fixture_tip_init(struct fixture_tip *t, size_t pool_bytes, uint64_t height)
 {
-    state_view_init(&t->view, &fixture_empty_backend);
+    state_view_init(&t->view, &state_empty_backend);
     state_view_as_backend(&t->view, &t->backend);
     t->pool = mempool_new(fixture_regtest(), pool_bytes);
     ck_assert_ptr_nonnull(t->pool);

@@ -1,8 +1,8 @@
 /* fixture: the setup the unit tests share, so that each test file says only
  * what is particular to it.
  *
- * Suites of check test cases; hex in and out; fresh key pairs; a state
- * backend with nothing in it and funded accounts over it; signed regtest
+ * Suites of check test cases; hex in and out; fresh key pairs; funded
+ * accounts in a state view (over state_empty_backend); signed regtest
  * transfers; regtest blocks ground to meet their target; a tip view with a
  * mempool on it; temporary directories; a regtest chain opened in one. Every
  * helper fails the running test (ck_assert) when its own setup fails, so a
@@ -69,9 +69,6 @@ void fixture_user_new(struct fixture_user *u);
 void fixture_pubkey(uint8_t pub[32]);
 
 const struct chain_params *fixture_regtest(void);
-
-/* A state backend in which no key exists: the base of throwaway views. */
-extern const struct state_backend fixture_empty_backend;
 
 /* Sets pub's account in v. */
 void fixture_fund(struct state_view *v, const uint8_t pub[32], amount_t balance, uint64_t nonce);

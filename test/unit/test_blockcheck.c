@@ -13,7 +13,7 @@ START_TEST(transfer_moves_coins)
     fixture_user_new(&a);
     fixture_user_new(&b);
     struct state_view v;
-    state_view_init(&v, &fixture_empty_backend);
+    state_view_init(&v, &state_empty_backend);
     fixture_fund(&v, a.pub, 1000, 0);
     struct apply_ctx ctx = {.params = fixture_regtest(), .height = 5, .time = 0};
     struct tx tx;
@@ -49,7 +49,7 @@ START_TEST(failures_change_nothing)
     fixture_user_new(&a);
     fixture_user_new(&b);
     struct state_view v;
-    state_view_init(&v, &fixture_empty_backend);
+    state_view_init(&v, &state_empty_backend);
     fixture_fund(&v, a.pub, 100, 3);
     struct apply_ctx ctx = {.params = fixture_regtest(), .height = 5, .time = 0};
     struct tx tx;
@@ -94,7 +94,7 @@ START_TEST(coinbase_matures_after_100_blocks)
     struct fixture_user miner;
     fixture_user_new(&miner);
     struct state_view v;
-    state_view_init(&v, &fixture_empty_backend);
+    state_view_init(&v, &state_empty_backend);
     struct block blk;
     block_init(&blk);
     struct block_fault f;
@@ -131,7 +131,7 @@ START_TEST(coinbase_amount_and_height)
     fixture_user_new(&b);
     fixture_user_new(&miner);
     struct state_view v;
-    state_view_init(&v, &fixture_empty_backend);
+    state_view_init(&v, &state_empty_backend);
     fixture_fund(&v, a.pub, 10000, 0);
     struct tx txs[2];
     tx_init(&txs[0]);

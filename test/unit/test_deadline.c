@@ -6,20 +6,9 @@
 #include "consensus/deadline.h"
 #include "consensus/prologue.h"
 
-static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
 static void view_init(struct state_view *v)
 {
-    struct state_backend be = {.ctx = NULL, .get = empty_get};
-    state_view_init(v, &be);
+    state_view_init(v, &state_empty_backend);
 }
 
 /* What the test handler saw, in order. */

@@ -174,16 +174,6 @@ static void kv_tx(struct tx *tx, const struct fixture_user *u, uint64_t type, co
     ck_assert(txsign_sign(tx, u->sk, fixture_regtest()->genesis.hash));
 }
 
-static bool empty_get(void *ctx, const uint8_t *key, size_t klen, struct buf *val, bool *found)
-{
-    (void)ctx;
-    (void)key;
-    (void)klen;
-    buf_reset(val);
-    *found = false;
-    return true;
-}
-
 static bool kv_present(struct state_view *v, const char *key)
 {
     uint8_t k[40] = {'k'};
@@ -204,9 +194,8 @@ START_TEST(testkv_rules_and_deadlines)
     ck_assert(pluginhost_add(&h, &testkv_plugin, err, sizeof err));
     ck_assert(pluginhost_install(&h, err, sizeof err));
 
-    struct state_backend be = {.get = empty_get};
     struct state_view v;
-    state_view_init(&v, &be);
+    state_view_init(&v, &state_empty_backend);
     struct fixture_user alice, bob;
     fixture_user_new(&alice);
     fixture_user_new(&bob);

@@ -718,6 +718,102 @@ START_TEST(utf8_sanitize)
 }
 END_TEST
 
+/* ------------------------------------------------------------ reply helpers */
+
+static void request_clear(struct rpc_request *req)
+{
+    free(req->err_msg);
+    memset(req, 0, sizeof *req);
+}
+
+START_TEST(reply_helpers)
+{
+    struct rpc_request req;
+    memset(&req, 0, sizeof req);
+    json_t *result = json_true();
+
+    /* rpc_done: a value is the result; NULL is out of memory. */
+    ck_assert(rpc_done(&req, &result, json_integer(5)));
+    ck_assert_int_eq(json_integer_value(result), 5);
+    ck_assert_ptr_null(req.err_msg);
+    json_decref(result);
+    ck_assert(!rpc_done(&req, &result, NULL));
+    ck_assert_ptr_null(result);
+    ck_assert_int_eq(req.err_code, RPC_INTERNAL_ERROR);
+    ck_assert_str_eq(req.err_msg, "out of memory");
+    request_clear(&req);
+
+    /* rpc_done_if: a half-built value is dropped (ASan sees a leak if not). */
+    json_t *o = json_object();
+    ck_assert(rpc_put(o, "a", json_integer(1)));
+    ck_assert(!rpc_done_if(&req, &result, o, false));
+    ck_assert_ptr_null(result);
+    ck_assert_int_eq(req.err_code, RPC_INTERNAL_ERROR);
+    request_clear(&req);
+    o = json_object();
+    ck_assert(rpc_done_if(&req, &result, o, true));
+    ck_assert_ptr_eq(result, o);
+    json_decref(result);
+    ck_assert(!rpc_done_if(&req, &result, NULL, true));
+    ck_assert_str_eq(req.err_msg, "out of memory");
+    request_clear(&req);
+
+    /* rpc_nomem keeps the first error. */
+    ck_assert(!rpc_error(&req, RPC_MISC_ERROR, "first"));
+    ck_assert(!rpc_nomem(&req));
+    ck_assert_int_eq(req.err_code, RPC_MISC_ERROR);
+    ck_assert_str_eq(req.err_msg, "first");
+    request_clear(&req);
+}
+END_TEST
+
+START_TEST(put_and_append_take_the_reference)
+{
+    json_t *o = json_object();
+    ck_assert(rpc_put(o, "k", json_string("v")));
+    ck_assert_str_eq(json_string_value(json_object_get(o, "k")), "v");
+    ck_assert(!rpc_put(o, "n", NULL));
+    ck_assert_ptr_null(json_object_get(o, "n"));
+    /* Not an object: refused, and the value is dropped (no leak). */
+    json_t *arr = json_array();
+    ck_assert(!rpc_put(arr, "k", json_string("lost")));
+
+    ck_assert(rpc_append(arr, o, true));
+    ck_assert_uint_eq(json_array_size(arr), 1);
+    ck_assert(!rpc_append(arr, json_string("half built"), false));
+    ck_assert(!rpc_append(arr, NULL, true));
+    ck_assert(!rpc_append(arr, NULL, false));
+    /* Not an array: refused, and the value is dropped. */
+    ck_assert(!rpc_append(json_object_get(json_array_get(arr, 0), "k"), json_integer(1), true));
+    ck_assert_uint_eq(json_array_size(arr), 1);
+    json_decref(arr);
+}
+END_TEST
+
+START_TEST(required_string)
+{
+    struct rpc_request req;
+    memset(&req, 0, sizeof req);
+    req.params = json_pack("[s,n]", "here");
+    const char *s = NULL;
+    ck_assert(rpc_param_str_required(&req, 0, &s));
+    ck_assert_str_eq(s, "here");
+    /* Outside a method table nothing is required, but this one is. */
+    s = "untouched";
+    ck_assert(!rpc_param_str_required(&req, 1, &s));
+    ck_assert_str_eq(s, "untouched");
+    ck_assert_int_eq(req.err_code, RPC_INVALID_PARAMS);
+    ck_assert_str_eq(req.err_msg, "Missing required parameter 'parameter'");
+    json_decref(req.params);
+    request_clear(&req);
+    req.params = json_pack("[i]", 3);
+    ck_assert(!rpc_param_str_required(&req, 0, &s));
+    ck_assert_int_eq(req.err_code, RPC_TYPE_ERROR);
+    json_decref(req.params);
+    request_clear(&req);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
@@ -725,7 +821,8 @@ Suite *unit_suite(void)
         v1_success_and_errors, v2_success_errors_notifications, parse_and_invalid_requests,
         param_checks, named_params, batches, amount_output, amount_input, registration,
         help_output, schema_json, getrpcschema_method, warmup_answers_28_except_control,
-        batch_reply_is_bounded, text_cut_inside_a_character, utf8_sanitize, NULL
+        batch_reply_is_bounded, text_cut_inside_a_character, utf8_sanitize, reply_helpers,
+        put_and_append_take_the_reference, required_string, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }

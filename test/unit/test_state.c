@@ -300,11 +300,39 @@ START_TEST(corrupt_undo_changes_nothing)
 }
 END_TEST
 
+START_TEST(empty_backend_has_nothing)
+{
+    struct buf val;
+    buf_init(&val);
+    ck_assert(buf_append(&val, "stale", 5));
+    bool found = true;
+    ck_assert(state_empty_backend.get(state_empty_backend.ctx, (const uint8_t *)"k", 1, &val,
+                                      &found));
+    ck_assert(!found);
+    ck_assert_uint_eq(val.len, 0);
+    buf_clear(&val);
+
+    /* A view over it reads nothing until written. */
+    struct state_view v;
+    state_view_init(&v, &state_empty_backend);
+    found = true;
+    ck_assert(state_get(&v, "k", 1, &val, &found));
+    ck_assert(!found);
+    ck_assert(state_put(&v, "k", 1, "v", 1));
+    ck_assert(state_get(&v, "k", 1, &val, &found));
+    ck_assert(found);
+    ck_assert_uint_eq(val.len, 1);
+    buf_clear(&val);
+    state_view_clear(&v);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         reads_fall_through_writes_stay, net_changes_only, undo_restores_exactly, savepoints_nest,
-        limits_and_failures, many_keys, stacked_views, corrupt_undo_changes_nothing, NULL
+        limits_and_failures, many_keys, stacked_views, corrupt_undo_changes_nothing,
+        empty_backend_has_nothing, NULL
     };
     return fixture_suite("state", NULL, tests);
 }

@@ -1,0 +1,37 @@
+/* rpcutil: arguments of the node's own kinds, read the same way by the
+ * chain's RPC methods and the wallet's.
+ *
+ * An address is one of the node's network (its hrp), refused with -5
+ * naming the reason; a transaction type is given by name or id, and a
+ * coinbase is refused (only miners make those). server.h holds the
+ * protocol-level helpers (rpc_error, rpc_param_*, rpc_done, ...); these add
+ * what needs the chain's parameters and type registry, so they use
+ * req->node, which must be set. Owns nothing; thread-safe as the
+ * registries they read. */
+#ifndef SOUK_RPC_RPCUTIL_H
+#define SOUK_RPC_RPCUTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/txtype.h"
+#include "crypto/address.h"
+
+struct rpc_request;
+
+/* s as an address of the node's network, its key into pubkey (may be
+ * NULL); false with -5 "<what>Invalid address: <reason>" otherwise. what
+ * prefixes the message ("" or, say, "from: "). */
+bool rpc_address_decode(struct rpc_request *req, const char *what, const char *s,
+                        uint8_t pubkey[ADDRESS_PUBKEY_LEN]);
+/* The required address argument i as its public key. */
+bool rpc_param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS_PUBKEY_LEN]);
+
+/* The transaction type v names: a registered type's name or a
+ * non-negative id. NULL with the error set: -3 for another JSON type, -8
+ * for an unknown type or the coinbase. Messages start with "type: ". */
+const struct txtype_def *rpc_txtype_from_json(struct rpc_request *req, const json_t *v);
+
+#endif

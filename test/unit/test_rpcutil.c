@@ -1,0 +1,117 @@
+#include "unit.h"
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/chainparams.h"
+#include "consensus/coinbase.h"
+#include "consensus/transfer.h"
+#include "node/node.h"
+#include "rpc/rpcutil.h"
+#include "rpc/server.h"
+
+static struct node_ctx node;
+
+static void request_init(struct rpc_request *req, json_t *params)
+{
+    memset(req, 0, sizeof *req);
+    memset(&node, 0, sizeof node);
+    node.params = fixture_regtest();
+    req->node = &node;
+    req->params = params;
+}
+
+static void request_clear(struct rpc_request *req)
+{
+    json_decref(req->params);
+    free(req->err_msg);
+    memset(req, 0, sizeof *req);
+}
+
+static void address_of(const struct chain_params *p, const uint8_t pub[32], char *out)
+{
+    ck_assert_int_eq(address_encode(p->hrp, pub, out, ADDRESS_MAX_LEN + 1), ADDRESS_OK);
+}
+
+START_TEST(addresses)
+{
+    uint8_t pub[32], got[32];
+    fixture_pubkey(pub);
+    char here[ADDRESS_MAX_LEN + 1], main_net[ADDRESS_MAX_LEN + 1];
+    address_of(fixture_regtest(), pub, here);
+    address_of(chainparams_get(CHAIN_MAIN), pub, main_net);
+
+    struct rpc_request req;
+    request_init(&req, json_pack("[s,s,n,i]", here, main_net, 7));
+    ck_assert(rpc_param_address(&req, 0, got));
+    ck_assert(memcmp(got, pub, 32) == 0);
+    ck_assert(rpc_address_decode(&req, "", here, NULL));
+    ck_assert_ptr_null(req.err_msg);
+
+    /* Another network's address: -5 with the reason. */
+    memset(got, 0, sizeof got);
+    ck_assert(!rpc_param_address(&req, 1, got));
+    ck_assert_int_eq(req.err_code, RPC_INVALID_ADDRESS_OR_KEY);
+    char want[160];
+    snprintf(want, sizeof want, "Invalid address: %s", address_strerror(ADDRESS_ERR_WRONG_NETWORK));
+    ck_assert_str_eq(req.err_msg, want);
+    request_clear(&req);
+
+    /* The prefix names the field; garbage is refused too. */
+    request_init(&req, NULL);
+    ck_assert(!rpc_address_decode(&req, "from: ", "not an address", NULL));
+    ck_assert_int_eq(req.err_code, RPC_INVALID_ADDRESS_OR_KEY);
+    ck_assert(strncmp(req.err_msg, "from: Invalid address: ", 23) == 0);
+    request_clear(&req);
+
+    /* Missing and mistyped arguments. */
+    request_init(&req, json_pack("[s,n,i]", here, 7));
+    ck_assert(!rpc_param_address(&req, 1, got));
+    ck_assert_int_eq(req.err_code, RPC_INVALID_PARAMS);
+    request_clear(&req);
+    request_init(&req, json_pack("[i]", 7));
+    ck_assert(!rpc_param_address(&req, 0, got));
+    ck_assert_int_eq(req.err_code, RPC_TYPE_ERROR);
+    request_clear(&req);
+}
+END_TEST
+
+/* The type v names, or NULL with code and message as given. */
+static void check_type(const char *v_json, const struct txtype_def *want, int code,
+                       const char *msg)
+{
+    struct rpc_request req;
+    json_error_t jerr;
+    request_init(&req, json_loads(v_json, JSON_DECODE_ANY, &jerr));
+    ck_assert_ptr_nonnull(req.params);
+    ck_assert_ptr_eq(rpc_txtype_from_json(&req, req.params), want);
+    if (want == NULL) {
+        ck_assert_int_eq(req.err_code, code);
+        ck_assert_str_eq(req.err_msg, msg);
+    } else {
+        ck_assert_ptr_null(req.err_msg);
+    }
+    request_clear(&req);
+}
+
+START_TEST(transaction_types)
+{
+    check_type("\"transfer\"", &transfer_txtype, 0, NULL);
+    check_type("1", &transfer_txtype, 0, NULL);
+    check_type("\"coinbase\"", NULL, RPC_INVALID_PARAMETER,
+               "type: coinbase transactions are made by miners");
+    check_type("0", NULL, RPC_INVALID_PARAMETER, "type: coinbase transactions are made by miners");
+    check_type("\"nope\"", NULL, RPC_INVALID_PARAMETER, "type: unknown transaction type");
+    check_type("9999", NULL, RPC_INVALID_PARAMETER, "type: unknown transaction type");
+    check_type("-1", NULL, RPC_TYPE_ERROR, "type: expected a type name or id");
+    check_type("1.5", NULL, RPC_TYPE_ERROR, "type: expected a type name or id");
+    check_type("{}", NULL, RPC_TYPE_ERROR, "type: expected a type name or id");
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    const TTest *tests[] = {addresses, transaction_types, NULL};
+    return fixture_suite("rpcutil", NULL, tests);
+}
