@@ -136,7 +136,12 @@ void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
     enum chain_result r = chain_process_headers(c, p->headers, p->n_headers, &last, &fault,
                                                 reason, sizeof reason);
     peer_has(peer, last);
-    if (r == CHAIN_INVALID) {
+    if (r == CHAIN_INVALID && fault.err == BLOCKERR_TIME_TOO_NEW) {
+        /* Not stored, so it can come again once our clock has caught up:
+         * a peer whose clock runs ahead is not misbehaving. */
+        LOG_INFO(LOG_CAT_NET, "peer=%llu sent a header more than 2 h ahead of our clock: "
+                 "not stored", (unsigned long long)peer->id);
+    } else if (r == CHAIN_INVALID) {
         points = P2P_MISBEHAVIOR_LIMIT;
         why = "invalid header";
     } else if (r == CHAIN_ERROR) {

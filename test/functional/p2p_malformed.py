@@ -310,6 +310,18 @@ class P2PMalformedTest(SoukTestFramework):
         self.state = node.getstateinfo()["state_hash"]
         self.expect_kept(p, "a valid block announced by header and served")
 
+        # a header more than 2 h ahead of the node's clock may become valid:
+        # not stored, not misbehaviour (as Bitcoin Core treats time-too-new)
+        early = self.block_on_tip()
+        early.header.time = int(time.time()) + 3 * 3600
+        early.update_merkle_root()
+        assert early.solve()
+        p = self.peer()
+        p.send_headers([early])
+        self.expect_kept(p, "header 3 h in the future", score=0)
+        assert_equal(node.getbestblockhash(), self.tip)
+        assert all(t["hash"] != early.hash().hex() for t in node.getchaintips())
+
         # header with bad proof of work
         bad = self.block_on_tip()
         while bad.meets_target():
