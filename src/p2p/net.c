@@ -105,7 +105,13 @@ void p2p_peer_misbehave(struct p2p_peer *peer, int points, const char *reason)
     LOG_INFO(LOG_CAT_NET, "peer=%llu %s misbehaving (+%d = %d): %s",
              (unsigned long long)peer->id, peer->addr_str, points, peer->misbehavior, reason);
     if (peer->misbehavior >= P2P_MISBEHAVIOR_LIMIT && !peer->disconnect) {
-        if (peer->type != P2P_CONN_MANUAL)
+        /* As Bitcoin Core: a local peer is disconnected but its address is
+         * not discouraged, or one bad local process would cut the node off
+         * from every other one on the machine. */
+        if (netaddr_is_loopback(&peer->ip))
+            LOG_INFO(LOG_CAT_NET, "peer=%llu is local: disconnected, not discouraged",
+                     (unsigned long long)peer->id);
+        else if (peer->type != P2P_CONN_MANUAL)
             p2p_discourage(peer->net, &peer->ip);
         p2p_peer_disconnect(peer, "misbehaviour score reached 100");
     }
