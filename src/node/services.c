@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "node/checkqueue.h"
 #include "util/log.h"
@@ -30,7 +31,36 @@ struct services {
     struct chain_listener block_listeners[SERVICES_MAX_BLOCK_LISTENERS];
     size_t n_block_listeners;
     struct index_runner *txindex;
+    /* The tip as of the last block connected or disconnected, for readers
+     * that must not wait for a block being validated. */
+    pthread_mutex_t tip_mu;
+    uint8_t tip_hash[SHA256_LEN];
+    uint64_t tip_height;
 };
+
+static void services_set_tip(struct services *sv, const struct blockindex_entry *tip)
+{
+    if (sv == NULL || tip == NULL)
+        return;
+    pthread_mutex_lock(&sv->tip_mu);
+    memcpy(sv->tip_hash, tip->hash, SHA256_LEN);
+    sv->tip_height = tip->height;
+    pthread_mutex_unlock(&sv->tip_mu);
+}
+
+bool services_tip_snapshot(struct node_ctx *ctx, uint8_t hash[SHA256_LEN], uint64_t *height)
+{
+    struct services *sv = ctx != NULL ? ctx->services : NULL;
+    if (sv == NULL)
+        return false;
+    pthread_mutex_lock(&sv->tip_mu);
+    if (hash != NULL)
+        memcpy(hash, sv->tip_hash, SHA256_LEN);
+    if (height != NULL)
+        *height = sv->tip_height;
+    pthread_mutex_unlock(&sv->tip_mu);
+    return true;
+}
 
 /* Also where transactions older than 14 days leave the mempool: a new tip
  * comes often enough for that, and it keeps all pool upkeep in one place. */
@@ -50,6 +80,7 @@ static void services_connected(void *ctx, const struct block *b, const struct bl
 {
     struct node_ctx *node = ctx;
     struct services *sv = node->services;
+    services_set_tip(sv, e);
     mempool_remove_block(node->mempool, b);
     for (size_t i = 0; sv != NULL && i < sv->n_block_listeners; i++)
         if (sv->block_listeners[i].connected != NULL)
@@ -61,6 +92,7 @@ static void services_disconnected(void *ctx, const struct block *b,
 {
     struct node_ctx *node = ctx;
     struct services *sv = node->services;
+    services_set_tip(sv, e->prev);
     mempool_readd(node->mempool, b->txs, b->tx_count, time_now());
     for (size_t i = 0; sv != NULL && i < sv->n_block_listeners; i++)
         if (sv->block_listeners[i].disconnected != NULL)
@@ -123,6 +155,8 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
     struct chain_listener l = {
         .ctx = ctx, .connected = services_connected, .disconnected = services_disconnected};
     chain_add_listener(chain, &l);
+    pthread_mutex_init(&sv->tip_mu, NULL);
+    services_set_tip(sv, chain_tip(chain));
     ctx->services = sv;
     ctx->chain = chain;
     ctx->mempool = pool;
@@ -148,6 +182,7 @@ void services_stop(struct node_ctx *ctx)
     ctx->mempool = NULL;
     ctx->chain = NULL;
     ctx->services = NULL;
+    pthread_mutex_destroy(&sv->tip_mu);
     free(sv);
 }
 

@@ -65,6 +65,10 @@ void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx);
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
                                     struct mempool_accept_info *info);
 
+/* The tip as of the last block connected or disconnected, without the
+ * chain lock (getblockcount and getbestblockhash answer while a block is
+ * being validated). False when services are not running. */
+bool services_tip_snapshot(struct node_ctx *ctx, uint8_t hash[SHA256_LEN], uint64_t *height);
 /* Waits until the tx index and account history have caught up with the
  * chain as it is now (getrawtransaction, getaccounthistory, wallet
  * restores call this before reading them). Do not hold the chain lock. */

@@ -12,6 +12,7 @@
 #include "node/chain.h"
 #include "node/mempool.h"
 #include "node/node.h"
+#include "node/services.h"
 #include "rpc/rpc_blockchain.h"
 #include "rpc/server.h"
 #include "util/hex.h"
@@ -287,6 +288,60 @@ START_TEST(test_addresses)
 }
 END_TEST
 
+/* getblockcount and getbestblockhash answer from the tip snapshot while
+ * another thread holds the chain lock (a block being validated): this test
+ * holds it itself, so a handler that took it would never return (the
+ * case's timeout fails it). */
+START_TEST(tip_reads_do_not_wait_for_the_chain_lock)
+{
+    char tdir[256], err[512] = "";
+    fixture_tmpdir_make(tdir, sizeof tdir, "rpctip");
+    struct args targs;
+    ck_assert_int_eq(args_init(&targs, services_options, services_options_count, err, sizeof err),
+                     ARGS_OK);
+    struct node_ctx n;
+    memset(&n, 0, sizeof n);
+    n.args = &targs;
+    n.params = fixture_regtest();
+    snprintf(n.datadir, sizeof n.datadir, "%s", tdir);
+    pthread_mutex_init(&n.lock, NULL);
+    ck_assert_msg(services_start(&n, err, sizeof err), "%s", err);
+    struct rpc_table t;
+    rpc_table_init(&t);
+    ck_assert(rpc_blockchain_register(&t, err, sizeof err));
+
+    uint8_t miner[32];
+    fixture_pubkey(miner);
+    struct block b;
+    block_init(&b);
+    pthread_mutex_lock(&n.lock);
+    fixture_block_on(&b, chain_tip(services_chain(&n)), miner, NULL, 0, 0);
+    struct block_fault f;
+    char reason[128];
+    ck_assert_int_eq(services_process_block(&n, &b, &f, reason, sizeof reason), CHAIN_OK);
+    char tip[65];
+    hex_encode(chain_tip(services_chain(&n))->hash, 32, tip);
+
+    json_t *res = NULL;
+    int code = 0;
+    char *msg = NULL;
+    ck_assert(rpc_call(&t, &n, "/", "getblockcount", NULL, &res, &code, &msg));
+    ck_assert_int_eq(json_integer_value(res), 1);
+    json_decref(res);
+    ck_assert(rpc_call(&t, &n, "/", "getbestblockhash", NULL, &res, &code, &msg));
+    ck_assert_str_eq(json_string_value(res), tip);
+    json_decref(res);
+    pthread_mutex_unlock(&n.lock);
+
+    block_clear(&b);
+    rpc_table_clear(&t);
+    services_stop(&n);
+    pthread_mutex_destroy(&n.lock);
+    args_clear(&targs);
+    fixture_tmpdir_remove(tdir);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case difficulty = {.name = "difficulty"};
@@ -297,5 +352,8 @@ Suite *unit_suite(void)
                                     test_addresses, NULL};
     Suite *s = fixture_suite("rpc_blockchain", &difficulty, difficulty_tests);
     fixture_case_add(s, &handlers, handler_tests);
+    static const struct fixture_case tip = {.name = "tip", .timeout = 30};
+    const TTest *tip_tests[] = {tip_reads_do_not_wait_for_the_chain_lock, NULL};
+    fixture_case_add(s, &tip, tip_tests);
     return s;
 }
