@@ -1153,6 +1153,13 @@ bool chain_account_history(struct chain *c, const uint8_t pubkey[32], uint64_t s
     return txindex_history(c->idx_db, pubkey, skip, count, out, n, err, errlen);
 }
 
+bool chain_account_history_after(struct chain *c, const uint8_t pubkey[32],
+                                 const struct txindex_cursor *after, size_t count,
+                                 struct txindex_hist **out, size_t *n, char *err, size_t errlen)
+{
+    return txindex_history_after(c->idx_db, pubkey, after, count, out, n, err, errlen);
+}
+
 /* ---- invalidate / reconsider ------------------------------------------- */
 
 bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen)

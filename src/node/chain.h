@@ -134,6 +134,12 @@ void chain_txindex_def(struct chain *c, struct index_def *out);
 bool chain_account_history(struct chain *c, const uint8_t pubkey[32], uint64_t skip,
                            size_t count, struct txindex_hist **out, size_t *n, char *err,
                            size_t errlen);
+/* The page after a cursor. The history is read from the index alone: the
+ * chain lock is not needed for it (the index database is safe to read from
+ * any thread while the chain is open). */
+bool chain_account_history_after(struct chain *c, const uint8_t pubkey[32],
+                                 const struct txindex_cursor *after, size_t count,
+                                 struct txindex_hist **out, size_t *n, char *err, size_t errlen);
 
 /* Marks a block invalid (and all its descendants), disconnecting it if it
  * is in the active chain, then moves to the best remaining branch. */

@@ -185,9 +185,10 @@ bool txindex_find_tx(struct db *db, const uint8_t txid[SHA256_LEN], struct txind
     return true;
 }
 
-bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], uint64_t skip,
-                     size_t count, struct txindex_hist **out, size_t *n_out, char *err,
-                     size_t errlen)
+static bool txindex_history_from(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN],
+                                 const struct txindex_cursor *after, uint64_t skip, size_t count,
+                                 struct txindex_hist **out, size_t *n_out, char *err,
+                                 size_t errlen)
 {
     if (count > TXINDEX_HISTORY_MAX) {
         str_set_err(err, errlen, "history count above the limit");
@@ -204,14 +205,25 @@ bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], ui
     uint8_t prefix[1 + TXINDEX_PUBKEY_LEN];
     prefix[0] = HIST_PREFIX;
     memcpy(prefix + 1, pubkey, TXINDEX_PUBKEY_LEN);
-    db_iter_seek_prefix(it, prefix, sizeof prefix);
+    uint8_t from[HIST_KEY_LEN];
+    if (after != NULL) {
+        /* Seek to the cursor's own key; an entry at it is skipped below. */
+        memcpy(from, prefix, sizeof prefix);
+        put_be(from + sizeof prefix, after->height, 8);
+        put_be(from + sizeof prefix + 8, after->position, 4);
+        db_iter_seek_prefix_from(it, prefix, sizeof prefix, from, sizeof from);
+    } else {
+        db_iter_seek_prefix(it, prefix, sizeof prefix);
+    }
     for (; ok && n < count && db_iter_valid(it); db_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = db_iter_key(it, &klen);
+        if (after != NULL && klen == sizeof from && memcmp(k, from, sizeof from) == 0)
+            continue;
         if (skip) {
             skip--;
             continue;
         }
-        size_t klen, vlen;
-        const uint8_t *k = db_iter_key(it, &klen);
         const uint8_t *val = db_iter_value(it, &vlen);
         struct txindex_hist h;
         enum ser_err se = klen == HIST_KEY_LEN ? decode_bin32(val, vlen, h.txid)
@@ -306,4 +318,18 @@ bool txindex_reset(struct db *db, char *err, size_t errlen)
     db_batch_free(b);
     db_iter_free(it);
     return ok;
+}
+
+bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], uint64_t skip,
+                     size_t count, struct txindex_hist **out, size_t *n_out, char *err,
+                     size_t errlen)
+{
+    return txindex_history_from(db, pubkey, NULL, skip, count, out, n_out, err, errlen);
+}
+
+bool txindex_history_after(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN],
+                           const struct txindex_cursor *after, size_t count,
+                           struct txindex_hist **out, size_t *n_out, char *err, size_t errlen)
+{
+    return txindex_history_from(db, pubkey, after, 0, count, out, n_out, err, errlen);
 }

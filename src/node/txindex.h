@@ -82,6 +82,15 @@ bool txindex_find_tx(struct db *db, const uint8_t txid[SHA256_LEN], struct txind
 bool txindex_history(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN], uint64_t skip,
                      size_t count, struct txindex_hist **out, size_t *n_out, char *err,
                      size_t errlen);
+/* A position in a key's history: entries strictly after it are returned. */
+struct txindex_cursor {
+    uint64_t height;
+    uint32_t position;
+};
+/* The page after a cursor: a seek, whatever the page's depth (skip walks). */
+bool txindex_history_after(struct db *db, const uint8_t pubkey[TXINDEX_PUBKEY_LEN],
+                           const struct txindex_cursor *after, size_t count,
+                           struct txindex_hist **out, size_t *n_out, char *err, size_t errlen);
 
 /* The marker: the hash of the last block connected (*found false on a
  * fresh database). */

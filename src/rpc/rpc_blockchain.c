@@ -549,33 +549,63 @@ static bool rpc_getaccount(struct rpc_request *req, json_t **result)
     return rpc_done_if(req, result, o, ok);
 }
 
+/* `after`: {"height": n, "position": n}, the last entry of the page before. */
+static bool param_history_cursor(struct rpc_request *req, size_t i, struct txindex_cursor *out,
+                                 bool *given)
+{
+    const json_t *v = rpc_param(req, i);
+    *given = v != NULL;
+    if (v == NULL)
+        return true;
+    const json_t *h = json_object_get(v, "height"), *p = json_object_get(v, "position");
+    if (!json_is_integer(h) || !json_is_integer(p) || json_integer_value(h) < 0 ||
+        json_integer_value(p) < 0 || json_integer_value(p) > (json_int_t)UINT32_MAX)
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "after: expected {\"height\": n, \"position\": n} of an entry");
+    out->height = (uint64_t)json_integer_value(h);
+    out->position = (uint32_t)json_integer_value(p);
+    return true;
+}
+
 static bool rpc_getaccounthistory(struct rpc_request *req, json_t **result)
 {
     uint8_t pubkey[ADDRESS_PUBKEY_LEN];
     int64_t skip, count;
-    if (req->node == NULL)
+    struct txindex_cursor after;
+    bool has_after = false;
+    if (req->node == NULL || services_chain(req->node) == NULL)
         return rpc_error(req, RPC_INTERNAL_ERROR, "the chain is not loaded");
     if (!rpc_param_address(req, 0, pubkey) || !rpc_param_int(req, 1, 0, 0, INT64_MAX, &skip) ||
-        !rpc_param_int(req, 2, HISTORY_DEFAULT_COUNT, 0, HISTORY_MAX_COUNT, &count))
+        !rpc_param_int(req, 2, HISTORY_DEFAULT_COUNT, 0, HISTORY_MAX_COUNT, &count) ||
+        !param_history_cursor(req, 3, &after, &has_after))
         return false;
+    if (has_after && skip != 0)
+        return rpc_error(req, RPC_INVALID_PARAMETER, "skip and after cannot be used together");
     char err[256];
     if (!services_sync_txindex(req->node, err, sizeof err))
         return rpc_error(req, RPC_MISC_ERROR, "Can't read the account history: %s", err);
-    struct chain *c = chain_enter(req);
-    if (c == NULL)
-        return false;
+    /* The entries come from the index without the chain lock (a deep skip
+     * walks there, not under the lock); the lock is held only to name each
+     * entry's block. */
+    struct chain *c = services_chain(req->node);
     struct txindex_hist *h = NULL;
     size_t n = 0;
-    if (!chain_account_history(c, pubkey, (uint64_t)skip, (size_t)count, &h, &n, err,
-                               sizeof err)) {
-        chain_leave(req);
+    bool read = has_after ? chain_account_history_after(c, pubkey, &after, (size_t)count, &h, &n,
+                                                        err, sizeof err)
+                          : chain_account_history(c, pubkey, (uint64_t)skip, (size_t)count, &h,
+                                                  &n, err, sizeof err);
+    if (!read)
         return rpc_error(req, RPC_MISC_ERROR, "Can't read the account history: %s", err);
-    }
-    const struct blockindex_chain *active = chain_active(c);
     json_t *arr = json_array();
     bool ok = arr != NULL;
+    c = chain_enter(req);
+    if (c == NULL) {
+        free(h);
+        json_decref(arr);
+        return false;
+    }
+    const struct blockindex_chain *active = chain_active(c);
     for (size_t i = 0; ok && i < n; i++) {
-        /* The index follows the active chain: every entry is connected. */
         const struct blockindex_entry *e = blockindex_chain_at(active, h[i].height);
         json_t *o = json_object();
         ok = o != NULL && rpc_put(o, "txid", rpc_hex_json(h[i].txid, sizeof h[i].txid)) &&
@@ -743,7 +773,10 @@ static const struct rpc_method blockchain_methods[] = {
      "Result: [{\"txid\": \"hex\", \"height\": n, \"position\": n, \"blockhash\": \"hex\"}, ...]",
      {{"address", RPC_ARG_STR, false, "The account's address"},
       {"skip", RPC_ARG_INT, true, "Entries to skip from the oldest (default 0)"},
-      {"count", RPC_ARG_INT, true, "Most entries to return, 0-10000 (default 100)"}}},
+      {"count", RPC_ARG_INT, true, "Most entries to return, 0-10000 (default 100)"},
+      {"after", RPC_ARG_OBJ, true,
+       "Start after this entry: {\"height\": n, \"position\": n} (the last one of the "
+       "previous page; not with skip)"}}},
     {"util", "validateaddress", rpc_validateaddress,
      "Return information about the given address.",
      "Result:\n"

@@ -11,7 +11,7 @@ import shutil
 
 from test_framework.messages import COIN
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import assert_equal, wait_until
+from test_framework.util import assert_equal, assert_raises_rpc_error, wait_until
 
 
 class NodeIndexesTest(SoukTestFramework):
@@ -40,6 +40,25 @@ class NodeIndexesTest(SoukTestFramework):
         assert info["txindex"]["synced"]
         assert_equal(node.getindexinfo("txindex"), {"txindex": info["txindex"]})
         assert_equal(node.getindexinfo("nothing"), {})
+
+        self.log.info("getaccounthistory pages by cursor")
+        everything = node.getaccounthistory(payer_addr, 0, 1000)
+        assert_equal(len(everything), 102)   # 101 coinbases and the transfer
+        pages, after = [], None
+        while True:
+            page = (node.getaccounthistory(payer_addr, 0, 25, after) if after is not None
+                    else node.getaccounthistory(payer_addr, 0, 25))
+            if not page:
+                break
+            pages += page
+            after = {"height": page[-1]["height"], "position": page[-1]["position"]}
+        assert_equal(pages, everything)
+        assert_equal(node.getaccounthistory(payer_addr, 0, 2, {"height": 0, "position": 0}),
+                     everything[:2])
+        assert_raises_rpc_error(-8, "skip and after", node.getaccounthistory, payer_addr, 1, 2,
+                                {"height": 0, "position": 0})
+        assert_raises_rpc_error(-8, "after: expected", node.getaccounthistory, payer_addr, 0, 2,
+                                {"height": -1, "position": 0})
 
         indexes = os.path.join(node.datadir, "regtest", "indexes")
         self.log.info("a damaged index database is rebuilt at start-up")

@@ -174,6 +174,36 @@ START_TEST(connect_lookup_history)
     expect_history(KC, 0, 100, 1, hc, pc, bc);
     expect_history(KD, 0, 100, 0, NULL, NULL, NULL);
 
+    /* Cursor paging: strictly after the entry given, whether or not it
+     * exists, and never into another key's entries. */
+    struct txindex_cursor cur = {.height = 1, .position = 1};
+    struct txindex_hist *page;
+    size_t np;
+    ck_assert(txindex_history_after(db, KA, &cur, 2, &page, &np, err, sizeof err));
+    ck_assert_uint_eq(np, 2);
+    ck_assert_uint_eq(page[0].height, 2);
+    ck_assert_uint_eq(page[0].position, 1);
+    ck_assert_uint_eq(page[1].position, 2);
+    cur = (struct txindex_cursor){.height = page[1].height, .position = page[1].position};
+    free(page);
+    ck_assert(txindex_history_after(db, KA, &cur, 100, &page, &np, err, sizeof err));
+    ck_assert_uint_eq(np, 1);
+    ck_assert_uint_eq(page[0].height, 300);
+    free(page);
+    cur = (struct txindex_cursor){.height = 2, .position = 0}; /* not one of A's */
+    ck_assert(txindex_history_after(db, KA, &cur, 100, &page, &np, err, sizeof err));
+    ck_assert_uint_eq(np, 3);
+    ck_assert_uint_eq(page[0].position, 1);
+    free(page);
+    cur = (struct txindex_cursor){.height = 300, .position = 0};
+    ck_assert(txindex_history_after(db, KA, &cur, 100, &page, &np, err, sizeof err));
+    ck_assert_uint_eq(np, 0);
+    free(page);
+    cur = (struct txindex_cursor){.height = 0, .position = 0};
+    ck_assert(txindex_history_after(db, KC, &cur, 100, &page, &np, err, sizeof err));
+    ck_assert_uint_eq(np, 1);
+    free(page);
+
     uint8_t best[32];
     ck_assert(txindex_get_best(db, best, &found, err, sizeof err));
     ck_assert(found);
