@@ -188,6 +188,10 @@ static void process_input(struct p2p_peer *peer)
         net->total_recv += P2P_HEADER_LEN + peer->body.len;
         peer->last_recv = mono_now();
         netproc_handle(peer, peer->body.data, peer->body.len);
+        /* One large message must not pin a message-sized buffer to the
+         * peer for as long as it stays connected. */
+        if (peer->body.cap > P2P_BODY_KEEP_BYTES)
+            buf_clear(&peer->body);
     }
     if (!peer->disconnect && !peer->read_paused)
         netproc_serve(peer);

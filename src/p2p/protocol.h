@@ -34,6 +34,9 @@ struct evbuffer;
 #define P2P_MIN_PROTOCOL_VERSION 1
 #define P2P_HEADER_LEN 12
 #define P2P_MAX_BODY (8u * 1024u * 1024u)
+/* A peer's receive buffer is kept between messages up to this size and
+ * released after a larger message. */
+#define P2P_BODY_KEEP_BYTES (256u * 1024u)
 #define P2P_COMMAND_MAX 12
 #define P2P_USER_AGENT_MAX 256
 #define P2P_MAX_ADDR 1000
