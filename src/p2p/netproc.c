@@ -589,13 +589,47 @@ static void orphan_remove(struct p2p_net *net, size_t i)
     net->n_orphans--;
 }
 
+/* A random orphan of the peer that holds the most (the pool is full). */
+static size_t orphan_pick_victim(const struct p2p_net *net)
+{
+    uint64_t top = 0;
+    size_t top_count = 0;
+    for (size_t i = 0; i < net->n_orphans; i++) {
+        size_t c = 0;
+        for (size_t k = 0; k < net->n_orphans; k++)
+            c += net->orphans[k].peer_id == net->orphans[i].peer_id;
+        if (c > top_count) {
+            top_count = c;
+            top = net->orphans[i].peer_id;
+        }
+    }
+    size_t pick = (size_t)(rand_u64() % top_count);
+    for (size_t i = 0; i < net->n_orphans; i++)
+        if (net->orphans[i].peer_id == top && pick-- == 0)
+            return i;
+    return 0;
+}
+
 static void orphan_add(struct p2p_net *net, const struct tx *tx, const uint8_t txid[32],
                        uint64_t peer_id)
 {
     if (orphan_has(net, txid))
         return;
-    if (net->n_orphans == P2P_MAX_ORPHANS)
-        orphan_remove(net, (size_t)(rand_u64() % P2P_MAX_ORPHANS));
+    /* Room is made at the expense of whoever holds the most: a peer at its
+     * share loses its own oldest orphan, and a full pool loses one of the
+     * orphans of the peer with the most, so one peer flooding orphans can
+     * never push out another's. */
+    size_t mine = 0, oldest = SIZE_MAX;
+    for (size_t i = 0; i < net->n_orphans; i++)
+        if (net->orphans[i].peer_id == peer_id) {
+            mine++;
+            if (oldest == SIZE_MAX || net->orphans[i].expires < net->orphans[oldest].expires)
+                oldest = i;
+        }
+    if (mine >= P2P_MAX_ORPHANS_PER_PEER)
+        orphan_remove(net, oldest);
+    else if (net->n_orphans == P2P_MAX_ORPHANS)
+        orphan_remove(net, orphan_pick_victim(net));
     struct p2p_orphan *o = &net->orphans[net->n_orphans];
     if (!tx_copy(&o->tx, tx))
         return;

@@ -23,6 +23,8 @@
  * retried at every new tip and, after a tx from a peer is accepted, those
  * of its sender. */
 #define P2P_MAX_ORPHANS 100
+/* Most orphans one peer's relays may hold; over it, the peer's oldest goes. */
+#define P2P_MAX_ORPHANS_PER_PEER 25
 #define P2P_ORPHAN_EXPIRY_SECS (20 * 60)
 
 /* A plugin's inventory type. The callbacks run on the event loop thread;

@@ -3,9 +3,11 @@
 sender has no funds yet at the tip is held, not dropped, and enters the
 mempool once what it waits for is there; one beyond the mempool's future
 nonces waits for the gap to close. The pool is bounded: a peer sending
-more orphans than it holds leaves the node fine. A full orphan pool does not
-make every relayed tx cost a retry of every orphan: a burst of valid txs is
-handled about as fast with 100 orphans waiting as with none."""
+more orphans than it holds leaves the node fine, and one peer's relays hold
+at most 25 of the 100, so a peer flooding orphans cannot push out another's.
+A full orphan pool does not make every relayed tx cost a retry of every
+orphan: a burst of valid txs is handled about as fast with 100 orphans
+waiting as with none."""
 
 import time
 
@@ -53,10 +55,13 @@ class P2POrphansTest(SoukTestFramework):
             bursts.append(b"".join(frame(message_body("tx", tx_of(self.make_transfer(k, n, sink, COIN, 1000)).to_array()))
                                    for k, _ in keys for n in range(20)))
         quiet = self.timed_burst(peer, bursts[0])
-        for i in range(100):
-            k, _ = self.new_key()
-            peer.send_tx(tx_of(self.make_transfer(k, 0, sink, COIN, 1000)))
-        peer.sync_with_ping()
+        # A peer's relays hold at most 25 orphans: four peers fill the pool.
+        fillers = [node.add_p2p_connection() for _ in range(4)]
+        for f in fillers:
+            for i in range(25):
+                k, _ = self.new_key()
+                f.send_tx(tx_of(self.make_transfer(k, 0, sink, COIN, 1000)))
+            f.sync_with_ping()
         busy = self.timed_burst(peer, bursts[1])
         self.log.info("100 txs: %.3f s with no orphans, %.3f s with 100 orphans", quiet, busy)
         assert_equal(len(node.getrawmempool()), 201)
@@ -69,6 +74,25 @@ class P2POrphansTest(SoukTestFramework):
         peer.sync_with_ping()
         assert peer.is_connected
         assert_equal(len(node.getrawmempool()), 201)
+        for f in fillers:
+            f.close()
+        self.generate(node, 1, sync=False)   # the pool's txs leave the mempool
+
+        self.log.info("one peer flooding orphans cannot push out another peer's")
+        honest = node.add_p2p_connection()
+        waiting, waiting_addr = self.new_key()
+        mine = [tx_of(self.make_transfer(waiting, n, sink, COIN, 1000)) for n in range(5)]
+        for t in mine:
+            honest.send_tx(t)
+        honest.sync_with_ping()
+        for i in range(150):   # six times what one peer may hold
+            k, _ = self.new_key()
+            peer.send_tx(tx_of(self.make_transfer(k, 0, sink, COIN, 1000)))
+        peer.sync_with_ping()
+        node.sendrawtransaction(self.make_transfer(payer, 1, waiting_addr, 10 * COIN, 1000))
+        self.generate(node, 1, sync=False)   # funds the waiting sender: its orphans are retried
+        wait_until(lambda: all(t.txid().hex() in node.getrawmempool() for t in mine), timeout=10,
+                   what="the honest peer's orphans accepted")
 
     def timed_burst(self, peer, data):
         start = time.monotonic()
