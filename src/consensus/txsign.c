@@ -1,5 +1,7 @@
 #include "consensus/txsign.h"
 
+#include <stdatomic.h>
+
 #include <string.h>
 
 bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
@@ -22,10 +24,20 @@ bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
     return true;
 }
 
+/* Every verification, for operators and for tests that show a path does
+ * not verify (a replayed tx must cost a lookup, not a signature). */
+static atomic_uint_fast64_t txsign_verifies;
+
+uint64_t txsign_verify_count(void)
+{
+    return (uint64_t)atomic_load(&txsign_verifies);
+}
+
 bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
 {
     if (tx_is_coinbase(tx))
         return false;
+    atomic_fetch_add(&txsign_verifies, 1);
     uint8_t sighash[SHA256_LEN];
     tx_sighash(tx, genesis_hash, sighash);
     return key_verify(tx->sender, sighash, sizeof sighash, tx->sig);

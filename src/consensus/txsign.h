@@ -19,5 +19,8 @@ bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
 /* True when tx is not a coinbase and its signature verifies for its sender
  * on the network of genesis_hash. */
 bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN]);
+/* Signatures txsign_verify has checked since the process started (any
+ * thread). */
+uint64_t txsign_verify_count(void);
 
 #endif

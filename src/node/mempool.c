@@ -599,12 +599,31 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
         return txerr_to_mempool(TXERR_COINBASE, info);
     if (keymap_find(&pool->by_txid, info->txid) != NULL)
         return MEMPOOL_ERR_DUPLICATE;
+    /* What costs a lookup goes before what costs a signature check: a
+     * replayed mined tx (a used nonce) or one below the fee rate is turned
+     * away without verifying anything. Size and fee are bounded first, as
+     * the stateless check would. */
+    size_t size = tx_encoded_size(tx);
+    if (size > TX_MAX_SIZE)
+        return txerr_to_mempool(TXERR_TOO_LARGE, info);
+    if (!amount_valid(tx->fee))
+        return txerr_to_mempool(TXERR_BAD_FEE, info);
+    if (fee_below_minimum(pool, tx->fee, size))
+        return MEMPOOL_ERR_FEE_TOO_LOW;
+    struct mempool_sender *known = sender_find(pool, tx->sender);
+    if (known == NULL || known->ready == 0) {
+        struct account early = {0, 0};
+        enum txerr e = tip_account(pool, tx->sender, &early);
+        if (e != TXERR_OK)
+            return txerr_to_mempool(e, info);
+        if (tx->nonce < early.nonce)
+            return txerr_to_mempool(TXERR_BAD_NONCE, info);
+    } else if (tx->nonce < known->q[0]->tx.nonce) {
+        return txerr_to_mempool(TXERR_BAD_NONCE, info);
+    }
     enum txerr err = txcheck_stateless(tx, pool->params->genesis.hash, &info->detail);
     if (err != TXERR_OK)
         return txerr_to_mempool(err, info);
-    size_t size = tx_encoded_size(tx);
-    if (fee_below_minimum(pool, tx->fee, size))
-        return MEMPOOL_ERR_FEE_TOO_LOW;
 
     struct accept_plan p;
     memset(&p, 0, sizeof p);

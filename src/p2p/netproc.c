@@ -39,6 +39,8 @@ bool netproc_init(struct p2p_net *net)
         return false;
     for (size_t i = 0; i < P2P_MAX_ORPHANS; i++)
         tx_init(&net->orphans[i].tx);
+    if (!p2p_invset_init(&net->recent_rejects))
+        return false;
     net->tx_delay_us = net->ctx->params->network == CHAIN_REGTEST ? 100000 : 2000000;
     net->window_stall_timeout_us = P2P_WINDOW_STALL_US;
     return true;
@@ -57,6 +59,7 @@ void netproc_clear(struct p2p_net *net)
             tx_clear(&net->orphans[i].tx);
     free(net->orphans);
     net->orphans = NULL;
+    p2p_invset_clear(&net->recent_rejects);
 }
 
 /* ------------------------------------------------------------ handshake */
@@ -683,15 +686,26 @@ static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
     memset(&info, 0, sizeof info);
     pthread_mutex_lock(&net->ctx->lock);
     enum mempool_err me = MEMPOOL_ERR_DUPLICATE;
-    if (mempool_find(services_mempool(net->ctx), txid) == NULL && !orphan_has(net, txid))
+    bool rejected_before = p2p_invset_has(&net->recent_rejects, txid);
+    if (!rejected_before && mempool_find(services_mempool(net->ctx), txid) == NULL &&
+        !orphan_has(net, txid))
         me = services_accept_tx(net->ctx, &p->tx, &info);
     if (me == MEMPOOL_OK) {
         peer->last_tx_time = mono_now();
         orphans_retry(net, p->tx.sender);
     } else if (tx_err_is_orphan(me, &info)) {
         orphan_add(net, &p->tx, txid, peer->id);
+    } else if (me != MEMPOOL_ERR_DUPLICATE) {
+        /* Refused for good at this tip: the same bytes again cost a lookup
+         * until the next block (which may change the verdict). */
+        p2p_invset_add(&net->recent_rejects, txid);
     }
     pthread_mutex_unlock(&net->ctx->lock);
+    if (rejected_before) {
+        LOG_DEBUG(LOG_CAT_MEMPOOL, "tx from peer=%llu was refused at this tip already",
+                  (unsigned long long)peer->id);
+        return;
+    }
     if (tx_err_is_misbehaviour(me, &info))
         p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, txerr_reason(info.txerr));
     else if (me != MEMPOOL_OK && me != MEMPOOL_ERR_DUPLICATE)
@@ -873,6 +887,9 @@ void netproc_notified(struct p2p_net *net)
     free(invs);
     if (new_tip) {
         sync_announce_tip(net);
+        /* A new tip can change any verdict. */
+        p2p_invset_clear(&net->recent_rejects);
+        p2p_invset_init(&net->recent_rejects);
         pthread_mutex_lock(&net->ctx->lock);
         orphans_retry(net, NULL);
         pthread_mutex_unlock(&net->ctx->lock);

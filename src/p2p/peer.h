@@ -205,6 +205,9 @@ struct p2p_net {
     struct keymap tx_reqs;    /* txid -> struct p2p_tx_req */
     struct p2p_orphan *orphans;
     size_t n_orphans;
+    /* Txids refused since the last new tip (neither kept as orphans nor
+     * duplicates): a peer replaying them costs a lookup, not a check. */
+    struct p2p_invset recent_rejects;
     struct p2p_inv_handler inv_handlers[P2P_MAX_INV_HANDLERS];
     size_t n_inv_handlers;
     int64_t tx_delay_us;      /* mean delay of a tx announcement */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consensus/txsign.h"
 #include "crypto/address.h"
 #include "node/mempool.h"
 #include "node/node.h"
@@ -123,6 +124,9 @@ static bool rpc_getmempoolinfo(struct rpc_request *req, json_t **result)
                              "maxmempool", (json_int_t)max, "mempoolminfee",
                              rpc_amount_json(rate * 1000), "minrelaytxfee",
                              rpc_amount_json(rate * 1000));
+    if (info != NULL)
+        json_object_set_new(info, "signature_checks",
+                            json_integer((json_int_t)txsign_verify_count()));
     return rpc_done(req, result, info);
 }
 
@@ -192,7 +196,8 @@ static bool rpc_getmempoolentry(struct rpc_request *req, json_t **result)
 static const struct rpc_method rpc_mempool_methods[] = {
     {"blockchain", "getmempoolinfo", rpc_getmempoolinfo, "Details on the mempool.",
      "Result: {loaded, size (txs), bytes (encoded), usage (= bytes), total_fee, maxmempool\n"
-     "(bytes), mempoolminfee, minrelaytxfee (coins per 1000 bytes)}",
+     "(bytes), mempoolminfee, minrelaytxfee (coins per 1000 bytes), signature_checks (tx\n"
+     "signatures verified since the node started, blocks and mempool)}",
      {{NULL, 0, false, NULL}}},
     {"blockchain", "getrawmempool", rpc_getrawmempool, "The txids in the mempool.",
      "Result: [\"txid\", ...] grouped by sender in nonce order, or with verbose\n"
