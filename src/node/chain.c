@@ -14,6 +14,7 @@
 #include "util/time.h"
 
 #define CHAIN_MAX_LISTENERS 8
+#define CHAIN_FAILED_REMEMBERED 1024
 #define CHAIN_PATH_MAX 4096
 
 struct chain {
@@ -38,6 +39,11 @@ struct chain {
     /* A -reindex is under way: every index flush says so, so that a start
      * after a crash resumes it instead of trusting a partial index. */
     bool reindexing;
+    /* Hashes of blocks found invalid before they were stored (a ring): the
+     * same bytes again cost a lookup. Empty (all-zero) slots match no block:
+     * that would take a SHA-256 preimage. */
+    uint8_t failed[CHAIN_FAILED_REMEMBERED][SHA256_LEN];
+    size_t failed_next;
     /* chain_open is running: the interrupt flag is honoured. */
     bool loading;
     const atomic_bool *interrupt;
@@ -513,6 +519,31 @@ unsigned chain_verify_threads(const struct chain *c)
     return checkqueue_threads(c->checkq);
 }
 
+/* Blocks refused for what their header commits to, remembered by hash. */
+static bool chain_failed_known(const struct chain *c, const uint8_t hash[SHA256_LEN])
+{
+    for (size_t i = 0; i < CHAIN_FAILED_REMEMBERED; i++)
+        if (memcmp(c->failed[i], hash, SHA256_LEN) == 0)
+            return true;
+    return false;
+}
+
+static void chain_mark_failed(struct chain *c, struct blockindex_entry *e);
+static void chain_recompute_best_header(struct chain *c);
+
+/* Remembers an invalid block's hash; a header of it already in the index
+ * (headers-first) is marked invalid too, so sync stops asking for it. */
+static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN])
+{
+    memcpy(c->failed[c->failed_next], hash, SHA256_LEN);
+    c->failed_next = (c->failed_next + 1) % CHAIN_FAILED_REMEMBERED;
+    struct blockindex_entry *e = blockindex_find(&c->bi, hash);
+    if (e != NULL && !(e->status & BLOCK_FAILED_MASK)) {
+        chain_mark_failed(c, e);
+        chain_recompute_best_header(c);
+    }
+}
+
 static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
                                       size_t len, const struct blockstore_pos *existing,
                                       struct block_fault *fault, char *reason, size_t reasonlen)
@@ -525,12 +556,14 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
                  (known->status & BLOCK_FAILED_MASK) ? "duplicate-invalid" : "duplicate");
         return CHAIN_DUPLICATE;
     }
-    if (!chain_check_block(c, b, fault)) {
-        snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
-                                              ? txerr_reason(fault->txerr)
-                                              : blockerr_reason(fault->err));
+    if (chain_failed_known(c, hash)) {
+        fault->err = BLOCKERR_OK;
+        snprintf(reason, reasonlen, "duplicate-invalid");
         return CHAIN_INVALID;
     }
+    /* What the header alone decides comes first: a block whose parent is
+     * unknown or invalid, or whose bits or time are wrong, costs no
+     * signature check. */
     struct blockindex_entry *prev = blockindex_find(&c->bi, b->header.prev_hash);
     if (prev == NULL) {
         snprintf(reason, reasonlen, "prev-blk-not-found");
@@ -546,6 +579,19 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
                                    (int64_t)blockindex_median_time_past(prev), time_now(),
                                    fault)) {
         snprintf(reason, reasonlen, "%s", blockerr_reason(fault->err));
+        if (fault->err != BLOCKERR_TIME_TOO_NEW)
+            chain_failed_note(c, hash);
+        return CHAIN_INVALID;
+    }
+    if (!chain_check_block(c, b, fault)) {
+        snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
+                                              ? txerr_reason(fault->txerr)
+                                              : blockerr_reason(fault->err));
+        /* Only failures found after the merkle root matched belong to these
+         * bytes' hash: a block whose txs were tampered with shares its
+         * header (and hash) with the real one. */
+        if (fault->err == BLOCKERR_BAD_TX || fault->err == BLOCKERR_DUPLICATE_TX)
+            chain_failed_note(c, hash);
         return CHAIN_INVALID;
     }
     char err[512] = "";

@@ -348,6 +348,26 @@ class P2PMalformedTest(SoukTestFramework):
         bad.solve()
         self.announce_and_send(bad, "block with a wrong merkle root")
 
+        # a block holding a tx whose signature fails: refused; the same bytes
+        # from the next connection cost a lookup, not another signature check
+        raw = bytes.fromhex(self.make_transfer(self.spender, 0, self.key, COIN, 1000))
+        forged = Tx.deserialize(raw)
+        forged.sig = bytes([forged.sig[0] ^ 1]) + forged.sig[1:]
+        bad = self.block_on_tip(txs=[forged])
+        checks = node.getmempoolinfo()["signature_checks"]
+        self.announce_and_send(bad, "block with a tx whose signature fails")
+        assert node.getmempoolinfo()["signature_checks"] > checks
+        checks = node.getmempoolinfo()["signature_checks"]
+        p = self.peer()
+        p.send_block(bad)   # unannounced: the node's answer is a lookup
+        self.expect_discouraged(p, "the same invalid block again")
+        assert_equal(node.getmempoolinfo()["signature_checks"], checks)
+        p = self.peer()
+        p.send_headers([bad])   # its header is known invalid too now
+        self.expect_discouraged(p, "the invalid block's header again")
+        assert any(t["hash"] == bad.hash().hex() and t["status"] == "invalid"
+                   for t in node.getchaintips())
+
         # tx with a bad signature
         raw = bytes.fromhex(self.make_transfer(self.spender, 0, self.key, COIN, 1000))
         tx = Tx.deserialize(raw)
