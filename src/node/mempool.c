@@ -7,6 +7,7 @@
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
 #include "consensus/prologue.h"
+#include "consensus/transfer.h"
 #include "consensus/txcheck.h"
 #include "node/keymap.h"
 #include "util/grow.h"
@@ -24,6 +25,8 @@ static const struct {
                                      "a replacement must pay at least 10% more than the pending transaction"},
     [MEMPOOL_ERR_TOO_MANY_PENDING] = {"too-many-pending",
                                       "the sender already has the most transactions waiting behind a nonce gap"},
+    [MEMPOOL_ERR_NONCE_GAP] = {"nonce-gap-too-large",
+                               "the nonce is more than 64 past the sender's next transaction"},
     [MEMPOOL_ERR_FULL] = {"mempool-full", "the mempool is full of transactions paying at least this fee rate"},
     [MEMPOOL_ERR_STORAGE] = {"storage-error", "the chain state could not be read"},
     [MEMPOOL_ERR_NOMEM] = {"out-of-memory", "out of memory"},
@@ -585,6 +588,33 @@ static enum txerr tip_account(const struct mempool *pool, const uint8_t sender[T
     return err;
 }
 
+/* What a tx takes from its sender's balance that the pool can tell: its
+ * fee, and a transfer's amount. */
+static amount_t tx_spend(const struct tx *tx)
+{
+    amount_t spend = tx->fee;
+    if (tx->type == TX_TYPE_TRANSFER) {
+        size_t len;
+        const uint8_t *bytes = tx_payload_bytes(tx, &len);
+        struct transfer_payload tp;
+        if (transfer_payload_decode(bytes, len, &tp) == SER_OK &&
+            !amount_add(spend, tp.amount, &spend))
+            spend = AMOUNT_MAX;
+    }
+    return spend;
+}
+
+/* The sum of tx_spend over a sender's pool txs, but the one at `except`
+ * (a tx being replaced). */
+static amount_t sender_pending_spend(const struct mempool_sender *s, uint64_t except)
+{
+    amount_t sum = 0;
+    for (size_t i = 0; s != NULL && i < s->n; i++)
+        if (s->q[i]->tx.nonce != except && !amount_add(sum, tx_spend(&s->q[i]->tx), &sum))
+            return AMOUNT_MAX;
+    return sum;
+}
+
 static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *tx, int64_t now,
                                         bool commit, struct mempool_accept_info *info)
 {
@@ -611,16 +641,22 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
     if (fee_below_minimum(pool, tx->fee, size))
         return MEMPOOL_ERR_FEE_TOO_LOW;
     struct mempool_sender *known = sender_find(pool, tx->sender);
+    uint64_t next;
     if (known == NULL || known->ready == 0) {
         struct account early = {0, 0};
         enum txerr e = tip_account(pool, tx->sender, &early);
         if (e != TXERR_OK)
             return txerr_to_mempool(e, info);
-        if (tx->nonce < early.nonce)
-            return txerr_to_mempool(TXERR_BAD_NONCE, info);
-    } else if (tx->nonce < known->q[0]->tx.nonce) {
-        return txerr_to_mempool(TXERR_BAD_NONCE, info);
+        next = early.nonce;
+    } else {
+        next = known->q[0]->tx.nonce + known->ready;
     }
+    if (known != NULL && known->ready > 0 && tx->nonce < known->q[0]->tx.nonce)
+        return txerr_to_mempool(TXERR_BAD_NONCE, info);
+    if ((known == NULL || known->ready == 0) && tx->nonce < next)
+        return txerr_to_mempool(TXERR_BAD_NONCE, info);
+    if (tx->nonce > next && tx->nonce - next > MEMPOOL_MAX_NONCE_GAP)
+        return MEMPOOL_ERR_NONCE_GAP;
     enum txerr err = txcheck_stateless(tx, pool->params->genesis.hash, &info->detail);
     if (err != TXERR_OK)
         return txerr_to_mempool(err, info);
@@ -649,7 +685,11 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
     if (tx->nonce - p.acct_nonce > n_ready) {
         if (!have_account && (err = tip_account(pool, tx->sender, &a)) != TXERR_OK)
             return txerr_to_mempool(err, info);
-        if (a.balance < tx->fee)
+        /* The balance must cover everything the sender has pending (fees
+         * and amounts, ready and future) and this tx, or a few coins could
+         * back any number of futures. */
+        amount_t pending = sender_pending_spend(p.s, tx->nonce), total;
+        if (!amount_add(pending, tx_spend(tx), &total) || a.balance < total)
             return txerr_to_mempool(TXERR_INSUFFICIENT_FUNDS, info);
     }
     enum mempool_err merr = accept_checked(pool, tx, now, &p, commit, info);

@@ -32,6 +32,10 @@
 #define MEMPOOL_DEFAULT_MIN_FEE_RATE 1
 /* Most future (gapped) txs one sender may have waiting. */
 #define MEMPOOL_MAX_FUTURE_PER_SENDER 16
+/* Farthest a future tx's nonce may lie past the sender's next one (its
+ * ready txs included): txs that could only ever be mined after that many
+ * others are not held. */
+#define MEMPOOL_MAX_NONCE_GAP 64
 /* A tx still unmined this long after it was accepted is dropped. */
 #define MEMPOOL_EXPIRY_SECONDS (14 * 24 * 60 * 60)
 
@@ -42,6 +46,7 @@ enum mempool_err {
     MEMPOOL_ERR_FEE_TOO_LOW,      /* fee below size * minimum fee rate */
     MEMPOOL_ERR_REPLACEMENT_FEE,  /* replaces a pending tx without paying 10% more */
     MEMPOOL_ERR_TOO_MANY_PENDING, /* the sender already has the most future txs */
+    MEMPOOL_ERR_NONCE_GAP,        /* a nonce too far past the sender's next one */
     MEMPOOL_ERR_FULL,             /* no room without evicting txs paying as much or more */
     MEMPOOL_ERR_STORAGE,          /* the tip's state could not be read */
     MEMPOOL_ERR_NOMEM,            /* out of memory */

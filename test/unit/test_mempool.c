@@ -953,11 +953,30 @@ START_TEST(future_txs_need_funds_for_their_fee)
     ck_assert_str_eq(mempool_reject_reason(err, &info), "insufficient-funds");
     snap_same(&f, &before);
 
+    /* the fee alone is not enough: the amount (1000) is pending too */
+    fixture_fund(&f.tip.view, r.pub, 1999, 0);
+    ck_assert_str_eq(mempool_reject_reason(pool_accept(&f, &t, &info), &info),
+                     "insufficient-funds");
     /* covered: held as future */
-    fixture_fund(&f.tip.view, r.pub, 1000, 0);
+    fixture_fund(&f.tip.view, r.pub, 2000, 0);
     ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
     ck_assert(info.future);
-    /* the balance is spent elsewhere: the next tip drops it */
+    /* a second future must be covered together with the first */
+    struct tx t2;
+    tx_init(&t2);
+    transfer(&f, &t2, &r, 6, 1000);
+    ck_assert_str_eq(mempool_reject_reason(pool_accept(&f, &t2, &info), &info),
+                     "insufficient-funds");
+    fixture_fund(&f.tip.view, r.pub, 4000, 0);
+    ck_assert_int_eq(pool_accept(&f, &t2, &info), MEMPOOL_OK);
+    /* a nonce more than 64 past the next one is not held at all */
+    transfer(&f, &t2, &r, 1 + MEMPOOL_MAX_NONCE_GAP, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t2, &info), MEMPOOL_ERR_NONCE_GAP);
+    transfer(&f, &t2, &r, (uint64_t)1 << 62, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t2, &info), MEMPOOL_ERR_NONCE_GAP);
+    ck_assert_str_eq(mempool_err_reason(MEMPOOL_ERR_NONCE_GAP), "nonce-gap-too-large");
+    tx_clear(&t2);
+    /* the balance is spent elsewhere: the next tip drops them */
     fixture_fund(&f.tip.view, r.pub, 10, 0);
     ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 1));
     ck_assert(!has(&f, &t));
