@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consensus/sigcache.h"
 #include "node/checkqueue.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -18,6 +19,9 @@ const struct args_option services_options[] = {
      "one per CPU core; a negative n leaves that many cores free).", 0, NULL},
     {"maxmempool", "<MB>", "300", "Keep the transaction memory pool below this many megabytes "
      "of encoded transactions (1 to 100000).", 0, NULL},
+    {"maxsigcachesize", "<MiB>", "32",
+     "Memory for signatures already verified, so the transactions of a block that were seen "
+     "in the mempool are not verified again (0 to 16384; 0 turns it off).", 0, NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
@@ -109,7 +113,7 @@ static void services_progress(void *ctx, const char *what)
 
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
-    int64_t dbcache, maxmempool, minfee, par;
+    int64_t dbcache, maxmempool, minfee, par, sigcache;
     bool reindex;
     if (args_get_int(ctx->args, "dbcache", SERVICES_DEFAULT_DBCACHE_MB, 4, 16384, &dbcache, err,
                      errlen) != ARGS_OK ||
@@ -119,8 +123,14 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                      err, errlen) != ARGS_OK ||
         args_get_bool(ctx->args, "reindex", false, &reindex, err, errlen) != ARGS_OK ||
         args_get_int(ctx->args, "par", 0, -CHECKQUEUE_MAX_THREADS, CHECKQUEUE_MAX_THREADS, &par,
-                     err, errlen) != ARGS_OK)
+                     err, errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "maxsigcachesize", SIGCACHE_DEFAULT_MB, 0, SIGCACHE_MAX_MB,
+                     &sigcache, err, errlen) != ARGS_OK)
         return false;
+    if (!sigcache_set_size((size_t)sigcache << 20)) {
+        snprintf(err, errlen, "out of memory for a %lld MiB signature cache", (long long)sigcache);
+        return false;
+    }
     int64_t cores = (int64_t)checkqueue_cpu_count();
     int64_t threads = par > 0 ? par : par == 0 ? cores : cores + par;
     if (threads < 1)

@@ -1,0 +1,36 @@
+/* sigcache: transaction signatures already verified, so a block whose
+ * transactions were seen in the mempool connects without verifying them
+ * again (as Bitcoin Core's signature cache).
+ *
+ * An entry is SHA-256(salt || sighash || public key || signature) with a
+ * random per-process salt, so nobody outside can aim entries at chosen
+ * slots. Only signatures that verified are added; a hit means exactly
+ * that sighash, key and signature verified before, which is all a verify
+ * would say. The table is 4-way set-associative and bounded
+ * (-maxsigcachesize): a new entry takes a free slot of its set or replaces
+ * one of the set's entries. Process-wide and thread-safe
+ * (block checks run on several threads). */
+#ifndef SOUK_CONSENSUS_SIGCACHE_H
+#define SOUK_CONSENSUS_SIGCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGCACHE_DEFAULT_MB 32
+#define SIGCACHE_MAX_MB 16384
+
+/* Sizes the cache (0 turns it off); what it held is forgotten. Without a
+ * call the cache has SIGCACHE_DEFAULT_MB. False when memory runs out (the
+ * cache is then off). */
+bool sigcache_set_size(size_t max_bytes);
+
+/* Whether (sighash, pubkey, sig) verified before. */
+bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64]);
+/* Remembers a verified (sighash, pubkey, sig). */
+void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64]);
+
+/* Lookups that hit, since the process started (for tests and operators). */
+uint64_t sigcache_hits(void);
+
+#endif
