@@ -433,16 +433,51 @@ static size_t walk_pop(struct walk *w, const struct mempool *pool)
     return top;
 }
 
+/* For a ready tx: every other sender's future txs (not minable, whatever
+ * they claim to pay) go first, cheapest first, until `need` bytes are
+ * free. Returns the bytes freed; false on allocation failure. */
+static bool plan_evict_futures(const struct mempool *pool, const struct mempool_sender *own,
+                               size_t need, struct victims *out, size_t *count, size_t *freed)
+{
+    while (*freed < need) {
+        const struct mempool_entry *pick = NULL;
+        for (size_t i = 0; i < pool->heap_n; i++) {
+            const struct mempool_entry *e = pool->heap[i];
+            const struct mempool_sender *s = e->sender;
+            if (!e->future || s == own || victims_find(out, s) != NULL)
+                continue;
+            /* A sender's futures leave together, from its first one. */
+            if (pick == NULL || evict_before(s->q[s->ready], pick))
+                pick = s->q[s->ready];
+        }
+        if (pick == NULL)
+            return true;
+        struct mempool_sender *s = pick->sender;
+        for (size_t i = s->ready; i < s->n; i++) {
+            *freed += s->q[i]->size;
+            (*count)++;
+        }
+        if (!victims_add(out, s, pick->tx.nonce))
+            return false;
+    }
+    return true;
+}
+
 /* Chooses what to evict so that `need` bytes are freed, cheapest first, a
- * tx always with its sender's later txs. Refuses (MEMPOOL_ERR_FULL) when
- * anything chosen pays a fee rate at least that of the incoming tx, or when
- * only the incoming tx's own sender could make room. */
+ * tx always with its sender's later txs. A ready tx first makes room from
+ * other senders' future txs. Refuses (MEMPOOL_ERR_FULL) when anything else
+ * chosen pays a fee rate at least that of the incoming tx, or when only
+ * the incoming tx's own sender could make room. */
 static enum mempool_err plan_eviction(const struct mempool *pool, const struct mempool_sender *own,
-                                      amount_t fee, size_t size, size_t need,
+                                      amount_t fee, size_t size, size_t need, bool ready,
                                       struct victims *out, size_t *count)
 {
     struct walk w = {0};
     size_t freed = 0;
+    if (ready && !plan_evict_futures(pool, own, need, out, count, &freed))
+        return MEMPOOL_ERR_NOMEM;
+    if (freed >= need)
+        return MEMPOOL_OK;
     enum mempool_err err = MEMPOOL_ERR_FULL;
     if (!walk_push(&w, pool, 0))
         err = MEMPOOL_ERR_NOMEM;
@@ -749,7 +784,7 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
     struct victims victims = {0};
     if (after > pool->max_bytes) {
         enum mempool_err err = plan_eviction(pool, s, tx->fee, size, after - pool->max_bytes,
-                                             &victims, &info->evicted);
+                                             p->ready, &victims, &info->evicted);
         if (err != MEMPOOL_OK) {
             free(victims.v);
             info->evicted = 0;

@@ -6,7 +6,9 @@ futures only had to be covered one at a time and any nonce gap was held,
 so they filled the pool at the minimum fee rate and an honest transaction
 paying that rate was refused as "mempool-full". Now a nonce more than 64
 past a sender's next one is refused (nonce-gap-too-large), a sender's
-balance must cover all it has pending, and the honest transaction gets in."""
+balance must cover all it has pending, and the honest transaction gets in.
+A pool full of funded futures paying far more than the minimum still lets
+a ready transaction at the minimum in: futures are evicted first."""
 from test_framework.messages import COIN
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error
@@ -62,6 +64,28 @@ class MempoolFuturesTest(SoukTestFramework):
         honest = self.make_transfer(payer, KEYS, sink, COIN, 300)
         txid = node.sendrawtransaction(honest)
         assert txid in node.getrawmempool()
+
+        self.log.info("a pool full of funded futures paying 50 units/byte")
+        rich = [self.new_key() for _ in range(KEYS)]
+        for i, (_, addr) in enumerate(rich):
+            node.sendrawtransaction(self.make_transfer(payer, KEYS + 1 + i, addr, COIN // 100, 1000))
+        self.generate(node, 1)
+        for key, _ in rich:
+            for n in range(FUTURES):
+                try:
+                    node.sendrawtransaction(self.make_transfer(key, 1 + n, sink, 1, 21000, MEMO))
+                except Exception as e:
+                    assert "mempool-full" in str(e), str(e)
+        info = node.getmempoolinfo()
+        self.log.info("the pool holds %d futures, %d bytes of %d", info["size"], info["bytes"],
+                      info["maxmempool"])
+        assert info["bytes"] > info["maxmempool"] - 5000
+        self.log.info("futures are evicted before a ready tx is refused, whatever they claim")
+        # as large as a future, so it only fits if something leaves
+        ready = self.make_transfer(payer, 2 * KEYS + 1, sink, COIN, 450, MEMO)
+        txid = node.sendrawtransaction(ready)
+        assert txid in node.getrawmempool()
+        assert not node.getmempoolentry(txid)["future"]
 
 
 if __name__ == "__main__":
