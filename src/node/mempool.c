@@ -665,9 +665,9 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
     if (keymap_find(&pool->by_txid, info->txid) != NULL)
         return MEMPOOL_ERR_DUPLICATE;
     /* What costs a lookup goes before what costs a signature check: a
-     * replayed mined tx (a used nonce) or one below the fee rate is turned
-     * away without verifying anything. Size and fee are bounded first, as
-     * the stateless check would. */
+     * replayed mined tx (a used nonce), one below the fee rate, too far
+     * ahead or not backed is turned away without verifying anything. Size
+     * and fee are bounded first, as the stateless check would. */
     size_t size = tx_encoded_size(tx);
     if (size > TX_MAX_SIZE)
         return txerr_to_mempool(TXERR_TOO_LARGE, info);
@@ -675,58 +675,39 @@ static enum mempool_err accept_or_check(struct mempool *pool, const struct tx *t
         return txerr_to_mempool(TXERR_BAD_FEE, info);
     if (fee_below_minimum(pool, tx->fee, size))
         return MEMPOOL_ERR_FEE_TOO_LOW;
-    struct mempool_sender *known = sender_find(pool, tx->sender);
-    uint64_t next;
-    if (known == NULL || known->ready == 0) {
-        struct account early = {0, 0};
-        enum txerr e = tip_account(pool, tx->sender, &early);
-        if (e != TXERR_OK)
-            return txerr_to_mempool(e, info);
-        next = early.nonce;
-    } else {
-        next = known->q[0]->tx.nonce + known->ready;
-    }
-    if (known != NULL && known->ready > 0 && tx->nonce < known->q[0]->tx.nonce)
-        return txerr_to_mempool(TXERR_BAD_NONCE, info);
-    if ((known == NULL || known->ready == 0) && tx->nonce < next)
-        return txerr_to_mempool(TXERR_BAD_NONCE, info);
-    if (tx->nonce > next && tx->nonce - next > MEMPOOL_MAX_NONCE_GAP)
-        return MEMPOOL_ERR_NONCE_GAP;
-    enum txerr err = txcheck_stateless(tx, pool->params->genesis.hash, &info->detail);
-    if (err != TXERR_OK)
-        return txerr_to_mempool(err, info);
-
     struct accept_plan p;
     memset(&p, 0, sizeof p);
     p.s = sender_find(pool, tx->sender);
     p.drop_from = SIZE_MAX;
     size_t n_ready = p.s != NULL ? p.s->ready : 0;
     struct account a = {0, 0};
-    bool have_account = false;
+    enum txerr err;
     if (n_ready > 0) {
         p.acct_nonce = p.s->q[0]->tx.nonce;
     } else {
-        err = tip_account(pool, tx->sender, &a);
-        if (err != TXERR_OK)
+        if ((err = tip_account(pool, tx->sender, &a)) != TXERR_OK)
             return txerr_to_mempool(err, info);
-        have_account = true;
         p.acct_nonce = a.nonce;
     }
     if (tx->nonce < p.acct_nonce)
         return txerr_to_mempool(TXERR_BAD_NONCE, info);
-    /* A future tx is not applied, so nothing else checks that its fee is
-     * backed: without this, unfunded keys could fill the pool with txs
-     * claiming any fee rate, which nothing real could then evict. */
-    if (tx->nonce - p.acct_nonce > n_ready) {
-        if (!have_account && (err = tip_account(pool, tx->sender, &a)) != TXERR_OK)
+    uint64_t ahead = tx->nonce - p.acct_nonce; /* up to n_ready: a ready tx */
+    if (ahead > n_ready && ahead - n_ready > MEMPOOL_MAX_NONCE_GAP)
+        return MEMPOOL_ERR_NONCE_GAP;
+    /* A future tx is not applied, so nothing else checks that it is
+     * backed: the balance must cover everything the sender has pending
+     * (fees and amounts, ready and future) and this tx, or a few coins
+     * could back any number of futures claiming any fee rate. */
+    if (ahead > n_ready) {
+        if (n_ready > 0 && (err = tip_account(pool, tx->sender, &a)) != TXERR_OK)
             return txerr_to_mempool(err, info);
-        /* The balance must cover everything the sender has pending (fees
-         * and amounts, ready and future) and this tx, or a few coins could
-         * back any number of futures. */
         amount_t pending = sender_pending_spend(p.s, tx->nonce), total;
         if (!amount_add(pending, tx_spend(tx), &total) || a.balance < total)
             return txerr_to_mempool(TXERR_INSUFFICIENT_FUNDS, info);
     }
+    err = txcheck_stateless(tx, pool->params->genesis.hash, &info->detail);
+    if (err != TXERR_OK)
+        return txerr_to_mempool(err, info);
     enum mempool_err merr = accept_checked(pool, tx, now, &p, commit, info);
     if (merr != MEMPOOL_OK || !commit)
         plan_abandon(pool, &p);
