@@ -28,6 +28,8 @@ static const struct {
     [MEMPOOL_ERR_NONCE_GAP] = {"nonce-gap-too-large",
                                "the nonce is more than 64 past the sender's next transaction"},
     [MEMPOOL_ERR_FULL] = {"mempool-full", "the mempool is full of transactions paying at least this fee rate"},
+    [MEMPOOL_ERR_FUTURES_FULL] = {"mempool-futures-full",
+                                  "the mempool's share for transactions behind a nonce gap is full"},
     [MEMPOOL_ERR_STORAGE] = {"storage-error", "the chain state could not be read"},
     [MEMPOOL_ERR_NOMEM] = {"out-of-memory", "out of memory"},
 };
@@ -113,6 +115,9 @@ struct mempool {
     struct mempool_entry **heap;
     size_t heap_n, heap_cap;
     size_t bytes;
+    /* Txs behind a nonce gap, kept within MEMPOOL_FUTURE_SHARE of max_bytes.
+     * Every change of an entry's `future` goes through entry_set_future. */
+    size_t future_bytes, future_count;
     /* The state after the ready txs of one sender, kept so that a sender
      * appending to a long chain does not re-apply the whole chain. */
     bool cache_valid;
@@ -238,6 +243,20 @@ static void sender_release_if_empty(struct mempool *pool, struct mempool_sender 
     free(s);
 }
 
+static void entry_set_future(struct mempool *pool, struct mempool_entry *e, bool future)
+{
+    if (e->future == future)
+        return;
+    e->future = future;
+    if (future) {
+        pool->future_bytes += e->size;
+        pool->future_count++;
+    } else {
+        pool->future_bytes -= e->size;
+        pool->future_count--;
+    }
+}
+
 static void entry_free(struct mempool_entry *e)
 {
     tx_clear(&e->tx);
@@ -257,7 +276,7 @@ static void unlink_at(struct mempool *pool, struct mempool_sender *s, size_t i)
             s->ready--;
         } else {
             for (size_t j = i + 1; j < s->ready; j++)
-                s->q[j]->future = true;
+                entry_set_future(pool, s->q[j], true);
             s->ready = i;
         }
     }
@@ -265,6 +284,7 @@ static void unlink_at(struct mempool *pool, struct mempool_sender *s, size_t i)
     s->n--;
     keymap_remove(&pool->by_txid, e->txid);
     heap_remove(pool, e);
+    entry_set_future(pool, e, false);
     pool->bytes -= e->size;
     entry_free(e);
 }
@@ -340,6 +360,15 @@ amount_t mempool_min_fee_rate(const struct mempool *pool) { return pool->min_fee
 size_t mempool_max_bytes(const struct mempool *pool) { return pool->max_bytes; }
 size_t mempool_count(const struct mempool *pool) { return pool->by_txid.count; }
 size_t mempool_bytes(const struct mempool *pool) { return pool->bytes; }
+
+size_t mempool_future_bytes(const struct mempool *pool) { return pool->future_bytes; }
+
+size_t mempool_future_count(const struct mempool *pool) { return pool->future_count; }
+
+size_t mempool_max_future_bytes(const struct mempool *pool)
+{
+    return pool->max_bytes / 100 * MEMPOOL_FUTURE_SHARE_PERCENT;
+}
 uint64_t mempool_tip_height(const struct mempool *pool) { return pool->height; }
 
 /* ---- acceptance ---- */
@@ -752,6 +781,14 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
             return err;
     } else if (p->replaced == NULL && s != NULL && s->n - s->ready >= MEMPOOL_MAX_FUTURE_PER_SENDER) {
         return MEMPOOL_ERR_TOO_MANY_PENDING;
+    } else {
+        /* Futures are not minable: they get a small share of the pool, so
+         * no number of them can crowd out what miners would take. */
+        size_t futures = pool->future_bytes + size;
+        if (p->replaced != NULL && p->replaced->future)
+            futures -= p->replaced->size;
+        if (futures > mempool_max_future_bytes(pool))
+            return MEMPOOL_ERR_FUTURES_FULL;
     }
 
     /* Size after the change, before any eviction. */
@@ -858,7 +895,7 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
     pool->bytes += size;
     s->ready = new_ready;
     for (size_t i = 0; i < s->n; i++)
-        s->q[i]->future = i >= new_ready;
+        entry_set_future(pool, s->q[i], i >= new_ready);
     info->future = e->future;
 
     if (p->fresh_used) {
@@ -872,6 +909,26 @@ static enum mempool_err accept_checked(struct mempool *pool, const struct tx *tx
 }
 
 /* ---- new tips, reorgs, expiry ---- */
+
+/* After a tip change (a reorg can leave many txs behind a gap): the
+ * cheapest futures leave, each sender's from its first one, until they fit
+ * their share again. False on allocation failure (the share is then
+ * exceeded until the next update). */
+static bool trim_futures(struct mempool *pool)
+{
+    size_t cap = mempool_max_future_bytes(pool);
+    if (pool->future_bytes <= cap)
+        return true;
+    struct victims victims = {0};
+    size_t count = 0, freed = 0;
+    bool ok = plan_evict_futures(pool, NULL, pool->future_bytes - cap, &victims, &count, &freed);
+    for (size_t i = 0; ok && i < victims.n; i++) {
+        struct mempool_sender *vs = victims.v[i].sender;
+        remove_from(pool, vs, sender_lower_bound(vs, victims.v[i].min_nonce));
+    }
+    free(victims.v);
+    return ok;
+}
 
 /* The senders, copied out so that the table may change while they are
  * processed. NULL with *n = 0 for an empty pool; NULL with *n > 0 on
@@ -891,18 +948,18 @@ static struct mempool_sender **senders_snapshot(const struct mempool *pool, size
     return list;
 }
 
-static void sender_mark_all_future(struct mempool_sender *s)
+static void sender_mark_all_future(struct mempool *pool, struct mempool_sender *s)
 {
     s->ready = 0;
     for (size_t i = 0; i < s->n; i++)
-        s->q[i]->future = true;
+        entry_set_future(pool, s->q[i], true);
 }
 
 /* Re-validates one sender against the view (left as it was found). */
 static bool recheck_sender(struct mempool *pool, struct mempool_sender *s, struct state_view *v,
                            const struct apply_ctx *ctx)
 {
-    sender_mark_all_future(s);
+    sender_mark_all_future(pool, s);
     struct account a;
     if (account_get(v, s->key, &a) != TXERR_OK)
         return false;
@@ -920,7 +977,7 @@ static bool recheck_sender(struct mempool *pool, struct mempool_sender *s, struc
         }
         enum txerr err = blockcheck_apply_tx(v, &e->tx, ctx);
         if (err == TXERR_OK) {
-            e->future = false;
+            entry_set_future(pool, e, false);
             s->ready++;
             expected++;
             i++;
@@ -956,7 +1013,7 @@ bool mempool_update_tip(struct mempool *pool, const struct state_backend *tip,
         /* Not even the list of senders: nothing is minable until the next update. */
         for (size_t i = 0; i < pool->by_sender.cap; i++)
             if (pool->by_sender.slots[i] != NULL)
-                sender_mark_all_future(pool->by_sender.slots[i]);
+                sender_mark_all_future(pool, pool->by_sender.slots[i]);
         n = 0;
         ok = false;
     }
@@ -967,7 +1024,7 @@ bool mempool_update_tip(struct mempool *pool, const struct state_backend *tip,
     for (size_t i = 0; i < n; i++) {
         struct mempool_sender *s = list[i];
         if (!have_view || !recheck_sender(pool, s, &v, &ctx)) {
-            sender_mark_all_future(s);
+            sender_mark_all_future(pool, s);
             ok = false;
         }
         sender_release_if_empty(pool, s);
@@ -979,6 +1036,8 @@ bool mempool_update_tip(struct mempool *pool, const struct state_backend *tip,
         ok = false;
     }
     free(list);
+    if (!trim_futures(pool))
+        ok = false;
     trim_to_size(pool);
     return ok;
 }
@@ -1026,7 +1085,7 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         }
         /* Held unchecked until the update that must follow; the mined
          * version of a nonce wins over a pending one. */
-        sender_mark_all_future(s);
+        sender_mark_all_future(pool, s);
         size_t at = sender_lower_bound(s, tx->nonce);
         if (at < s->n && s->q[at]->tx.nonce == tx->nonce)
             unlink_at(pool, s, at);
@@ -1034,7 +1093,6 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         e->size = size;
         e->time = now;
         e->height = pool->height;
-        e->future = true;
         memcpy(e->txid, txid, SHA256_LEN);
         memmove(&s->q[at + 1], &s->q[at], (s->n - at) * sizeof *s->q);
         s->q[at] = e;
@@ -1042,6 +1100,7 @@ size_t mempool_readd(struct mempool *pool, const struct tx *txs, size_t count, i
         keymap_insert(&pool->by_txid, e);
         heap_push(pool, e);
         pool->bytes += size;
+        entry_set_future(pool, e, true);
         added++;
     }
     return added;

@@ -36,6 +36,8 @@
  * ready txs included): txs that could only ever be mined after that many
  * others are not held. */
 #define MEMPOOL_MAX_NONCE_GAP 64
+/* Future txs (behind a nonce gap) hold at most this share of -maxmempool. */
+#define MEMPOOL_FUTURE_SHARE_PERCENT 10
 /* A tx still unmined this long after it was accepted is dropped. */
 #define MEMPOOL_EXPIRY_SECONDS (14 * 24 * 60 * 60)
 
@@ -48,6 +50,7 @@ enum mempool_err {
     MEMPOOL_ERR_TOO_MANY_PENDING, /* the sender already has the most future txs */
     MEMPOOL_ERR_NONCE_GAP,        /* a nonce too far past the sender's next one */
     MEMPOOL_ERR_FULL,             /* no room without evicting txs paying as much or more */
+    MEMPOOL_ERR_FUTURES_FULL,     /* a future tx, and futures fill their share of the pool */
     MEMPOOL_ERR_STORAGE,          /* the tip's state could not be read */
     MEMPOOL_ERR_NOMEM,            /* out of memory */
     MEMPOOL_ERR_COUNT_
@@ -143,6 +146,12 @@ size_t mempool_remove(struct mempool *pool, const uint8_t txid[SHA256_LEN]);
 size_t mempool_count(const struct mempool *pool);
 /* Sum of the encoded sizes of all txs in the pool. */
 size_t mempool_bytes(const struct mempool *pool);
+
+/* Txs behind a nonce gap: their bytes, their count, and the most bytes they
+ * may hold (MEMPOOL_FUTURE_SHARE_PERCENT of the maximum size). */
+size_t mempool_future_bytes(const struct mempool *pool);
+size_t mempool_future_count(const struct mempool *pool);
+size_t mempool_max_future_bytes(const struct mempool *pool);
 uint64_t mempool_tip_height(const struct mempool *pool);
 
 /* The entry of txid, or NULL. Entry pointers stay valid until the next

@@ -578,7 +578,7 @@ static bool tx_err_is_misbehaviour(enum mempool_err me, const struct mempool_acc
  * used is a state conflict too, but only a reorg could cure it. */
 static bool tx_err_is_orphan(enum mempool_err me, const struct mempool_accept_info *info)
 {
-    return me == MEMPOOL_ERR_TOO_MANY_PENDING ||
+    return me == MEMPOOL_ERR_TOO_MANY_PENDING || me == MEMPOOL_ERR_FUTURES_FULL ||
            (me == MEMPOOL_ERR_TX && txerr_class(info->txerr) == TXCLASS_STATE &&
             info->txerr != TXERR_BAD_NONCE);
 }

@@ -113,6 +113,8 @@ static bool rpc_getmempoolinfo(struct rpc_request *req, json_t **result)
     struct mempool *pool = services_mempool(ctx);
     size_t count = mempool_count(pool), bytes = mempool_bytes(pool);
     size_t max = mempool_max_bytes(pool);
+    size_t futures = mempool_future_count(pool), future_bytes = mempool_future_bytes(pool);
+    size_t max_future = mempool_max_future_bytes(pool);
     amount_t rate = mempool_min_fee_rate(pool);
     w.hrp = ctx->params->hrp;
     mempool_for_each(pool, mempool_rpc_walk_fn, &w);
@@ -124,9 +126,13 @@ static bool rpc_getmempoolinfo(struct rpc_request *req, json_t **result)
                              "maxmempool", (json_int_t)max, "mempoolminfee",
                              rpc_amount_json(rate * 1000), "minrelaytxfee",
                              rpc_amount_json(rate * 1000));
-    if (info != NULL)
+    if (info != NULL) {
+        json_object_set_new(info, "futures", json_integer((json_int_t)futures));
+        json_object_set_new(info, "future_bytes", json_integer((json_int_t)future_bytes));
+        json_object_set_new(info, "max_future_bytes", json_integer((json_int_t)max_future));
         json_object_set_new(info, "signature_checks",
                             json_integer((json_int_t)txsign_verify_count()));
+    }
     return rpc_done(req, result, info);
 }
 
@@ -196,8 +202,9 @@ static bool rpc_getmempoolentry(struct rpc_request *req, json_t **result)
 static const struct rpc_method rpc_mempool_methods[] = {
     {"blockchain", "getmempoolinfo", rpc_getmempoolinfo, "Details on the mempool.",
      "Result: {loaded, size (txs), bytes (encoded), usage (= bytes), total_fee, maxmempool\n"
-     "(bytes), mempoolminfee, minrelaytxfee (coins per 1000 bytes), signature_checks (tx\n"
-     "signatures verified since the node started, blocks and mempool)}",
+     "(bytes), mempoolminfee, minrelaytxfee (coins per 1000 bytes), futures, future_bytes,\n"
+     "max_future_bytes (txs behind a nonce gap, their bytes and their share of maxmempool),\n"
+     "signature_checks (tx signatures verified since the node started, blocks and mempool)}",
      {{NULL, 0, false, NULL}}},
     {"blockchain", "getrawmempool", rpc_getrawmempool, "The txids in the mempool.",
      "Result: [\"txid\", ...] grouped by sender in nonce order, or with verbose\n"

@@ -61,7 +61,9 @@ class MempoolBasicTest(SoukTestFramework):
         assert_equal(info, {"loaded": True, "size": 0, "bytes": 0, "usage": 0,
                             "total_fee": Decimal(0), "maxmempool": 300 * 1000 * 1000,
                             "mempoolminfee": Decimal("0.00001000"),
-                            "minrelaytxfee": Decimal("0.00001000"), "signature_checks": 0})
+                            "minrelaytxfee": Decimal("0.00001000"), "futures": 0,
+                            "future_bytes": 0, "max_future_bytes": 30 * 1000 * 1000,
+                            "signature_checks": 0})
         assert_equal(self.node.getrawmempool(), [])
         assert_equal(self.node.getrawmempool(True), {})
 

@@ -7,8 +7,9 @@ so they filled the pool at the minimum fee rate and an honest transaction
 paying that rate was refused as "mempool-full". Now a nonce more than 64
 past a sender's next one is refused (nonce-gap-too-large), a sender's
 balance must cover all it has pending, and the honest transaction gets in.
-A pool full of funded futures paying far more than the minimum still lets
-a ready transaction at the minimum in: futures are evicted first."""
+Funded futures paying far more than the minimum hold at most 10% of the
+pool (before, they could fill all of it), and a full pool still lets a
+ready transaction at the minimum in: futures are evicted first."""
 from test_framework.messages import COIN
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error
@@ -65,28 +66,52 @@ class MempoolFuturesTest(SoukTestFramework):
         txid = node.sendrawtransaction(honest)
         assert txid in node.getrawmempool()
 
-        self.log.info("a pool full of funded futures paying 50 units/byte")
+        self.log.info("funded futures paying 50 units/byte hold at most 10% of the pool")
         rich = [self.new_key() for _ in range(KEYS)]
         for i, (_, addr) in enumerate(rich):
             node.sendrawtransaction(self.make_transfer(payer, KEYS + 1 + i, addr, COIN // 100, 1000))
         self.generate(node, 1)
-        for key, _ in rich:
+        gapped, chains = rich[:20], rich[20:]
+        full = 0
+        for key, _ in gapped:
             for n in range(FUTURES):
                 try:
                     node.sendrawtransaction(self.make_transfer(key, 1 + n, sink, 1, 21000, MEMO))
                 except Exception as e:
-                    assert "mempool-full" in str(e), str(e)
+                    assert "mempool-futures-full" in str(e), str(e)
+                    full += 1
         info = node.getmempoolinfo()
-        self.log.info("the pool holds %d futures, %d bytes of %d", info["size"], info["bytes"],
-                      info["maxmempool"])
+        self.log.info("%d futures held (%d bytes of %d), %d refused", info["futures"],
+                      info["future_bytes"], info["max_future_bytes"], full)
+        assert_equal(info["max_future_bytes"], info["maxmempool"] // 10)
+        assert full > 0
+        assert info["future_bytes"] <= info["max_future_bytes"]
+        assert info["future_bytes"] > info["max_future_bytes"] - 500
+
+        self.log.info("ready txs at 50 units/byte fill the rest, up to the last tx's room")
+        filled = False
+        for key, _ in chains:
+            for n in range(FUTURES):
+                raw = self.make_transfer(key, n, sink, 1, 21000, MEMO)
+                if node.getmempoolinfo()["bytes"] + len(raw) // 2 > node.getmempoolinfo()["maxmempool"]:
+                    filled = True
+                    break
+                node.sendrawtransaction(raw)
+            if filled:
+                break
+        assert filled
+        info = node.getmempoolinfo()
+        self.log.info("the pool holds %d txs (%d futures), %d bytes of %d", info["size"],
+                      info["futures"], info["bytes"], info["maxmempool"])
         assert info["bytes"] > info["maxmempool"] - 5000
+        assert info["futures"] > 0
         self.log.info("futures are evicted before a ready tx is refused, whatever they claim")
         # as large as a future, so it only fits if something leaves
         ready = self.make_transfer(payer, 2 * KEYS + 1, sink, COIN, 450, MEMO)
         txid = node.sendrawtransaction(ready)
         assert txid in node.getrawmempool()
         assert not node.getmempoolentry(txid)["future"]
-
+        assert node.getmempoolinfo()["futures"] < info["futures"]
 
 if __name__ == "__main__":
     MempoolFuturesTest().main()

@@ -895,10 +895,9 @@ START_TEST(check_only_changes_nothing)
     snap_same(&f, &before);
     ck_assert_int_eq(mempool_check(f.tip.pool, &t[0], T0, &info), MEMPOOL_ERR_DUPLICATE);
     ck_assert_int_eq(pool_accept(&f, &t[1], NULL), MEMPOOL_OK);
-    /* a gap */
+    /* a gap: a three-tx pool has no room for futures (10% of it) */
     transfer(&f, &t[2], &u[0], 3, 1000);
-    ck_assert_int_eq(mempool_check(f.tip.pool, &t[2], T0, &info), MEMPOOL_OK);
-    ck_assert(info.future);
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t[2], T0, &info), MEMPOOL_ERR_FUTURES_FULL);
     /* a replacement */
     transfer(&f, &t[2], &u[0], 0, 5000);
     ck_assert_int_eq(mempool_check(f.tip.pool, &t[2], T0, &info), MEMPOOL_OK);
@@ -986,6 +985,96 @@ START_TEST(future_txs_need_funds_for_their_fee)
 }
 END_TEST
 
+/* Futures are not minable: at most MEMPOOL_FUTURE_SHARE_PERCENT of the pool,
+ * whether they arrive one by one or are left behind by a new tip. */
+START_TEST(futures_hold_a_share_of_the_pool)
+{
+    enum { USERS = 16 };
+    struct fixture_user u[USERS];
+    struct fix f;
+    struct tx t;
+    tx_init(&t);
+    fixture_user_new(&u[0]);
+    fix_init(&f, 1);
+    transfer(&f, &t, &u[0], 1, 1000);
+    size_t size = tx_encoded_size(&t);
+    fix_clear(&f);
+    fix_init(&f, 100 * size);
+    for (int i = 0; i < USERS; i++) {
+        if (i > 0)
+            fixture_user_new(&u[i]);
+        fixture_fund(&f.tip.view, u[i].pub, AMOUNT_COIN, 0);
+    }
+    size_t cap = mempool_max_future_bytes(f.tip.pool);
+    ck_assert_uint_eq(cap, 10 * size);
+    struct mempool_accept_info info;
+    for (int i = 0; i < 10; i++) {
+        transfer(&f, &t, &u[i], 1, 1000 + (amount_t)i);
+        ck_assert_int_eq(mempool_check(f.tip.pool, &t, T0, &info), MEMPOOL_OK);
+        ck_assert(info.future);
+        ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+        ck_assert(info.future);
+    }
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), cap);
+    ck_assert_uint_eq(mempool_future_count(f.tip.pool), 10);
+
+    /* full: another future is refused, whatever it pays, and nothing changes */
+    struct snap before;
+    snap_take(&f, &before);
+    transfer(&f, &t, &u[10], 1, 60000);
+    enum mempool_err err = pool_accept(&f, &t, &info);
+    ck_assert_int_eq(err, MEMPOOL_ERR_FUTURES_FULL);
+    ck_assert_str_eq(mempool_reject_reason(err, &info), "mempool-futures-full");
+    ck_assert_int_eq(mempool_check(f.tip.pool, &t, T0, &info), MEMPOOL_ERR_FUTURES_FULL);
+    snap_same(&f, &before);
+    /* replacing a future takes no more room */
+    transfer(&f, &t, &u[0], 1, 2000);
+    ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), cap);
+    /* a ready tx is not held back by the share */
+    transfer(&f, &t, &u[10], 0, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+    ck_assert(!info.future);
+    /* filling a gap frees the share */
+    transfer(&f, &t, &u[1], 0, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), cap - size);
+    ck_assert_uint_eq(mempool_future_count(f.tip.pool), 9);
+    transfer(&f, &t, &u[11], 1, 1000);
+    ck_assert_int_eq(pool_accept(&f, &t, &info), MEMPOOL_OK);
+    ck_assert(info.future);
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), cap);
+
+    /* a reorg hands back more futures than the share holds: after the new
+     * tip the cheapest leave, a sender's from its first one */
+    struct tx back[4 * 3];
+    for (int i = 0; i < 4; i++)
+        for (int n = 0; n < 3; n++) {
+            tx_init(&back[i * 3 + n]);
+            transfer(&f, &back[i * 3 + n], &u[12 + i], 2 + (uint64_t)n, 300 + (amount_t)i);
+        }
+    ck_assert_uint_eq(mempool_readd(f.tip.pool, back, 12, T0 + 1), 12);
+    ck_assert(mempool_update_tip(f.tip.pool, &f.tip.backend, 0));
+    ck_assert_uint_le(mempool_future_bytes(f.tip.pool), cap);
+    ck_assert_uint_eq(mempool_future_count(f.tip.pool), futures(&f));
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), futures(&f) * size);
+    /* the readded ones paid the least: all of them left */
+    for (int i = 0; i < 12; i++) {
+        ck_assert(!has(&f, &back[i]));
+        tx_clear(&back[i]);
+    }
+    ck_assert_uint_eq(mempool_future_count(f.tip.pool), 10);
+    ck_assert_uint_eq(minable(&f) + futures(&f), mempool_count(f.tip.pool));
+    /* removal keeps the count: expire everything */
+    mempool_expire(f.tip.pool, T0 + MEMPOOL_EXPIRY_SECONDS + 2);
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 0);
+    ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), 0);
+    ck_assert_uint_eq(mempool_future_count(f.tip.pool), 0);
+    tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.timeout = 60};
@@ -994,7 +1083,7 @@ Suite *unit_suite(void)
         gap_is_future_until_filled, future_txs_are_not_minable, future_txs_need_funds_for_their_fee, replacement_rules,
         size_limit_evicts_lowest_fee_rate, expiry_after_14_days, new_tip_rechecks_everything,
         readd_after_reorg, remove_by_txid_takes_later_nonces, fee_rate_compare_is_exact,
-        many_senders_stay_consistent, check_only_changes_nothing, NULL
+        many_senders_stay_consistent, check_only_changes_nothing, futures_hold_a_share_of_the_pool, NULL
     };
     return fixture_suite("mempool", &tc, tests);
 }
