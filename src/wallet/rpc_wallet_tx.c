@@ -37,7 +37,7 @@ static bool param_fee_rate(struct rpc_request *req, size_t i, amount_t *out)
 }
 
 static bool send_result_fail(struct rpc_request *req, enum wallet_err e,
-                             const struct wallet_send_result *res)
+                             const struct wallet_send_result *res, bool one_key)
 {
     if (e == WALLET_ERR_REJECTED)
         return rpc_error(req, RPC_VERIFY_REJECTED, "%s",
@@ -45,7 +45,43 @@ static bool send_result_fail(struct rpc_request *req, enum wallet_err e,
     /* A rule the tx itself breaks: say which. */
     if (e == WALLET_ERR_BAD_PARAMETER && res->reason[0] != '\0')
         return rpc_error(req, RPC_INVALID_PARAMETER, "%s", res->reason);
+    if (e == WALLET_ERR_INSUFFICIENT_FUNDS && res->needed > 0) {
+        char need[32], all[32], one[32];
+        amount_format(res->needed, need, sizeof need);
+        amount_format(res->available, all, sizeof all);
+        amount_format(res->largest, one, sizeof one);
+        if (one_key)
+            return rpc_error(req, RPC_WALLET_INSUFFICIENT_FUNDS,
+                             "Insufficient funds: one key must hold %s (amount plus fee) to "
+                             "pay this; the fullest key can spend %s, the wallet %s in all",
+                             need, one, all);
+        return rpc_error(req, RPC_WALLET_INSUFFICIENT_FUNDS,
+                         "Insufficient funds: this needs %s (amount plus fee); the wallet can "
+                         "spend %s in all, at most %s from one key",
+                         need, all, one);
+    }
     return rpc_wallet_fail(req, e, NULL);
+}
+
+/* Every tx a call made: [{txid, from, amount, fee (, hex)}, ...]. */
+static json_t *payments_json(const struct wallet_send_result *res, bool with_hex)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < res->n_txs; i++) {
+        const struct wallet_payment *p = &res->txs[i];
+        json_t *o = json_object();
+        if (o == NULL || !rpc_put(o, "txid", rpc_hex_json(p->txid, sizeof p->txid)) ||
+            !rpc_put(o, "from", json_string(p->from)) ||
+            !rpc_put(o, "amount", rpc_amount_json(p->amount)) ||
+            !rpc_put(o, "fee", rpc_amount_json(p->fee)) ||
+            (with_hex && !rpc_put(o, "hex", json_string(p->hex))) ||
+            json_array_append_new(a, o) != 0) {
+            json_decref(o);
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
 }
 
 static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
@@ -53,9 +89,11 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     struct wallet *w = rpc_wallet_from_request(req);
     const char *addr, *comment;
     amount_t amount, fee_rate;
+    bool verbose;
     if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
         !rpc_address_decode(req, "", addr, NULL) || !rpc_param_amount(req, 1, 0, &amount) ||
-        !rpc_param_str(req, 2, NULL, &comment) || !param_fee_rate(req, 3, &fee_rate))
+        !rpc_param_str(req, 2, NULL, &comment) || !param_fee_rate(req, 3, &fee_rate) ||
+        !rpc_param_bool(req, 4, false, &verbose))
         return false;
     if (amount == 0)
         return rpc_error(req, RPC_TYPE_ERROR, "Invalid amount for send: must be positive");
@@ -68,10 +106,22 @@ static bool rpc_sendtoaddress(struct rpc_request *req, json_t **result)
     memset(&res, 0, sizeof res);
     enum wallet_err e = wallet_send_to_address(w, addr, amount, (const uint8_t *)comment, memo_len,
                                                fee_rate, &res);
-    free(res.hex);
-    if (e != WALLET_OK)
-        return send_result_fail(req, e, &res);
-    return rpc_done(req, result, rpc_hex_json(res.txid, sizeof res.txid));
+    if (e != WALLET_OK) {
+        wallet_send_result_clear(&res);
+        return send_result_fail(req, e, &res, false);
+    }
+    json_t *out;
+    bool ok = true;
+    if (!verbose) {
+        out = rpc_hex_json(res.txid, sizeof res.txid);
+    } else {
+        out = json_object();
+        ok = out != NULL && rpc_put(out, "txid", rpc_hex_json(res.txid, sizeof res.txid)) &&
+             rpc_put(out, "fee", rpc_amount_json(res.total_fee)) &&
+             rpc_put(out, "transfers", payments_json(&res, false));
+    }
+    wallet_send_result_clear(&res);
+    return rpc_done_if(req, result, out, ok && out != NULL);
 }
 
 struct create_options {
@@ -194,19 +244,29 @@ static bool rpc_walletcreatetransaction(struct rpc_request *req, json_t **result
     };
     struct wallet_send_result res;
     memset(&res, 0, sizeof res);
-    enum wallet_err e = wallet_create_transaction(w, &sreq, &res);
+    /* A transfer left to the wallet may be paid by several keys, as
+     * sendtoaddress does; any other tx, or one with a chosen key or fee, has
+     * one sender. */
+    struct transfer_payload tp;
+    bool split = def->id == TX_TYPE_TRANSFER && opt.from == NULL && opt.fee == 0 &&
+                 !opt.spend_given && transfer_payload_decode(enc.data, enc.len, &tp) == SER_OK;
+    enum wallet_err e = split ? wallet_pay(w, tp.to, tp.amount, tp.memo, tp.memo_len, opt.fee_rate,
+                                           opt.broadcast, &res)
+                              : wallet_create_transaction(w, &sreq, &res);
     buf_clear(&enc);
     if (e != WALLET_OK) {
-        free(res.hex);
+        wallet_send_result_clear(&res);
         if (e == WALLET_ERR_NOT_MINE)
             return rpc_error(req, RPC_WALLET_ERROR, "from: the address is not in this wallet");
-        return send_result_fail(req, e, &res);
+        return send_result_fail(req, e, &res, !split);
     }
     json_t *o = json_object();
     ok = o != NULL && rpc_put(o, "txid", rpc_hex_json(res.txid, sizeof res.txid)) &&
-         rpc_put(o, "fee", rpc_amount_json(res.fee)) && rpc_put(o, "from", json_string(res.from)) &&
-         (opt.broadcast || rpc_put(o, "hex", json_string(res.hex != NULL ? res.hex : "")));
-    free(res.hex);
+         rpc_put(o, "fee", rpc_amount_json(res.total_fee)) &&
+         rpc_put(o, "from", json_string(res.from)) &&
+         (opt.broadcast || rpc_put(o, "hex", json_string(res.hex != NULL ? res.hex : ""))) &&
+         rpc_put(o, "transfers", payments_json(&res, !opt.broadcast));
+    wallet_send_result_clear(&res);
     return rpc_done_if(req, result, o, ok);
 }
 
@@ -428,17 +488,20 @@ static bool rpc_rescanblockchain(struct rpc_request *req, json_t **result)
 
 static const struct rpc_method wallet_tx_methods[] = {
     {"wallet", "sendtoaddress", rpc_sendtoaddress, "Sends coins to an address.",
-     "The wallet picks the sending key (the one with the largest balance that covers amount and\n"
-     "fee), its next nonce (counting its pending txs), and a fee (at least the mempool's\n"
-     "minimum), signs, and submits to the mempool.\n"
-     "Result: \"txid\"\n"
+     "The wallet pays from the key with the most to spend when it covers amount and fee;\n"
+     "otherwise from several keys, one transfer each (the fullest first), all submitted or\n"
+     "none. Each uses its key's next nonce (counting pending txs) and a fee (at least the\n"
+     "mempool's minimum).\n"
+     "Result: \"txid\" (the first transfer's), or with verbose {\"txid\", \"fee\" (all\n"
+     "transfers'), \"transfers\": [{\"txid\", \"from\", \"amount\", \"fee\"}, ...]}\n"
      "Errors: -5 invalid address, -3 bad amount, -6 insufficient funds, -13 locked,\n"
      "-26 refused by the mempool",
      {{"address", RPC_ARG_STR, false, "The recipient's address"},
       {"amount", RPC_ARG_AMOUNT, false, "Coins to send, more than 0, at most 8 decimals"},
       {"comment", RPC_ARG_STR, true,
        "A memo carried in the transaction, public (at most 256 bytes; default none)"},
-      {"fee_rate", RPC_ARG_INT, true, "Fee rate in base units per byte (default: the minimum)"}}},
+      {"fee_rate", RPC_ARG_INT, true, "Fee rate in base units per byte (default: the minimum)"},
+      {"verbose", RPC_ARG_BOOL, true, "Return every transfer made (default false)"}}},
     {"wallet", "listtransactions", rpc_listtransactions,
      "Returns the most recent wallet transactions, skipping the first skip, oldest first.",
      "Result: [{\"address\", \"category\" (send|receive|self|generate|immature|other),\n"
@@ -467,8 +530,12 @@ static const struct rpc_method wallet_tx_methods[] = {
      "and fee), \"fee\": coins (default: estimated), \"fee_rate\": units per byte,\n"
      "\"spend\": coins the tx spends besides its fee, to choose the sender (default: a\n"
      "transfer's amount, else 0), \"broadcast\": bool (default true)}\n"
-     "Result: {\"txid\": \"hex\", \"fee\": n, \"from\": \"address\",\n"
-     "         \"hex\": \"signed tx\" (only with broadcast false)}",
+     "A transfer without from, fee or spend is paid like sendtoaddress: by several keys, one\n"
+     "transfer each, when no single key covers it (all broadcast or none).\n"
+     "Result: {\"txid\": \"hex\" (the first), \"fee\": n (all together), \"from\": \"address\"\n"
+     "         (the first), \"hex\": \"signed tx\" (the first, only with broadcast false),\n"
+     "         \"transfers\": [{\"txid\", \"from\", \"amount\", \"fee\", \"hex\" (broadcast\n"
+     "         false)}, ...] (every tx made)}",
      {{"type", RPC_ARG_ANY, false, "The type's name (\"transfer\") or id"},
       {"payload", RPC_ARG_ANY, false, "The payload's fields: an object, or JSON text of one"},
       {"options", RPC_ARG_OBJ, true, "from, fee, fee_rate, spend, broadcast: see below"}}},

@@ -49,7 +49,7 @@ enum wallet_err {
     WALLET_ERR_INVALID_ADDRESS,    /* not an address of this network */
     WALLET_ERR_NOT_MINE,           /* the address/key is not in this wallet */
     WALLET_ERR_INVALID_AMOUNT,     /* zero, negative, or out of range */
-    WALLET_ERR_INSUFFICIENT_FUNDS, /* no single key of the wallet covers amount + fee */
+    WALLET_ERR_INSUFFICIENT_FUNDS, /* the keys that may pay do not cover amount + fee */
     WALLET_ERR_REJECTED,           /* the mempool refused the tx: see the reason */
     WALLET_ERR_BAD_PARAMETER,      /* any other bad argument (message names it) */
     WALLET_ERR_DB,                 /* SQLite failed */
@@ -201,20 +201,50 @@ struct wallet_send_request {
     amount_t fee_rate;            /* 0: default; units per byte when fee is 0 */
     bool broadcast;               /* true: to the mempool (and relay); false: only return */
 };
-struct wallet_send_result {
+/* One signed transfer of a payment. */
+struct wallet_payment {
     uint8_t txid[32];
-    char *hex;                    /* the signed tx (malloc'd; free it) */
+    char *hex;                    /* the signed tx (owned by the result) */
+    amount_t amount;              /* what it spends besides its fee */
     amount_t fee;
     char from[ADDRESS_MAX_LEN + 1];
-    char reason[WALLET_REASON_MAX]; /* mempool reject reason with WALLET_ERR_REJECTED */
 };
+/* Filled by the calls below; free with wallet_send_result_clear. */
+struct wallet_send_result {
+    /* The first (for a single tx, the only) tx: txid, hex, fee, sender. */
+    uint8_t txid[32];
+    char *hex;
+    amount_t fee;
+    char from[ADDRESS_MAX_LEN + 1];
+    /* Every tx made, the first included, in order (a payment from several
+     * keys has one per paying key), and the sum of their fees. */
+    struct wallet_payment *txs;
+    size_t n_txs;
+    amount_t total_fee;
+    char reason[WALLET_REASON_MAX]; /* mempool reject reason with WALLET_ERR_REJECTED,
+                                     * the broken rule with WALLET_ERR_BAD_PARAMETER */
+    /* With WALLET_ERR_INSUFFICIENT_FUNDS: what the wallet's keys can spend
+     * together and the most one of them (or the `from` key) can, and what
+     * was needed (amount plus the fee of one tx). */
+    amount_t available, largest, needed;
+};
+/* Frees the hex strings and the list; the txid, fee and other values stay
+ * readable. */
+void wallet_send_result_clear(struct wallet_send_result *res);
 /* Picks the sender and its next nonce (pending mempool txs included),
- * sets the fee, signs and, if asked, submits to the mempool. */
+ * sets the fee, signs and, if asked, submits to the mempool. One key pays:
+ * `from`, or the one with the most to spend that covers spend and fee. */
 enum wallet_err wallet_create_transaction(struct wallet *w, const struct wallet_send_request *req,
                                           struct wallet_send_result *res);
-/* A transfer of amount to address, with an optional memo. */
+/* Pays amount to address, with an optional memo: from one key when one
+ * covers it (the one with the most), else one transfer per key from those
+ * with the most until the sum is made up. All are broadcast or none. */
 enum wallet_err wallet_send_to_address(struct wallet *w, const char *address, amount_t amount,
                                        const uint8_t *memo, size_t memo_len, amount_t fee_rate,
                                        struct wallet_send_result *res);
+/* The same to a decoded address; broadcast false only signs. */
+enum wallet_err wallet_pay(struct wallet *w, const uint8_t to[32], amount_t amount,
+                           const uint8_t *memo, size_t memo_len, amount_t fee_rate, bool broadcast,
+                           struct wallet_send_result *res);
 
 #endif

@@ -55,6 +55,7 @@ class WalletSendTest(SoukTestFramework):
         self.test_fee_rate()
         self.test_chain_of_50()
         self.test_walletcreatetransaction()
+        self.test_several_keys()
         self.test_bad_inputs()
         self.test_cli_flow()
 
@@ -265,6 +266,57 @@ class WalletSendTest(SoukTestFramework):
                                 self.alice.walletcreatetransaction, "transfer",
                                 {"to": b_addr, "amount": 10**6, "memo": ""})
         assert_equal((sorted(self.na.getrawmempool()), self.alice.getbalances()), before)
+
+    def test_several_keys(self):
+        self.log.info("a wallet spends what it shows: 1.5 from coins on two addresses")
+        carol_node = self.nb
+        carol_node.createwallet("carol")
+        carol = wallet_rpc(carol_node, "carol")
+        c1, c2 = carol.getnewaddress(), carol.getnewaddress()
+        self.alice.sendtoaddress(c1, Decimal("1"))
+        self.alice.sendtoaddress(c2, Decimal("0.96"))
+        self.mine(1)
+        assert_equal(to_units(carol.getbalance()), 196 * COIN // 100)
+        back = self.alice.getnewaddress()
+        r = carol.sendtoaddress(back, Decimal("1.5"), "", 0, True)
+        transfers = r["transfers"]
+        assert_equal(len(transfers), 2)
+        assert_equal(r["txid"], transfers[0]["txid"])
+        assert_equal(transfers[0]["from"], c1)       # the fuller key pays first
+        assert_equal(transfers[1]["from"], c2)
+        assert_equal(sum(to_units(t["amount"]) for t in transfers), 150 * COIN // 100)
+        assert_equal(sum(to_units(t["fee"]) for t in transfers), to_units(r["fee"]))
+        for t in transfers:
+            self.wait_in_mempool(self.na, t["txid"])
+        self.mine(1)
+        received = [e for e in self.alice.listtransactions("*", 100)
+                    if e["address"] == back and e["category"] == "receive"]
+        assert_equal(sum(to_units(e["amount"]) for e in received), 150 * COIN // 100)
+        left = 196 * COIN // 100 - 150 * COIN // 100 - to_units(r["fee"])
+        assert_equal(to_units(carol.getbalance()), left)
+
+        self.log.info("more than all keys hold: the error gives the total and the largest key")
+        largest = max(to_units(carol_node.getaccount(a)["balance"]) for a in (c1, c2))
+        fmt = lambda units: "%d.%08d" % divmod(units, COIN)
+        assert_raises_rpc_error(RPC_WALLET_INSUFFICIENT_FUNDS,
+                                "can spend %s in all, at most %s from one key" % (fmt(left), fmt(largest)),
+                                carol.sendtoaddress, back, Decimal("0.5"))
+        self.log.info("a transfer through walletcreatetransaction splits the same way")
+        txid = carol.sendtoaddress(carol.getnewaddress(), Decimal("0.2"))   # over two keys again
+        self.wait_in_mempool(self.na, txid)
+        self.mine(1)
+        total = to_units(carol.getbalance())
+        r = carol.walletcreatetransaction("transfer", {"to": back, "amount": "0.4", "memo": ""},
+                                          {"broadcast": False})
+        assert_equal(len(r["transfers"]), 2)
+        assert_equal(r["hex"], r["transfers"][0]["hex"])
+        for t in r["transfers"]:
+            assert_equal(self.na.decoderawtransaction(t["hex"])["txid"], t["txid"])
+        assert_equal(to_units(carol.getbalance()), total)
+        assert_raises_rpc_error(RPC_WALLET_INSUFFICIENT_FUNDS, "one key must hold",
+                                carol.walletcreatetransaction, "transfer",
+                                {"to": back, "amount": "0.4", "memo": ""}, {"fee": "0.0001"})
+        carol_node.unloadwallet("carol")
 
     def test_bad_inputs(self):
         self.log.info("bad sendtoaddress inputs: each its error, nothing changes")

@@ -447,7 +447,7 @@ START_TEST(tracking_balances_and_reorg)
     /* the fee pays the minimum relay rate for the encoded size */
     ck_assert_uint_eq(res.fee, tx_encoded_size(&raw) * MEMPOOL_DEFAULT_MIN_FEE_RATE);
     tx_clear(&raw);
-    free(res.hex);
+    wallet_send_result_clear(&res);
 
     mine_to(other, 1);
     uint64_t sent_height = tip_height();
@@ -488,7 +488,7 @@ START_TEST(tracking_balances_and_reorg)
     ck_assert_int_eq(wallet_send_to_address(w, addr2, 3 * COIN, (const uint8_t *)"memo", 4, 0,
                                             &res),
                      WALLET_OK);
-    free(res.hex);
+    wallet_send_result_clear(&res);
     b = balances(w2);
     ck_assert_uint_eq(b.unconfirmed_in, 3 * COIN);
     ck_assert_int_eq(wallet_get_tx(w2, res.txid, &ti, NULL), WALLET_OK);
@@ -564,7 +564,7 @@ START_TEST(sends_queue_nonces)
         ck_assert_uint_eq(t.nonce, (uint64_t)i);
         tx_clear(&t);
         buf_clear(&raw);
-        free(res.hex);
+        wallet_send_result_clear(&res);
     }
     for (int i = 0; i < 8; i++)
         ck_assert(in_mempool(txids[i]));
@@ -630,7 +630,7 @@ START_TEST(send_refusals)
     ck_assert_int_eq(wallet_get_tx(w, res.txid, &ti, &t), WALLET_OK);
     ck_assert_uint_eq(res.fee, 5 * tx_encoded_size(&t));
     tx_clear(&t);
-    free(res.hex);
+    wallet_send_result_clear(&res);
     /* nothing changed by the refusals: one send in the history */
     struct wallet_info info;
     ck_assert_int_eq(wallet_get_info(w, &info), WALLET_OK);
@@ -700,7 +700,7 @@ START_TEST(create_without_broadcast_and_locked_signing)
     ck_assert_str_eq(ti.category, "send");
     tx_clear(&t);
     buf_clear(&raw);
-    free(res.hex);
+    wallet_send_result_clear(&res);
 
     ck_assert_int_eq(wallet_encrypt(w, "secret"), WALLET_OK);
     ck_assert_int_eq(wallet_create_transaction(w, &req, &res), WALLET_ERR_LOCKED);
@@ -711,7 +711,7 @@ START_TEST(create_without_broadcast_and_locked_signing)
     req.broadcast = true;
     ck_assert_int_eq(wallet_create_transaction(w, &req, &res), WALLET_OK);
     ck_assert(in_mempool(res.txid));
-    free(res.hex);
+    wallet_send_result_clear(&res);
     buf_clear(&payload);
 }
 END_TEST
@@ -732,7 +732,7 @@ START_TEST(restore_from_seed)
     mine_to(other, 100);
     struct wallet_send_result res;
     ck_assert_int_eq(wallet_send_to_address(a, addr[5], COIN, NULL, 0, 0, &res), WALLET_OK);
-    free(res.hex);
+    wallet_send_result_clear(&res);
     mine_to(other, 1);
     struct wallet_balances ba = balances(a);
     ck_assert_int_eq(walletman_unload(wm, "orig"), WALLET_OK);
@@ -842,7 +842,7 @@ START_TEST(pending_sends_resubmitted_on_load)
         ck_assert_int_eq(wallet_send_to_address(w, other_addr, COIN, NULL, 0, 0, &res),
                          WALLET_OK);
         memcpy(txids[i], res.txid, 32);
-        free(res.hex);
+        wallet_send_result_clear(&res);
     }
     ck_assert_int_eq(walletman_unload(wm, "resend"), WALLET_OK);
     pthread_mutex_lock(&node.lock);
@@ -898,7 +898,7 @@ static void *send_loop(void *arg)
     for (int i = 0; i < 6; i++) {
         struct wallet_send_result res;
         if (wallet_send_to_address(s->w, s->to, COIN / 10, NULL, 0, 0, &res) == WALLET_OK) {
-            free(res.hex);
+            wallet_send_result_clear(&res);
             s->sent++;
         }
         struct wallet_balances b;
@@ -949,6 +949,105 @@ START_TEST(concurrent_sends_and_blocks)
 }
 END_TEST
 
+/* A wallet spends what it shows: when no key covers a payment, the keys
+ * with the most pay it together, one transfer each, all sent or none. */
+START_TEST(pays_from_several_keys)
+{
+    struct wallet *w = create("several", NULL, NULL);
+    char a1[ADDRESS_MAX_LEN + 1], a2[ADDRESS_MAX_LEN + 1], a3[ADDRESS_MAX_LEN + 1];
+    char other_addr[ADDRESS_MAX_LEN + 1];
+    uint8_t other[32];
+    outsider(other, other_addr);
+    ck_assert_int_eq(wallet_new_address(w, NULL, a1), WALLET_OK);
+    ck_assert_int_eq(wallet_new_address(w, NULL, a2), WALLET_OK);
+    ck_assert_int_eq(wallet_new_address(w, NULL, a3), WALLET_OK);
+    mine_to_addr(a1, 1);
+    mine_to_addr(a2, 1);
+    mine_to_addr(a3, 1);
+    mine_to(other, 100);
+    sync_wallets();
+    ck_assert_uint_eq(balances(w).confirmed, 150 * COIN);
+    struct mempool *pool = services_mempool(&node);
+
+    /* one key covers 30: one transfer */
+    struct wallet_send_result res;
+    ck_assert_int_eq(wallet_send_to_address(w, other_addr, 30 * COIN, NULL, 0, 0, &res), WALLET_OK);
+    ck_assert_uint_eq(res.n_txs, 1);
+    ck_assert_uint_eq(res.total_fee, res.fee);
+    ck_assert_uint_eq(res.txs[0].amount, 30 * COIN);
+    wallet_send_result_clear(&res);
+
+    /* a single-key action says what the fullest key holds (50 of ~120) */
+    struct transfer_payload tp;
+    memset(&tp, 0, sizeof tp);
+    memcpy(tp.to, other, 32);
+    tp.amount = 60 * COIN;
+    struct buf pl;
+    buf_init(&pl);
+    ck_assert(transfer_payload_encode(&tp, &pl));
+    struct wallet_send_request req = {.type = TX_TYPE_TRANSFER, .payload = pl.data,
+                                      .payload_len = pl.len, .spend = 60 * COIN};
+    ck_assert_int_eq(wallet_create_transaction(w, &req, &res), WALLET_ERR_INSUFFICIENT_FUNDS);
+    ck_assert_uint_eq(res.largest, 50 * COIN);
+    ck_assert_uint_gt(res.available, 100 * COIN);
+    ck_assert_uint_gt(res.needed, 60 * COIN);
+    buf_clear(&pl);
+    wallet_send_result_clear(&res);
+
+    /* all or none: at a fee rate the mempool refuses nothing is sent */
+    size_t pending = mempool_count(pool);
+    struct wallet_balances before = balances(w);
+    pthread_mutex_lock(&node.lock);
+    mempool_set_min_fee_rate(pool, 5);
+    pthread_mutex_unlock(&node.lock);
+    ck_assert_int_eq(wallet_send_to_address(w, other_addr, 100 * COIN, NULL, 0, 1, &res),
+                     WALLET_ERR_REJECTED);
+    ck_assert_ptr_nonnull(strstr(res.reason, "fee-too-low"));
+    ck_assert_ptr_nonnull(strstr(res.reason, "none sent"));
+    ck_assert_uint_eq(res.n_txs, 0);
+    ck_assert_uint_eq(mempool_count(pool), pending);
+    sync_wallets();
+    ck_assert_uint_eq(balances(w).unconfirmed_out, before.unconfirmed_out);
+    wallet_send_result_clear(&res);
+    pthread_mutex_lock(&node.lock);
+    mempool_set_min_fee_rate(pool, 1);
+    pthread_mutex_unlock(&node.lock);
+
+    /* 100 needs all three keys (50 + 50 + ~20, less fees): the fullest first */
+    amount_t spendable = before.confirmed - before.unconfirmed_out;
+    ck_assert_int_eq(wallet_send_to_address(w, other_addr, 100 * COIN, NULL, 0, 0, &res), WALLET_OK);
+    ck_assert_uint_eq(res.n_txs, 3);
+    amount_t sum = 0, fees = 0;
+    for (size_t i = 0; i < res.n_txs; i++) {
+        ck_assert(in_mempool(res.txs[i].txid));
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(res.txs[i].from, res.txs[j].from);
+        sum += res.txs[i].amount;
+        fees += res.txs[i].fee;
+    }
+    ck_assert_uint_eq(sum, 100 * COIN);
+    ck_assert_uint_eq(fees, res.total_fee);
+    ck_assert_mem_eq(res.txid, res.txs[0].txid, 32);
+    ck_assert_str_ne(res.txs[2].from, a1);   /* a1 holds the least: it pays last */
+    ck_assert_uint_gt(res.txs[0].amount, res.txs[2].amount);
+    sync_wallets();
+    struct wallet_balances after = balances(w);
+    ck_assert_uint_eq(after.unconfirmed_out - before.unconfirmed_out, 100 * COIN + fees);
+    wallet_send_result_clear(&res);
+
+    /* more than all keys hold: the error says what there is */
+    spendable -= 100 * COIN + fees;
+    ck_assert_int_eq(wallet_send_to_address(w, other_addr, 20 * COIN, NULL, 0, 0, &res),
+                     WALLET_ERR_INSUFFICIENT_FUNDS);
+    ck_assert_uint_eq(res.n_txs, 0);
+    ck_assert_ptr_null(res.hex);
+    ck_assert_uint_eq(res.available, spendable);
+    ck_assert_uint_le(res.largest, res.available);
+    ck_assert_uint_gt(res.needed, 20 * COIN);
+    wallet_send_result_clear(&res);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 180};
@@ -957,7 +1056,7 @@ Suite *unit_suite(void)
         created_encrypted, tracking_balances_and_reorg, coinbase_orphaned_by_reorg,
         sends_queue_nonces, send_refusals, create_without_broadcast_and_locked_signing,
         restore_from_seed, catch_up_import_backup_messages, concurrent_sends_and_blocks,
-        pending_sends_resubmitted_on_load, NULL
+        pending_sends_resubmitted_on_load, pays_from_several_keys, NULL
     };
     return fixture_suite("wallet", &tc, tests);
 }
