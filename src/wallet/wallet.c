@@ -607,6 +607,8 @@ enum wallet_err wallet_import_privkey(struct wallet *w, const uint8_t secret[32]
             wallet_rollback_locked(w);
     }
     wallet_leave(w);
+    if (r == WALLET_OK)
+        r = wallet_record_pending_of_key(w, pub);
     if (r != WALLET_OK || !rescan)
         return r;
     /* The index knows where the key first appears: scan from there. */

@@ -126,6 +126,9 @@ struct wallet_blockpos {
 void wallet_index_def(struct wallet *w, struct index_def *out);
 /* Mempool notifications (chain lock held by the node). */
 void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txid[32]);
+/* Records the mempool's txs that send from or pay pub (a key just
+ * imported: its pending spends count at once). Takes the chain lock. */
+enum wallet_err wallet_record_pending_of_key(struct wallet *w, const uint8_t pub[32]);
 /* Puts the history's unconfirmed txs missing from the mempool back into
  * it (the mempool is not kept across restarts) and drops those whose
  * nonce the chain has used. */

@@ -325,6 +325,57 @@ void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txi
     wallet_leave(w);
 }
 
+struct wallet_key_pending {
+    struct wallet *w;
+    const uint8_t *pub;
+    enum wallet_err r;
+};
+
+/* Whether the tx sends from or pays the key. */
+static bool wallet_tx_touches(const struct tx *tx, const uint8_t pub[32])
+{
+    if (memcmp(tx->sender, pub, 32) == 0)
+        return true;
+    uint8_t parties[8][32];
+    size_t n = txtype_tx_counterparties(tx, parties, 8);
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (memcmp(parties[i], pub, 32) == 0)
+            return true;
+    return false;
+}
+
+static bool wallet_key_pending_cb(void *ctx, const struct mempool_entry *e)
+{
+    struct wallet_key_pending *p = ctx;
+    const struct tx *tx = mempool_entry_tx(e);
+    if (!wallet_tx_touches(tx, p->pub))
+        return true;
+    p->r = wallet_record_locked(p->w, tx, NULL, 0, &(size_t){0});
+    return p->r == WALLET_OK;
+}
+
+enum wallet_err wallet_record_pending_of_key(struct wallet *w, const uint8_t pub[32])
+{
+    struct node_ctx *node = w->node;
+    pthread_mutex_lock(&node->lock);
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK) {
+        pthread_mutex_unlock(&node->lock);
+        return r;
+    }
+    struct wallet_key_pending p = {w, pub, WALLET_OK};
+    r = walletdb_begin(w->db);
+    if (r == WALLET_OK && !mempool_for_each(services_mempool(node), wallet_key_pending_cb, &p))
+        r = p.r != WALLET_OK ? p.r : WALLET_ERR_NOMEM;
+    if (r == WALLET_OK)
+        r = walletdb_commit(w->db);
+    if (r != WALLET_OK)
+        wallet_rollback_locked(w);
+    wallet_leave(w);
+    pthread_mutex_unlock(&node->lock);
+    return r;
+}
+
 /* ---- rescans ----------------------------------------------------------------- */
 
 enum wallet_err wallet_rescan(struct wallet *w, int64_t start, int64_t stop, int64_t *start_out,

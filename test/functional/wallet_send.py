@@ -318,6 +318,23 @@ class WalletSendTest(SoukTestFramework):
                                 {"to": back, "amount": "0.4", "memo": ""}, {"fee": "0.0001"})
         carol_node.unloadwallet("carol")
 
+        self.log.info("importprivkey of a key whose spend is pending counts that spend")
+        key, key_addr = self.new_key()
+        txid = self.alice.sendtoaddress(key_addr, Decimal("2"))
+        self.wait_in_mempool(self.nb, txid)
+        self.mine(1)
+        spend = self.make_transfer(key, 0, back, COIN // 2, 1000)
+        spent_txid = self.nb.sendrawtransaction(spend)
+        carol_node.createwallet("dave")
+        dave = wallet_rpc(carol_node, "dave")
+        dave.importprivkey(key.secret.hex(), "", True)
+        assert_equal(to_units(dave.getbalance()), 2 * COIN - COIN // 2 - 1000)
+        assert_equal(to_units(dave.getbalances()["mine"]["trusted"]), 2 * COIN - COIN // 2 - 1000)
+        assert_equal(to_units(dave.gettransaction(spent_txid)["amount"]), -(COIN // 2))
+        carol_node.unloadwallet("dave")
+        self.wait_in_mempool(self.na, spent_txid)
+        self.mine(1)
+
     def test_bad_inputs(self):
         self.log.info("bad sendtoaddress inputs: each its error, nothing changes")
         b_addr = self.bob.getnewaddress()
