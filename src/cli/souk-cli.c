@@ -535,11 +535,7 @@ static int print_reply(const json_t *reply)
         printf("%s\n", json_string_value(result));
         return 0;
     }
-    /* Amounts arrive as numbers with 8 decimals but are held as doubles
-     * here; 15 significant digits print every amount below ten million
-     * coins exactly (98.4999, not 98.499899999999997). */
-    char *s = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
-                                     JSON_REAL_PRECISION(15));
+    char *s = rpc_client_format_result(result);
     if (s == NULL)
         return fail("out of memory");
     printf("%s\n", s);

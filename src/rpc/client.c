@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpc/server.h"
+
 enum rpc_arg_type rpc_client_arg_type(const json_t *schema, size_t pos, const char *name,
                                       const char **arg_name)
 {
@@ -147,4 +149,72 @@ bool rpc_client_arg_json(enum rpc_arg_type t, const char *text, json_t **out, ch
         return false;
     }
     return true;
+}
+
+/* A real that prints with 8 decimals and reads back as the same double is
+ * shown as an amount. Every amount the server sends qualifies (it wrote
+ * 8 decimals); a difficulty such as 4.6e-10 does not. */
+static bool real_as_units(double d, int64_t *units)
+{
+    char text[64];
+    if (!(d > -1e11 && d < 1e11))
+        return false;
+    int n = snprintf(text, sizeof text, "%.8f", d);
+    if (n <= 0 || (size_t)n >= sizeof text || strtod(text, NULL) != d)
+        return false;
+    char digits[64];
+    size_t j = 0;
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p != '.')
+            digits[j++] = *p;
+    digits[j] = '\0';
+    *units = strtoll(digits, NULL, 10);
+    return true;
+}
+
+/* Replaces, in place, every amount-like real under v by an amount. */
+static bool mark_amounts(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *child;
+        json_object_foreach(v, k, child) {
+            int64_t units;
+            if (json_is_real(child) && real_as_units(json_real_value(child), &units)) {
+                if (json_object_set_new(v, k, rpc_signed_amount_json(units)) != 0)
+                    return false;
+            } else if (!mark_amounts(child)) {
+                return false;
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *child = json_array_get(v, i);
+            int64_t units;
+            if (json_is_real(child) && real_as_units(json_real_value(child), &units)) {
+                if (json_array_set_new(v, i, rpc_signed_amount_json(units)) != 0)
+                    return false;
+            } else if (!mark_amounts(child)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+char *rpc_client_format_result(const json_t *result)
+{
+    int64_t units;
+    if (json_is_real(result) && real_as_units(json_real_value(result), &units)) {
+        json_t *a = rpc_signed_amount_json(units);
+        char *s = a != NULL ? rpc_json_dumps(a, JSON_ENCODE_ANY) : NULL;
+        json_decref(a);
+        return s;
+    }
+    json_t *copy = json_deep_copy(result);
+    char *s = NULL;
+    if (copy != NULL && mark_amounts(copy))
+        s = rpc_json_dumps(copy, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(copy);
+    return s;
 }

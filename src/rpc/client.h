@@ -43,4 +43,9 @@ enum rpc_arg_type rpc_client_arg_type(const json_t *schema, size_t pos, const ch
 bool rpc_client_arg_json(enum rpc_arg_type t, const char *text, json_t **out, char *err,
                          size_t errlen);
 
+/* A reply's result as souk-cli prints it: JSON indented by 2, amounts with
+ * exactly 8 decimals (50.00000000, -0.00000148) as the server wrote them,
+ * other numbers as they are. NULL on allocation failure; caller frees. */
+char *rpc_client_format_result(const json_t *result);
+
 #endif

@@ -125,6 +125,36 @@ json_t *rpc_amount_json(amount_t a)
     return json_string(s);
 }
 
+/* rpc_amount_json's marked string ends with the decimal digits after the
+ * marker's last ':', so a '-' goes in front of them. */
+json_t *rpc_signed_amount_json(int64_t v)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    json_t *a = rpc_amount_json((amount_t)mag);
+    if (a == NULL || v >= 0)
+        return a;
+    const char *s = json_string_value(a);
+    const char *colon = s != NULL ? strrchr(s, ':') : NULL;
+    if (colon == NULL) {
+        json_decref(a);
+        return NULL;
+    }
+    size_t head = (size_t)(colon - s) + 1;
+    size_t total = strlen(s);
+    char *neg = malloc(total + 2);
+    if (neg == NULL) {
+        json_decref(a);
+        return NULL;
+    }
+    memcpy(neg, s, head);
+    neg[head] = '-';
+    memcpy(neg + head + 1, s + head, total - head + 1);
+    json_decref(a);
+    json_t *r = json_string(neg);
+    free(neg);
+    return r;
+}
+
 json_t *rpc_hex_json(const uint8_t *data, size_t len)
 {
     char *s = malloc(2 * len + 1);

@@ -213,6 +213,8 @@ bool rpc_amount_from_json(const json_t *v, amount_t *out);
 
 /* New references for results. */
 json_t *rpc_amount_json(amount_t a);
+/* The same for a signed amount (negative for what leaves a wallet). */
+json_t *rpc_signed_amount_json(int64_t v);
 json_t *rpc_hex_json(const uint8_t *data, size_t len);
 
 /* Dumps compact JSON (flags as for json_dumps; JSON_ENCODE_ANY is added)

@@ -132,36 +132,6 @@ bool rpc_wallet_sig_decode(const char *text, uint8_t sig[64])
 
 /* ------------------------------------------------------------ handler helpers */
 
-/* rpc_amount_json's marked string ends with the decimal digits after the
- * marker's last ':', so a '-' goes in front of them. */
-json_t *rpc_wallet_signed_amount_json(int64_t v)
-{
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    json_t *a = rpc_amount_json((amount_t)mag);
-    if (a == NULL || v >= 0)
-        return a;
-    const char *s = json_string_value(a);
-    const char *colon = s != NULL ? strrchr(s, ':') : NULL;
-    if (colon == NULL) {
-        json_decref(a);
-        return NULL;
-    }
-    size_t head = (size_t)(colon - s) + 1;
-    size_t total = strlen(s);
-    char *neg = malloc(total + 2);
-    if (neg == NULL) {
-        json_decref(a);
-        return NULL;
-    }
-    memcpy(neg, s, head);
-    neg[head] = '-';
-    memcpy(neg + head + 1, s + head, total - head + 1);
-    json_decref(a);
-    json_t *r = json_string(neg);
-    free(neg);
-    return r;
-}
-
 /* The node's wallet manager; NULL when the node runs without wallets. */
 static struct walletman *node_walletman(struct rpc_request *req)
 {

@@ -54,11 +54,6 @@ enum rpc_wallet_uri rpc_wallet_name_from_uri(const char *uri, char name[WALLET_N
 /* The bitcoind RPC error code for a wallet error (WALLET_OK gives 0). */
 int rpc_wallet_code(enum wallet_err err);
 
-/* A signed amount in coins (negative for what leaves the wallet), as
- * rpc_amount_json shows non-negative ones: a bare number with eight
- * decimals in rpc_json_dumps output. */
-json_t *rpc_wallet_signed_amount_json(int64_t v);
-
 /* A message signature as text: base64 of the 64 bytes (88 characters). */
 #define RPC_WALLET_SIG_TEXT_LEN 88
 void rpc_wallet_sig_encode(const uint8_t sig[64], char out[RPC_WALLET_SIG_TEXT_LEN + 1]);

@@ -327,10 +327,10 @@ static bool tx_effect_fill(json_t *o, const struct wallet_tx_info *t, const stru
     const struct txtype_def *def = txtype_find(t->type);
     return rpc_put(o, "address", json_string(t->address)) &&
            rpc_put(o, "category", json_string(t->category)) &&
-           rpc_put(o, "amount", rpc_wallet_signed_amount_json(t->amount)) &&
+           rpc_put(o, "amount", rpc_signed_amount_json(t->amount)) &&
            rpc_put(o, "label", json_string(label_of(m, t->address))) &&
            (!with_type || rpc_put(o, "type", json_string(def != NULL ? def->name : "unknown"))) &&
-           (t->fee == 0 || rpc_put(o, "fee", rpc_wallet_signed_amount_json(-(int64_t)t->fee)));
+           (t->fee == 0 || rpc_put(o, "fee", rpc_signed_amount_json(-(int64_t)t->fee)));
 }
 
 /* The fields listtransactions and gettransaction share. */

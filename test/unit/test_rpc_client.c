@@ -240,9 +240,47 @@ START_TEST(schema_round_trip)
 }
 END_TEST
 
+/* What souk-cli prints: amounts with exactly 8 decimals, whatever a double
+ * holding them would print (50.0, 1e-05), other numbers as they are. */
+START_TEST(results_print_amounts_with_8_decimals)
+{
+    json_error_t jerr;
+    json_t *r = json_loads("{\"balance\": 50.00000000, \"fee\": -0.00000148, \"min\": 0.00001000,"
+                           " \"big\": 20999999999.5, \"n\": 3, \"difficulty\": 4.656542373906925e-10,"
+                           " \"list\": [0.1, {\"x\": -2.5}], \"s\": \"1.5\"}",
+                           0, &jerr);
+    ck_assert_ptr_nonnull(r);
+    char *s = rpc_client_format_result(r);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s, "{\n"
+                        "  \"balance\": 50.00000000,\n"
+                        "  \"fee\": -0.00000148,\n"
+                        "  \"min\": 0.00001000,\n"
+                        "  \"big\": 20999999999.50000000,\n"
+                        "  \"n\": 3,\n"
+                        "  \"difficulty\": 4.65654237390693e-10,\n"
+                        "  \"list\": [\n"
+                        "    0.10000000,\n"
+                        "    {\n"
+                        "      \"x\": -2.50000000\n"
+                        "    }\n"
+                        "  ],\n"
+                        "  \"s\": \"1.5\"\n"
+                        "}");
+    free(s);
+    json_decref(r);
+    r = json_real(1e-5);
+    s = rpc_client_format_result(r);
+    ck_assert_str_eq(s, "0.00001000");
+    free(s);
+    json_decref(r);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {strings_are_never_parsed, json_types_must_fit, any_is_json_or_string,
-                            amounts, schema_lookup, schema_round_trip, NULL};
+                            amounts, schema_lookup, schema_round_trip,
+                            results_print_amounts_with_8_decimals, NULL};
     return fixture_suite("rpc_client", NULL, tests);
 }

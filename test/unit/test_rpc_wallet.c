@@ -85,7 +85,7 @@ END_TEST
 
 static void check_amount(int64_t v, const char *expect)
 {
-    json_t *a = rpc_wallet_signed_amount_json(v);
+    json_t *a = rpc_signed_amount_json(v);
     ck_assert_ptr_nonnull(a);
     json_t *arr = json_pack("[o]", a);
     char *s = rpc_json_dumps(arr, JSON_COMPACT);
