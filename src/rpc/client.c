@@ -132,11 +132,15 @@ bool rpc_client_arg_json(enum rpc_arg_type t, const char *text, json_t **out, ch
         v = json_loads(text, JSON_DECODE_ANY, NULL);
         /* The dispatcher's own check, so what passes here passes there. */
         if (v == NULL || (!json_is_null(v) && !rpc_arg_type_matches(t, v))) {
+            bool fraction = t == RPC_ARG_INT && json_is_real(v);
             json_decref(v);
             *out = NULL;
             /* Shown cut short: an object can be long. */
-            snprintf(err, errlen, "expected %s, got '%.60s%s'", expectation(t), text,
-                     strlen(text) > 60 ? "..." : "");
+            if (fraction)
+                snprintf(err, errlen, "must be an integer, got '%.60s'", text);
+            else
+                snprintf(err, errlen, "expected %s, got '%.60s%s'", expectation(t), text,
+                         strlen(text) > 60 ? "..." : "");
             return false;
         }
         break;

@@ -400,6 +400,9 @@ bool rpc_param_int(struct rpc_request *req, size_t i, int64_t def, int64_t min, 
             *out = def;
         return ok;
     }
+    if (json_is_real(v))
+        return rpc_error(req, RPC_TYPE_ERROR, "%s must be an integer, got %.17g",
+                         rpc_param_name(req, i), json_real_value(v));
     if (!json_is_integer(v))
         return rpc_error(req, RPC_TYPE_ERROR, "Expected type integer for %s, got %s",
                          rpc_param_name(req, i), json_type_name(v));
@@ -706,6 +709,9 @@ static bool check_params(struct rpc_request *req)
                                  i + 1, m->name);
             continue;
         }
+        if (a->type == RPC_ARG_INT && json_is_real(v))
+            return rpc_error(req, RPC_TYPE_ERROR, "%s must be an integer, got %.17g", a->name,
+                             json_real_value(v));
         if (!rpc_arg_type_matches(a->type, v))
             return rpc_error(req, RPC_TYPE_ERROR, "Expected type %s for %s, got %s",
                              arg_type_name(a->type), a->name, json_type_name(v));

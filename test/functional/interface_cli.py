@@ -203,7 +203,8 @@ class InterfaceCliTest(SoukTestFramework):
             assert_equal(r.returncode, 1)
             assert_equal(r.stdout, "")
             assert "argument 'height' of getblockhash" in r.stderr, r.stderr
-            assert "expected int" in r.stderr, r.stderr
+            want = "must be an integer, got '1.5'" if "1.5" in args else "expected int"
+            assert want in r.stderr, r.stderr
             # Refused before sending: no RPC error code in the output.
             assert "error code:" not in r.stderr, r.stderr
         self.log.debug("refused: %s", r.stderr.strip())

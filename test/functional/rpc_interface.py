@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+from decimal import Decimal
 import os
 import stat
 import threading
@@ -215,6 +216,11 @@ class RPCInterfaceTest(SoukTestFramework):
         assert_raises_rpc_error(RPC_TYPE_ERROR, None, self.rpc.help, {"a": 1})
         assert_raises_rpc_error(RPC_TYPE_ERROR, "command", self.rpc.help, True)
         assert_raises_rpc_error(RPC_TYPE_ERROR, "command", self.rpc.help, command=1.5)
+        # A fractional height or count: "must be an integer", naming it.
+        assert_raises_rpc_error(RPC_TYPE_ERROR, "height must be an integer, got 1.5",
+                                self.rpc.getblockhash, Decimal("1.5"))
+        assert_raises_rpc_error(RPC_TYPE_ERROR, "height must be an integer",
+                                self.rpc.getblockhash, 2.0)
         # Too many parameters: invalid params, naming the method.
         assert_raises_rpc_error(RPC_INVALID_PARAMS, "uptime", self.rpc.uptime, 1)
         assert_raises_rpc_error(RPC_INVALID_PARAMS, "help", self.rpc.help, "uptime", "extra")

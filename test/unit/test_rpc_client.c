@@ -62,7 +62,7 @@ START_TEST(json_types_must_fit)
     check_ok(RPC_ARG_INT, "5", "5");
     check_ok(RPC_ARG_INT, "-3", "-3");
     check_ok(RPC_ARG_INT, "null", "null");
-    check_refused(RPC_ARG_INT, "1.5", "expected int");
+    check_refused(RPC_ARG_INT, "1.5", "must be an integer, got '1.5'");
     check_refused(RPC_ARG_INT, "1e3", "int");
     check_refused(RPC_ARG_INT, "abc", "got 'abc'");
     check_refused(RPC_ARG_INT, "\"5\"", "int");
