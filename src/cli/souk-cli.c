@@ -35,6 +35,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "souk-config.h"
 #include "consensus/chainparams.h"
 #include "rpc/auth.h"
 #include "rpc/client.h"
@@ -50,6 +51,7 @@
 static const struct args_option cli_options[] = {
     {"help", NULL, NULL, "Print this help message and exit (also -h, -?).", ARGS_CLI_ONLY,
      "Options"},
+    {"version", NULL, NULL, "Print the version and exit.", ARGS_CLI_ONLY, NULL},
     {"conf", "<file>", "souk.conf", "Read options from this file (relative to the data directory).",
      ARGS_CLI_ONLY, NULL},
     {"datadir", "<dir>", "~/.souk", "Data directory.", ARGS_CLI_ONLY, NULL},
@@ -634,6 +636,15 @@ static bool wants_help(int argc, char *argv[])
     return false;
 }
 
+/* -version (or --version) among the leading options. */
+static bool wants_version(int argc, char *argv[])
+{
+    for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+        if (strcmp(argv[i], "-version") == 0 || strcmp(argv[i], "--version") == 0)
+            return true;
+    return false;
+}
+
 int main(int argc, char *argv[])
 {
     struct cli c;
@@ -646,6 +657,9 @@ int main(int argc, char *argv[])
     int rc;
     if (wants_help(argc, argv)) {
         usage(&c.args);
+        rc = 0;
+    } else if (wants_version(argc, argv)) {
+        printf("souk RPC client version %s\n", PACKAGE_VERSION);
         rc = 0;
     } else {
         rc = setup(&c, argc, argv);

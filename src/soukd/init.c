@@ -1,5 +1,6 @@
 #define _XOPEN_SOURCE 700
 #include "soukd/init.h"
+#include "souk-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,7 @@
 const struct args_option init_options[] = {
     {"help", NULL, NULL, "Print this help message and exit (also -h, -?).", ARGS_CLI_ONLY,
      "General options"},
+    {"version", NULL, NULL, "Print the version and exit.", ARGS_CLI_ONLY, NULL},
     {"conf", "<file>", "souk.conf",
      "Read options from this file; a relative path is taken from the data directory. The "
      "default file may be missing, an explicitly given one may not.",
@@ -263,6 +265,15 @@ static bool wants_help(int argc, char *argv[])
             strcmp(a, "-help") == 0)
             return true;
     }
+    return false;
+}
+
+/* -version (or --version) among the leading options. */
+static bool wants_version(int argc, char *argv[])
+{
+    for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+        if (strcmp(argv[i], "-version") == 0 || strcmp(argv[i], "--version") == 0)
+            return true;
     return false;
 }
 
@@ -747,6 +758,11 @@ int init_main(int argc, char *argv[])
     }
     if (wants_help(argc, argv)) {
         print_help(&st.args);
+        rc = 0;
+        goto out;
+    }
+    if (wants_version(argc, argv)) {
+        printf("souk daemon version %s\n", PACKAGE_VERSION);
         rc = 0;
         goto out;
     }

@@ -80,6 +80,21 @@ class InterfaceCliTest(SoukTestFramework):
         assert_equal(info["logpath"], node.getrpcinfo()["logpath"])
         assert isinstance(node.cli("uptime"), int)
 
+        self.log.info("-version: both programs print their version and exit 0")
+        import re
+        import subprocess
+        from test_framework.test_node import Binaries
+        bins = Binaries()
+        subversion = node.getnetworkinfo()["subversion"]      # "/souk:0.1.0/"
+        for path, name in ((bins.soukd, "souk daemon"), (bins.cli, "souk RPC client")):
+            for flag in ("-version", "--version"):
+                r = subprocess.run([path, flag], capture_output=True, text=True, timeout=30)
+                assert_equal(r.returncode, 0)
+                assert_equal(r.stderr, "")
+                m = re.fullmatch(r"%s version (\S+)\n" % name, r.stdout)
+                assert m, r.stdout
+                assert_equal("/souk:%s/" % m.group(1), subversion)
+
         self.log.info("-named")
         assert_equal(node.cli("help", "command=uptime", named=True), node.help("uptime"))
         e = assert_raises_message(CliError, "nosuch", node.cli, "help", "nosuch=1", named=True)
