@@ -253,13 +253,17 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
         !rpc_param_str(req, 1, NULL, &pass) || !rpc_param_str(req, 2, NULL, &seed_hex) ||
         !rpc_param_str(req, 3, NULL, &words))
         return false;
+    /* "" stands for "not given", so souk-cli can reach the seed and the
+     * mnemonic by position: an empty passphrase before one of them is that
+     * placeholder, not a choice to warn about (bitcoind warns when it is
+     * the last argument). */
     const char *warning = "";
+    bool restoring = (seed_hex != NULL && seed_hex[0] != '\0') || (words != NULL && words[0] != '\0');
     if (pass != NULL && pass[0] == '\0') {
         pass = NULL;
-        warning = "Empty string given as passphrase, wallet will not be encrypted.";
+        if (!restoring)
+            warning = "Empty string given as passphrase, wallet will not be encrypted.";
     }
-    /* "" stands for "not given", so souk-cli can reach the mnemonic by
-     * position. */
     if (seed_hex != NULL && seed_hex[0] == '\0')
         seed_hex = NULL;
     if (words != NULL && words[0] == '\0')
