@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
 # A local regtest network of N soukd nodes on consecutive ports, connected in a ring.
-#   contrib/testnet.sh N         start nodes node0..node<N-1> (N from 1 to 50) and print how to reach them
-#   contrib/testnet.sh status    height, best block and peer count of each node
-#   contrib/testnet.sh stop      stop every node of the network (stop RPC, then its own pid)
+#   contrib/testnet.sh [--dir DIR] N        start node0..node<N-1> (N from 1 to 50) and print how to reach them
+#   contrib/testnet.sh [--dir DIR] status   height, best block and peer count of each node
+#   contrib/testnet.sh [--dir DIR] stop     stop every node of the network (stop RPC, then its own pid)
+# status and stop work from any directory: without --dir (or SOUK_TESTNET_DIR)
+# they use the network the last start recorded. They exit 1 when there is none.
 #
 # Environment:
-#   SOUK_TESTNET_DIR      where the datadirs live (default: ./testnet-data); one dir nodeI per node
+#   SOUK_TESTNET_DIR      where the datadirs live (default: <repo>/testnet-data); one dir nodeI per node
 #   SOUK_TESTNET_PORT     P2P port of node0; node I listens on PORT+I (default 29000)
 #   SOUK_TESTNET_RPCPORT  RPC port of node0; node I answers on RPCPORT+I (default 29500)
 #   SOUK_BUILD_DIR        where soukd and souk-cli are (default: <repo>/build, else the repo root)
 #   SOUK_TESTNET_ARGS     extra soukd arguments for every node (e.g. "-debug=net")
+#   XDG_STATE_HOME        where start records the network's directory
+#                         (default ~/.local/state; the file is souk/testnet-dir)
 #
-# Each datadir gets a souk.conf holding its ports and its ring neighbour
-# (addnode=127.0.0.1:<next node's port>), so `souk-cli -datadir=<dir>` and a
-# manual `soukd -datadir=<dir>` restart find everything by themselves.
-# Nodes run with -daemon; they are only ever stopped through their own RPC or
-# the pid in their own soukd.pid, never by process name.
+# Each datadir gets a souk.conf holding its ports and its one outbound link,
+# to the next node of the ring (connect=127.0.0.1:<next node's port>, so a
+# node makes no other outbound connection and each neighbouring pair holds
+# exactly one), so `souk-cli -datadir=<dir>` and a manual
+# `soukd -datadir=<dir>` restart find everything by themselves. Nodes listen
+# on 127.0.0.1 only. They run with -daemon and are only ever stopped through
+# their own RPC or the pid in their own soukd.pid, never by process name.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir=${SOUK_TESTNET_DIR:-$PWD/testnet-data}
+record=${XDG_STATE_HOME:-$HOME/.local/state}/souk/testnet-dir
+dir=${SOUK_TESTNET_DIR:-}
+if [ "${1:-}" = "--dir" ]; then
+  [ $# -ge 2 ] || { echo "testnet.sh: --dir needs a directory" >&2; exit 2; }
+  dir=$2
+  shift 2
+fi
+dir_given=${dir:+yes}
+dir=${dir:-$top/testnet-data}
 p2p_base=${SOUK_TESTNET_PORT:-29000}
 rpc_base=${SOUK_TESTNET_RPCPORT:-29500}
 extra_args=${SOUK_TESTNET_ARGS:-}
@@ -35,8 +49,17 @@ soukd=$build/soukd
 cli=$build/souk-cli
 
 usage() {
-  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
+}
+
+# find_network: for status and stop, the directory given, else the one the
+# last start recorded, else the default; exit 1 when it holds no network.
+find_network() {
+  if [ -z "$dir_given" ] && [ -s "$record" ]; then
+    dir=$(cat "$record")
+  fi
+  [ -d "$dir/node0" ] || die "no network in $dir (start one with: $0 N)"
 }
 
 die() {
@@ -64,7 +87,6 @@ node_pid() {
 }
 
 cmd_stop() {
-  [ -d "$dir" ] || { echo "testnet.sh: no network in $dir"; return 0; }
   local d pids=() names=() pid i
   while read -r d; do
     [ -n "$d" ] || continue
@@ -74,7 +96,7 @@ cmd_stop() {
       names+=("$(basename "$d")")
     fi
   done < <(node_dirs)
-  [ ${#pids[@]} -gt 0 ] || { echo "testnet.sh: no node running in $dir"; return 0; }
+  [ ${#pids[@]} -gt 0 ] || die "no node running in $dir"
   # Wait for each process to exit; a node that ignores stop for 60 s gets
   # SIGTERM, then SIGKILL 10 s later -- always by its own pid.
   for i in "${!pids[@]}"; do
@@ -96,7 +118,6 @@ cmd_stop() {
 }
 
 cmd_status() {
-  [ -d "$dir" ] || die "no network in $dir"
   local d
   while read -r d; do
     [ -n "$d" ] || continue
@@ -132,6 +153,8 @@ cmd_start() {
   fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  mkdir -p "$(dirname "$record")"
+  echo "$dir" >"$record"
 
   for ((i = 0; i < n; i++)); do
     d=$dir/node$i
@@ -143,10 +166,13 @@ cmd_start() {
       echo "rpcport=$((rpc_base + i))"
       echo "bind=127.0.0.1"
       echo "listen=1"
-      # The ring: each node dials the next; with two nodes one link is enough.
+      # The ring: each node dials the next and nothing else; with two nodes
+      # one link is enough, and a node without a link dials nobody.
       if [ "$n" -gt 1 ] && { [ "$n" -gt 2 ] || [ "$i" -eq 0 ]; }; then
         next=$(((i + 1) % n))
-        echo "addnode=127.0.0.1:$((p2p_base + next))"
+        echo "connect=127.0.0.1:$((p2p_base + next))"
+      else
+        echo "connect=0"
       fi
     } >"$d/souk.conf"
   done
@@ -171,14 +197,15 @@ cmd_start() {
   cat <<MSG
 
 Mine on a node:   $cli -datadir=$dir/node0 generatetoaddress 1 \$($cli -datadir=$dir/node0 getnewkeypair | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
-Status:           $0 status
-Stop them all:    $0 stop
+Status:           $top/contrib/testnet.sh --dir $dir status
+Stop them all:    $top/contrib/testnet.sh --dir $dir stop
+(from any directory; without --dir they find the network this start recorded)
 MSG
 }
 
 case "${1:-}" in
-  stop) cmd_stop ;;
-  status) cmd_status ;;
+  stop) find_network; cmd_stop ;;
+  status) find_network; cmd_status ;;
   ""|-h|--help|help) usage ;;
   *) cmd_start "$1" ;;
 esac

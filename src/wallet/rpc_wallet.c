@@ -178,8 +178,14 @@ static struct wallet *rpc_wallet_lookup(struct rpc_request *req)
     switch (rpc_wallet_name_from_uri(req->uri, name)) {
     case RPC_WALLET_URI_NAME:
         w = walletman_get(wm, name);
-        if (w == NULL)
-            rpc_error(req, RPC_WALLET_NOT_FOUND, "%s", msg_not_loaded);
+        if (w == NULL && walletman_on_disk(wm, name))
+            rpc_error(req, RPC_WALLET_NOT_FOUND,
+                      "%s: wallet \"%s\" exists but is not loaded; load it with loadwallet \"%s\"",
+                      msg_not_loaded, name, name);
+        else if (w == NULL)
+            rpc_error(req, RPC_WALLET_NOT_FOUND,
+                      "%s: there is no wallet \"%s\" (createwallet \"%s\" creates it)",
+                      msg_not_loaded, name, name);
         return w;
     case RPC_WALLET_URI_INVALID:
         rpc_error(req, RPC_WALLET_NOT_FOUND, "%s", msg_not_loaded);
@@ -293,9 +299,13 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
     enum wallet_err e = walletman_create(wm, name, pass, restore ? seed : NULL, &w, err,
                                          sizeof err);
     OPENSSL_cleanse(seed, sizeof seed);
+    if (e == WALLET_ERR_EXISTS && walletman_get(wm, name) != NULL)
+        return rpc_error(req, RPC_WALLET_ERROR, "Wallet \"%s\" already exists and is loaded.",
+                         name);
     if (e == WALLET_ERR_EXISTS)
-        return rpc_error(req, RPC_WALLET_ERROR, "Wallet \"%s\" already exists.%s%s", name,
-                         err[0] ? " " : "", err);
+        return rpc_error(req, RPC_WALLET_ERROR,
+                         "Wallet \"%s\" already exists; load it with loadwallet \"%s\".", name,
+                         name);
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, err);
     json_t *o = json_object();

@@ -82,6 +82,9 @@ enum wallet_err walletman_unload(struct walletman *wm, const char *name);
  * valid until walletman_free; once the wallet is unloaded every call on it
  * fails with WALLET_ERR_NOT_FOUND. */
 struct wallet *walletman_get(struct walletman *wm, const char *name);
+/* Whether a wallet of that name exists in the wallets directory (loaded
+ * or not). */
+bool walletman_on_disk(struct walletman *wm, const char *name);
 /* Names of the loaded wallets; returns the count (writes at most max). */
 size_t walletman_list(struct walletman *wm, char (*names)[WALLET_NAME_MAX + 1], size_t max);
 

@@ -158,6 +158,15 @@ static enum wallet_err walletman_paths(struct walletman *wm, const char *name, c
     return WALLET_OK;
 }
 
+bool walletman_on_disk(struct walletman *wm, const char *name)
+{
+    char dir[4096], path[4200];
+    struct stat st;
+    return name != NULL && walletman_name_ok(name) &&
+           walletman_paths(wm, name, dir, sizeof dir, path, sizeof path) == WALLET_OK &&
+           stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Restore: finds the derived keys the chain has seen, up to the gap
  * limit past the last one, and marks them handed out. *first_height is
  * the lowest height any of them appears at (-1 when none). */

@@ -2,9 +2,11 @@
 """contrib/testnet.sh: `testnet.sh 5` starts five -daemon regtest nodes in a
 ring on consecutive ports and prints how to reach each; blocks mined on
 several of them reach all five, which agree on tip and state_hash; `status`
-reports them; `stop` ends every one (no process left); a second `testnet.sh 5`
-on the same directory resumes the same chains; starting while running is
-refused."""
+reports them, and each neighbouring pair holds one connection; `status` and
+`stop` work from any directory (the start recorded the network) and fail
+when there is none; `stop` ends every one (no process left); a second
+`testnet.sh 5` on the same directory resumes the same chains; starting
+while running is refused."""
 
 import os
 import re
@@ -23,15 +25,21 @@ class P2PTestnetTest(SoukTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
 
-    def script(self, *args, check=True):
+    def script(self, *args, check=True, give_dir=True, cwd=None):
+        """Runs testnet.sh; without give_dir it must find the network itself
+        (from the directory start recorded under XDG_STATE_HOME)."""
         env = dict(os.environ)
         env.update({
-            "SOUK_TESTNET_DIR": self.dir,
             "SOUK_TESTNET_PORT": str(p2p_port(0)),
             "SOUK_TESTNET_RPCPORT": str(rpc_port(0)),
             "SOUK_BUILD_DIR": self.binaries.build_dir,
+            "XDG_STATE_HOME": self.state,
         })
-        r = subprocess.run(["bash", SCRIPT] + list(args), capture_output=True, text=True, env=env, timeout=180)
+        env.pop("SOUK_TESTNET_DIR", None)
+        if give_dir:
+            env["SOUK_TESTNET_DIR"] = self.dir
+        r = subprocess.run(["bash", SCRIPT] + list(args), capture_output=True, text=True, env=env,
+                           timeout=180, cwd=cwd)
         self.log.debug("testnet.sh %s -> %d\n%s%s", " ".join(args), r.returncode, r.stdout, r.stderr)
         if check and r.returncode != 0:
             raise AssertionError("testnet.sh %s exited %d:\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
@@ -61,6 +69,7 @@ class P2PTestnetTest(SoukTestFramework):
     def run_test(self):
         self.binaries.check()
         self.dir = os.path.join(self.options.tmpdir, "testnet")
+        self.state = os.path.join(self.options.tmpdir, "state")
         for i in range(N):
             for port in (p2p_port(i), rpc_port(i)):
                 assert port_is_free(port), "port %d in use" % port
@@ -96,6 +105,11 @@ class P2PTestnetTest(SoukTestFramework):
         assert_equal(len({r.getstateinfo()["state_hash"] for r in rpcs}), 1)
 
     def exercise(self):
+        self.log.info("status and stop without a network fail")
+        for cmd in ("status", "stop"):
+            r = self.script(cmd, check=False)
+            assert r.returncode == 1 and "no network in" in r.stderr, (r.returncode, r.stderr)
+
         self.log.info("testnet.sh %d", N)
         out = self.script(str(N)).stdout
         for i in range(N):
@@ -115,11 +129,15 @@ class P2PTestnetTest(SoukTestFramework):
         assert_equal(rpcs[3].getblockcount(), 10)
         tip = rpcs[3].getbestblockhash()
 
-        st = self.script("status").stdout
+        self.log.info("status from another directory finds the network; each pair of the ring holds one connection")
+        st = self.script("status", give_dir=False, cwd="/").stdout
         self.log.debug("status:\n%s", st)
         for i in range(N):
             m = re.search(r"node%d: height 10, best %s, peers (\d+)" % (i, tip), st)
-            assert m and 2 <= int(m.group(1)) <= N - 1, st
+            assert m and int(m.group(1)) == 2, st
+            peers = rpcs[i].getpeerinfo()
+            assert_equal(sorted(p["inbound"] for p in peers), [False, True])
+        assert "--dir %s stop" % self.dir in out, out
 
         self.log.info("starting again while running is refused")
         r = self.script(str(N), check=False)
@@ -127,10 +145,11 @@ class P2PTestnetTest(SoukTestFramework):
 
         self.log.info("testnet.sh stop: every process ends")
         pids = [self.pid(i) for i in range(N)]
-        self.script("stop")
+        self.script("stop", give_dir=False, cwd="/")
         for i, p in enumerate(pids):
             assert not self.alive(p), "node%d (pid %d) still running after stop" % (i, p)
-        assert "no node running" in self.script("stop").stdout
+        r = self.script("stop", check=False)
+        assert r.returncode == 1 and "no node running" in r.stderr, (r.returncode, r.stderr)
 
         self.log.info("a second start resumes the same chains")
         self.script(str(N))

@@ -57,7 +57,8 @@ class WalletBasicTest(SoukTestFramework):
         assert_equal(node.listwallets(), [])
         assert_raises_rpc_error(RPC_WALLET_NOT_FOUND, "No wallet is loaded", node.getwalletinfo)
         assert_raises_rpc_error(RPC_WALLET_NOT_FOUND, "No wallet is loaded", node.getnewaddress)
-        assert_raises_rpc_error(RPC_WALLET_NOT_FOUND, NOT_LOADED,
+        assert_raises_rpc_error(RPC_WALLET_NOT_FOUND,
+                                NOT_LOADED + ': there is no wallet "nobody" (createwallet "nobody" creates it)',
                                 wallet_rpc(node, "nobody").getwalletinfo)
         _, addr = self.new_key()
         assert_equal(node.verifymessage(addr, base64.b64encode(bytes(64)).decode(), "hi"), False)
@@ -88,7 +89,8 @@ class WalletBasicTest(SoukTestFramework):
         assert_equal(to_units(info["immature_balance"]), 0)
         assert info["walletversion"] >= 1
 
-        assert_raises_rpc_error(RPC_WALLET_ERROR, "already exists", node.createwallet, "alice")
+        assert_raises_rpc_error(RPC_WALLET_ERROR, 'Wallet "alice" already exists and is loaded.',
+                                node.createwallet, "alice")
         assert_equal(node.listwallets(), ["alice"])
 
         # Named parameters, an empty passphrase (no encryption, with a warning).
@@ -209,7 +211,12 @@ class WalletBasicTest(SoukTestFramework):
                                 self.alice.unloadwallet, "bob")
         assert_equal(self.bob.unloadwallet(), {"warning": ""})
         assert_equal(node.listwallets(), ["alice"])
-        assert_raises_rpc_error(RPC_WALLET_NOT_FOUND, NOT_LOADED, self.bob.getwalletinfo)
+        assert_raises_rpc_error(RPC_WALLET_NOT_FOUND,
+                                NOT_LOADED + ': wallet "bob" exists but is not loaded; load it with loadwallet "bob"',
+                                self.bob.getwalletinfo)
+        assert_raises_rpc_error(RPC_WALLET_ERROR,
+                                'Wallet "bob" already exists; load it with loadwallet "bob".',
+                                node.createwallet, "bob")
         assert_raises_rpc_error(RPC_WALLET_NOT_FOUND, None, node.unloadwallet, "bob")
         # One wallet left: the default again.
         assert_equal(node.getwalletinfo()["walletname"], "alice")
