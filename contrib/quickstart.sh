@@ -3,7 +3,9 @@
 # the background with a wallet holding mined coins, and prints commands to try.
 #   contrib/quickstart.sh          set up and start
 #   contrib/quickstart.sh stop     stop the node it started
-# The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart).
+# The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart); it
+# listens on 127.0.0.1 only. Run it again after `stop`: it loads what the
+# first run made (the chain, the wallets "quickstart" and "bob").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,19 +45,34 @@ mkdir -p "$dir"
 if "${cli[@]}" getblockcount >/dev/null 2>&1; then
   echo "quickstart: a node is already running in $dir"
 else
-  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port"
+  # Loopback only, as contrib/testnet.sh: a quick start is not a public node.
+  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port" -bind=127.0.0.1
   "${cli[@]}" -rpcwait getblockcount >/dev/null
 fi
 
+# ensure_wallet <name>: loads it when it exists, creates it otherwise, so
+# that a second run (after `quickstart.sh stop`) finds what the first made.
+ensure_wallet() {
+  if "${cli[@]}" listwallets | grep -q "\"$1\""; then
+    :   # already loaded
+  elif [ -f "$dir/regtest/wallets/$1/wallet.sqlite" ]; then
+    echo "quickstart: loading the wallet \"$1\""
+    "${cli[@]}" loadwallet "$1" >/dev/null
+  else
+    echo "quickstart: creating the wallet \"$1\""
+    "${cli[@]}" createwallet "$1" >/dev/null
+  fi
+}
 wallet=quickstart
 wcli=("${cli[@]}" "-rpcwallet=$wallet")
-if "${cli[@]}" listwallets | grep -q "\"$wallet\""; then
-  :   # already loaded
-elif [ -f "$dir/regtest/wallets/$wallet/wallet.sqlite" ]; then
-  "${cli[@]}" loadwallet "$wallet" >/dev/null
+ensure_wallet "$wallet"
+ensure_wallet bob
+# The encryption example only while Bob's wallet is not encrypted yet.
+if "${cli[@]}" -rpcwallet=bob getwalletinfo | grep -q '"encrypted": true'; then
+  encrypt="  souk-cli -rpcwallet=bob walletpassphrase \"a passphrase\" 60     # Bob's wallet is encrypted: unlock it"
 else
-  echo "quickstart: creating the wallet \"$wallet\""
-  "${cli[@]}" createwallet "$wallet" >/dev/null
+  encrypt="  souk-cli -rpcwallet=bob encryptwallet \"a passphrase\"   # locks the wallet
+  souk-cli -rpcwallet=bob walletpassphrase \"a passphrase\" 60"
 fi
 addrfile=$dir/quickstart-address
 if [ ! -s "$addrfile" ]; then
@@ -73,20 +90,19 @@ cat <<MSG
 
 souk regtest node running (data: $dir, RPC port $port).
 Wallet "$wallet" (in $dir/regtest/wallets/$wallet/) holds $balance coins, mined to $addr.
+A second wallet, "bob", is loaded for the examples.
 
 Try:
   alias souk-cli='${cli[*]}'
   souk-cli getblockchaininfo
   souk-cli -rpcwallet=$wallet getbalances
-  souk-cli createwallet bob                              # a second wallet
   souk-cli -rpcwallet=bob getnewaddress                  # Bob's address
   souk-cli -rpcwallet=$wallet sendtoaddress <Bob's address> 1.5
   souk-cli generatetoaddress 1 $addr    # mine a block: confirms the payment
   souk-cli -rpcwallet=bob getbalance
   souk-cli -rpcwallet=$wallet listtransactions
-  souk-cli -rpcwallet=bob encryptwallet "a passphrase"   # locks the wallet
-  souk-cli -rpcwallet=bob walletpassphrase "a passphrase" 60
-  souk-cli -rpcwallet=$wallet backupwallet /tmp/$wallet-backup.sqlite
+$encrypt
+  souk-cli -rpcwallet=$wallet backupwallet /tmp/$wallet-backup-\$(date +%s).sqlite
   souk-cli -rpcwallet=$wallet dumpseed                   # restore: createwallet <name> "" <seed>
 Wallets, backups and signing without the wallet: doc/wallet.md.
 A bare key pair for scripts (regtest only): souk-cli getnewkeypair
