@@ -13,12 +13,6 @@
 #include "rpc/server.h"
 #include "util/time.h"
 
-/* bitcoind's code for "P2P networking is disabled". */
-#define RPC_CLIENT_P2P_DISABLED -31
-#define RPC_CLIENT_NODE_ALREADY_ADDED -23
-#define RPC_CLIENT_NODE_NOT_ADDED -24
-#define RPC_CLIENT_NODE_NOT_CONNECTED -29
-#define RPC_CLIENT_INVALID_IP_OR_SUBNET -30
 
 static struct p2p_net *net_or_error(struct rpc_request *req)
 {

@@ -59,6 +59,12 @@ enum rpc_code {
     RPC_VERIFY_REJECTED = -26,
     RPC_VERIFY_ALREADY_IN_CHAIN = -27,
     RPC_IN_WARMUP = -28,
+    /* P2P methods. */
+    RPC_CLIENT_NODE_ALREADY_ADDED = -23, /* addnode add twice; setban of a banned subnet */
+    RPC_CLIENT_NODE_NOT_ADDED = -24,     /* addnode remove of a node never added */
+    RPC_CLIENT_NODE_NOT_CONNECTED = -29, /* disconnectnode of no connected peer */
+    RPC_CLIENT_INVALID_IP_OR_SUBNET = -30,
+    RPC_CLIENT_P2P_DISABLED = -31,       /* the node runs without P2P */
 };
 
 /* What the dispatcher checks a present, non-null argument against. */
