@@ -50,7 +50,7 @@ struct chain_params {
     uint64_t halving_interval;    /* blocks */
     uint32_t coinbase_maturity;   /* blocks */
 
-    /* Market and review timeouts, in blocks (DESIGN section 5). */
+    /* Market and review timeouts, in blocks. */
     uint32_t order_accept_timeout;
     uint32_t order_ship_timeout;
     uint32_t order_dispute_timeout;

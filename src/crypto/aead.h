@@ -2,7 +2,7 @@
  *
  * Two layers. The raw layer encrypts with an explicit 12-byte nonce and
  * associated data, exactly as RFC 8439 (computed by OpenSSL). The sealed
- * layer is what chat messages and order notes use (DESIGN.md section 7):
+ * layer is what chat messages and order notes use:
  * a key agreed between two x-only keys (ECDH over the even-y lifts, x
  * coordinate only, then HKDF-SHA256 with info "souk/chat/v1"), and a sealed
  * box = nonce(12, random) || ciphertext || tag(16).

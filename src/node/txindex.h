@@ -1,6 +1,6 @@
 /* txindex: the indexes database (datadir/<net>/indexes): where each
- * transaction of the active chain is, and the per-key ledger of DESIGN.md
- * section 6 (every public key's transactions, oldest first).
+ * transaction of the active chain is, and the per-key ledger (every public
+ * key's transactions, oldest first).
  *
  *   't' || txid(32)                                   -> [block_hash: bin(32), position]
  *   'h' || pubkey(32) || height(8, BE) || position(4, BE) -> bin(32) txid

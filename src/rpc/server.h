@@ -36,7 +36,7 @@
 
 struct node_ctx;
 
-/* The error codes of DESIGN.md section 9 (bitcoind's numbers). */
+/* The error codes (bitcoind's numbers; doc/rpc.md lists them). */
 enum rpc_code {
     RPC_PARSE_ERROR = -32700,
     RPC_INVALID_REQUEST = -32600,

@@ -101,7 +101,7 @@ START_TEST(networks_are_distinct)
 }
 END_TEST
 
-/* The constants of DESIGN section 3. */
+/* The network constants (doc/protocol.md, doc/consensus.md). */
 START_TEST(constants_table)
 {
     const struct chain_params *m = chainparams_by_name("main");

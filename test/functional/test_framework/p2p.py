@@ -39,7 +39,7 @@ __all__ = [
 
 logger = logging.getLogger("TestFramework.p2p")
 
-# DESIGN.md section 3 / doc/protocol.md
+# doc/protocol.md
 MAGIC = {
     "main": bytes.fromhex("534f554b"),
     "test": bytes.fromhex("736f756b"),
