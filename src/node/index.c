@@ -250,7 +250,7 @@ bool index_runner_start(struct node_ctx *node, const struct index_def *def, bool
     bool added = services_add_block_listener(node, &l);
     pthread_mutex_unlock(&node->lock);
     if (!added) {
-        snprintf(err, errlen, "index %s: too many chain listeners", def->name);
+        snprintf(err, errlen, "index %s: out of memory", def->name);
         goto fail;
     }
     if (pthread_create(&r->thread, NULL, runner_thread, r) != 0) {

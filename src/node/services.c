@@ -6,6 +6,7 @@
 
 #include "consensus/sigcache.h"
 #include "node/checkqueue.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -30,10 +31,11 @@ const size_t services_options_count = sizeof services_options / sizeof services_
 
 /* What services keep for a node (ctx->services). */
 struct services {
-    struct services_tx_listener tx_listeners[SERVICES_MAX_TX_LISTENERS];
-    size_t n_tx_listeners;
-    struct chain_listener block_listeners[SERVICES_MAX_BLOCK_LISTENERS];
-    size_t n_block_listeners;
+    /* As many as the node needs: one per loaded wallet and index among them. */
+    struct services_tx_listener *tx_listeners;
+    size_t n_tx_listeners, cap_tx_listeners;
+    struct chain_listener *block_listeners;
+    size_t n_block_listeners, cap_block_listeners;
     struct index_runner *txindex;
     /* The tip as of the last block connected or disconnected, for readers
      * that must not wait for a block being validated. */
@@ -193,6 +195,8 @@ void services_stop(struct node_ctx *ctx)
     ctx->chain = NULL;
     ctx->services = NULL;
     pthread_mutex_destroy(&sv->tip_mu);
+    free(sv->tx_listeners);
+    free(sv->block_listeners);
     free(sv);
 }
 
@@ -222,7 +226,8 @@ enum chain_result services_process_block(struct node_ctx *ctx, const struct bloc
 bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l)
 {
     struct services *sv = ctx->services;
-    if (sv == NULL || sv->n_tx_listeners == SERVICES_MAX_TX_LISTENERS)
+    if (sv == NULL || !grow_array((void **)&sv->tx_listeners, &sv->cap_tx_listeners,
+                                  sv->n_tx_listeners + 1, sizeof *sv->tx_listeners, 8))
         return false;
     sv->tx_listeners[sv->n_tx_listeners++] = *l;
     return true;
@@ -231,7 +236,8 @@ bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_lis
 bool services_add_block_listener(struct node_ctx *ctx, const struct chain_listener *l)
 {
     struct services *sv = ctx->services;
-    if (sv == NULL || sv->n_block_listeners == SERVICES_MAX_BLOCK_LISTENERS)
+    if (sv == NULL || !grow_array((void **)&sv->block_listeners, &sv->cap_block_listeners,
+                                  sv->n_block_listeners + 1, sizeof *sv->block_listeners, 8))
         return false;
     sv->block_listeners[sv->n_block_listeners++] = *l;
     return true;

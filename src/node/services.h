@@ -47,14 +47,12 @@ struct services_tx_listener {
     void *ctx;
     void (*accepted)(void *ctx, const struct tx *tx, const uint8_t txid[SHA256_LEN]);
 };
-#define SERVICES_MAX_TX_LISTENERS 8
-/* Call before the node serves requests (start hooks). False when full. */
+/* Call before the node serves requests (start hooks). False when out of memory. */
 bool services_add_tx_listener(struct node_ctx *ctx, const struct services_tx_listener *l);
 /* Something that follows the active chain beyond the mempool (wallets):
  * hears of every block connected or disconnected, in order, after the
  * mempool has. Same rules as a tx listener: chain lock held, do not take it.
  * Either callback may be NULL. */
-#define SERVICES_MAX_BLOCK_LISTENERS 8
 bool services_add_block_listener(struct node_ctx *ctx, const struct chain_listener *l);
 /* Removes every tx and block listener registered with this ctx pointer, so
  * its owner can go away while the node runs. Caller holds the chain lock

@@ -15,7 +15,7 @@ from test_framework.bech32m import decode_address, encode_address
 from test_framework.key import ECKey, tagged_hash, verify
 from test_framework.test_framework import SoukTestFramework
 from test_framework.test_node import CliError
-from test_framework.util import assert_equal, assert_raises_rpc_error, to_units
+from test_framework.util import assert_equal, assert_raises_rpc_error, to_units, wait_until
 
 RPC_METHOD_NOT_FOUND = -32601
 RPC_TYPE_ERROR = -3
@@ -46,6 +46,7 @@ class WalletBasicTest(SoukTestFramework):
         self.test_addresses_and_labels()
         self.test_import()
         self.test_unload_load()
+        self.test_many_loaded()
         self.test_backup_destinations()
         self.test_messages()
         self.test_restart()
@@ -202,6 +203,22 @@ class WalletBasicTest(SoukTestFramework):
                                     self.bob.importprivkey, bad)
         assert_equal(len(self.bob.listaddresses()), count)
         self.imported = kp
+
+    def test_many_loaded(self):
+        self.log.info("any number of wallets at once (each follows the chain on its own)")
+        node = self.node
+        before = node.listwallets()
+        names = ["many%02d" % i for i in range(16)]
+        for n in names:
+            assert_equal(node.createwallet(n)["name"], n)
+        assert_equal(sorted(node.listwallets()), sorted(before + names))
+        addr = wallet_rpc(node, names[-1]).getnewaddress()
+        node.generatetoaddress(1, addr)
+        wait_until(lambda: wallet_rpc(node, names[-1]).getbalances()["mine"]["immature"] > 0,
+                   timeout=30, what="the 16th wallet following the chain")
+        for n in names:
+            node.unloadwallet(n)
+        assert_equal(node.listwallets(), before)
 
     def test_unload_load(self):
         self.log.info("unloadwallet/loadwallet keep everything; errors for unknown wallets")
