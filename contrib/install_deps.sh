@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential autoconf automake libtool pkg-config
   libsecp256k1-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
-  libsqlite3-dev libjansson-dev check python3
+  libsqlite3-dev libjansson-dev check python3 curl
 )
 
 missing=()

@@ -3,23 +3,37 @@
 # the background with a wallet holding mined coins, and prints commands to try.
 #   contrib/quickstart.sh          set up and start
 #   contrib/quickstart.sh stop     stop the node it started
-# The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart); it
-# listens on 127.0.0.1 only. Run it again after `stop`: it loads what the
-# first run made (the chain, the wallets "quickstart" and "bob").
+# The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart), its
+# RPC port is $SOUK_QUICKSTART_RPCPORT (28732), its P2P port $SOUK_QUICKSTART_PORT
+# (28733); it listens on 127.0.0.1 only. Run it again after `stop`: it loads
+# what the first run made (the chain, the wallets "quickstart" and "bob").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${SOUK_QUICKSTART_DIR:-$HOME/.souk-quickstart}
 port=${SOUK_QUICKSTART_RPCPORT:-28732}
+p2pport=${SOUK_QUICKSTART_PORT:-28733}
 build=$top/build
 cli=("$build/souk-cli" -regtest "-datadir=$dir" "-rpcport=$port")
 
 if [ "${1:-}" = "stop" ]; then
-  if "${cli[@]}" stop >/dev/null 2>&1; then
-    echo "quickstart: node stopping"
-  else
+  pidfile=$dir/regtest/soukd.pid
+  pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
+  if ! "${cli[@]}" stop >/dev/null 2>&1; then
     echo "quickstart: no node answering in $dir"
+    exit 0
   fi
+  # Returns once the node has exited, so that a start right after it finds
+  # the data directory free.
+  for _ in $(seq 600); do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    echo "quickstart: the node (pid $pid) is still shutting down after 60 s" >&2
+    exit 1
+  fi
+  echo "quickstart: node stopped"
   exit 0
 fi
 
@@ -46,7 +60,7 @@ if "${cli[@]}" getblockcount >/dev/null 2>&1; then
   echo "quickstart: a node is already running in $dir"
 else
   # Loopback only, as contrib/testnet.sh: a quick start is not a public node.
-  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port" -bind=127.0.0.1
+  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port" "-port=$p2pport" -bind=127.0.0.1
   "${cli[@]}" -rpcwait getblockcount >/dev/null
 fi
 
