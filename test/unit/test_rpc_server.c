@@ -249,7 +249,7 @@ START_TEST(param_checks)
     check_error(r, RPC_INVALID_PARAMETER, "b out of range");
     json_decref(r);
     r = call("{\"method\":\"echo\",\"params\":[\"s\",1.5],\"id\":1}", &st);
-    check_error(r, RPC_TYPE_ERROR, "for b");
+    check_error(r, RPC_TYPE_ERROR, "b must be an integer, got 1.5");
     json_decref(r);
 
     r = call("{\"method\":\"hash\",\"params\":[\"abcd\"],\"id\":1}", &st);
