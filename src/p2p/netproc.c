@@ -776,6 +776,25 @@ static void handle_plugin_msg(struct p2p_peer *peer, const struct p2p_msg *m)
               (unsigned long long)peer->id, m->command);
 }
 
+bool netproc_wants(void *arg, const char *command)
+{
+    struct p2p_peer *peer = arg;
+    enum p2p_cmd cmd;
+    /* A body too short to name a command is read and refused as malformed. */
+    if (command[0] == '\0' || p2p_cmd_lookup(command, &cmd))
+        return true;
+    /* Plugin messages count only after the handshake (netproc_handle
+     * ignores them before). */
+    if (!peer->handshake_done)
+        return false;
+    struct p2p_net *net = peer->net;
+    for (size_t i = 0; i < net->n_inv_handlers; i++)
+        if (net->inv_handlers[i].receive != NULL &&
+            strcmp(net->inv_handlers[i].command, command) == 0)
+            return true;
+    return false;
+}
+
 void netproc_handle(struct p2p_peer *peer, const uint8_t *body, size_t len)
 {
     struct p2p_msg m;
