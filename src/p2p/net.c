@@ -271,6 +271,7 @@ static void process_input(struct p2p_peer *peer)
             p2p_peer_misbehave(peer, e == P2P_ERR_NOMEM ? 0 : P2P_MISBEHAVIOR_LIMIT,
                                p2p_err_reason(e));
             p2p_peer_disconnect(peer, p2p_err_reason(e));
+            recv_release(peer);
             break;
         }
         peer->last_recv = mono_now();

@@ -136,6 +136,7 @@ struct p2p_peer {
     struct p2p_inv *getdata;  /* requests waiting for room in the send buffer */
     size_t getdata_head, n_getdata, cap_getdata;
     size_t n_tx_in_flight;
+    int refused_resends;      /* unrequested txs it sent that were refused at this tip already */
     int64_t last_tx_time, last_block_time; /* last new tx / block from it (eviction) */
 
     /* sync */
