@@ -6,8 +6,9 @@ A tx refused at the current tip is remembered until the next block (the
 recent rejects), so its copies cost a lookup. Sending one again may be an
 honest race and a refusal for state or policy is no misbehaviour; but a
 peer that sends, unasked, 5 txs refused at this tip already is disconnected
-(not discouraged). The count starts again at each new tip. The node does
-not ask, by getdata, for a tx it refused at this tip."""
+(not discouraged); a copy the node asked that peer for is not counted. The
+count starts again at each new tip. The node does not ask, by getdata, for
+a tx it refused at this tip."""
 from test_framework.messages import COIN, Tx
 from test_framework.p2p import MSG_TX, inv_item
 from test_framework.test_framework import SoukTestFramework
@@ -56,6 +57,21 @@ class P2PResendRefusedTest(SoukTestFramework):
         honest.send_inv([inv_item(MSG_TX, free.txid())])
         honest.sync_with_ping()   # a getdata would have come before the pong
         assert not any(c == "getdata" for c, _ in honest.messages[m:]), "the node asked for a refused tx"
+
+        self.log.info("a copy we asked for, refused from another peer meanwhile, is not counted")
+        other = Tx.deserialize(bytes.fromhex(self.make_transfer(payer, 0, to, COIN, 1)))   # fee 1: refused
+        a, b = node.add_p2p_connection(), node.add_p2p_connection()
+        a.go_quiet()   # no notfound for the getdata: the request stays open
+        m = a.mark()
+        a.send_inv([inv_item(MSG_TX, other.txid())])
+        a.wait_for_getdata(MSG_TX, other.txid(), since=m)
+        b.send_tx(other)
+        b.sync_with_ping()   # refused: in the recent rejects now
+        a.send_tx(other)     # the copy the node asked a for: a race, not a repeat
+        for _ in range(RESENDS - 1):
+            a.send_tx(other)
+        a.sync_with_ping()
+        assert a.is_connected, "the requested copy was counted against its sender"
 
         self.log.info("the count starts again at each new tip")
         p = node.add_p2p_connection()
