@@ -164,34 +164,122 @@ static void peer_free(struct p2p_peer *peer)
     free(peer->inv_queue);
     free(peer->addr_queue);
     free(peer->getdata);
-    buf_clear(&peer->body);
+    p2p_reader_clear(&peer->reader);
+    peer->net->recv_held -= peer->recv_held;
     free(peer);
 }
 
+/* ------------------------------------------------------------ receiving */
+
+/* Brings the peer's share of net->recv_held up to date with its reader. */
+static void recv_account(struct p2p_peer *peer)
+{
+    size_t held = p2p_reader_held(&peer->reader);
+    if (peer->recv_held == 0 && held > 0)
+        peer->recv_since_us = time_mono_us();
+    peer->net->recv_held = peer->net->recv_held - peer->recv_held + held;
+    peer->recv_held = held;
+}
+
+/* Frees a leaving peer's incomplete frame now rather than at cleanup.
+ * Loop thread, and never while the peer's reader is being fed. */
+static void recv_release(struct p2p_peer *peer)
+{
+    bufferevent_disable(peer->bev, EV_READ);
+    p2p_reader_clear(&peer->reader);
+    recv_account(peer);
+}
+
+/* Which of two peers gives its incomplete frame up first: one we are not
+ * downloading blocks from (a block we asked for is the one large message
+ * we expect), then the one holding more, then the one whose frame started
+ * earlier (a frame left hanging ages; an honest one completes). */
+static bool recv_victim_before(const struct p2p_peer *a, const struct p2p_peer *b)
+{
+    bool a_blocks = a->n_blocks > 0, b_blocks = b->n_blocks > 0;
+    if (a_blocks != b_blocks)
+        return !a_blocks;
+    if (a->recv_held != b->recv_held)
+        return a->recv_held > b->recv_held;
+    return a->recv_since_us < b->recv_since_us;
+}
+
+/* Keeps the incomplete frames of all peers within P2P_RECV_TOTAL_LIMIT.
+ * Pausing instead (as Bitcoin Core pauses a peer over -maxreceivebuffer)
+ * would let a few peers that never finish their frames hold the budget
+ * and starve everyone else; a disconnected honest peer just reconnects
+ * and its requests move on. Not misbehaviour: no peer broke a rule. */
+static void enforce_recv_limit(struct p2p_net *net)
+{
+    if (net->recv_held <= P2P_RECV_TOTAL_LIMIT)
+        return;
+    for (size_t i = 0; i < net->n_peers; i++)
+        if (net->peers[i]->disconnect && net->peers[i]->recv_held > 0)
+            recv_release(net->peers[i]);
+    while (net->recv_held > P2P_RECV_TOTAL_LIMIT) {
+        struct p2p_peer *victim = NULL;
+        for (size_t i = 0; i < net->n_peers; i++) {
+            struct p2p_peer *p = net->peers[i];
+            if (!p->disconnect && p->recv_held > 0 &&
+                (victim == NULL || recv_victim_before(p, victim)))
+                victim = p;
+        }
+        if (victim == NULL)
+            break;
+        LOG_INFO(LOG_CAT_NET,
+                 "peer=%llu %s: receive buffers over %u MiB in all, dropping its partial "
+                 "frame of %zu bytes",
+                 (unsigned long long)victim->id, victim->addr_str,
+                 P2P_RECV_TOTAL_LIMIT / (1024u * 1024u), victim->recv_held);
+        p2p_peer_disconnect(victim, "receive buffers over the total limit");
+        recv_release(victim);
+    }
+}
+
+/* Frames are taken from the input buffer as their bytes arrive, so what a
+ * peer costs is its one incomplete frame (counted against the total) plus
+ * at most P2P_RECV_CHUNK waiting in libevent's buffer. */
 static void process_input(struct p2p_peer *peer)
 {
     struct p2p_net *net = peer->net;
     struct evbuffer *in = bufferevent_get_input(peer->bev);
     while (!peer->disconnect && !peer->read_paused) {
-        enum p2p_err e = p2p_frame_pull(net->magic, in, &peer->body);
-        if (e == P2P_NEED_MORE)
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
             break;
+        size_t used = 0;
+        enum p2p_err e = p2p_reader_feed(&peer->reader, net->magic, v.iov_base, v.iov_len,
+                                         &used, netproc_wants, peer);
+        evbuffer_drain(in, used);
+        peer->bytes_recv += used;
+        net->total_recv += used;
+        recv_account(peer);
+        if (e == P2P_NEED_MORE) {
+            enforce_recv_limit(net);
+            continue;
+        }
+        if (e == P2P_ERR_UNKNOWN_COMMAND) {
+            /* Dropped unread: new commands may be added to the protocol. */
+            LOG_DEBUG(LOG_CAT_NET, "peer=%llu sent unknown command '%s', ignored",
+                      (unsigned long long)peer->id, peer->reader.command);
+            peer->last_recv = mono_now();
+            continue;
+        }
         if (e != P2P_OK) {
             LOG_INFO(LOG_CAT_NET, "peer=%llu %s sent a bad frame: %s",
                      (unsigned long long)peer->id, peer->addr_str, p2p_strerror(e));
             p2p_peer_misbehave(peer, e == P2P_ERR_NOMEM ? 0 : P2P_MISBEHAVIOR_LIMIT,
                                p2p_err_reason(e));
             p2p_peer_disconnect(peer, p2p_err_reason(e));
+            recv_release(peer);
             break;
         }
-        peer->bytes_recv += P2P_HEADER_LEN + peer->body.len;
-        net->total_recv += P2P_HEADER_LEN + peer->body.len;
         peer->last_recv = mono_now();
-        netproc_handle(peer, peer->body.data, peer->body.len);
+        netproc_handle(peer, peer->reader.body.data, peer->reader.body.len);
         /* One large message must not pin a message-sized buffer to the
          * peer for as long as it stays connected. */
-        if (peer->body.cap > P2P_BODY_KEEP_BYTES)
-            buf_clear(&peer->body);
+        p2p_reader_next(&peer->reader, P2P_BODY_KEEP_BYTES);
+        recv_account(peer);
     }
     if (!peer->disconnect && !peer->read_paused)
         netproc_serve(peer);
@@ -279,10 +367,10 @@ static struct p2p_peer *peer_new(struct p2p_net *net, struct bufferevent *bev,
     peer->ping_rtt_us = -1;
     peer->addr_tokens = 1;
     peer->addr_token_time = peer->connect_mono;
-    buf_init(&peer->body);
+    p2p_reader_init(&peer->reader);
     random_bytes(&peer->local_nonce, sizeof peer->local_nonce);
     bufferevent_setcb(bev, on_read, on_write, on_event, peer);
-    bufferevent_setwatermark(bev, EV_READ, 0, P2P_HEADER_LEN + P2P_MAX_BODY);
+    bufferevent_setwatermark(bev, EV_READ, 0, P2P_RECV_CHUNK);
     bufferevent_setwatermark(bev, EV_WRITE, P2P_SEND_LIMIT / 2, 0);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     net->peers[net->n_peers++] = peer;

@@ -34,6 +34,14 @@
 #define P2P_TIMEOUT_INTERVAL (20 * 60)
 #define P2P_DISCOURAGE_SECS (24 * 3600)
 #define P2P_MISBEHAVIOR_LIMIT 100
+/* Bytes of incomplete frames held for all peers together (each peer holds
+ * at most one frame, up to P2P_HEADER_LEN + 8 MiB). Above it the peer
+ * holding the most is disconnected (doc/protocol.md, "Limits"). Sixteen
+ * blocks of the largest size, or eight frames of the largest size. */
+#define P2P_RECV_TOTAL_LIMIT (64u * 1024u * 1024u)
+/* libevent stops reading from a peer's socket while this much is waiting
+ * in its input buffer (frames are taken from it as they arrive). */
+#define P2P_RECV_CHUNK (64u * 1024u)
 /* A peer's queued output above this stops reading (and serving) from it. */
 #define P2P_SEND_LIMIT (4u * 1024u * 1024u)
 #define P2P_USER_AGENT "/souk:0.1.0/"

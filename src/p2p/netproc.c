@@ -340,13 +340,13 @@ static struct p2p_peer *find_peer_id(struct p2p_net *net, uint64_t id)
 
 /* A request that ended without the tx: asks the next peer that announced
  * it and can take another request. False when nobody is left (or the tx
- * arrived meanwhile): the caller then drops the request. */
+ * arrived, or was refused, meanwhile): the caller then drops the request. */
 static bool tx_req_move(struct p2p_net *net, struct p2p_tx_req *r, int64_t now)
 {
     if (r->peer->n_tx_in_flight > 0)
         r->peer->n_tx_in_flight--;
     pthread_mutex_lock(&net->ctx->lock);
-    bool have = orphan_has(net, r->txid) ||
+    bool have = orphan_has(net, r->txid) || p2p_invset_has(&net->recent_rejects, r->txid) ||
                 mempool_find(services_mempool(net->ctx), r->txid) != NULL;
     pthread_mutex_unlock(&net->ctx->lock);
     while (!have && r->n_alt > 0) {
@@ -384,7 +384,10 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
                 tx_req_add_alt(r, peer);
                 continue;
             }
+            /* Refused at this tip already: asking for it again would only
+             * earn the same verdict (Bitcoin Core's recent rejects). */
             if (peer->n_tx_in_flight >= P2P_MAX_TX_IN_FLIGHT || orphan_has(net, it->hash) ||
+                p2p_invset_has(&net->recent_rejects, it->hash) ||
                 mempool_find(services_mempool(net->ctx), it->hash) != NULL ||
                 !keymap_reserve(&net->tx_reqs, net->tx_reqs.count + 1))
                 continue;
@@ -538,15 +541,18 @@ void netproc_serve(struct p2p_peer *peer)
         peer->getdata_head = peer->n_getdata = 0;
 }
 
-static void drop_tx_req(struct p2p_net *net, struct p2p_peer *peer, const uint8_t txid[32])
+/* The tx arrived: its request from this peer is done. True when it was
+ * requested from this peer. */
+static bool drop_tx_req(struct p2p_net *net, struct p2p_peer *peer, const uint8_t txid[32])
 {
     struct p2p_tx_req *r = keymap_find(&net->tx_reqs, txid);
     if (r == NULL || r->peer != peer)
-        return;
+        return false;
     keymap_remove(&net->tx_reqs, txid);
     free(r);
     if (peer->n_tx_in_flight > 0)
         peer->n_tx_in_flight--;
+    return true;
 }
 
 static void on_notfound(struct p2p_peer *peer, struct p2p_payload *p)
@@ -680,7 +686,7 @@ static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
     struct p2p_net *net = peer->net;
     uint8_t txid[32];
     tx_txid(&p->tx, txid);
-    drop_tx_req(net, peer, txid);
+    bool requested = drop_tx_req(net, peer, txid);
     p2p_invset_add(&peer->known, txid);
     struct mempool_accept_info info;
     memset(&info, 0, sizeof info);
@@ -704,6 +710,13 @@ static void on_tx(struct p2p_peer *peer, struct p2p_payload *p)
     if (rejected_before) {
         LOG_DEBUG(LOG_CAT_MEMPOOL, "tx from peer=%llu was refused at this tip already",
                   (unsigned long long)peer->id);
+        /* One we asked for may have been refused from another peer while
+         * this one was sending it: a race, not counted. */
+        if (!requested && ++peer->refused_resends >= P2P_MAX_REFUSED_RESENDS) {
+            LOG_INFO(LOG_CAT_NET, "peer=%llu %s sent %d txs refused at this tip already",
+                     (unsigned long long)peer->id, peer->addr_str, peer->refused_resends);
+            p2p_peer_disconnect(peer, "kept sending refused txs");
+        }
         return;
     }
     if (tx_err_is_misbehaviour(me, &info))
@@ -774,6 +787,25 @@ static void handle_plugin_msg(struct p2p_peer *peer, const struct p2p_msg *m)
     }
     LOG_DEBUG(LOG_CAT_NET, "peer=%llu sent unknown command '%s', ignored",
               (unsigned long long)peer->id, m->command);
+}
+
+bool netproc_wants(void *arg, const char *command)
+{
+    struct p2p_peer *peer = arg;
+    enum p2p_cmd cmd;
+    /* A body too short to name a command is read and refused as malformed. */
+    if (command[0] == '\0' || p2p_cmd_lookup(command, &cmd))
+        return true;
+    /* Plugin messages count only after the handshake (netproc_handle
+     * ignores them before). */
+    if (!peer->handshake_done)
+        return false;
+    struct p2p_net *net = peer->net;
+    for (size_t i = 0; i < net->n_inv_handlers; i++)
+        if (net->inv_handlers[i].receive != NULL &&
+            strcmp(net->inv_handlers[i].command, command) == 0)
+            return true;
+    return false;
 }
 
 void netproc_handle(struct p2p_peer *peer, const uint8_t *body, size_t len)
@@ -890,6 +922,8 @@ void netproc_notified(struct p2p_net *net)
         /* A new tip can change any verdict. */
         p2p_invset_clear(&net->recent_rejects);
         p2p_invset_init(&net->recent_rejects);
+        for (size_t i = 0; i < net->n_peers; i++)
+            net->peers[i]->refused_resends = 0;
         pthread_mutex_lock(&net->ctx->lock);
         orphans_retry(net, NULL);
         pthread_mutex_unlock(&net->ctx->lock);

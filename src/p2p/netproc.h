@@ -26,6 +26,12 @@
 /* Most orphans one peer's relays may hold; over it, the peer's oldest goes. */
 #define P2P_MAX_ORPHANS_PER_PEER 25
 #define P2P_ORPHAN_EXPIRY_SECS (20 * 60)
+/* A peer that sends, unrequested, this many txs the node had refused at
+ * the current tip already (each costs a lookup in the recent rejects) is
+ * disconnected, not discouraged: a refusal of class state or policy may
+ * be an honest race, but an honest peer does not keep repeating it. The
+ * count starts again at each new tip, when the verdicts may change. */
+#define P2P_MAX_REFUSED_RESENDS 5
 
 /* A plugin's inventory type. The callbacks run on the event loop thread;
  * they must not take the chain lock (the caller does not hold it). */

@@ -136,6 +136,7 @@ struct p2p_peer {
     struct p2p_inv *getdata;  /* requests waiting for room in the send buffer */
     size_t getdata_head, n_getdata, cap_getdata;
     size_t n_tx_in_flight;
+    int refused_resends;      /* unrequested txs it sent that were refused at this tip already */
     int64_t last_tx_time, last_block_time; /* last new tx / block from it (eviction) */
 
     /* sync */
@@ -149,7 +150,9 @@ struct p2p_peer {
     int64_t headers_asked;    /* when we last asked it for headers */
     int unconnecting_headers;
 
-    struct buf body;          /* scratch for one received frame */
+    struct p2p_reader reader; /* the frame being received */
+    size_t recv_held;         /* its bytes, as counted in net->recv_held */
+    int64_t recv_since_us;    /* when the frame being received started to hold bytes */
 };
 
 #define P2P_MAX_INV_HANDLERS 16
@@ -186,6 +189,7 @@ struct p2p_net {
     uint64_t group_key;       /* secret: which network groups eviction protects */
 
     uint64_t total_recv, total_sent;
+    size_t recv_held;         /* bytes of incomplete frames, all peers (P2P_RECV_TOTAL_LIMIT) */
 
     struct event *timer;      /* 100 ms tick */
     struct event *wake;       /* RPC threads and listeners ask the loop to act */
@@ -258,6 +262,10 @@ void netproc_clear(struct p2p_net *net);
 void netproc_peer_connected(struct p2p_peer *peer);
 /* The peer is going away: its requests go back to the pool. */
 void netproc_peer_gone(struct p2p_peer *peer);
+/* Whether a frame of `command` from the peer is read (true) or dropped
+ * unread: a command neither the table nor a plugin knows, or one that
+ * would be ignored anyway. */
+bool netproc_wants(void *peer, const char *command);
 /* One frame body; the peer may be marked for disconnection afterwards. */
 void netproc_handle(struct p2p_peer *peer, const uint8_t *body, size_t len);
 /* Serves queued getdata while the send buffer has room. */

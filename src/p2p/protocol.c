@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "crypto/sha256.h"
 
 static const struct {
@@ -91,35 +89,157 @@ enum p2p_err p2p_frame_parse(const uint8_t magic[4], const uint8_t *data, size_t
     return P2P_OK;
 }
 
-enum p2p_err p2p_frame_pull(const uint8_t magic[4], struct evbuffer *in, struct buf *out)
+static bool command_valid(const char *p, size_t len);
+
+void p2p_reader_init(struct p2p_reader *r)
 {
-    uint8_t hdr[P2P_HEADER_LEN];
-    size_t have = evbuffer_get_length(in);
-    size_t hl = have < P2P_HEADER_LEN ? have : P2P_HEADER_LEN;
-    if (hl == 0)
+    memset(r, 0, sizeof *r);
+    r->mode = P2P_READ_HEAD;
+    buf_init(&r->body);
+}
+
+static void reader_stop_hash(struct p2p_reader *r, uint8_t out[SHA256_LEN])
+{
+    uint8_t scratch[SHA256_LEN];
+    if (r->hashing)
+        sha256_final(&r->sha, out != NULL ? out : scratch);
+    r->hashing = false;
+}
+
+void p2p_reader_clear(struct p2p_reader *r)
+{
+    reader_stop_hash(r, NULL);
+    buf_clear(&r->body);
+    p2p_reader_init(r);
+}
+
+void p2p_reader_next(struct p2p_reader *r, size_t keep_cap)
+{
+    reader_stop_hash(r, NULL);
+    if (r->body.cap > keep_cap)
+        buf_clear(&r->body);
+    else
+        buf_reset(&r->body);
+    r->head_len = 0;
+    r->body_len = 0;
+    r->body_read = 0;
+    r->mode = P2P_READ_HEAD;
+    r->command[0] = '\0';
+}
+
+size_t p2p_reader_held(const struct p2p_reader *r) { return r->head_len + r->body.len; }
+
+/* What the first n bytes of a body say: P2P_NEED_MORE, P2P_OK with the
+ * command, or why no body starting so can be valid (a canonical
+ * [command, payload] with a command of 1 to 12 [a-z0-9] always starts
+ * 0x92, then 0xa1 to 0xac). */
+static enum p2p_err body_prefix(const uint8_t *p, size_t n, char command[P2P_COMMAND_MAX + 1])
+{
+    if (n < 1)
         return P2P_NEED_MORE;
-    if (evbuffer_copyout(in, hdr, hl) != (ev_ssize_t)hl)
-        return P2P_ERR_NOMEM;
-    uint32_t n = 0;
-    enum p2p_err e = check_header(magic, hdr, hl, &n);
-    if (e != P2P_OK)
-        return e;
-    size_t total = P2P_HEADER_LEN + (size_t)n;
-    if (have < total)
+    if (p[0] != 0x92)
+        return P2P_ERR_BAD_BODY;
+    if (n < 2)
         return P2P_NEED_MORE;
-    const uint8_t *data = evbuffer_pullup(in, (ev_ssize_t)total);
-    if (data == NULL)
-        return P2P_ERR_NOMEM;
-    const uint8_t *body;
-    size_t body_len, frame_len;
-    e = p2p_frame_parse(magic, data, total, &body, &body_len, &frame_len);
-    if (e != P2P_OK)
-        return e;
-    buf_reset(out);
-    if (!buf_append(out, body, body_len))
-        return P2P_ERR_NOMEM;
-    evbuffer_drain(in, frame_len);
+    bool fixstr = (p[1] & 0xe0) == 0xa0;
+    if (!fixstr)
+        return p[1] >= 0xd9 && p[1] <= 0xdb ? P2P_ERR_BAD_COMMAND : P2P_ERR_BAD_BODY;
+    size_t len = p[1] & 0x1f;
+    if (len == 0 || len > P2P_COMMAND_MAX)
+        return P2P_ERR_BAD_COMMAND;
+    if (n < 2 + len)
+        return P2P_NEED_MORE;
+    if (!command_valid((const char *)p + 2, len))
+        return P2P_ERR_BAD_COMMAND;
+    memcpy(command, p + 2, len);
+    command[len] = '\0';
     return P2P_OK;
+}
+
+/* Body bytes from the prefix stage on; updates the hash and body_read. */
+static bool reader_take(struct p2p_reader *r, const uint8_t *p, size_t n)
+{
+    if (r->mode == P2P_READ_KEEP && !buf_append(&r->body, p, n))
+        return false;
+    sha256_update(&r->sha, p, n);
+    r->body_read += n;
+    return true;
+}
+
+enum p2p_err p2p_reader_feed(struct p2p_reader *r, const uint8_t magic[4], const uint8_t *data,
+                             size_t len, size_t *used, p2p_wants_fn wants, void *ctx)
+{
+    size_t off = 0;
+    *used = 0;
+    /* The header. */
+    while (r->head_len < P2P_HEADER_LEN && off < len) {
+        size_t k = P2P_HEADER_LEN - r->head_len;
+        if (k > len - off)
+            k = len - off;
+        memcpy(r->head + r->head_len, data + off, k);
+        r->head_len += k;
+        off += k;
+        *used = off;
+        uint32_t n = 0;
+        enum p2p_err e = check_header(magic, r->head, r->head_len, &n);
+        if (e == P2P_NEED_MORE)
+            continue;
+        if (e != P2P_OK)
+            return e;
+        r->body_len = n;
+        sha256_init(&r->sha);
+        r->hashing = true;
+    }
+    if (r->head_len < P2P_HEADER_LEN)
+        return P2P_NEED_MORE;
+    /* The body's prefix, until the command is known (or the body ends
+     * before it could name one: then the whole body is parsed and judged
+     * like any other). */
+    while (r->mode == P2P_READ_HEAD) {
+        size_t have = r->head_len - P2P_HEADER_LEN;
+        enum p2p_err e = body_prefix(r->head + P2P_HEADER_LEN, have, r->command);
+        if (e != P2P_OK && e != P2P_NEED_MORE)
+            return e;
+        if (e == P2P_OK || have == r->body_len) {
+            if (e != P2P_OK)
+                r->command[0] = '\0';
+            r->mode = e != P2P_OK || wants(ctx, r->command) ? P2P_READ_KEEP : P2P_READ_DROP;
+            if (r->mode == P2P_READ_KEEP) {
+                buf_reset(&r->body);
+                if (!buf_append(&r->body, r->head + P2P_HEADER_LEN, have))
+                    return P2P_ERR_NOMEM;
+            }
+            break;
+        }
+        if (off == len)
+            return P2P_NEED_MORE;
+        /* One byte at a time: the prefix is at most 14 bytes. */
+        r->head[r->head_len++] = data[off];
+        sha256_update(&r->sha, data + off, 1);
+        r->body_read++;
+        off++;
+        *used = off;
+    }
+    size_t k = r->body_len - r->body_read;
+    if (k > len - off)
+        k = len - off;
+    if (k > 0 && !reader_take(r, data + off, k))
+        return P2P_ERR_NOMEM;
+    off += k;
+    *used = off;
+    if (r->body_read < r->body_len)
+        return P2P_NEED_MORE;
+    uint8_t h[SHA256_LEN];
+    reader_stop_hash(r, h);
+    if (memcmp(h, r->head + 8, 4) != 0)
+        return P2P_ERR_BAD_CHECKSUM;
+    if (r->mode == P2P_READ_KEEP)
+        return P2P_OK;
+    char command[sizeof r->command];
+    memcpy(command, r->command, sizeof command);
+    p2p_reader_next(r, SIZE_MAX);
+    memcpy(r->command, command, sizeof command);
+    return P2P_ERR_UNKNOWN_COMMAND;
 }
 
 /* ---- message bodies --------------------------------------------------- */

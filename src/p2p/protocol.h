@@ -4,9 +4,12 @@
  *   frame = magic(4) | length(4, LE) | checksum(4) | body
  *   body  = msgpack [command: str, payload: array]
  *
- * Reading is incremental: p2p_frame_pull looks at whatever bytes arrived so
- * far and says "need more", hands out one body, or names the rule the bytes
- * broke. p2p_msg_parse then proves the body canonical and splits it into
+ * Reading is incremental: a p2p_reader takes bytes as they arrive and says
+ * "need more", hands out one body, or names the rule the bytes broke. It
+ * looks at the command (the body's first bytes) as soon as it arrives, and
+ * the body of a command the caller does not want is hashed and dropped as
+ * it streams in, never buffered. p2p_msg_parse then proves a body canonical
+ * and splits it into
  * command and payload, and p2p_payload_decode turns the payload of a known
  * command into C values through a table of per-command decoders. Writing
  * builds a whole frame in one struct buf: p2p_msg_begin reserves the frame
@@ -26,9 +29,8 @@
 #include "consensus/block.h"
 #include "consensus/serialize.h"
 #include "consensus/tx.h"
+#include "crypto/sha256.h"
 #include "util/buf.h"
-
-struct evbuffer;
 
 #define P2P_PROTOCOL_VERSION 1
 #define P2P_MIN_PROTOCOL_VERSION 1
@@ -81,11 +83,48 @@ const char *p2p_strerror(enum p2p_err err);
  * *frame_len is still set. Other outputs untouched on error. */
 enum p2p_err p2p_frame_parse(const uint8_t magic[4], const uint8_t *data, size_t len,
                              const uint8_t **body, size_t *body_len, size_t *frame_len);
-/* The same on a libevent input buffer: on P2P_OK the frame is removed from
- * `in` and its body appended to out (reset first). On P2P_NEED_MORE
- * nothing changes. On an error the buffer is left as it was (the caller
- * drops the connection). */
-enum p2p_err p2p_frame_pull(const uint8_t magic[4], struct evbuffer *in, struct buf *out);
+
+/* Reads frames from a byte stream, one at a time. The header is checked as
+ * it arrives (magic, length), then the body's first bytes: every valid
+ * body starts with the array header 0x92 and the command as a fixstr of 1
+ * to 12 bytes of [a-z0-9], so anything else is refused there and then.
+ * Once the command is known the caller's `wants` decides: a wanted frame's
+ * body is collected into `body`, an unwanted one's is hashed and dropped
+ * as it arrives. Either way the checksum is checked over the whole body.
+ * Owns its body buffer and, while a body is being read, a hash context:
+ * p2p_reader_clear releases both. */
+struct p2p_reader {
+    uint8_t head[P2P_HEADER_LEN + 2 + P2P_COMMAND_MAX]; /* header, then the body's prefix */
+    size_t head_len;
+    uint32_t body_len;   /* declared by the header, once head_len >= P2P_HEADER_LEN */
+    size_t body_read;    /* body bytes taken so far, kept or dropped */
+    enum { P2P_READ_HEAD, P2P_READ_KEEP, P2P_READ_DROP } mode;
+    bool hashing;        /* sha holds a context */
+    struct sha256_ctx sha;
+    char command[P2P_COMMAND_MAX + 1]; /* once known; "" for a body too short to name one */
+    struct buf body;     /* a wanted frame's body, as far as it arrived */
+};
+
+/* Whether the body of `command` should be kept (true) or dropped unread. */
+typedef bool (*p2p_wants_fn)(void *ctx, const char *command);
+
+void p2p_reader_init(struct p2p_reader *r);
+void p2p_reader_clear(struct p2p_reader *r);
+/* Takes bytes from data (len > 0); *used says how many. P2P_NEED_MORE:
+ * all were taken and the frame is not complete. P2P_OK: a wanted frame is
+ * complete, its body in r->body and its command in r->command; call
+ * p2p_reader_next before feeding more. P2P_ERR_UNKNOWN_COMMAND: an
+ * unwanted frame (r->command) was read to its end and dropped; the reader
+ * is ready for the next. Any other error: the stream broke a rule (the
+ * caller drops the connection; the reader must only be cleared). */
+enum p2p_err p2p_reader_feed(struct p2p_reader *r, const uint8_t magic[4], const uint8_t *data,
+                             size_t len, size_t *used, p2p_wants_fn wants, void *ctx);
+/* Ready for the next frame. The body buffer is kept for it only up to
+ * keep_cap bytes of capacity, so one large message does not pin a
+ * message-sized buffer to a peer. */
+void p2p_reader_next(struct p2p_reader *r, size_t keep_cap);
+/* Bytes held for the frame being read (what a partial frame costs). */
+size_t p2p_reader_held(const struct p2p_reader *r);
 
 /* ---- message bodies --------------------------------------------------- */
 

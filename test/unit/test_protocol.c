@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "crypto/sha256.h"
 #include "p2p/protocol.h"
 
@@ -105,44 +103,164 @@ START_TEST(frame_need_more_and_header_errors)
 }
 END_TEST
 
-START_TEST(evbuffer_pull)
+static bool wants_ping_only(void *ctx, const char *command)
 {
-    struct evbuffer *in = evbuffer_new();
-    struct buf f1, f2, body;
+    (void)ctx;
+    return strcmp(command, "unknown") != 0;
+}
+
+/* Feeds all of data in pieces of `step`; returns the first result other
+ * than P2P_NEED_MORE (or P2P_NEED_MORE) and how much it took. */
+static enum p2p_err feed_steps(struct p2p_reader *r, const uint8_t *data, size_t len, size_t step,
+                               size_t *taken)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t n = len - off < step ? len - off : step, used = 0;
+        enum p2p_err e = p2p_reader_feed(r, MAGIC, data + off, n, &used, wants_ping_only, NULL);
+        ck_assert_uint_le(used, n);
+        off += used;
+        if (e != P2P_NEED_MORE) {
+            *taken = off;
+            return e;
+        }
+        ck_assert_uint_eq(used, n);
+    }
+    *taken = off;
+    return P2P_NEED_MORE;
+}
+
+START_TEST(reader_frames)
+{
+    struct buf f1, f2, stream;
     buf_init(&f1);
     buf_init(&f2);
-    buf_init(&body);
+    buf_init(&stream);
     ck_assert(p2p_build_empty(MAGIC, "verack", &f1));
     ck_assert(p2p_build_empty(MAGIC, "sendheaders", &f2));
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_NEED_MORE);
-    /* Byte by byte: only complete frames come out. */
-    evbuffer_add(in, f1.data, 5);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_NEED_MORE);
-    ck_assert_uint_eq(evbuffer_get_length(in), 5);
-    evbuffer_add(in, f1.data + 5, f1.len - 5);
-    evbuffer_add(in, f2.data, f2.len - 1);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_OK);
-    ck_assert_uint_eq(body.len, f1.len - 12);
-    ck_assert_mem_eq(body.data, f1.data + 12, body.len);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_NEED_MORE);
-    evbuffer_add(in, f2.data + f2.len - 1, 1);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_OK);
-    ck_assert_mem_eq(body.data, f2.data + 12, body.len);
-    ck_assert_uint_eq(evbuffer_get_length(in), 0);
-
-    /* Errors leave the input where it was. */
-    f1.data[20] ^= 0x40;
-    evbuffer_add(in, f1.data, f1.len);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_ERR_BAD_CHECKSUM);
-    ck_assert_uint_eq(evbuffer_get_length(in), f1.len);
-    evbuffer_drain(in, f1.len);
-    evbuffer_add(in, "GET / HTTP/1.1\r\n", 16);
-    ck_assert_int_eq(p2p_frame_pull(MAGIC, in, &body), P2P_ERR_BAD_MAGIC);
-    ck_assert_uint_eq(evbuffer_get_length(in), 16);
+    ck_assert(buf_append(&stream, f1.data, f1.len) && buf_append(&stream, f2.data, f2.len));
+    for (size_t step = 1; step <= stream.len; step++) {
+        struct p2p_reader r;
+        p2p_reader_init(&r);
+        size_t taken;
+        /* Only complete frames come out, whatever the pieces. */
+        ck_assert_int_eq(feed_steps(&r, stream.data, f1.len - 1, step, &taken), P2P_NEED_MORE);
+        ck_assert_uint_ge(p2p_reader_held(&r), f1.len - 1);
+        ck_assert_int_eq(feed_steps(&r, stream.data + f1.len - 1, 1, step, &taken), P2P_OK);
+        ck_assert_str_eq(r.command, "verack");
+        ck_assert_uint_eq(r.body.len, f1.len - 12);
+        ck_assert_mem_eq(r.body.data, f1.data + 12, r.body.len);
+        p2p_reader_next(&r, 0);
+        ck_assert_uint_eq(p2p_reader_held(&r), 0);
+        ck_assert_int_eq(feed_steps(&r, f2.data, f2.len, step, &taken), P2P_OK);
+        ck_assert_uint_eq(taken, f2.len);
+        ck_assert_str_eq(r.command, "sendheaders");
+        ck_assert_mem_eq(r.body.data, f2.data + 12, f2.len - 12);
+        p2p_reader_clear(&r);
+    }
     buf_clear(&f1);
     buf_clear(&f2);
-    buf_clear(&body);
-    evbuffer_free(in);
+    buf_clear(&stream);
+}
+END_TEST
+
+/* A frame of an unwanted command is hashed and dropped, never buffered:
+ * 1 MiB of it leaves the reader holding only its header and prefix. */
+START_TEST(reader_drops_unwanted)
+{
+    size_t n = 1u << 20;
+    uint8_t *body = calloc(1, n);
+    ck_assert_ptr_nonnull(body);
+    body[0] = 0x92;
+    body[1] = 0xa7;
+    memcpy(body + 2, "unknown", 7);
+    body[9] = 0xc6; /* a bin32 of the rest */
+    uint32_t rest = (uint32_t)(n - 14);
+    body[10] = (uint8_t)(rest >> 24);
+    body[11] = (uint8_t)(rest >> 16);
+    body[12] = (uint8_t)(rest >> 8);
+    body[13] = (uint8_t)rest;
+    uint8_t hdr[12], h[SHA256_LEN];
+    memcpy(hdr, MAGIC, 4);
+    hdr[4] = (uint8_t)n;
+    hdr[5] = (uint8_t)(n >> 8);
+    hdr[6] = (uint8_t)(n >> 16);
+    hdr[7] = (uint8_t)(n >> 24);
+    sha256(body, n, h);
+    memcpy(hdr + 8, h, 4);
+
+    struct p2p_reader r;
+    p2p_reader_init(&r);
+    size_t taken;
+    ck_assert_int_eq(feed_steps(&r, hdr, 12, 12, &taken), P2P_NEED_MORE);
+    ck_assert_int_eq(feed_steps(&r, body, n - 1, 4096, &taken), P2P_NEED_MORE);
+    ck_assert_uint_le(p2p_reader_held(&r), 12 + 2 + P2P_COMMAND_MAX);
+    ck_assert_uint_eq(r.body.cap, 0);
+    ck_assert_int_eq(feed_steps(&r, body + n - 1, 1, 1, &taken), P2P_ERR_UNKNOWN_COMMAND);
+    ck_assert_str_eq(r.command, "unknown");
+    ck_assert_uint_eq(p2p_reader_held(&r), 0);
+    /* The next frame reads normally. */
+    struct buf f;
+    buf_init(&f);
+    ck_assert(p2p_build_empty(MAGIC, "verack", &f));
+    ck_assert_int_eq(feed_steps(&r, f.data, f.len, f.len, &taken), P2P_OK);
+    p2p_reader_clear(&r);
+
+    /* A dropped frame's checksum is checked all the same. */
+    hdr[8] ^= 1;
+    p2p_reader_init(&r);
+    ck_assert_int_eq(feed_steps(&r, hdr, 12, 12, &taken), P2P_NEED_MORE);
+    ck_assert_int_eq(feed_steps(&r, body, n, 65536, &taken), P2P_ERR_BAD_CHECKSUM);
+    p2p_reader_clear(&r);
+    buf_clear(&f);
+    free(body);
+}
+END_TEST
+
+static enum p2p_err feed_hex(const char *hex)
+{
+    size_t n = strlen(hex) / 2;
+    uint8_t *b = malloc(n ? n : 1);
+    unit_hex(hex, b, n);
+    struct p2p_reader r;
+    p2p_reader_init(&r);
+    size_t taken;
+    enum p2p_err e = feed_steps(&r, b, n, 1, &taken);
+    p2p_reader_clear(&r);
+    free(b);
+    return e;
+}
+
+/* A body that cannot start a valid message is refused from its first
+ * bytes, long before its declared 8 MiB arrived. */
+START_TEST(reader_refuses_bad_prefix)
+{
+    /* header: regtest magic, length 8 MiB, any checksum */
+    const char *h = "72736f6b" "00008000" "00000000";
+    char hex[128];
+    snprintf(hex, sizeof hex, "%s%s", h, "93");  /* array of 3 */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_BODY);
+    snprintf(hex, sizeof hex, "%s%s", h, "81");  /* a map */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_BODY);
+    snprintf(hex, sizeof hex, "%s%s", h, "92c4");  /* command as bin */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_BODY);
+    snprintf(hex, sizeof hex, "%s%s", h, "92d904");  /* str8: not canonical */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_COMMAND);
+    snprintf(hex, sizeof hex, "%s%s", h, "92a0");  /* empty command */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_COMMAND);
+    snprintf(hex, sizeof hex, "%s%s", h, "92ad");  /* 13 bytes */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_COMMAND);
+    snprintf(hex, sizeof hex, "%s%s", h, "92a450494e47");  /* upper case */
+    ck_assert_int_eq(feed_hex(hex), P2P_ERR_BAD_COMMAND);
+    snprintf(hex, sizeof hex, "%s%s", h, "92a470696e67");  /* "ping": wait for the rest */
+    ck_assert_int_eq(feed_hex(hex), P2P_NEED_MORE);
+    /* The header's own errors, as p2p_frame_parse. */
+    ck_assert_int_eq(feed_hex("72736f6c"), P2P_ERR_BAD_MAGIC);
+    ck_assert_int_eq(feed_hex("72736f6b01008000"), P2P_ERR_OVERSIZE);
+    /* A body too short to name a command is read whole and judged by the
+     * parser (the caller's business): an empty body, one byte. */
+    ck_assert_int_eq(feed_hex("72736f6b00000000e3b0c442"), P2P_OK);
+    ck_assert_int_eq(feed_hex("72736f6b010000009560621392"), P2P_OK);
 }
 END_TEST
 
@@ -549,7 +667,9 @@ Suite *unit_suite(void)
     tcase_add_test(tc, verack_frame_matches_doc);
     tcase_add_test(tc, ping_frame_matches_doc);
     tcase_add_test(tc, frame_need_more_and_header_errors);
-    tcase_add_test(tc, evbuffer_pull);
+    tcase_add_test(tc, reader_frames);
+    tcase_add_test(tc, reader_drops_unwanted);
+    tcase_add_test(tc, reader_refuses_bad_prefix);
     tcase_add_test(tc, body_errors);
     tcase_add_test(tc, version_roundtrip_and_limits);
     tcase_add_test(tc, list_limits);
