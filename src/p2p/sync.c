@@ -101,6 +101,33 @@ void sync_handle_getheaders(struct p2p_peer *peer, const struct p2p_payload *p)
     free(h);
 }
 
+/* Whether the chain a headers message ends claims enough work for it to be
+ * stored (chain_antidos_work). Not reaching it is no misbehaviour: an honest
+ * peer may be on a short fork, or behind. The headers are dropped and not
+ * asked for again; a chain that gains work comes back with its next
+ * announcement. Bitcoin Core downloads such a chain twice instead, first
+ * only counting its work (presync), so a node with a high minimum can sync
+ * from scratch; souk's minimum is zero by default, and a node whose tip is
+ * behind a peer's chain sees that chain's headers start at its tip, which
+ * passes. A parent we cannot judge (invalid, bad bits) is left to
+ * chain_process_headers, which punishes it. Chain lock held. */
+static bool enough_work(struct p2p_peer *peer, struct chain *c, const struct p2p_payload *p)
+{
+    struct u256 claimed, threshold;
+    if (!chain_headers_claimed_work(c, p->headers, p->n_headers, &claimed))
+        return true;
+    chain_antidos_work(c, &threshold);
+    if (u256_cmp(&claimed, &threshold) >= 0)
+        return true;
+    char have[U256_HEX_LEN + 1], need[U256_HEX_LEN + 1];
+    u256_to_hex(&claimed, have);
+    u256_to_hex(&threshold, need);
+    LOG_INFO(LOG_CAT_NET, "peer=%llu sent %zu headers of a chain with too little work to store "
+             "(%s, the least stored is %s)", (unsigned long long)peer->id, p->n_headers, have,
+             need);
+    return false;
+}
+
 void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
 {
     if (p->n_headers == 0)
@@ -131,6 +158,10 @@ void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
         return;
     }
     peer->unconnecting_headers = 0;
+    if (!enough_work(peer, c, p)) {
+        pthread_mutex_unlock(&ctx->lock);
+        return;
+    }
     struct blockindex_entry *last = NULL;
     struct block_fault fault;
     enum chain_result r = chain_process_headers(c, p->headers, p->n_headers, &last, &fault,
@@ -186,7 +217,11 @@ static bool worth_storing(struct chain *c, const struct block *b)
 
     if (!u256_add(&total, &parent->chainwork, &work))
         return false;
-    return u256_cmp(&total, &tip->chainwork) > 0;
+    /* Above the tip is near it, so of chain_antidos_work only the minimum
+     * chain work can still refuse it. */
+    struct u256 threshold;
+    chain_antidos_work(c, &threshold);
+    return u256_cmp(&total, &tip->chainwork) > 0 && u256_cmp(&total, &threshold) >= 0;
 }
 
 void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p)
