@@ -29,6 +29,7 @@
 struct bufferevent;
 struct evconnlistener;
 struct event;
+struct resolver;
 
 /* Hashes a peer knows (announced to us or by us), two generations of an
  * insert-only table of 64-bit keys: when the newer generation fills up it
@@ -181,6 +182,7 @@ struct p2p_net {
     size_t n_seeds;
     int64_t next_manual_try;
     int64_t next_outbound_try;
+    struct resolver *resolver; /* names of the above, off the loop thread */
 
     struct banman *banman;    /* bans and discouragement (banlist.json) */
     uint64_t group_key;       /* secret: which network groups eviction protects */
