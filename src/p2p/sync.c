@@ -132,10 +132,18 @@ void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
 {
     if (p->n_headers == 0)
         return;
-    for (size_t i = 1; i < p->n_headers; i++) {
-        uint8_t prev[32];
-        block_header_hash(&p->headers[i - 1], prev);
-        if (memcmp(prev, p->headers[i].prev_hash, 32) != 0) {
+    /* Proof of work first, as Bitcoin Core does: a chain too light to be
+     * stored (enough_work) is no excuse for headers that lack it. */
+    struct u256 limit;
+    chainparams_pow_limit(peer->net->ctx->params, &limit);
+    for (size_t i = 0; i < p->n_headers; i++) {
+        uint8_t hash[32];
+        block_header_hash(&p->headers[i], hash);
+        if (pow_check(hash, p->headers[i].bits, &limit) != POW_OK) {
+            p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, "header without its proof of work");
+            return;
+        }
+        if (i + 1 < p->n_headers && memcmp(hash, p->headers[i + 1].prev_hash, 32) != 0) {
             p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, "non-continuous headers");
             return;
         }

@@ -111,6 +111,19 @@ class P2PLowWorkHeadersTest(SoukTestFramework):
         self.expect_not_stored(self.fork(shortest - 1, "one short"), "a fork one header short of the margin")
         self.expect_stored(self.fork(shortest, "enough"), "a fork that just reaches the margin")
 
+        self.log.info("a cheap fork is still checked for proof of work first (as Bitcoin Core does)")
+        bad = self.fork(20, "bad pow")
+        bad[-1].nonce += 1
+        while int.from_bytes(bad[-1].hash(), "big") <= 0x7fffff << (8 * (0x20 - 3)):
+            bad[-1].nonce += 1
+        p = node.add_p2p_connection(P2PInterface())
+        p.send_message("headers", [h.to_array() for h in bad])
+        assert p.wait_for_disconnect(10), "a header without proof of work was not misbehaviour"
+        assert not self.stored(bad[0])
+        assert node.debug_log_contains("header without its proof of work")
+        node.disconnect_p2ps()
+        wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peer gone")
+
         self.log.info("-minimumchainwork above the tip: the margin alone is no longer enough")
         min_work = chain_work(TIP_HEIGHT + 100)
         self.restart_node(0, ["-minimumchainwork=%x" % min_work])
