@@ -11,7 +11,7 @@ chain of height h has 2 * (h + 1) work."""
 
 import os
 
-from test_framework.messages import BlockHeader
+from test_framework.messages import Block, BlockHeader
 from test_framework.p2p import P2PInterface
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, wait_until
@@ -24,6 +24,37 @@ WORK_PER_BLOCK = 2
 
 def chain_work(height):
     return WORK_PER_BLOCK * (height + 1)
+
+
+class HeadersPeer(P2PInterface):
+    """Serves the headers it was given (getheaders) but never a block: the node's
+    block requests for a stored chain go unanswered, its headers stay headers-only."""
+
+    def on_getdata(self, payload):
+        pass
+
+
+class SwappingPeer(HeadersPeer):
+    """Lets the node count one chain (counted) and, when the node asks again from the
+    fork point to store it, sends another (swapped): the attack the presync's marks stop."""
+
+    def __init__(self, fork_point, counted, swapped):
+        super().__init__()
+        self.fork_point = fork_point
+        self.counted = counted
+        self.swapped = swapped
+
+    def on_getheaders(self, payload):
+        locator, _ = payload
+        first = locator[0] if locator else b""
+        hashes = [h.hash() for h in self.counted]
+        if first in hashes:
+            i = hashes.index(first) + 1
+            self.send_message("headers", [h.to_array() for h in self.counted[i:i + 2000]])
+        elif first == self.fork_point:
+            self.send_message("headers", [h.to_array() for h in self.swapped[:2000]])
+        else:
+            self.send_message("headers", [])
 
 
 class P2PLowWorkHeadersTest(SoukTestFramework):
@@ -136,11 +167,67 @@ class P2PLowWorkHeadersTest(SoukTestFramework):
         # more work than our tip: the node asks for its blocks, but its tip stays
         assert_equal(node.getblockcount(), TIP_HEIGHT)
 
+        self.presync()
+
         self.log.info("a bad -minimumchainwork refuses to start")
         node.stop_node()
         node.assert_start_raises_init_error(["-minimumchainwork=xyz"], "-minimumchainwork")
         node.start_and_wait(["-minimumchainwork=0x%064x" % 1])
         assert_equal(node.getblockcount(), TIP_HEIGHT)
+
+
+    def presync(self):
+        """Chains whose first 2,000 headers claim too little work are counted, then stored
+        only if they reach the threshold (Bitcoin Core's presync)."""
+        node = self.nodes[0]
+        min_work = chain_work(FORK_POINT + 2500)
+        self.restart_node(0, ["-minimumchainwork=%x" % min_work])
+        fork_point = bytes.fromhex(node.getblockhash(FORK_POINT))
+
+        self.log.info("presync: 2,100 headers from block %d stay below -minimumchainwork: none stored",
+                      FORK_POINT)
+        light = self.fork(2100, "light")
+        # the peer answers the node's first getheaders (from its best header, unknown to
+        # the peer) with the first 2,000, as a peer that has only this chain would
+        p = HeadersPeer()
+        p.add_blocks([Block(h) for h in light])
+        node.add_p2p_connection(p)
+        wait_until(lambda: node.debug_log_contains("the chain ends at height %d with too little work"
+                                                   % (FORK_POINT + 2100)), timeout=30, what="the count ended")
+        assert not self.stored(light[0]) and not self.stored(light[-1])
+        assert_equal(node.peer_info(p)["misbehavior"], 0)
+        node.disconnect_p2ps()
+        wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peer gone")
+
+        self.log.info("presync: a peer that counts one chain and then sends another stores neither")
+        counted, swapped = self.fork(2600, "counted"), self.fork(2000, "swapped")
+        p = node.add_p2p_connection(SwappingPeer(fork_point, counted, swapped))
+        p.send_message("headers", [h.to_array() for h in counted[:2000]])
+        wait_until(lambda: node.debug_log_contains("headers downloaded again differ from those counted"),
+                   timeout=30, what="the swap noticed")
+        p.sync_with_ping()
+        for h in (counted[0], counted[-1], swapped[0], swapped[-1]):
+            assert not self.stored(h), "a swapped chain was stored"
+        node.disconnect_p2ps()
+        wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peer gone")
+
+        self.log.info("presync: 2,600 headers that reach it are counted, downloaded again and stored")
+        heavy = self.fork(2600, "heavy")
+        p = HeadersPeer()
+        p.add_blocks([Block(h) for h in heavy])
+        node.add_p2p_connection(p)
+        # a repeat of the first message while counting changes nothing
+        p.send_message("headers", [h.to_array() for h in heavy[:2000]])
+        wait_until(lambda: self.stored(heavy[-1]), timeout=30, what="the heavy chain stored")
+        assert self.stored(heavy[0])
+        tips = {t["hash"]: t for t in node.getchaintips()}
+        assert_equal(tips[heavy[-1].hash().hex()]["height"], FORK_POINT + 2600)
+        assert_equal(tips[heavy[-1].hash().hex()]["status"], "headers-only")
+        assert node.debug_log_contains("presync done: its chain is stored")
+        assert_equal(node.peer_info(p)["misbehavior"], 0)
+        assert_equal(node.getblockcount(), TIP_HEIGHT)
+        node.disconnect_p2ps()
+        wait_until(lambda: node.getconnectioncount() == 0, timeout=10, what="peer gone")
 
 
 if __name__ == "__main__":
