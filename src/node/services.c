@@ -23,10 +23,10 @@ const struct args_option services_options[] = {
      "Memory for signatures already verified, so the transactions of a block that were seen "
      "in the mempool are not verified again (0 to 16384; 0 turns it off).", 0, NULL},
     {"minimumchainwork", "<hex>", NULL,
-     "Store header chains (and unrequested blocks) only when they claim at least this much "
-     "work, as a hex number of expected hashes (up to 64 digits; default: the network's, zero "
-     "on regtest). Chains within 144 blocks' work of the tip are stored whatever this is "
-     "below it.", 0, NULL},
+     "Store a header chain (or an unrequested block) only when it claims at least this much "
+     "work, a hex number of expected hashes (up to 64 digits; default: the network's, zero on "
+     "every network for now). It must also come within 144 blocks' work of the tip.", 0,
+     NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
