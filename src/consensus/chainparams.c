@@ -35,6 +35,7 @@ static const struct chain_params chain_table[CHAIN_NETWORK_COUNT_] = {
         .order_dispute_timeout = 43200,
         .review_window = 129600,
         .chat_pow_bits = 20,
+        .min_chain_work = {0},
         .genesis = {
             .time = CHAIN_GENESIS_TIME,
             .bits = 0x1e0fffff,
@@ -66,6 +67,7 @@ static const struct chain_params chain_table[CHAIN_NETWORK_COUNT_] = {
         .order_dispute_timeout = 43200,
         .review_window = 129600,
         .chat_pow_bits = 20,
+        .min_chain_work = {0},
         .genesis = {
             .time = CHAIN_GENESIS_TIME,
             .bits = 0x1e0fffff,
@@ -97,6 +99,7 @@ static const struct chain_params chain_table[CHAIN_NETWORK_COUNT_] = {
         .order_dispute_timeout = 40,
         .review_window = 50,
         .chat_pow_bits = 1,
+        .min_chain_work = {0},
         .genesis = {
             .time = CHAIN_GENESIS_TIME,
             .bits = 0x207fffff,
@@ -131,6 +134,11 @@ void chainparams_pow_limit(const struct chain_params *p, struct u256 *out)
     /* The table's limits are valid compact values (a unit test checks). */
     if (pow_bits_to_target(p->pow_limit_bits, out) != POW_OK)
         u256_from_u64(out, 0);
+}
+
+void chainparams_min_chain_work(const struct chain_params *p, struct u256 *out)
+{
+    u256_from_be(out, p->min_chain_work);
 }
 
 bool chainparams_build_genesis_nonce(const struct chain_params *p, uint64_t nonce,

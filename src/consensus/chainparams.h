@@ -58,6 +58,14 @@ struct chain_params {
     /* Chat anti-spam: leading zero bits required of an envelope's hash. */
     uint32_t chat_pow_bits;
 
+    /* Default -minimumchainwork, big-endian: header chains claiming less
+     * work than this are not stored (as Bitcoin Core's nMinimumChainWork).
+     * Zero on every network for now: the chain is too young for a value
+     * that would protect more than the margin below the tip does; a
+     * release raises main's and test's to a point well behind the tip
+     * of its day. */
+    uint8_t min_chain_work[U256_BYTES];
+
     struct chain_genesis genesis;
 };
 
@@ -67,6 +75,8 @@ const struct chain_params *chainparams_by_name(const char *name);
 
 /* The pow limit as a 256-bit target. */
 void chainparams_pow_limit(const struct chain_params *p, struct u256 *out);
+/* The default minimum chain work as a number. */
+void chainparams_min_chain_work(const struct chain_params *p, struct u256 *out);
 
 /* Builds the genesis block from the parameters' fixed inputs with the given
  * nonce (the stored one for the real genesis; other values only for the

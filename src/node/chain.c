@@ -48,6 +48,7 @@ struct chain {
     bool loading;
     const atomic_bool *interrupt;
     struct checkqueue *checkq;
+    struct u256 min_chain_work;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -741,6 +742,44 @@ enum chain_result chain_process_headers(struct chain *c, const struct block_head
     return r;
 }
 
+void chain_antidos_work(struct chain *c, struct u256 *out)
+{
+    const struct blockindex_entry *tip = chain_tip(c);
+    struct u256 near_tip, margin;
+    u256_from_u64(&near_tip, 0);
+    /* A margin larger than the tip's whole work (a young chain, or an
+     * overflow on a degenerate target) leaves zero: only the minimum then
+     * applies. u256_sub leaves near_tip untouched when it fails. */
+    if (tip != NULL && pow_block_work(tip->header.bits, &margin) == POW_OK &&
+        u256_mul_u64(&margin, &margin, CHAIN_ANTIDOS_MARGIN_BLOCKS))
+        (void)u256_sub(&near_tip, &tip->chainwork, &margin);
+    *out = u256_cmp(&near_tip, &c->min_chain_work) > 0 ? near_tip : c->min_chain_work;
+}
+
+bool chain_headers_claimed_work(struct chain *c, const struct block_header *h, size_t n,
+                                struct u256 *out)
+{
+    if (n == 0)
+        return false;
+    const struct blockindex_entry *parent = blockindex_find(&c->bi, h[0].prev_hash);
+    if (parent == NULL || (parent->status & BLOCK_FAILED_MASK))
+        return false;
+    struct u256 total = parent->chainwork;
+    for (size_t i = 0; i < n; i++) {
+        struct u256 work;
+        if (pow_block_work(h[i].bits, &work) != POW_OK)
+            return false;
+        /* A sum past 2^256 claims more than any chain can have: enough. */
+        if (!u256_add(&total, &total, &work)) {
+            for (size_t k = 0; k < 4; k++)
+                total.w[k] = UINT64_MAX;
+            break;
+        }
+    }
+    *out = total;
+    return true;
+}
+
 size_t chain_locator(struct chain *c, const struct blockindex_entry *from, uint8_t (*out)[32],
                      size_t max)
 {
@@ -961,6 +1000,7 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     }
     c->params = params;
     c->interrupt = opt->interrupt;
+    c->min_chain_work = opt->min_chain_work;
     c->loading = true;
     snprintf(c->datadir, sizeof c->datadir, "%s", datadir);
     blockindex_init(&c->bi);

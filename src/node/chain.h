@@ -44,6 +44,9 @@ struct chain_options {
      * included: 1 checks on the calling thread only; 0 means one per CPU
      * core. At most CHECKQUEUE_MAX_THREADS. */
     unsigned verify_threads;
+    /* -minimumchainwork: header chains (and unrequested blocks) claiming
+     * less work are not stored, whatever the tip (chain_antidos_work). */
+    struct u256 min_chain_work;
 };
 
 enum chain_result {
@@ -94,6 +97,24 @@ enum chain_result chain_process_headers(struct chain *c, const struct block_head
                                         struct blockindex_entry **last,
                                         struct block_fault *fault, char *reason,
                                         size_t reasonlen);
+/* Blocks' worth of work, at the tip's difficulty, that a header chain may
+ * fall short of the tip and still be stored (Bitcoin Core uses a day's
+ * blocks, 144 of 10 minutes; here it is 2.4 hours of 60 s blocks: a fork
+ * that old and that short cannot overtake an honest tip soon). */
+#define CHAIN_ANTIDOS_MARGIN_BLOCKS 144
+/* The least work a header chain must claim for its headers to be stored:
+ * the tip's chain work less CHAIN_ANTIDOS_MARGIN_BLOCKS blocks at the tip's
+ * bits (not below zero), and at least the minimum chain work. Headers are
+ * cheap to make on an old, easy part of the chain; without this a peer
+ * could fill the block index with forks that will never be the best. */
+void chain_antidos_work(struct chain *c, struct u256 *out);
+/* The work the chain ending with h[n-1] claims: its first header's parent's
+ * chain work plus the work each header's bits stand for (proof of work not
+ * checked yet). false when that parent is unknown or invalid, or bits do not
+ * decode; h[i] must be h[i+1]'s parent (the caller checked). */
+bool chain_headers_claimed_work(struct chain *c, const struct block_header *h, size_t n,
+                                struct u256 *out);
+
 /* A block locator from `from` (NULL: the tip): its hash, then ancestors at
  * exponentially growing distances, always ending with the genesis block.
  * Returns the count written (at most max, max >= 2). */

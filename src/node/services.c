@@ -23,6 +23,11 @@ const struct args_option services_options[] = {
     {"maxsigcachesize", "<MiB>", "32",
      "Memory for signatures already verified, so the transactions of a block that were seen "
      "in the mempool are not verified again (0 to 16384; 0 turns it off).", 0, NULL},
+    {"minimumchainwork", "<hex>", NULL,
+     "Store a header chain (or an unrequested block) only when it claims at least this much "
+     "work, a hex number of expected hashes (up to 64 digits; default: the network's, zero on "
+     "every network for now). It must also come within 144 blocks' work of the tip.", 0,
+     NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
@@ -105,6 +110,25 @@ static void services_disconnected(void *ctx, const struct block *b,
             sv->block_listeners[i].disconnected(sv->block_listeners[i].ctx, b, e);
 }
 
+/* -minimumchainwork: up to 64 hex digits, an optional 0x, leading zeros
+ * allowed (the form Bitcoin Core's option takes). */
+static bool services_parse_work(const char *s, struct u256 *out)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    size_t len = strlen(s);
+    while (len > U256_HEX_LEN && *s == '0') {
+        s++;
+        len--;
+    }
+    if (len == 0 || len > U256_HEX_LEN)
+        return false;
+    char full[U256_HEX_LEN + 1];
+    memset(full, '0', U256_HEX_LEN - len);
+    memcpy(full + U256_HEX_LEN - len, s, len + 1);
+    return u256_from_hex(out, full);
+}
+
 static void services_progress(void *ctx, const char *what)
 {
     struct node_ctx *node = ctx;
@@ -133,6 +157,14 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for a %lld MiB signature cache", (long long)sigcache);
         return false;
     }
+    struct u256 min_work;
+    chainparams_min_chain_work(ctx->params, &min_work);
+    const char *min_work_arg = args_get_str(ctx->args, "minimumchainwork", NULL);
+    if (min_work_arg != NULL && !services_parse_work(min_work_arg, &min_work)) {
+        snprintf(err, errlen, "-minimumchainwork=%s: not a hex number of at most 64 digits",
+                 min_work_arg);
+        return false;
+    }
     int64_t cores = (int64_t)checkqueue_cpu_count();
     int64_t threads = par > 0 ? par : par == 0 ? cores : cores + par;
     if (threads < 1)
@@ -145,7 +177,8 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                                 .interrupt = &ctx->shutdown_requested,
                                 .progress = services_progress,
                                 .progress_ctx = ctx,
-                                .verify_threads = (unsigned)threads};
+                                .verify_threads = (unsigned)threads,
+                                .min_chain_work = min_work};
     struct services *sv = calloc(1, sizeof *sv);
     if (sv == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -20,6 +20,7 @@
 #include "node/services.h"
 #include "p2p/banman.h"
 #include "p2p/peer.h"
+#include "p2p/resolver.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -30,13 +31,13 @@ const struct args_option p2p_options[] = {
      "Listen on this address (repeatable; IPv6 as [addr]:port).", ARGS_MULTI, NULL},
     {"port", "<port>", "8733, testnet 18733, regtest 28733", "Listen for P2P connections on "
      "this port.", 0, NULL},
-    {"connect", "<ip>[:<port>]", NULL,
+    {"connect", "<host>[:<port>]", NULL,
      "Connect only to these nodes (repeatable; -connect=0 makes no outbound connections).",
      ARGS_MULTI, NULL},
-    {"addnode", "<ip>[:<port>]", NULL,
+    {"addnode", "<host>[:<port>]", NULL,
      "Keep a connection to this node besides the automatic ones (repeatable).", ARGS_MULTI,
      NULL},
-    {"seednode", "<ip>[:<port>]", NULL,
+    {"seednode", "<host>[:<port>]", NULL,
      "Connect to this node to learn addresses, then disconnect (repeatable).", ARGS_MULTI,
      NULL},
     {"maxconnections", "<n>", "125", "Keep at most this many connections in all (0 to 10000).",
@@ -438,33 +439,11 @@ static struct p2p_peer *find_peer(struct p2p_net *net, const struct netaddr *ip,
 
 /* ------------------------------------------------------------ outbound */
 
-/* Numeric addresses directly; names through the resolver (blocking, but
- * only for manually given nodes). */
+/* Blocks on a name: only for RPC threads (p2p_addnode checks a name). */
 static bool resolve(struct p2p_net *net, const char *s, struct netaddr *ip, uint16_t *port)
 {
     char err[128];
-    if (netaddr_parse_service(s, net->ctx->params->p2p_port, ip, port, err, sizeof err))
-        return true;
-    char host[256];
-    const char *colon = strrchr(s, ':');
-    size_t hl = colon != NULL ? (size_t)(colon - s) : strlen(s);
-    if (hl == 0 || hl >= sizeof host)
-        return false;
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    long p = colon != NULL ? strtol(colon + 1, NULL, 10) : net->ctx->params->p2p_port;
-    if (p <= 0 || p > 65535)
-        return false;
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
-        return false;
-    bool ok = netaddr_from_sockaddr(res->ai_addr, res->ai_addrlen, ip, port);
-    freeaddrinfo(res);
-    *port = (uint16_t)p;
-    return ok;
+    return resolver_lookup(s, net->ctx->params->p2p_port, ip, port, err, sizeof err);
 }
 
 static struct p2p_peer *connect_to(struct p2p_net *net, const struct netaddr *ip, uint16_t port,
@@ -491,15 +470,61 @@ static struct p2p_peer *connect_to(struct p2p_net *net, const struct netaddr *ip
     return peer;
 }
 
-static void connect_str(struct p2p_net *net, const char *s, enum p2p_conn_type type)
+/* Where a name to resolve came from: what to do with its address. */
+enum name_origin { NAME_MANUAL, NAME_ONETRY, NAME_SEED };
+
+/* Numeric addresses connect at once; names go to the resolver thread and
+ * connect when collect_resolved finds the answer, so a slow name server
+ * holds up no peer. A name still being looked up is not asked again:
+ * the next try (every 5 s for -addnode) comes after its answer. */
+static void connect_str(struct p2p_net *net, const char *s, enum name_origin origin)
 {
     struct netaddr ip;
     uint16_t port;
-    if (!resolve(net, s, &ip, &port)) {
-        LOG_WARN(LOG_CAT_NET, "cannot resolve %s", s);
+    enum p2p_conn_type type = origin == NAME_SEED ? P2P_CONN_SEED : P2P_CONN_MANUAL;
+    if (resolver_is_numeric(s, net->ctx->params->p2p_port, &ip, &port)) {
+        connect_to(net, &ip, port, type);
         return;
     }
-    connect_to(net, &ip, port, type);
+    char err[128];
+    if (resolver_submit(net->resolver, s, net->ctx->params->p2p_port, (int)origin, err,
+                        sizeof err))
+        LOG_DEBUG(LOG_CAT_NET, "resolving %s", s);
+    else
+        LOG_DEBUG(LOG_CAT_NET, "not resolving %s now: %s", s, err);
+}
+
+static bool is_manual(struct p2p_net *net, const char *s)
+{
+    for (size_t i = 0; i < net->n_manual; i++)
+        if (strcmp(net->manual[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Connects to the names the resolver has answered. A failure is logged
+ * with the name; -addnode names are tried again with the other manual
+ * connections. */
+static void collect_resolved(struct p2p_net *net)
+{
+    struct resolver_result r[8];
+    size_t n;
+    while ((n = resolver_collect(net->resolver, r, sizeof r / sizeof r[0])) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (!r[i].ok) {
+                LOG_WARN(LOG_CAT_NET, "cannot resolve %s: %s", r[i].name, r[i].err);
+                continue;
+            }
+            /* removed with the addnode RPC while it was looked up */
+            if (r[i].tag == NAME_MANUAL && !is_manual(net, r[i].name))
+                continue;
+            char a[NETADDR_SERVICE_STR_MAX];
+            netaddr_format_service(&r[i].ip, r[i].port, a);
+            LOG_DEBUG(LOG_CAT_NET, "%s is %s", r[i].name, a);
+            connect_to(net, &r[i].ip, r[i].port,
+                       r[i].tag == NAME_SEED ? P2P_CONN_SEED : P2P_CONN_MANUAL);
+        }
+    }
 }
 
 static void open_connections(struct p2p_net *net, int64_t now)
@@ -507,9 +532,9 @@ static void open_connections(struct p2p_net *net, int64_t now)
     if (now >= net->next_manual_try) {
         net->next_manual_try = now + 5;
         for (size_t i = 0; i < net->n_manual; i++)
-            connect_str(net, net->manual[i], P2P_CONN_MANUAL);
+            connect_str(net, net->manual[i], NAME_MANUAL);
         for (size_t i = 0; i < net->n_seeds; i++)
-            connect_str(net, net->seeds[i], P2P_CONN_SEED);
+            connect_str(net, net->seeds[i], NAME_SEED);
         for (size_t i = 0; i < net->n_seeds; i++)
             free(net->seeds[i]);
         net->n_seeds = 0;
@@ -651,6 +676,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     int64_t now = mono_now();
     cleanup_peers(net);
     check_timeouts(net, now);
+    collect_resolved(net);
     open_connections(net, now);
     netproc_tick(net);
     cleanup_peers(net);
@@ -664,7 +690,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct p2p_net *net = arg;
     pthread_mutex_lock(&net->mutex);
     for (size_t i = 0; i < net->n_onetry; i++) {
-        connect_str(net, net->onetry[i], P2P_CONN_MANUAL);
+        connect_str(net, net->onetry[i], NAME_ONETRY);
         free(net->onetry[i]);
     }
     net->n_onetry = 0;
@@ -791,6 +817,7 @@ static void net_free(struct p2p_net *net)
         addrman_free(net->addrman);
     if (net->banman != NULL)
         banman_free(net->banman);
+    resolver_free(net->resolver);
     str_list_free(&net->manual, &net->n_manual);
     str_list_free(&net->onetry, &net->n_onetry);
     str_list_free(&net->seeds, &net->n_seeds);
@@ -855,6 +882,11 @@ bool p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
     bool listen;
     if (!read_options(net, &listen, err, errlen) || !netproc_init(net))
         goto fail;
+    net->resolver = resolver_new();
+    if (net->resolver == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     struct addrman_config acfg = {.allow_local = ctx->params->network == CHAIN_REGTEST,
                                   .key = NULL};
     net->addrman = addrman_new(&acfg);

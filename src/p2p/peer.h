@@ -29,6 +29,7 @@
 struct bufferevent;
 struct evconnlistener;
 struct event;
+struct resolver;
 
 /* Hashes a peer knows (announced to us or by us), two generations of an
  * insert-only table of 64-bit keys: when the newer generation fills up it
@@ -92,6 +93,30 @@ struct p2p_tx_req {
     size_t n_alt;
 };
 
+/* A header chain too light to store when it arrived (chain_antidos_work),
+ * counted without being stored, then asked for again and stored once it
+ * proved to reach the threshold (see sync.c, "presync"). */
+enum p2p_presync_phase { P2P_PRESYNC_NONE, P2P_PRESYNC_COUNT, P2P_PRESYNC_REDOWNLOAD };
+#define P2P_PRESYNC_MTP_SPAN 11
+/* Messages of 2,000 headers one presync counts at most (4,096 hashes of
+ * 32 bytes, 128 KiB a peer): more than 8 million headers. */
+#define P2P_PRESYNC_MAX_MARKS 4096
+
+struct p2p_presync {
+    enum p2p_presync_phase phase;
+    struct blockindex_entry *start; /* the known parent of the first header */
+    uint8_t last_hash[32];          /* of the last header counted */
+    uint64_t last_height;
+    int64_t times[P2P_PRESYNC_MTP_SPAN]; /* the last headers' times, oldest first */
+    size_t n_times;
+    struct u256 work;               /* claimed by the chain counted so far */
+    /* The last hash of each message counted: a redownloaded message must
+     * end with the same one, which (hashes chain) makes it the same
+     * headers, so the peer cannot count one chain and store another. */
+    uint8_t (*marks)[32];
+    size_t n_marks, cap_marks, next_mark;
+};
+
 struct p2p_peer {
     uint64_t id;
     struct p2p_net *net;
@@ -149,6 +174,7 @@ struct p2p_peer {
     bool sync_started;        /* our first getheaders went out */
     int64_t headers_asked;    /* when we last asked it for headers */
     int unconnecting_headers;
+    struct p2p_presync presync;
 
     struct p2p_reader reader; /* the frame being received */
     size_t recv_held;         /* its bytes, as counted in net->recv_held */
@@ -184,6 +210,7 @@ struct p2p_net {
     size_t n_seeds;
     int64_t next_manual_try;
     int64_t next_outbound_try;
+    struct resolver *resolver; /* names of the above, off the loop thread */
 
     struct banman *banman;    /* bans and discouragement (banlist.json) */
     uint64_t group_key;       /* secret: which network groups eviction protects */

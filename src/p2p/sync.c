@@ -7,6 +7,7 @@
 #include "node/services.h"
 #include "p2p/net.h"
 #include "p2p/peer.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -101,14 +102,228 @@ void sync_handle_getheaders(struct p2p_peer *peer, const struct p2p_payload *p)
     free(h);
 }
 
+/* ---- presync ------------------------------------------------------------
+ *
+ * A headers message whose chain claims too little work to be stored
+ * (chain_antidos_work) may still be the first of a chain that reaches it
+ * later: a node far behind a -minimumchainwork, or a fork deeper than the
+ * margin. As Bitcoin Core does, such a chain is first counted without being
+ * stored: every header checked (proof of work, bits, time against the
+ * median of the previous 11) and its work added up, message after message.
+ * Only a chain that reaches the threshold is asked for again, from its
+ * start, and stored; each message of the second download must end with the
+ * header that ended the same message the first time. A chain that ends
+ * short, stops connecting, breaks a rule or grows past
+ * P2P_PRESYNC_MAX_MARKS messages is forgotten. The memory it costs is one
+ * hash per 2,000 headers. Chain lock held throughout. */
+
+static void presync_reset(struct p2p_peer *peer)
+{
+    free(peer->presync.marks);
+    memset(&peer->presync, 0, sizeof peer->presync);
+}
+
+static int64_t presync_mtp(const struct p2p_presync *ps)
+{
+    int64_t v[P2P_PRESYNC_MTP_SPAN];
+    size_t n = ps->n_times;
+    memcpy(v, ps->times, n * sizeof v[0]);
+    for (size_t i = 1; i < n; i++) /* insertion sort of at most 11 */
+        for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            int64_t t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    return v[n / 2];
+}
+
+static void presync_push_time(struct p2p_presync *ps, int64_t t)
+{
+    if (ps->n_times == P2P_PRESYNC_MTP_SPAN) {
+        memmove(ps->times, ps->times + 1, (P2P_PRESYNC_MTP_SPAN - 1) * sizeof ps->times[0]);
+        ps->n_times--;
+    }
+    ps->times[ps->n_times++] = t;
+}
+
+/* Asks the peer for the headers after the last one counted: a locator of
+ * that hash (unknown to our index) and then our own from its start. */
+static void presync_ask_next(struct p2p_peer *peer, struct chain *c)
+{
+    uint8_t hashes[P2P_MAX_LOCATOR][32];
+    memcpy(hashes[0], peer->presync.last_hash, 32);
+    size_t n = 1 + chain_locator(c, peer->presync.start, hashes + 1, P2P_MAX_LOCATOR - 1);
+    struct locator_msg l = {hashes, n};
+    peer->headers_asked = mono_now();
+    p2p_peer_send_msg(peer, "getheaders", w_getheaders, &l);
+}
+
+/* Counts one message that continues the chain being counted. Returns the
+ * misbehaviour points it earns (a header breaking a rule). */
+static int presync_count(struct p2p_peer *peer, struct chain *c, const struct p2p_payload *p)
+{
+    struct p2p_presync *ps = &peer->presync;
+    const struct chain_params *params = chain_params(c);
+    for (size_t i = 0; i < p->n_headers; i++) {
+        const struct block_header *h = &p->headers[i];
+        struct block_fault f;
+        memset(&f, 0, sizeof f);
+        struct u256 work;
+        if (!blockcheck_header_context(h, params, ps->last_height,
+                                       ps->times[ps->n_times - 1], presync_mtp(ps), time_now(),
+                                       &f) ||
+            pow_block_work(h->bits, &work) != POW_OK) {
+            bool future = f.err == BLOCKERR_TIME_TOO_NEW;
+            LOG_INFO(LOG_CAT_NET, "peer=%llu presync stopped at height %llu: %s",
+                     (unsigned long long)peer->id, (unsigned long long)ps->last_height + 1,
+                     blockerr_reason(f.err));
+            presync_reset(peer);
+            return future ? 0 : P2P_MISBEHAVIOR_LIMIT;
+        }
+        if (!u256_add(&ps->work, &ps->work, &work))
+            for (size_t k = 0; k < 4; k++)
+                ps->work.w[k] = UINT64_MAX;
+        block_header_hash(h, ps->last_hash);
+        ps->last_height++;
+        presync_push_time(ps, (int64_t)h->time);
+    }
+    if (ps->n_marks == P2P_PRESYNC_MAX_MARKS) {
+        LOG_INFO(LOG_CAT_NET, "peer=%llu presync stopped: more than %d messages",
+                 (unsigned long long)peer->id, P2P_PRESYNC_MAX_MARKS);
+        presync_reset(peer);
+        return 0;
+    }
+    if (ps->n_marks == ps->cap_marks &&
+        !grow_array((void **)&ps->marks, &ps->cap_marks, ps->n_marks + 1, sizeof *ps->marks, 16)) {
+        presync_reset(peer);
+        return 0;
+    }
+    memcpy(ps->marks[ps->n_marks++], ps->last_hash, 32);
+    struct u256 threshold;
+    chain_antidos_work(c, &threshold);
+    if (u256_cmp(&ps->work, &threshold) >= 0) {
+        LOG_INFO(LOG_CAT_NET, "peer=%llu presync reached the work to store at height %llu: "
+                 "downloading its headers again", (unsigned long long)peer->id,
+                 (unsigned long long)ps->last_height);
+        ps->phase = P2P_PRESYNC_REDOWNLOAD;
+        ps->next_mark = 0;
+        sync_send_getheaders(peer, ps->start);
+    } else if (p->n_headers == P2P_MAX_HEADERS) {
+        presync_ask_next(peer, c);
+    } else {
+        LOG_INFO(LOG_CAT_NET, "peer=%llu presync: the chain ends at height %llu with too little "
+                 "work to store", (unsigned long long)peer->id,
+                 (unsigned long long)ps->last_height);
+        presync_reset(peer);
+    }
+    return 0;
+}
+
+/* Which counted message h ended (n_marks when none). */
+static size_t presync_mark_of(const struct p2p_presync *ps, const struct block_header *h)
+{
+    uint8_t hash[32];
+    block_header_hash(h, hash);
+    size_t k = 0;
+    while (k < ps->n_marks && memcmp(hash, ps->marks[k], 32) != 0)
+        k++;
+    return k;
+}
+
+/* Starts counting at a full message of a too-light chain whose first
+ * header's parent is known (the caller checked). */
+static int presync_begin(struct p2p_peer *peer, struct chain *c, const struct p2p_payload *p)
+{
+    struct p2p_presync *ps = &peer->presync;
+    presync_reset(peer);
+    struct blockindex_entry *start = blockindex_find(chain_index(c), p->headers[0].prev_hash);
+    ps->phase = P2P_PRESYNC_COUNT;
+    ps->start = start;
+    memcpy(ps->last_hash, start->hash, 32);
+    ps->last_height = start->height;
+    ps->work = start->chainwork;
+    struct blockindex_entry *e = start;
+    for (size_t i = 0; i < P2P_PRESYNC_MTP_SPAN && e != NULL; i++, e = e->prev)
+        ps->n_times++;
+    e = start;
+    for (size_t i = ps->n_times; i-- > 0; e = e->prev)
+        ps->times[i] = (int64_t)e->header.time;
+    LOG_INFO(LOG_CAT_NET, "peer=%llu sent headers of a chain with too little work to store "
+             "from height %llu: counting its work before storing it (presync)",
+             (unsigned long long)peer->id, (unsigned long long)start->height);
+    return presync_count(peer, c, p);
+}
+
+/* Whether the chain a headers message ends may be stored: it claims enough
+ * work, or it is the next message of a presync's second download. Not
+ * reaching the threshold is no misbehaviour: an honest peer may be on a
+ * short fork, or behind. A full message starts a presync; a shorter one is
+ * dropped. A parent we cannot judge (invalid, bad bits) is left to
+ * chain_process_headers, which punishes it. *points: misbehaviour found
+ * on the way. Chain lock held. */
+static bool enough_work(struct p2p_peer *peer, struct chain *c, const struct p2p_payload *p,
+                        int *points)
+{
+    struct p2p_presync *ps = &peer->presync;
+    if (ps->phase == P2P_PRESYNC_REDOWNLOAD) {
+        /* Its parent is stored (the caller checked) and it ends with a
+         * counted header: hashes chain, so it is a piece of the counted
+         * chain, a repeat of one already stored included. */
+        size_t k = presync_mark_of(ps, &p->headers[p->n_headers - 1]);
+        if (k < ps->n_marks) {
+            if (k + 1 > ps->next_mark)
+                ps->next_mark = k + 1;
+            if (ps->next_mark == ps->n_marks) {
+                LOG_INFO(LOG_CAT_NET, "peer=%llu presync done: its chain is stored",
+                         (unsigned long long)peer->id);
+                presync_reset(peer);
+            }
+            return true;
+        }
+        /* The answer to our request from the start is another chain: the
+         * peer counted one and offers another. Anything else (an
+         * announcement) is judged as usual below. */
+        if (memcmp(p->headers[0].prev_hash, ps->start->hash, 32) == 0) {
+            LOG_INFO(LOG_CAT_NET, "peer=%llu presync: headers downloaded again differ from "
+                     "those counted", (unsigned long long)peer->id);
+            presync_reset(peer);
+        }
+    }
+    struct u256 claimed, threshold;
+    if (!chain_headers_claimed_work(c, p->headers, p->n_headers, &claimed))
+        return true;
+    chain_antidos_work(c, &threshold);
+    if (u256_cmp(&claimed, &threshold) >= 0)
+        return true;
+    if (p->n_headers == P2P_MAX_HEADERS && ps->phase == P2P_PRESYNC_NONE && !peer->disconnect) {
+        *points = presync_begin(peer, c, p);
+        return false;
+    }
+    char have[U256_HEX_LEN + 1], need[U256_HEX_LEN + 1];
+    u256_to_hex(&claimed, have);
+    u256_to_hex(&threshold, need);
+    LOG_INFO(LOG_CAT_NET, "peer=%llu sent %zu headers of a chain with too little work to store "
+             "(%s, the least stored is %s)", (unsigned long long)peer->id, p->n_headers, have,
+             need);
+    return false;
+}
+
 void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
 {
     if (p->n_headers == 0)
         return;
-    for (size_t i = 1; i < p->n_headers; i++) {
-        uint8_t prev[32];
-        block_header_hash(&p->headers[i - 1], prev);
-        if (memcmp(prev, p->headers[i].prev_hash, 32) != 0) {
+    /* Proof of work first, as Bitcoin Core does: a chain too light to be
+     * stored (enough_work) is no excuse for headers that lack it. */
+    struct u256 limit;
+    chainparams_pow_limit(peer->net->ctx->params, &limit);
+    for (size_t i = 0; i < p->n_headers; i++) {
+        uint8_t hash[32];
+        block_header_hash(&p->headers[i], hash);
+        if (pow_check(hash, p->headers[i].bits, &limit) != POW_OK) {
+            p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, "header without its proof of work");
+            return;
+        }
+        if (i + 1 < p->n_headers && memcmp(hash, p->headers[i + 1].prev_hash, 32) != 0) {
             p2p_peer_misbehave(peer, P2P_MISBEHAVIOR_LIMIT, "non-continuous headers");
             return;
         }
@@ -119,6 +334,24 @@ void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
     char reason[128];
     pthread_mutex_lock(&ctx->lock);
     struct chain *c = services_chain(ctx);
+    if (peer->presync.phase == P2P_PRESYNC_COUNT) {
+        if (memcmp(p->headers[0].prev_hash, peer->presync.last_hash, 32) == 0) {
+            points = presync_count(peer, c, p);
+            pthread_mutex_unlock(&ctx->lock);
+            p2p_peer_misbehave(peer, points, points > 0 ? "invalid header" : NULL);
+            return;
+        }
+        /* A repeat of a message counted already (the answer to an
+         * earlier getheaders) changes nothing; anything else (an
+         * announcement) ends the count, and the next full message of a
+         * too-light chain starts one again. */
+        if (presync_mark_of(&peer->presync, &p->headers[p->n_headers - 1]) <
+            peer->presync.n_marks) {
+            pthread_mutex_unlock(&ctx->lock);
+            return;
+        }
+        presync_reset(peer);
+    }
     if (blockindex_find(chain_index(c), p->headers[0].prev_hash) == NULL) {
         /* We are missing the headers in between: ask for them. */
         if (++peer->unconnecting_headers > P2P_MAX_UNCONNECTING_HEADERS) {
@@ -131,6 +364,11 @@ void sync_handle_headers(struct p2p_peer *peer, const struct p2p_payload *p)
         return;
     }
     peer->unconnecting_headers = 0;
+    if (!enough_work(peer, c, p, &points)) {
+        pthread_mutex_unlock(&ctx->lock);
+        p2p_peer_misbehave(peer, points, points > 0 ? "invalid header" : NULL);
+        return;
+    }
     struct blockindex_entry *last = NULL;
     struct block_fault fault;
     enum chain_result r = chain_process_headers(c, p->headers, p->n_headers, &last, &fault,
@@ -186,7 +424,11 @@ static bool worth_storing(struct chain *c, const struct block *b)
 
     if (!u256_add(&total, &parent->chainwork, &work))
         return false;
-    return u256_cmp(&total, &tip->chainwork) > 0;
+    /* Above the tip is near it, so of chain_antidos_work only the minimum
+     * chain work can still refuse it. */
+    struct u256 threshold;
+    chain_antidos_work(c, &threshold);
+    return u256_cmp(&total, &tip->chainwork) > 0 && u256_cmp(&total, &threshold) >= 0;
 }
 
 void sync_handle_block(struct p2p_peer *peer, const struct p2p_payload *p)
@@ -395,6 +637,7 @@ void sync_check_stalls(struct p2p_net *net, int64_t now)
 
 void sync_peer_gone(struct p2p_peer *peer)
 {
+    presync_reset(peer);
     while (peer->n_blocks > 0)
         req_free(peer->net, peer->blocks[peer->n_blocks - 1]);
 }

@@ -335,6 +335,48 @@ START_TEST(headers_first_then_blocks)
 }
 END_TEST
 
+START_TEST(antidos_work_threshold)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    /* regtest bits are worth 2 each: a chain of height h has 2 (h + 1) */
+    struct u256 t, want;
+    chain_antidos_work(c, &t);
+    ck_assert(u256_is_zero(&t)); /* the margin exceeds a young chain's work */
+    mine(c, 200, m.pub);
+    chain_antidos_work(c, &t);
+    u256_from_u64(&want, 2 * 201 - 2 * CHAIN_ANTIDOS_MARGIN_BLOCKS);
+    ck_assert_int_eq(u256_cmp(&t, &want), 0);
+
+    /* claimed: the parent's work plus 2 per header, whatever their proof */
+    struct block_header h[3];
+    memset(h, 0, sizeof h);
+    memcpy(h[0].prev_hash, blockindex_ancestor(chain_tip(c), 10)->hash, 32);
+    for (int i = 0; i < 3; i++)
+        h[i].bits = 0x207fffff;
+    struct u256 claimed;
+    ck_assert(chain_headers_claimed_work(c, h, 3, &claimed));
+    u256_from_u64(&want, 2 * 11 + 2 * 3);
+    ck_assert_int_eq(u256_cmp(&claimed, &want), 0);
+    h[1].bits = 0x01810000; /* negative: no work to claim */
+    ck_assert(!chain_headers_claimed_work(c, h, 3, &claimed));
+    h[0].prev_hash[0] ^= 1; /* unknown parent */
+    ck_assert(!chain_headers_claimed_work(c, h, 1, &claimed));
+    ck_assert(!chain_headers_claimed_work(c, h, 0, &claimed));
+    chain_close(c);
+
+    /* a minimum chain work above the margin rules */
+    char err[512] = "";
+    struct chain_options opt = {.cache_bytes = 8 << 20};
+    u256_from_u64(&opt.min_chain_work, 1000);
+    ck_assert_msg(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err), "%s", err);
+    chain_antidos_work(c, &t);
+    ck_assert_int_eq(u256_cmp(&t, &opt.min_chain_work), 0);
+    chain_close(c);
+}
+END_TEST
+
 /* Mines a few blocks with a transfer in them and closes the chain; tip and
  * state_hash are what every way of opening the datadir must come back to. */
 static void build_reference_chain(uint8_t tip[32], uint8_t sh[32])
@@ -495,7 +537,7 @@ Suite *unit_suite(void)
         starts_at_genesis_and_persists, transfers_and_maturity,
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
         lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
-        parallel_tx_checks_give_the_serial_verdict, NULL
+        parallel_tx_checks_give_the_serial_verdict, antidos_work_threshold, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
