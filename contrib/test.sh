@@ -40,8 +40,10 @@ build_and_check() {
   fi
   make -C "$dir" -j"$jobs" >/dev/null || { make -C "$dir" 2>&1 | tail -40; echo "test.sh: build failed in $dir" >&2; return 1; }
   find "$dir/test" -name '*.trs' -delete 2>/dev/null
-  make -C "$dir" -j"$jobs" check >/dev/null 2>&1
-  local rc=$?
+  # One line per test program as it finishes, so a long run shows it is alive.
+  make -C "$dir" -j"$jobs" check 2>&1 | grep --line-buffered -E '^(PASS|FAIL|ERROR|XPASS|SKIP): ' |
+    sed -u "s|^|  $(basename "$dir"): |"
+  local rc=${PIPESTATUS[0]}
   count_results "$dir"
   if [ $rc -ne 0 ]; then
     echo "test.sh: unit tests failed in $dir:" >&2
@@ -76,12 +78,15 @@ fi
 
 # run_functional <label> <build dir>
 run_functional() {
-  local label=$1 dir=$2 out rc last
+  local label=$1 dir=$2 log rc last
   echo "test.sh: functional tests ($label)"
-  out=$(SOUK_BUILD_DIR="$dir" python3 "$top/test/functional/test_runner.py" 2>&1)
-  rc=$?
-  echo "$out" | sed '$d'
-  last=$(echo "$out" | tail -1)
+  # Each test's line shows as it finishes; the runner's own total is kept
+  # for the sum below instead of printed.
+  log=$(mktemp)
+  SOUK_BUILD_DIR="$dir" python3 -u "$top/test/functional/test_runner.py" 2>&1 | tee "$log" | sed -u '$d'
+  rc=${PIPESTATUS[0]}
+  last=$(tail -1 "$log")
+  rm -f "$log"
   if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
     passed=$((passed + BASH_REMATCH[1]))
     failed=$((failed + BASH_REMATCH[2]))

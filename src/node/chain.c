@@ -9,6 +9,7 @@
 
 #include "consensus/txtype.h"
 #include "node/checkqueue.h"
+#include "node/syncprogress.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -36,6 +37,8 @@ struct chain {
     size_t n_unlinked, cap_unlinked;
     struct chain_listener listeners[CHAIN_MAX_LISTENERS];
     size_t n_listeners;
+    /* Logged while the tip catches up with the best header (download, -reindex). */
+    struct syncprogress progress;
     /* A -reindex is under way: every index flush says so, so that a start
      * after a crash resumes it instead of trusting a partial index. */
     bool reindexing;
@@ -220,6 +223,11 @@ void chain_txindex_def(struct chain *c, struct index_def *out)
 static void chain_notify(struct chain *c, bool connected, const struct block *b,
                          const struct blockindex_entry *e)
 {
+    char line[160];
+    if (connected && c->best_header != NULL &&
+        syncprogress_note(&c->progress, e->height, c->best_header->height, time_mono_us(), line,
+                          sizeof line))
+        LOG_INFO(c->reindexing ? LOG_CAT_REINDEX : LOG_CAT_VALIDATION, "%s", line);
     for (size_t i = 0; i < c->n_listeners; i++) {
         const struct chain_listener *l = &c->listeners[i];
         if (connected && l->connected != NULL)

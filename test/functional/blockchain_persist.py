@@ -56,9 +56,13 @@ class BlockchainPersistTest(SoukTestFramework):
         self.restart_node(0)
         self.same(self.view(node), before)
 
-        self.log.info("-reindex gives the same tip and state_hash")
+        self.log.info("-reindex gives the same tip and state_hash, and logs its progress")
         self.restart_node(0, ["-reindex"])
         self.same(self.view(node), before)
+        height = before["count"]
+        assert node.debug_log_contains("progress: height "), node.debug_log_tail()
+        assert node.debug_log_contains("progress: height %d of %d (100.0%%), caught up in" %
+                                       (height, height)), node.debug_log_tail()
         self.restart_node(0)  # and the rebuilt databases open again
         self.same(self.view(node), before)
 

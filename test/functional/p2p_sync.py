@@ -46,6 +46,10 @@ class P2PSyncTest(SoukTestFramework):
         info = node1.getblockchaininfo()
         assert_equal(info["blocks"], CHAIN_LENGTH)
         assert_equal(info["headers"], CHAIN_LENGTH)
+        assert_equal(info["verificationprogress"], 1)
+        # the download logged how far it was and when it was done
+        assert node1.debug_log_contains("progress: height %d of %d (100.0%%)" %
+                                        (CHAIN_LENGTH, CHAIN_LENGTH)), node1.debug_log_tail()
         for addr in (payer_addr, payee_addr):
             assert_equal(node1.getaccounthistory(addr, 0, 1000), node0.getaccounthistory(addr, 0, 1000))
             assert_equal(node1.getaccount(addr), node0.getaccount(addr))
