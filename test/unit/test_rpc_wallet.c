@@ -416,5 +416,7 @@ Suite *unit_suite(void)
         signature_text_refused, secret_arguments_are_wiped,
         mnemonic_export_and_restore, NULL
     };
-    return fixture_suite("rpc_wallet", NULL, tests);
+    /* Wallet encryption stretches its passphrase on purpose: slow on a busy machine. */
+    static const struct fixture_case tc = {.timeout = 60};
+    return fixture_suite("rpc_wallet", &tc, tests);
 }
