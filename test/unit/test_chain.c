@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
 #include "consensus/subsidy.h"
 #include "node/chain.h"
+#include "util/crashpoint.h"
 
 static char dir[256];
 
@@ -434,6 +437,69 @@ START_TEST(interrupted_reindex_resumes)
 }
 END_TEST
 
+/* In a child process: opens the chain, mines a block on the entry at
+ * height `on` (a side branch when that is below the tip) with the power
+ * cut armed right after the block's index entry is written. Exits with the
+ * crash status, or 1 when it did not get there. */
+static void child_store_and_cut_power(uint64_t on)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    struct block b;
+    block_init(&b);
+    fixture_block_on(&b, blockindex_chain_at(chain_active(c), on), m.pub, NULL, 0, 7);
+    crashpoint_arm("blockindex-after-write", 1, true);
+    char reason[128];
+    submit(c, &b, reason);
+    _exit(1);
+}
+
+/* Power-loss order: a block's bytes are durable before the index entry
+ * that points at them is, for a block that stays on a side branch and for
+ * one that becomes the tip. The child is cut off right after the entry is
+ * committed, losing whatever the block files had not synced; after that
+ * every entry that claims data must still read its block. */
+START_TEST(block_data_is_durable_before_its_index_entry)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    mine(c, 3, m.pub);
+    chain_close(c);
+    const uint64_t parents[2] = {2, 3}; /* a side branch, then a new tip */
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            child_store_and_cut_power(parents[k]);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), CRASHPOINT_EXIT_STATUS);
+
+        c = fixture_chain_open(dir, false);
+        size_t with_data = 0;
+        for (size_t i = 0; i < blockindex_count(chain_index(c)); i++) {
+            struct blockindex_entry *e = blockindex_entry_at(chain_index(c), i);
+            if (!(e->status & BLOCK_HAVE_DATA))
+                continue;
+            with_data++;
+            struct block b;
+            block_init(&b);
+            char err[256];
+            ck_assert_msg(chain_read_block(c, e, &b, err, sizeof err),
+                          "entry at height %llu points at missing data: %s",
+                          (unsigned long long)e->height, err);
+            block_clear(&b);
+        }
+        /* genesis, three blocks and what the children stored */
+        ck_assert_uint_eq(with_data, 5 + (size_t)k);
+        chain_close(c);
+    }
+}
+END_TEST
+
 /* The transactions of a block are checked on several threads; the verdict
  * (rule, index, reason) is blockcheck_stateless's. */
 START_TEST(parallel_tx_checks_give_the_serial_verdict)
@@ -495,7 +561,8 @@ Suite *unit_suite(void)
         starts_at_genesis_and_persists, transfers_and_maturity,
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
         lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
-        parallel_tx_checks_give_the_serial_verdict, NULL
+        parallel_tx_checks_give_the_serial_verdict,
+        block_data_is_durable_before_its_index_entry, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
