@@ -11,6 +11,7 @@
 #include "node/chainstate.h"
 #include "node/services.h"
 #include "util/log.h"
+#include "util/crashpoint.h"
 #include "util/sqlitedb.h"
 
 const uint8_t pluginhost_core_prefixes[] = {CHAINSTATE_META_PREFIX, ACCOUNT_PREFIX,
@@ -289,11 +290,15 @@ static bool plugin_index_change(struct plugin_ctx *pc, const struct block *b,
     const struct plugin *p = pc->plugin;
     bool ok = connect ? p->index_connect(pc, &pb, err, errlen)
                       : p->index_disconnect(pc, &pb, err, errlen);
-    ok = ok && plugin_set_marker(pc, new_best, new_height, err, errlen) &&
-         plugin_sql(pc, "COMMIT", err, errlen);
+    ok = ok && plugin_set_marker(pc, new_best, new_height, err, errlen);
+    if (ok)
+        crashpoint("plugin-index-before-commit");
+    ok = ok && plugin_sql(pc, "COMMIT", err, errlen);
     if (!ok)
         sqlitedb_rollback(pc->db);
     plugin_db_unlock(pc);
+    if (ok)
+        crashpoint("plugin-index-after-commit");
     return ok;
 }
 

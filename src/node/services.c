@@ -6,6 +6,7 @@
 
 #include "consensus/sigcache.h"
 #include "node/checkqueue.h"
+#include "util/crashpoint.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -22,6 +23,10 @@ const struct args_option services_options[] = {
     {"maxsigcachesize", "<MiB>", "32",
      "Memory for signatures already verified, so the transactions of a block that were seen "
      "in the mempool are not verified again (0 to 16384; 0 turns it off).", 0, NULL},
+    {"crashratio", "<n>", "0",
+     "Test only, regtest only: end the process on purpose, without any clean-up, with "
+     "probability 1/n at each crash point inside the block storage, chainstate and index "
+     "writes, to prove that a restart recovers (0 = never).", 0, NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
@@ -113,7 +118,7 @@ static void services_progress(void *ctx, const char *what)
 
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
-    int64_t dbcache, maxmempool, minfee, par, sigcache;
+    int64_t dbcache, maxmempool, minfee, par, sigcache, crashratio;
     bool reindex;
     if (args_get_int(ctx->args, "dbcache", SERVICES_DEFAULT_DBCACHE_MB, 4, 16384, &dbcache, err,
                      errlen) != ARGS_OK ||
@@ -125,8 +130,18 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
         args_get_int(ctx->args, "par", 0, -CHECKQUEUE_MAX_THREADS, CHECKQUEUE_MAX_THREADS, &par,
                      err, errlen) != ARGS_OK ||
         args_get_int(ctx->args, "maxsigcachesize", SIGCACHE_DEFAULT_MB, 0, SIGCACHE_MAX_MB,
-                     &sigcache, err, errlen) != ARGS_OK)
+                     &sigcache, err, errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "crashratio", 0, 0, CRASHPOINT_MAX_RATIO, &crashratio, err,
+                     errlen) != ARGS_OK)
         return false;
+    if (crashratio != 0 && ctx->params->network != CHAIN_REGTEST) {
+        snprintf(err, errlen, "-crashratio is a test switch and only allowed on regtest");
+        return false;
+    }
+    if (crashratio != 0)
+        LOG_WARN(LOG_CAT_GENERAL, "-crashratio=%lld: this node will crash on purpose",
+                 (long long)crashratio);
+    crashpoint_set_ratio((uint32_t)crashratio);
     if (!sigcache_set_size((size_t)sigcache << 20)) {
         snprintf(err, errlen, "out of memory for a %lld MiB signature cache", (long long)sigcache);
         return false;

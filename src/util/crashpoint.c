@@ -80,7 +80,12 @@ bool crashpoint_due(const char *name, bool *power_loss)
     if (ratio == 0)
         return false;
     uint64_t draw = cp_mix(cp_seed + atomic_fetch_add(&cp_counter, 1));
-    return draw % ratio == 0;
+    if (draw % ratio != 0)
+        return false;
+    /* Half the crashes also lose what was not synced: a power cut. */
+    if (power_loss != NULL)
+        *power_loss = (draw >> 40) & 1;
+    return true;
 }
 
 void crashpoint_exit(const char *name)

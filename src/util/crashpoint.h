@@ -12,7 +12,7 @@
  *
  * Two ways to arm it, both off by default:
  *  - crashpoint_set_ratio(n): every point crashes with probability 1/n
- *    (soukd's -crashratio, regtest only);
+ *    (soukd's -crashratio, regtest only), half of the time as a power cut;
  *  - crashpoint_arm(name, nth, power_loss): the nth time the point of that
  *    name is reached (unit tests that need one exact crash).
  *
