@@ -44,6 +44,14 @@ struct chain_options {
      * included: 1 checks on the calling thread only; 0 means one per CPU
      * core. At most CHECKQUEUE_MAX_THREADS. */
     unsigned verify_threads;
+    /* Told once when a write or sync of the block files, the block index
+     * or the chainstate fails after chain_open returned (disk full, I/O
+     * error), with a message naming the file and the system's reason. From
+     * then on the chain writes nothing more (every call that would fails
+     * with CHAIN_ERROR, chain_close flushes nothing): the owner shuts the
+     * node down. NULL: only logged. */
+    void (*fatal)(void *ctx, const char *msg);
+    void *fatal_ctx;
 };
 
 enum chain_result {

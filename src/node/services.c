@@ -108,6 +108,16 @@ static void services_disconnected(void *ctx, const struct block *b,
             sv->block_listeners[i].disconnected(sv->block_listeners[i].ctx, b, e);
 }
 
+/* The chain could not write: the node cannot go on safely. */
+static void services_fatal(void *ctx, const char *msg)
+{
+    struct node_ctx *node = ctx;
+    if (node->fatal_error != NULL)
+        node->fatal_error(node, msg);
+    else
+        LOG_ERROR(LOG_CAT_VALIDATION, "%s", msg);
+}
+
 static void services_progress(void *ctx, const char *what)
 {
     struct node_ctx *node = ctx;
@@ -158,7 +168,9 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                                 .interrupt = &ctx->shutdown_requested,
                                 .progress = services_progress,
                                 .progress_ctx = ctx,
-                                .verify_threads = (unsigned)threads};
+                                .verify_threads = (unsigned)threads,
+                                .fatal = services_fatal,
+                                .fatal_ctx = ctx};
     struct services *sv = calloc(1, sizeof *sv);
     if (sv == NULL) {
         snprintf(err, errlen, "out of memory");
