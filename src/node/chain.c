@@ -51,6 +51,8 @@ struct chain {
     struct checkqueue *checkq;
     /* A write failed: nothing more is written (see chain_options.fatal). */
     bool broken;
+    /* The tx index's last step failed writing LevelDB (index thread only). */
+    bool idx_write_failed;
     void (*fatal)(void *ctx, const char *msg);
     void *fatal_ctx;
 };
@@ -233,6 +235,7 @@ static bool chain_index_block(struct chain *c, const struct block *b, const uint
         crashpoint("txindex-before-write");
         ok = connect ? txindex_connect_block(c->idx_db, NULL, &blk, false, err, errlen)
                      : txindex_disconnect_block(c->idx_db, NULL, &blk, false, err, errlen);
+        c->idx_write_failed = !ok;
         if (ok)
             crashpoint("txindex-after-write");
     }
@@ -269,11 +272,10 @@ static bool chain_txindex_reset(void *ctx, char *err, size_t errlen)
     return txindex_reset(c->idx_db, err, errlen);
 }
 
-/* What fails in a txindex step is reading its block or writing LevelDB. */
 static bool chain_txindex_disk_failed(void *ctx)
 {
-    (void)ctx;
-    return true;
+    struct chain *c = ctx;
+    return c->idx_write_failed;
 }
 
 void chain_txindex_def(struct chain *c, struct index_def *out)
