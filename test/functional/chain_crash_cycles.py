@@ -6,9 +6,10 @@ with transfers and testkv puts (some with a deadline) in the blocks; most
 cycles first go back 1 to 3 blocks (invalidateblock) and mine a longer
 competing branch, so the blocks node1 mined before end on a side branch.
 node0 runs with -crashratio and -testplugin and gets the cycle's blocks by
-submitblock, in order: the first blocks of a competing branch are stored
-without becoming the tip, the next one makes node0 reorganise (disconnect,
-connect), and the tx index and the testkv index follow on their threads.
+submitblock, in order, or (every other cycle) from node1 over P2P, headers
+first: the first blocks of a competing branch are stored without becoming
+the tip, the next one makes node0 reorganise (disconnect, connect), and the
+tx index and the testkv index follow on their threads.
 Somewhere in there node0 ends itself at a crash point (the block index,
 undo and chainstate writes, the index writes), half of the time losing what
 the block files had not synced, as in a power cut; or it gets through and
@@ -85,13 +86,19 @@ class ChainCrashCyclesTest(SoukTestFramework):
                 return line.split()[1].rstrip(":")
         return None
 
-    def run_until_crash(self, node, hashes, reindex):
+    def run_until_crash(self, node, hashes, reindex, p2p):
         """node0 with the switch on: startup (with -reindex when asked), the cycle's
-        blocks, index catch-up, shutdown. Returns the crash point's name, or None
+        blocks (by submitblock, or from node1 over P2P: headers first, then the
+        blocks), index catch-up, shutdown. Returns the crash point's name, or None
         when it got through."""
         try:
             node.start_and_wait(["-testplugin", "-crashratio=%d" % CRASH_RATIO] + (["-reindex"] if reindex else []))
-            self.feed(node, hashes)
+            if p2p:
+                self.connect_nodes(0, 1)
+                wait_until(lambda: node.getbestblockhash() == self.nodes[1].getbestblockhash(), timeout=60,
+                           what="node0 synced over P2P")
+            else:
+                self.feed(node, hashes)
             wait_until(lambda: self.indexes_at_tip(node), timeout=60, what="indexes at the tip")
             node.stop_node(expected_rc=None)
         except Exception:
@@ -165,7 +172,7 @@ class ChainCrashCyclesTest(SoukTestFramework):
         for cycle in range(CYCLES):
             depth, hashes = self.reference_cycle(cycle)
             reorgs += depth > 0
-            point = self.run_until_crash(n0, hashes, reindex=cycle % 5 == 4)
+            point = self.run_until_crash(n0, hashes, reindex=cycle % 5 == 4, p2p=cycle % 2 == 1)
             points[point] = points.get(point, 0) + 1
             n0.start_and_wait(["-testplugin"])
             self.check_stored_blocks(n0, hashes)
