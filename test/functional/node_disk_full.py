@@ -14,6 +14,9 @@ naming the file and the reason, in debug.log and on stderr, and commit
 nothing that points at the failed write: restarted without the limit it
 opens at once, with every block it reported before the failure, keeps
 mining, and its state_hash equals a fresh -reindex's.
+Then a third time with the testkv plugin, whose SQLite index (its
+write-ahead log grows by whole pages per block) is the first to fail: SQLite
+says "disk I/O error", and the node stops the same way.
 A -crashratio outside regtest is refused, as the switch is test-only."""
 import os
 import resource
@@ -28,7 +31,8 @@ MEMO = b"m" * 256
 
 class NodeDiskFullTest(SoukTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1
+        self.num_nodes = 2
+        self.extra_args = [[], ["-testplugin"]]
 
     def largest_file(self, top):
         biggest = 0
@@ -47,17 +51,21 @@ class NodeDiskFullTest(SoukTestFramework):
             node.sendrawtransaction(self.make_transfer(self.payer, self.nonce, to, 1000, 1000, MEMO))
             self.nonce += 1
 
-    def mine_until_full(self, limit, full_blocks, batch, max_rounds):
+    def mine_until_full(self, node, limit, full_blocks, batch, max_rounds, args=()):
         """Starts the node under the limit and mines until it stops; returns the
         height it last reported and the error line it printed."""
-        node = self.nodes[0]
 
         def limit_file_size():
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-        node.start(preexec=limit_file_size)
-        node.wait_for_rpc_connection()
-        reported = node.getblockcount()
+        node.start(list(args), preexec=limit_file_size)
+        reported = 0
+        try:
+            node.wait_for_rpc_connection()
+            reported = node.getblockcount()
+        except Exception as e:  # it may already fail while it catches up at start-up
+            self.log.info("start-up stopped: %r", e)
+            max_rounds = 0
         for _ in range(max_rounds):
             try:
                 if full_blocks:
@@ -68,52 +76,68 @@ class NodeDiskFullTest(SoukTestFramework):
                 self.log.info("mining stopped: %r", e)
                 break
         else:
-            raise AssertionError("%d rounds fit under the limit" % max_rounds)
-        assert_equal(node.wait_until_stopped(timeout=60), 1)
+            if max_rounds:
+                raise AssertionError("%d rounds fit under the limit" % max_rounds)
+        if node.running:
+            assert_equal(node.wait_until_stopped(timeout=60), 1)
+        else:
+            assert_equal(node.process.returncode, 1)
         err = node.read_stderr()
         line = next((l for l in err.splitlines() if l.startswith("Error: ") and l.endswith("; shutting down")), None)
         assert line is not None, "no fatal error line on stderr: %r" % err
         self.log.info("%s", line)
-        assert "File too large" in line, line
         with open(node.debug_log_path, errors="replace") as f:
             log = f.read()
         assert line[len("Error: "):] in log, "the reason is not in debug.log"
         assert "shutdown after a fatal error" in log
         return reported, line
 
-    def check_recovers(self, reported):
-        node = self.nodes[0]
-        node.start_and_wait()
+    def check_recovers(self, node, reported, args=()):
+        node.start_and_wait(list(args))
         assert_greater_than_or_equal(node.getblockcount(), reported)
         # the chain still grows: the failed write left nothing in the way
         # (the transfers of the refused block went with the mempool)
         self.nonce = node.getaccount(self.payer_addr)["nonce"]
         self.fill_block(node)
-        self.generate(node, 1)
+        self.generate(node, 1, sync=False)
         info = node.getstateinfo()
+        indexes = node.getindexinfo()
+        for name, index in indexes.items():
+            assert "error" not in index, (name, index)
         node.stop_node()
-        node.start_and_wait(["-reindex"])
+        node.start_and_wait(["-reindex"] + list(args))
         assert_equal(node.getbestblockhash(), info["bestblockhash"])
         assert_equal(node.getstateinfo()["state_hash"], info["state_hash"])
         node.stop_node()
 
     def run_test(self):
-        node = self.nodes[0]
+        node, plugged = self.nodes
         self.payer, self.payer_addr = self.new_key()
-        self.generate(node, 101, self.payer_addr)
+        self.generate(node, 101, self.payer_addr, sync=False)
         node.stop_node()
 
         self.log.info("a LevelDB log hits the limit")
         limit = 4 * self.largest_file(node.datadir)
-        reported, line = self.mine_until_full(limit, full_blocks=False, batch=25, max_rounds=200)
-        assert ".log" in line and "blk0" not in line, line
-        self.check_recovers(reported)
+        reported, line = self.mine_until_full(node, limit, full_blocks=False, batch=25, max_rounds=200)
+        assert "File too large" in line and ".log" in line and "blk0" not in line, line
+        self.check_recovers(node, reported)
 
         self.log.info("the block file hits the limit")
         limit = self.largest_file(node.datadir) + 48 * 1024
-        reported, line = self.mine_until_full(limit, full_blocks=True, batch=1, max_rounds=40)
-        assert "blk00000.dat" in line, line
-        self.check_recovers(reported)
+        reported, line = self.mine_until_full(node, limit, full_blocks=True, batch=1, max_rounds=40)
+        assert "File too large" in line and "blk00000.dat" in line, line
+        self.check_recovers(node, reported)
+
+        self.log.info("a plugin's SQLite index hits the limit")
+        # node1 has hosted the plugin from its genesis block; the index's
+        # write-ahead log grows by whole pages for every block it indexes
+        self.generate(plugged, 101, self.payer_addr, sync=False)
+        plugged.stop_node()
+        limit = self.largest_file(plugged.datadir) + 64 * 1024
+        reported, line = self.mine_until_full(plugged, limit, full_blocks=False, batch=1, max_rounds=200,
+                                              args=["-testplugin"])
+        assert "cannot write the testkv index" in line and "disk I/O error" in line, line
+        self.check_recovers(plugged, reported, ["-testplugin"])
 
         self.log.info("-crashratio is refused outside regtest")
         datadir = os.path.join(self.options.tmpdir, "testnet_refusal")
