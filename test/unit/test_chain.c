@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -500,6 +503,101 @@ START_TEST(block_data_is_durable_before_its_index_entry)
 }
 END_TEST
 
+static int fatal_calls;
+static char fatal_msg[1024];
+
+static void count_fatal(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fatal_calls++;
+    snprintf(fatal_msg, sizeof fatal_msg, "%s", msg);
+}
+
+static long long blk0_size(void)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/blocks/blk00000.dat", dir);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* In a child process (the limit and the ignored signal stay there): a
+ * block write that fails with EFBIG. Exits 0 when the chain behaved, or
+ * with the line of the first check that did not hold. */
+#define CHILD_CHECK(x) do { if (!(x)) _exit(__LINE__ % 200 + 1); } while (0)
+static void child_fill_the_disk(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct chain *c = NULL;
+    char err[512] = "", reason[128];
+    struct chain_options opt = {.cache_bytes = 8 << 20, .fatal = count_fatal};
+    CHILD_CHECK(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err));
+    uint64_t height = chain_tip(c)->height;
+    long long size = blk0_size();
+    /* The block file is already at the limit: the next record cannot go in. */
+    struct rlimit rl;
+    CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &rl) == 0);
+    rl.rlim_cur = (rlim_t)size;
+    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    struct block b;
+    block_init(&b);
+    fixture_block_on(&b, chain_tip(c), m.pub, NULL, 0, 9);
+    struct block_fault f;
+    CHILD_CHECK(chain_process_block(c, &b, &f, reason, sizeof reason) == CHAIN_ERROR);
+    CHILD_CHECK(fatal_calls == 1);
+    CHILD_CHECK(strstr(fatal_msg, "cannot store a block") != NULL);
+    CHILD_CHECK(strstr(fatal_msg, "blk00000.dat") != NULL);
+    CHILD_CHECK(strstr(fatal_msg, "File too large") != NULL);
+    /* With room again, nothing more is written: every call that would
+     * write is refused, and the owner is not told twice. */
+    rl.rlim_cur = RLIM_INFINITY;
+    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    CHILD_CHECK(chain_process_block(c, &b, &f, reason, sizeof reason) == CHAIN_ERROR);
+    CHILD_CHECK(strstr(reason, "shutting down") != NULL);
+    CHILD_CHECK(!chain_invalidate(c, chain_tip(c)->hash, err, sizeof err));
+    CHILD_CHECK(strstr(err, "shutting down") != NULL);
+    CHILD_CHECK(fatal_calls == 1);
+    CHILD_CHECK(chain_tip(c)->height == height);
+    chain_close(c);
+    CHILD_CHECK(blk0_size() == size);
+    block_clear(&b);
+    _exit(0);
+}
+
+/* A write that fails (disk full, a file size limit) is reported once to
+ * the chain's owner with the file and the reason; the chain then writes
+ * nothing, and the datadir opens as it was. */
+START_TEST(failed_write_stops_the_chain)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    mine(c, 3, m.pub);
+    uint8_t tip[32], sh[32];
+    memcpy(tip, chain_tip(c)->hash, 32);
+    state_hash(c, sh);
+    chain_close(c);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        child_fill_the_disk();
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_msg(WEXITSTATUS(status) == 0, "check at line %d (mod 200, +1) failed in the child",
+                  WEXITSTATUS(status));
+    c = fixture_chain_open(dir, false);
+    ck_assert(memcmp(chain_tip(c)->hash, tip, 32) == 0);
+    uint8_t again[32];
+    state_hash(c, again);
+    ck_assert(memcmp(again, sh, 32) == 0);
+    mine(c, 1, m.pub); /* and it goes on */
+    chain_close(c);
+}
+END_TEST
+
 /* The transactions of a block are checked on several threads; the verdict
  * (rule, index, reason) is blockcheck_stateless's. */
 START_TEST(parallel_tx_checks_give_the_serial_verdict)
@@ -562,7 +660,7 @@ Suite *unit_suite(void)
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
         lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
         parallel_tx_checks_give_the_serial_verdict,
-        block_data_is_durable_before_its_index_entry, NULL
+        block_data_is_durable_before_its_index_entry, failed_write_stops_the_chain, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
