@@ -51,6 +51,7 @@ struct chain {
     struct checkqueue *checkq;
     /* A write failed: nothing more is written (see chain_options.fatal). */
     bool broken;
+    char fatal_msg[1024]; /* what broke it */
     /* The tx index's last step failed writing LevelDB (index thread only). */
     bool idx_write_failed;
     void (*fatal)(void *ctx, const char *msg);
@@ -95,6 +96,7 @@ static void chain_fatal(struct chain *c, const char *what, const char *why)
     c->broken = true;
     char msg[1024];
     snprintf(msg, sizeof msg, "%s: %s", what, why);
+    snprintf(c->fatal_msg, sizeof c->fatal_msg, "%s", msg);
     if (c->fatal != NULL && !c->loading)
         c->fatal(c->fatal_ctx, msg);
     else
@@ -1207,6 +1209,12 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     if (ok)
         chain_progress(opt, "Activating best chain\xe2\x80\xa6");
     ok = ok && chain_activate_best(c, NULL, NULL, err, errlen);
+    /* A write that failed where loading could go on (storing the mark of
+     * an invalid block) still fails the start. */
+    if (ok && c->broken) {
+        snprintf(err, errlen, "%s", c->fatal_msg);
+        ok = false;
+    }
     if (!ok) {
         chain_close(c);
         return false;
