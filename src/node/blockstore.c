@@ -117,13 +117,16 @@ static bool pwrite_all(int fd, const void *p, size_t len, uint64_t off)
 }
 
 /* A new file's directory entry is only durable once the directory is. */
-static void sync_dir(const char *dir)
+static bool sync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return ok;
 }
 
 static bool file_size(const char *path, bool *exists, uint64_t *size)
@@ -213,6 +216,8 @@ enum blockstore_err blockstore_open(struct blockstore *bs, const char *dir,
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return fail(BLOCKSTORE_ERR_IO, err, errlen, "creating %s: %s", dir, strerror(errno));
     enum blockstore_err e;
+    /* What is there at open is treated as durable: it was written by an
+     * earlier process, flushed at its close or before its index entries. */
     if (known) {
         bs->cur = *known;
         if ((e = cut_after(bs, false, known->blk_file, known->blk_size, err, errlen)) ||
@@ -223,6 +228,8 @@ enum blockstore_err blockstore_open(struct blockstore *bs, const char *dir,
             (e = find_end(bs, true, &bs->cur.rev_file, &bs->cur.rev_size, err, errlen)))
             return e;
     }
+    bs->blk_synced = bs->cur.blk_size;
+    bs->rev_synced = bs->cur.rev_size;
     return BLOCKSTORE_OK;
 }
 
@@ -253,6 +260,7 @@ static enum blockstore_err append_record(struct blockstore *bs, bool undo, const
 {
     uint32_t *file = undo ? &bs->cur.rev_file : &bs->cur.blk_file;
     uint32_t *size = undo ? &bs->cur.rev_size : &bs->cur.blk_size;
+    uint32_t *synced = undo ? &bs->rev_synced : &bs->blk_synced;
     int *fd = undo ? &bs->rev_fd : &bs->blk_fd;
     uint64_t total = BLOCKSTORE_RECORD_HEADER + (uint64_t)len + tlen;
     uint32_t next_file = *file;
@@ -283,7 +291,12 @@ static enum blockstore_err append_record(struct blockstore *bs, bool undo, const
         *fd = nfd;
         *file = next_file;
         *size = (uint32_t)offset;
-        sync_dir(bs->dir);
+        *synced = (uint32_t)offset;
+        /* Records in a file whose name a power cut could take are no more
+         * durable than unsynced ones. */
+        if (!sync_dir(bs->dir))
+            return fail(BLOCKSTORE_ERR_IO, err, errlen, "syncing the directory of %s: %s",
+                        base_name(path), strerror(errno));
     }
 
     struct buf rec;
@@ -483,13 +496,34 @@ enum blockstore_err blockstore_read_undo(const struct blockstore *bs, struct blo
 
 enum blockstore_err blockstore_flush(struct blockstore *bs, char *err, size_t errlen)
 {
-    if (bs->blk_fd >= 0 && fsync(bs->blk_fd) != 0)
-        return fail(BLOCKSTORE_ERR_IO, err, errlen, "fsync blk%05u.dat: %s", bs->cur.blk_file,
-                    strerror(errno));
-    if (bs->rev_fd >= 0 && fsync(bs->rev_fd) != 0)
-        return fail(BLOCKSTORE_ERR_IO, err, errlen, "fsync rev%05u.dat: %s", bs->cur.rev_file,
-                    strerror(errno));
+    if (bs->blk_fd >= 0 && bs->blk_synced != bs->cur.blk_size) {
+        if (fsync(bs->blk_fd) != 0)
+            return fail(BLOCKSTORE_ERR_IO, err, errlen, "fsync blk%05u.dat: %s",
+                        bs->cur.blk_file, strerror(errno));
+        bs->blk_synced = bs->cur.blk_size;
+    }
+    if (bs->rev_fd >= 0 && bs->rev_synced != bs->cur.rev_size) {
+        if (fsync(bs->rev_fd) != 0)
+            return fail(BLOCKSTORE_ERR_IO, err, errlen, "fsync rev%05u.dat: %s",
+                        bs->cur.rev_file, strerror(errno));
+        bs->rev_synced = bs->cur.rev_size;
+    }
     return BLOCKSTORE_OK;
+}
+
+bool blockstore_unsynced(const struct blockstore *bs)
+{
+    return (bs->blk_fd >= 0 && bs->blk_synced != bs->cur.blk_size) ||
+           (bs->rev_fd >= 0 && bs->rev_synced != bs->cur.rev_size);
+}
+
+void blockstore_drop_unsynced(struct blockstore *bs)
+{
+    if (bs->blk_fd >= 0 && ftruncate(bs->blk_fd, (off_t)bs->blk_synced) == 0)
+        bs->cur.blk_size = bs->blk_synced;
+    if (bs->rev_fd >= 0 && ftruncate(bs->rev_fd, (off_t)bs->rev_synced) == 0)
+        bs->cur.rev_size = bs->rev_synced;
+    blockstore_close(bs);
 }
 
 /* ---- scanning ------------------------------------------------------------ */

@@ -75,6 +75,11 @@ struct blockstore {
     struct blockstore_cursor cur;
     int blk_fd;                  /* open on cur.blk_file, or -1 */
     int rev_fd;                  /* open on cur.rev_file, or -1 */
+    /* How much of each current file the last fsync made durable: records
+     * past it may vanish in a power cut, so nothing that points at them may
+     * be committed before blockstore_flush. */
+    uint32_t blk_synced;
+    uint32_t rev_synced;
 };
 
 /* Creates dir (one level) if needed and sets the write cursor.
@@ -122,8 +127,17 @@ enum blockstore_err blockstore_read_undo(const struct blockstore *bs, struct blo
                                          const uint8_t block_hash[SHA256_LEN], struct buf *out,
                                          char *err, size_t errlen);
 
-/* fsyncs both current files: after this, every record written is durable. */
+/* fsyncs each current file that has records written since its last sync:
+ * after this, every record written is durable. Whoever stores a position
+ * (the block index, the chainstate's undo locations) calls it first, as
+ * Bitcoin Core's FlushBlockFile comes before its index batch. */
 enum blockstore_err blockstore_flush(struct blockstore *bs, char *err, size_t errlen);
+/* Whether records were written since the last flush. */
+bool blockstore_unsynced(const struct blockstore *bs);
+/* Test support: cuts the current files back to what the last flush made
+ * durable, as a power cut would, and closes them (the store must be
+ * opened again). Used by crash tests right before the process ends. */
+void blockstore_drop_unsynced(struct blockstore *bs);
 
 /* ---- sequential scan of one blk file (-reindex) ------------------------- */
 

@@ -10,6 +10,7 @@
 #include "consensus/txtype.h"
 #include "node/checkqueue.h"
 #include "node/syncprogress.h"
+#include "util/crashpoint.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -52,6 +53,13 @@ struct chain {
     const atomic_bool *interrupt;
     struct checkqueue *checkq;
     struct u256 min_chain_work;
+    /* A write failed: nothing more is written (see chain_options.fatal). */
+    bool broken;
+    char fatal_msg[1024]; /* what broke it */
+    /* The tx index's last step failed writing LevelDB (index thread only). */
+    bool idx_write_failed;
+    void (*fatal)(void *ctx, const char *msg);
+    void *fatal_ctx;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -83,6 +91,44 @@ static bool blockstore_ok(enum blockstore_err e, char *err, size_t errlen)
     return false;
 }
 
+/* A storage failure: the chain stops writing and its owner is told once
+ * (during chain_open the error is returned to the caller instead). */
+static void chain_fatal(struct chain *c, const char *what, const char *why)
+{
+    if (c->broken)
+        return;
+    c->broken = true;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s: %s", what, why);
+    snprintf(c->fatal_msg, sizeof c->fatal_msg, "%s", msg);
+    if (c->fatal != NULL && !c->loading)
+        c->fatal(c->fatal_ctx, msg);
+    else
+        LOG_ERROR(LOG_CAT_VALIDATION, "%s", msg);
+}
+
+/* False once a write failed: calls that would write refuse. */
+static bool chain_usable(const struct chain *c, char *err, size_t errlen)
+{
+    if (!c->broken)
+        return true;
+    snprintf(err, errlen, "a write to the block files or a database failed: the node is "
+                          "shutting down");
+    return false;
+}
+
+/* A test-only crash point (util/crashpoint.h). A simulated power cut loses
+ * the block file records no flush made durable. */
+static void chain_crash_point(struct chain *c, const char *name)
+{
+    bool power_loss = false;
+    if (!crashpoint_due(name, &power_loss))
+        return;
+    if (power_loss && c->bs_open)
+        blockstore_drop_unsynced(&c->bs);
+    crashpoint_exit(name);
+}
+
 static struct blockindex_meta chain_meta(const struct chain *c)
 {
     struct blockindex_meta m = {.flags = c->reindexing ? BLOCKINDEX_FLAG_REINDEXING : 0};
@@ -90,13 +136,31 @@ static struct blockindex_meta chain_meta(const struct chain *c)
     return m;
 }
 
+/* Writes the dirty block index entries and the file cursor in one synced
+ * batch. The block and undo records they point at are made durable first
+ * (as Bitcoin Core flushes its block files before its index batch): after
+ * a power cut an entry never claims data the files lost, whether its block
+ * became the tip or stayed on a side branch. */
 static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
 {
+    if (!chain_usable(c, err, errlen))
+        return false;
+    if (c->bs_open && !blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
+        chain_fatal(c, "cannot sync the block files", err);
+        return false;
+    }
     struct blockindex_meta m = chain_meta(c);
+    chain_crash_point(c, "blockindex-before-write");
+    err[0] = '\0';
     enum blockindex_err e = blockindex_flush(&c->bi, c->index_db, &m, true, err, errlen);
     if (e != BLOCKINDEX_OK && err[0] == '\0')
         snprintf(err, errlen, "block index: %s", blockindex_strerror(e));
-    return e == BLOCKINDEX_OK;
+    if (e != BLOCKINDEX_OK) {
+        chain_fatal(c, "cannot write the block index", err);
+        return false;
+    }
+    chain_crash_point(c, "blockindex-after-write");
+    return true;
 }
 
 /* Whether chain_open was asked to stop (shutdown while loading). */
@@ -174,8 +238,12 @@ static bool chain_index_block(struct chain *c, const struct block *b, const uint
             .txs = txs,
             .n_txs = n,
         };
+        crashpoint("txindex-before-write");
         ok = connect ? txindex_connect_block(c->idx_db, NULL, &blk, false, err, errlen)
                      : txindex_disconnect_block(c->idx_db, NULL, &blk, false, err, errlen);
+        c->idx_write_failed = !ok;
+        if (ok)
+            crashpoint("txindex-after-write");
     }
     free(txids);
     free(touched);
@@ -210,6 +278,12 @@ static bool chain_txindex_reset(void *ctx, char *err, size_t errlen)
     return txindex_reset(c->idx_db, err, errlen);
 }
 
+static bool chain_txindex_disk_failed(void *ctx)
+{
+    struct chain *c = ctx;
+    return c->idx_write_failed;
+}
+
 void chain_txindex_def(struct chain *c, struct index_def *out)
 {
     *out = (struct index_def){.name = "txindex",
@@ -217,7 +291,8 @@ void chain_txindex_def(struct chain *c, struct index_def *out)
                               .get_best = chain_txindex_get_best,
                               .connect = chain_txindex_connect,
                               .disconnect = chain_txindex_disconnect,
-                              .reset = chain_txindex_reset};
+                              .reset = chain_txindex_reset,
+                              .disk_failed = chain_txindex_disk_failed};
 }
 
 static void chain_notify(struct chain *c, bool connected, const struct block *b,
@@ -279,8 +354,10 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     *invalid = false;
     struct block b;
     block_init(&b);
-    if (!chain_read_block(c, e, &b, err, errlen))
+    if (!chain_read_block(c, e, &b, err, errlen)) {
+        chain_fatal(c, "cannot read a block to connect", err);
         return false;
+    }
 
     struct state_backend be;
     chainstate_backend(&c->cs, &be);
@@ -293,6 +370,7 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     bool ok = blockcheck_apply(&v, &b, &ctx, fault);
     if (!ok && (fault->err == BLOCKERR_STORAGE || state_view_failed(&v))) {
         snprintf(err, errlen, "reading the chainstate failed while connecting a block");
+        chain_fatal(c, "cannot connect a block", err);
     } else if (!ok) {
         char hex[2 * SHA256_LEN + 1];
         hash_hex(e->hash, hex);
@@ -315,16 +393,30 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         ok = false;
     }
     /* Order: the undo record reaches disk before the batch that needs it. */
-    if (ok)
+    if (ok) {
+        err[0] = '\0';
         ok = blockstore_ok(blockstore_write_undo(&c->bs, e->hash, undo.data, undo.len, &upos, err,
                                                  errlen),
-                           err, errlen) &&
-             blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen);
+                           err, errlen);
+        if (!ok)
+            chain_fatal(c, "cannot store undo data", err);
+        if (ok)
+            chain_crash_point(c, "undo-written");
+        if (ok && !blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
+            chain_fatal(c, "cannot sync the block files", err);
+            ok = false;
+        }
+    }
     if (ok) {
         blockindex_set_undo(&c->bi, e, upos);
         blockindex_set_status(&c->bi, e, BLOCK_VALID_FULL);
-        ok = chain_flush_index(c, err, errlen) &&
-             chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen);
+        ok = chain_flush_index(c, err, errlen);
+        if (ok && !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
+            chain_fatal(c, "cannot write the chainstate", err);
+            ok = false;
+        }
+        if (ok)
+            chain_crash_point(c, "chainstate-after-connect");
     }
     if (ok && !blockindex_chain_set_tip(&c->active, e)) {
         snprintf(err, errlen, "out of memory");
@@ -359,9 +451,16 @@ static bool chain_disconnect_tip(struct chain *c, char *err, size_t errlen)
     }
     if (ok)
         ok = blockstore_ok(blockstore_read_undo(&c->bs, upos, tip->hash, &undo, err, errlen), err,
-                           errlen) &&
-             chainstate_commit_disconnect(&c->cs, tip->hash, undo.data, undo.len, tip->prev->hash,
+                           errlen);
+    if (ok) {
+        chain_crash_point(c, "chainstate-before-disconnect");
+        ok = chainstate_commit_disconnect(&c->cs, tip->hash, undo.data, undo.len, tip->prev->hash,
                                           tip->prev->height, err, errlen);
+        if (ok)
+            chain_crash_point(c, "chainstate-after-disconnect");
+    }
+    if (!ok)
+        chain_fatal(c, "cannot disconnect the tip", err);
     if (ok && !blockindex_chain_set_tip(&c->active, tip->prev)) {
         snprintf(err, errlen, "out of memory");
         ok = false;
@@ -607,8 +706,14 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
     struct blockstore_pos pos;
     if (existing != NULL) {
         pos = *existing;
+    } else if (!chain_usable(c, err, sizeof err)) {
+        snprintf(reason, reasonlen, "%s", err);
+        return CHAIN_ERROR;
     } else if (!blockstore_ok(blockstore_write_block(&c->bs, bytes, len, &pos, err, sizeof err),
                               err, sizeof err)) {
+        /* Nothing points at the failed record: the next one goes where it
+         * began, and a restart cuts the file at the saved cursor. */
+        chain_fatal(c, "cannot store a block", err);
         snprintf(reason, reasonlen, "%s", err);
         return CHAIN_ERROR;
     }
@@ -1009,6 +1114,8 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     c->params = params;
     c->interrupt = opt->interrupt;
     c->min_chain_work = opt->min_chain_work;
+    c->fatal = opt->fatal;
+    c->fatal_ctx = opt->fatal_ctx;
     c->loading = true;
     snprintf(c->datadir, sizeof c->datadir, "%s", datadir);
     blockindex_init(&c->bi);
@@ -1150,6 +1257,12 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     if (ok)
         chain_progress(opt, "Activating best chain\xe2\x80\xa6");
     ok = ok && chain_activate_best(c, NULL, NULL, err, errlen);
+    /* A write that failed where loading could go on (storing the mark of
+     * an invalid block) still fails the start. */
+    if (ok && c->broken) {
+        snprintf(err, errlen, "%s", c->fatal_msg);
+        ok = false;
+    }
     if (!ok) {
         chain_close(c);
         return false;
@@ -1167,7 +1280,9 @@ void chain_close(struct chain *c)
         return;
     free(c->unlinked);
     char err[256];
-    if (c->index_db != NULL && c->bs_open)
+    /* After a failed write, what memory holds may point at records that
+     * never reached the disk: nothing more is flushed. */
+    if (c->index_db != NULL && c->bs_open && !c->broken)
         chain_flush_index(c, err, sizeof err);
     if (c->bs_open) {
         blockstore_flush(&c->bs, err, sizeof err);
@@ -1259,6 +1374,8 @@ bool chain_account_history_after(struct chain *c, const uint8_t pubkey[32],
 bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen)
 {
     err[0] = '\0';
+    if (!chain_usable(c, err, errlen))
+        return false;
     struct blockindex_entry *e = blockindex_find(&c->bi, hash);
     if (e == NULL) {
         snprintf(err, errlen, "Block not found");
@@ -1280,6 +1397,8 @@ bool chain_invalidate(struct chain *c, const uint8_t hash[SHA256_LEN], char *err
 bool chain_reconsider(struct chain *c, const uint8_t hash[SHA256_LEN], char *err, size_t errlen)
 {
     err[0] = '\0';
+    if (!chain_usable(c, err, errlen))
+        return false;
     struct blockindex_entry *e = blockindex_find(&c->bi, hash);
     if (e == NULL) {
         snprintf(err, errlen, "Block not found");

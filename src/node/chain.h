@@ -47,6 +47,14 @@ struct chain_options {
     /* -minimumchainwork: header chains (and unrequested blocks) claiming
      * less work are not stored, whatever the tip (chain_antidos_work). */
     struct u256 min_chain_work;
+    /* Told once when a write or sync of the block files, the block index
+     * or the chainstate fails after chain_open returned (disk full, I/O
+     * error), with a message naming the file and the system's reason. From
+     * then on the chain writes nothing more (every call that would fails
+     * with CHAIN_ERROR, chain_close flushes nothing): the owner shuts the
+     * node down. NULL: only logged. */
+    void (*fatal)(void *ctx, const char *msg);
+    void *fatal_ctx;
 };
 
 enum chain_result {

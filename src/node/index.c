@@ -207,6 +207,12 @@ static void *runner_thread(void *arg)
         char err[160] = "";
         if (!runner_step(r, err, sizeof err)) {
             LOG_ERROR(LOG_CAT_VALIDATION, "index %s stopped: %s", r->def.name, err);
+            if (r->def.disk_failed != NULL && r->def.disk_failed(r->def.ctx) &&
+                r->node->fatal_error != NULL) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "cannot write the %s index: %s", r->def.name, err);
+                r->node->fatal_error(r->node, msg);
+            }
             pthread_mutex_lock(&r->mu);
             r->failed = true;
             snprintf(r->error, sizeof r->error, "%s", err);

@@ -14,6 +14,7 @@
  * a reset asked for (-reindex) empties the index through `reset` and
  * rebuilds it from the genesis block: an index is never a reason to refuse
  * to start. A write that fails stops the runner; readers are then told so.
+ * A write that fails on the disk (disk_failed) shuts the node down too.
  *
  * Readers that want the index to reflect what the chain had when they were
  * called (an RPC after generatetoaddress) call index_runner_sync first,
@@ -42,6 +43,11 @@ struct index_def {
                        uint64_t height, const uint8_t prev_hash[32], char *err, size_t errlen);
     /* Empties the index and its marker. */
     bool (*reset)(void *ctx, char *err, size_t errlen);
+    /* Whether the step that just failed failed on the disk (full, an I/O
+     * error) rather than on the index's own logic. Then the runner also
+     * shuts the node down (node_ctx.fatal_error), as Bitcoin Core does when
+     * an index cannot write. NULL: never. */
+    bool (*disk_failed)(void *ctx);
 };
 
 struct index_runner;

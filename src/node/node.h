@@ -64,6 +64,13 @@ struct node_ctx {
      * message until startup ends); safe from any thread. NULL outside
      * soukd. */
     void (*warmup_status)(struct node_ctx *ctx, const char *status);
+    /* Reports a failure the node cannot safely run on after (a write or
+     * sync of the block files or of a database failed: disk full, an I/O
+     * error): logs "<msg>; shutting down", prints it on stderr, makes the
+     * exit status 1 and asks for a shutdown, as Bitcoin Core's AbortNode.
+     * Whoever calls it has committed nothing that points at what failed.
+     * Safe from any thread; NULL outside soukd. */
+    void (*fatal_error)(struct node_ctx *ctx, const char *msg);
     /* init.c's private state (the shutdown event). */
     void *priv;
 };

@@ -124,6 +124,9 @@ struct plugin_ctx {
     pthread_mutex_t db_mu;
     void *state;                 /* the plugin's own, set in start */
     struct index_runner *index;  /* NULL without an index */
+    /* Host-owned: the last index step failed on the disk (SQLite said the
+     * disk is full or an I/O error), not in the plugin's code. */
+    bool index_disk_failed;
     /* Announces an object of one of the plugin's inventory types to peers
      * (set by the start-up code when P2P runs; NULL otherwise). */
     void (*announce)(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32]);

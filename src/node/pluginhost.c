@@ -11,6 +11,7 @@
 #include "node/chainstate.h"
 #include "node/services.h"
 #include "util/log.h"
+#include "util/crashpoint.h"
 #include "util/sqlitedb.h"
 
 const uint8_t pluginhost_core_prefixes[] = {CHAINSTATE_META_PREFIX, ACCOUNT_PREFIX,
@@ -281,7 +282,10 @@ static bool plugin_index_change(struct plugin_ctx *pc, const struct block *b,
                                 char *err, size_t errlen)
 {
     plugin_db_lock(pc);
+    pc->index_disk_failed = false;
     if (!plugin_sql(pc, "BEGIN IMMEDIATE", err, errlen)) {
+        int code = sqlite3_extended_errcode(pc->db) & 0xff;
+        pc->index_disk_failed = code == SQLITE_FULL || code == SQLITE_IOERR;
         plugin_db_unlock(pc);
         return false;
     }
@@ -289,11 +293,18 @@ static bool plugin_index_change(struct plugin_ctx *pc, const struct block *b,
     const struct plugin *p = pc->plugin;
     bool ok = connect ? p->index_connect(pc, &pb, err, errlen)
                       : p->index_disconnect(pc, &pb, err, errlen);
-    ok = ok && plugin_set_marker(pc, new_best, new_height, err, errlen) &&
-         plugin_sql(pc, "COMMIT", err, errlen);
-    if (!ok)
+    ok = ok && plugin_set_marker(pc, new_best, new_height, err, errlen);
+    if (ok)
+        crashpoint("plugin-index-before-commit");
+    ok = ok && plugin_sql(pc, "COMMIT", err, errlen);
+    if (!ok) {
+        int code = sqlite3_extended_errcode(pc->db) & 0xff;
+        pc->index_disk_failed = code == SQLITE_FULL || code == SQLITE_IOERR;
         sqlitedb_rollback(pc->db);
+    }
     plugin_db_unlock(pc);
+    if (ok)
+        crashpoint("plugin-index-after-commit");
     return ok;
 }
 
@@ -308,6 +319,12 @@ static bool plugin_disconnect(void *ctx, const struct block *b, const uint8_t ha
                               size_t errlen)
 {
     return plugin_index_change(ctx, b, hash, height, prev_hash, height - 1, false, err, errlen);
+}
+
+static bool plugin_disk_failed(void *ctx)
+{
+    struct plugin_ctx *pc = ctx;
+    return pc->index_disk_failed;
 }
 
 static bool plugin_reset(void *ctx, char *err, size_t errlen)
@@ -391,7 +408,8 @@ static bool plugin_start_one(struct plugin_ctx *pc, struct node_ctx *node, bool 
                                 .get_best = plugin_get_best,
                                 .connect = plugin_connect,
                                 .disconnect = plugin_disconnect,
-                                .reset = plugin_reset};
+                                .reset = plugin_reset,
+                                .disk_failed = plugin_disk_failed};
         ok = index_runner_start(node, &def, reindex, &pc->index, msg, sizeof msg);
     }
     if (ok && p->start != NULL)

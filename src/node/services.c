@@ -6,6 +6,7 @@
 
 #include "consensus/sigcache.h"
 #include "node/checkqueue.h"
+#include "util/crashpoint.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -28,6 +29,10 @@ const struct args_option services_options[] = {
      "work, a hex number of expected hashes (up to 64 digits; default: the network's, zero on "
      "every network for now). It must also come within 144 blocks' work of the tip.", 0,
      NULL},
+    {"crashratio", "<n>", "0",
+     "Test only, regtest only: end the process on purpose, without any clean-up, with "
+     "probability 1/n at each crash point inside the block storage, chainstate and index "
+     "writes, to prove that a restart recovers (0 = never).", 0, NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
@@ -129,6 +134,16 @@ static bool services_parse_work(const char *s, struct u256 *out)
     return u256_from_hex(out, full);
 }
 
+/* The chain could not write: the node cannot go on safely. */
+static void services_fatal(void *ctx, const char *msg)
+{
+    struct node_ctx *node = ctx;
+    if (node->fatal_error != NULL)
+        node->fatal_error(node, msg);
+    else
+        LOG_ERROR(LOG_CAT_VALIDATION, "%s", msg);
+}
+
 static void services_progress(void *ctx, const char *what)
 {
     struct node_ctx *node = ctx;
@@ -139,7 +154,7 @@ static void services_progress(void *ctx, const char *what)
 
 bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
-    int64_t dbcache, maxmempool, minfee, par, sigcache;
+    int64_t dbcache, maxmempool, minfee, par, sigcache, crashratio;
     bool reindex;
     if (args_get_int(ctx->args, "dbcache", SERVICES_DEFAULT_DBCACHE_MB, 4, 16384, &dbcache, err,
                      errlen) != ARGS_OK ||
@@ -151,8 +166,18 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
         args_get_int(ctx->args, "par", 0, -CHECKQUEUE_MAX_THREADS, CHECKQUEUE_MAX_THREADS, &par,
                      err, errlen) != ARGS_OK ||
         args_get_int(ctx->args, "maxsigcachesize", SIGCACHE_DEFAULT_MB, 0, SIGCACHE_MAX_MB,
-                     &sigcache, err, errlen) != ARGS_OK)
+                     &sigcache, err, errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "crashratio", 0, 0, CRASHPOINT_MAX_RATIO, &crashratio, err,
+                     errlen) != ARGS_OK)
         return false;
+    if (crashratio != 0 && ctx->params->network != CHAIN_REGTEST) {
+        snprintf(err, errlen, "-crashratio is a test switch and only allowed on regtest");
+        return false;
+    }
+    if (crashratio != 0)
+        LOG_WARN(LOG_CAT_GENERAL, "-crashratio=%lld: this node will crash on purpose",
+                 (long long)crashratio);
+    crashpoint_set_ratio((uint32_t)crashratio);
     if (!sigcache_set_size((size_t)sigcache << 20)) {
         snprintf(err, errlen, "out of memory for a %lld MiB signature cache", (long long)sigcache);
         return false;
@@ -178,7 +203,9 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
                                 .progress = services_progress,
                                 .progress_ctx = ctx,
                                 .verify_threads = (unsigned)threads,
-                                .min_chain_work = min_work};
+                                .min_chain_work = min_work,
+                                .fatal = services_fatal,
+                                .fatal_ctx = ctx};
     struct services *sv = calloc(1, sizeof *sv);
     if (sv == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -215,6 +215,8 @@ struct init_state {
     struct event *startup_done_ev;
     bool startup_ok;      /* the startup thread's verdict, read after it signals */
     int rc;
+    bool console;         /* log lines go to stderr already */
+    atomic_bool fatal;    /* a fatal_error ended the node: exit status 1 */
 };
 
 static void print_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -445,6 +447,7 @@ static bool start_logging(struct init_state *st, bool daemon_mode)
         print_err("%s", err);
         return false;
     }
+    st->console = console;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/debug.log", st->ctx.datadir);
     struct log_config cfg = {path, console, micros};
@@ -547,6 +550,18 @@ static void request_shutdown(struct node_ctx *ctx)
     event_active(st->shutdown_ev, EV_READ, 0);
 }
 
+static void fatal_error(struct node_ctx *ctx, const char *msg)
+{
+    struct init_state *st = ctx->priv;
+    LOG_ERROR(LOG_CAT_GENERAL, "%s; shutting down", msg);
+    /* The operator sees it even when the log goes only to debug.log (or
+     * when debug.log itself is what cannot be written). */
+    if (!st->console)
+        print_err("%s; shutting down", msg);
+    atomic_store(&st->fatal, true);
+    request_shutdown(ctx);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -592,6 +607,11 @@ static bool setup_loop(struct init_state *st)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    /* A write past the file size limit (ulimit -f) then fails with EFBIG,
+     * which the storage code reports and shuts down on cleanly, instead of
+     * the signal killing the process between two writes that belong
+     * together. */
+    sigaction(SIGXFSZ, &sa, NULL);
     return true;
 }
 
@@ -745,6 +765,8 @@ int init_main(int argc, char *argv[])
     st.ctx.priv = &st;
     st.ctx.request_shutdown = request_shutdown;
     st.ctx.warmup_status = warmup_status;
+    st.ctx.fatal_error = fatal_error;
+    atomic_init(&st.fatal, false);
     rpc_table_init(&st.rpc);
 
     int rc = 1;
@@ -809,10 +831,11 @@ int init_main(int argc, char *argv[])
     st.rc = 0;
     event_base_dispatch(st.ctx.base);
     LOG_INFO(LOG_CAT_GENERAL, "shutting down");
-    rc = st.rc;
+    rc = atomic_load(&st.fatal) ? 1 : st.rc;
 out_log:
     teardown(&st);
-    LOG_INFO(LOG_CAT_GENERAL, "shutdown %s", rc == 0 ? "done" : "after a failed startup");
+    LOG_INFO(LOG_CAT_GENERAL, "shutdown %s",
+             rc == 0 ? "done" : atomic_load(&st.fatal) ? "after a fatal error" : "after a failed startup");
     log_shutdown();
     return rc;
 out:

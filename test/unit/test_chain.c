@@ -5,11 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "consensus/account.h"
 #include "consensus/blockcheck.h"
 #include "consensus/subsidy.h"
 #include "node/chain.h"
+#include "util/crashpoint.h"
 
 static char dir[256];
 
@@ -476,6 +482,164 @@ START_TEST(interrupted_reindex_resumes)
 }
 END_TEST
 
+/* In a child process: opens the chain, mines a block on the entry at
+ * height `on` (a side branch when that is below the tip) with the power
+ * cut armed right after the block's index entry is written. Exits with the
+ * crash status, or 1 when it did not get there. */
+static void child_store_and_cut_power(uint64_t on)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    struct block b;
+    block_init(&b);
+    fixture_block_on(&b, blockindex_chain_at(chain_active(c), on), m.pub, NULL, 0, 7);
+    crashpoint_arm("blockindex-after-write", 1, true);
+    char reason[128];
+    submit(c, &b, reason);
+    _exit(1);
+}
+
+/* Power-loss order: a block's bytes are durable before the index entry
+ * that points at them is, for a block that stays on a side branch and for
+ * one that becomes the tip. The child is cut off right after the entry is
+ * committed, losing whatever the block files had not synced; after that
+ * every entry that claims data must still read its block. */
+START_TEST(block_data_is_durable_before_its_index_entry)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    mine(c, 3, m.pub);
+    chain_close(c);
+    const uint64_t parents[2] = {2, 3}; /* a side branch, then a new tip */
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            child_store_and_cut_power(parents[k]);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), CRASHPOINT_EXIT_STATUS);
+
+        c = fixture_chain_open(dir, false);
+        size_t with_data = 0;
+        for (size_t i = 0; i < blockindex_count(chain_index(c)); i++) {
+            struct blockindex_entry *e = blockindex_entry_at(chain_index(c), i);
+            if (!(e->status & BLOCK_HAVE_DATA))
+                continue;
+            with_data++;
+            struct block b;
+            block_init(&b);
+            char err[256];
+            ck_assert_msg(chain_read_block(c, e, &b, err, sizeof err),
+                          "entry at height %llu points at missing data: %s",
+                          (unsigned long long)e->height, err);
+            block_clear(&b);
+        }
+        /* genesis, three blocks and what the children stored */
+        ck_assert_uint_eq(with_data, 5 + (size_t)k);
+        chain_close(c);
+    }
+}
+END_TEST
+
+static int fatal_calls;
+static char fatal_msg[1024];
+
+static void count_fatal(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fatal_calls++;
+    snprintf(fatal_msg, sizeof fatal_msg, "%s", msg);
+}
+
+static long long blk0_size(void)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/blocks/blk00000.dat", dir);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* In a child process (the limit and the ignored signal stay there): a
+ * block write that fails with EFBIG. Exits 0 when the chain behaved, or
+ * with the line of the first check that did not hold. */
+#define CHILD_CHECK(x) do { if (!(x)) _exit(__LINE__ % 200 + 1); } while (0)
+static void child_fill_the_disk(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct chain *c = NULL;
+    char err[512] = "", reason[128];
+    struct chain_options opt = {.cache_bytes = 8 << 20, .fatal = count_fatal};
+    CHILD_CHECK(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err));
+    uint64_t height = chain_tip(c)->height;
+    long long size = blk0_size();
+    /* The block file is already at the limit: the next record cannot go in. */
+    struct rlimit rl;
+    CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &rl) == 0);
+    rl.rlim_cur = (rlim_t)size;
+    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    struct block b;
+    block_init(&b);
+    fixture_block_on(&b, chain_tip(c), m.pub, NULL, 0, 9);
+    struct block_fault f;
+    CHILD_CHECK(chain_process_block(c, &b, &f, reason, sizeof reason) == CHAIN_ERROR);
+    CHILD_CHECK(fatal_calls == 1);
+    CHILD_CHECK(strstr(fatal_msg, "cannot store a block") != NULL);
+    CHILD_CHECK(strstr(fatal_msg, "blk00000.dat") != NULL);
+    CHILD_CHECK(strstr(fatal_msg, "File too large") != NULL);
+    /* With room again, nothing more is written: every call that would
+     * write is refused, and the owner is not told twice. */
+    rl.rlim_cur = RLIM_INFINITY;
+    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    CHILD_CHECK(chain_process_block(c, &b, &f, reason, sizeof reason) == CHAIN_ERROR);
+    CHILD_CHECK(strstr(reason, "shutting down") != NULL);
+    CHILD_CHECK(!chain_invalidate(c, chain_tip(c)->hash, err, sizeof err));
+    CHILD_CHECK(strstr(err, "shutting down") != NULL);
+    CHILD_CHECK(fatal_calls == 1);
+    CHILD_CHECK(chain_tip(c)->height == height);
+    chain_close(c);
+    CHILD_CHECK(blk0_size() == size);
+    block_clear(&b);
+    _exit(0);
+}
+
+/* A write that fails (disk full, a file size limit) is reported once to
+ * the chain's owner with the file and the reason; the chain then writes
+ * nothing, and the datadir opens as it was. */
+START_TEST(failed_write_stops_the_chain)
+{
+    struct chain *c = fixture_chain_open(dir, false);
+    struct fixture_user m;
+    fixture_user_new(&m);
+    mine(c, 3, m.pub);
+    uint8_t tip[32], sh[32];
+    memcpy(tip, chain_tip(c)->hash, 32);
+    state_hash(c, sh);
+    chain_close(c);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        child_fill_the_disk();
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_msg(WEXITSTATUS(status) == 0, "check at line %d (mod 200, +1) failed in the child",
+                  WEXITSTATUS(status));
+    c = fixture_chain_open(dir, false);
+    ck_assert(memcmp(chain_tip(c)->hash, tip, 32) == 0);
+    uint8_t again[32];
+    state_hash(c, again);
+    ck_assert(memcmp(again, sh, 32) == 0);
+    mine(c, 1, m.pub); /* and it goes on */
+    chain_close(c);
+}
+END_TEST
+
 /* The transactions of a block are checked on several threads; the verdict
  * (rule, index, reason) is blockcheck_stateless's. */
 START_TEST(parallel_tx_checks_give_the_serial_verdict)
@@ -537,7 +701,8 @@ Suite *unit_suite(void)
         starts_at_genesis_and_persists, transfers_and_maturity,
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
         lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
-        parallel_tx_checks_give_the_serial_verdict, antidos_work_threshold, NULL
+        parallel_tx_checks_give_the_serial_verdict, antidos_work_threshold,
+        block_data_is_durable_before_its_index_entry, failed_write_stops_the_chain, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }

@@ -136,8 +136,9 @@ class TestNode:
         return [self.binaries.soukd, "-datadir=" + self.datadir, "-regtest"]
 
     # -- process --------------------------------------------------------------
-    def start(self, extra_args=None, stdout=None, stderr=None, wait_for_exit=False):
-        """Start soukd with base args + self.extra_args (or extra_args if given)."""
+    def start(self, extra_args=None, stdout=None, stderr=None, wait_for_exit=False, preexec=None):
+        """Start soukd with base args + self.extra_args (or extra_args if given).
+        preexec, if given, runs in the child just before exec (e.g. to set a resource limit)."""
         if self.running:
             raise RuntimeError("node%d is already running" % self.index)
         self.binaries.check()
@@ -145,8 +146,12 @@ class TestNode:
         self.log.debug("starting: %s", " ".join(args))
         self._stdout = stdout or open(self.stdout_path, "w")
         self._stderr = stderr or open(self.stderr_path, "w")
+        def child_setup():
+            _set_pdeathsig()
+            if preexec is not None:
+                preexec()
         self.process = subprocess.Popen(args, stdout=self._stdout, stderr=self._stderr,
-                                        stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+                                        stdin=subprocess.DEVNULL, preexec_fn=child_setup)
         self.running = True
         self.rpc = None
 
