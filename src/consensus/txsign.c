@@ -22,6 +22,7 @@ bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
         return false;
     }
     memcpy(tx->sig, sig, sizeof sig);
+    tx_finalize(tx);
     return true;
 }
 

@@ -12,8 +12,8 @@
 #include "crypto/key.h"
 
 /* Sets tx->sender to the secret's x-only public key and signs (with fresh
- * auxiliary randomness). False, tx untouched, for a coinbase, an invalid
- * secret or a signing failure. */
+ * auxiliary randomness); the signed tx is finalized (tx_finalize). False,
+ * tx untouched, for a coinbase, an invalid secret or a signing failure. */
 bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
                  const uint8_t genesis_hash[SHA256_LEN]);
 /* True when tx is not a coinbase and its signature verifies for its sender
