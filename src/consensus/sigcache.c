@@ -14,7 +14,7 @@
 static pthread_mutex_t sigcache_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t (*sigcache_slots)[SIGCACHE_ENTRY];
 static size_t sigcache_n;      /* slots; 0: off */
-static bool sigcache_ready;    /* sized (by a call or the default) */
+static atomic_bool sigcache_ready; /* sized (by a call or the default) */
 static uint8_t sigcache_salt[32];
 static atomic_uint_fast64_t sigcache_hit_count;
 
@@ -24,7 +24,7 @@ static bool sigcache_size_locked(size_t max_bytes)
     free(sigcache_slots);
     sigcache_slots = NULL;
     sigcache_n = 0;
-    sigcache_ready = true;
+    atomic_store(&sigcache_ready, true);
     size_t n = max_bytes / SIGCACHE_ENTRY / SIGCACHE_WAYS * SIGCACHE_WAYS;
     if (n == 0)
         return true;
@@ -46,16 +46,24 @@ bool sigcache_set_size(size_t max_bytes)
     return ok;
 }
 
-static void sigcache_key(const uint8_t sighash[32], const uint8_t pubkey[32],
-                         const uint8_t sig[64], uint8_t out[SIGCACHE_ENTRY])
+/* The two kinds of entry hash apart: a kind byte follows the salt. */
+enum { SIGCACHE_KIND_SIG = 's', SIGCACHE_KIND_TX = 't' };
+
+/* The salt is read without the lock: it only changes in
+ * sigcache_set_size, which callers do not run while lookups are made (at
+ * start-up, and in tests). Hashing outside the lock keeps the threads that
+ * check one block from waiting on each other. */
+static void sigcache_key(uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                         size_t blen, const uint8_t *c, size_t clen, uint8_t out[SIGCACHE_ENTRY])
 {
-    struct sha256_ctx c;
-    sha256_init(&c);
-    sha256_update(&c, sigcache_salt, sizeof sigcache_salt);
-    sha256_update(&c, sighash, 32);
-    sha256_update(&c, pubkey, 32);
-    sha256_update(&c, sig, 64);
-    sha256_final(&c, out);
+    struct sha256_ctx h;
+    sha256_init(&h);
+    sha256_update(&h, sigcache_salt, sizeof sigcache_salt);
+    sha256_update(&h, &kind, 1);
+    sha256_update(&h, a, alen);
+    sha256_update(&h, b, blen);
+    sha256_update(&h, c, clen);
+    sha256_final(&h, out);
 }
 
 /* Slots come in sets of SIGCACHE_WAYS: a key may sit in any slot of its
@@ -69,15 +77,21 @@ static size_t sigcache_set(const uint8_t key[SIGCACHE_ENTRY])
     return (size_t)(v % (sigcache_n / SIGCACHE_WAYS)) * SIGCACHE_WAYS;
 }
 
-bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
+static void sigcache_ensure_sized(void)
 {
+    if (atomic_load(&sigcache_ready))
+        return;
     pthread_mutex_lock(&sigcache_mu);
-    if (!sigcache_ready)
+    if (!atomic_load(&sigcache_ready))
         sigcache_size_locked((size_t)SIGCACHE_DEFAULT_MB << 20);
+    pthread_mutex_unlock(&sigcache_mu);
+}
+
+static bool sigcache_lookup(const uint8_t key[SIGCACHE_ENTRY])
+{
     bool hit = false;
+    pthread_mutex_lock(&sigcache_mu);
     if (sigcache_n > 0) {
-        uint8_t key[SIGCACHE_ENTRY];
-        sigcache_key(sighash, pubkey, sig, key);
         size_t set = sigcache_set(key);
         for (size_t w = 0; !hit && w < SIGCACHE_WAYS; w++)
             hit = memcmp(sigcache_slots[set + w], key, SIGCACHE_ENTRY) == 0;
@@ -88,14 +102,10 @@ bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uin
     return hit;
 }
 
-void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
+static void sigcache_insert(const uint8_t key[SIGCACHE_ENTRY])
 {
     pthread_mutex_lock(&sigcache_mu);
-    if (!sigcache_ready)
-        sigcache_size_locked((size_t)SIGCACHE_DEFAULT_MB << 20);
     if (sigcache_n > 0) {
-        uint8_t key[SIGCACHE_ENTRY];
-        sigcache_key(sighash, pubkey, sig, key);
         size_t set = sigcache_set(key);
         static const uint8_t empty[SIGCACHE_ENTRY];
         /* A free slot of the set, else one picked by the key's own bits. */
@@ -108,6 +118,48 @@ void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uin
         memcpy(sigcache_slots[set + way], key, SIGCACHE_ENTRY);
     }
     pthread_mutex_unlock(&sigcache_mu);
+}
+
+bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
+{
+    sigcache_ensure_sized();
+    uint8_t key[SIGCACHE_ENTRY];
+    sigcache_key(SIGCACHE_KIND_SIG, sighash, 32, pubkey, 32, sig, 64, key);
+    return sigcache_lookup(key);
+}
+
+void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
+{
+    sigcache_ensure_sized();
+    uint8_t key[SIGCACHE_ENTRY];
+    sigcache_key(SIGCACHE_KIND_SIG, sighash, 32, pubkey, 32, sig, 64, key);
+    sigcache_insert(key);
+}
+
+/* The rules number goes in as 8 little-endian bytes. */
+static void sigcache_tx_key(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules,
+                            uint8_t key[SIGCACHE_ENTRY])
+{
+    uint8_t r[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = (uint8_t)(rules >> (8 * i));
+    sigcache_key(SIGCACHE_KIND_TX, genesis_hash, 32, txid, 32, r, sizeof r, key);
+}
+
+bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
+{
+    sigcache_ensure_sized();
+    uint8_t key[SIGCACHE_ENTRY];
+    sigcache_tx_key(genesis_hash, txid, rules, key);
+    return sigcache_lookup(key);
+}
+
+void sigcache_add_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
+{
+    sigcache_ensure_sized();
+    uint8_t key[SIGCACHE_ENTRY];
+    sigcache_tx_key(genesis_hash, txid, rules, key);
+    sigcache_insert(key);
 }
 
 uint64_t sigcache_hits(void)

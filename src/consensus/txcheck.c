@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "consensus/chainparams.h"
+#include "consensus/sigcache.h"
 #include "consensus/txsign.h"
 #include "crypto/key.h"
 #include "util/amount.h"
@@ -26,6 +27,16 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
     enum ser_err dummy;
     if (detail == NULL)
         detail = &dummy;
+    /* A tx checked before (on entering the mempool) is not checked again
+     * when its block comes: the txid pins every byte the check reads. */
+    uint8_t txid[SHA256_LEN];
+    bool cacheable = !tx_is_coinbase(tx);
+    uint64_t rules = txtype_generation();
+    if (cacheable) {
+        tx_txid(tx, txid);
+        if (sigcache_has_tx(genesis_hash, txid, rules))
+            return TXERR_OK;
+    }
     if (tx_encoded_size(tx) > TX_MAX_SIZE)
         return TXERR_TOO_LARGE;
     const struct txtype_def *def = txtype_find(tx->type);
@@ -48,5 +59,7 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
             return txcheck_other_network(tx, genesis_hash) ? TXERR_WRONG_NETWORK
                                                            : TXERR_BAD_SIGNATURE;
     }
+    if (cacheable)
+        sigcache_add_tx(genesis_hash, txid, rules);
     return TXERR_OK;
 }
