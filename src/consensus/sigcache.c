@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "consensus/sigcache.h"
 
 #include <pthread.h>
@@ -11,7 +12,9 @@
 #define SIGCACHE_ENTRY 32
 #define SIGCACHE_WAYS 4
 
-static pthread_mutex_t sigcache_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Lookups share the lock (a block's check threads look up at once);
+ * adding and sizing take it alone. */
+static pthread_rwlock_t sigcache_mu = PTHREAD_RWLOCK_INITIALIZER;
 static uint8_t (*sigcache_slots)[SIGCACHE_ENTRY];
 static size_t sigcache_n;      /* slots; 0: off */
 static atomic_bool sigcache_ready; /* sized (by a call or the default) */
@@ -40,9 +43,9 @@ static bool sigcache_size_locked(size_t max_bytes)
 
 bool sigcache_set_size(size_t max_bytes)
 {
-    pthread_mutex_lock(&sigcache_mu);
+    pthread_rwlock_wrlock(&sigcache_mu);
     bool ok = sigcache_size_locked(max_bytes);
-    pthread_mutex_unlock(&sigcache_mu);
+    pthread_rwlock_unlock(&sigcache_mu);
     return ok;
 }
 
@@ -56,14 +59,20 @@ enum { SIGCACHE_KIND_SIG = 's', SIGCACHE_KIND_TX = 't' };
 static void sigcache_key(uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
                          size_t blen, const uint8_t *c, size_t clen, uint8_t out[SIGCACHE_ENTRY])
 {
-    struct sha256_ctx h;
-    sha256_init(&h);
-    sha256_update(&h, sigcache_salt, sizeof sigcache_salt);
-    sha256_update(&h, &kind, 1);
-    sha256_update(&h, a, alen);
-    sha256_update(&h, b, blen);
-    sha256_update(&h, c, clen);
-    sha256_final(&h, out);
+    /* One call over a buffer: a streamed hash costs an allocation and a
+     * call per piece, more than the hashing itself at these sizes. */
+    uint8_t m[sizeof sigcache_salt + 1 + 32 + 32 + 64];
+    size_t n = 0;
+    memcpy(m, sigcache_salt, sizeof sigcache_salt);
+    n += sizeof sigcache_salt;
+    m[n++] = kind;
+    memcpy(m + n, a, alen);
+    n += alen;
+    memcpy(m + n, b, blen);
+    n += blen;
+    memcpy(m + n, c, clen);
+    n += clen;
+    sha256(m, n, out);
 }
 
 /* Slots come in sets of SIGCACHE_WAYS: a key may sit in any slot of its
@@ -81,22 +90,22 @@ static void sigcache_ensure_sized(void)
 {
     if (atomic_load(&sigcache_ready))
         return;
-    pthread_mutex_lock(&sigcache_mu);
+    pthread_rwlock_wrlock(&sigcache_mu);
     if (!atomic_load(&sigcache_ready))
         sigcache_size_locked((size_t)SIGCACHE_DEFAULT_MB << 20);
-    pthread_mutex_unlock(&sigcache_mu);
+    pthread_rwlock_unlock(&sigcache_mu);
 }
 
 static bool sigcache_lookup(const uint8_t key[SIGCACHE_ENTRY])
 {
     bool hit = false;
-    pthread_mutex_lock(&sigcache_mu);
+    pthread_rwlock_rdlock(&sigcache_mu);
     if (sigcache_n > 0) {
         size_t set = sigcache_set(key);
         for (size_t w = 0; !hit && w < SIGCACHE_WAYS; w++)
             hit = memcmp(sigcache_slots[set + w], key, SIGCACHE_ENTRY) == 0;
     }
-    pthread_mutex_unlock(&sigcache_mu);
+    pthread_rwlock_unlock(&sigcache_mu);
     if (hit)
         atomic_fetch_add(&sigcache_hit_count, 1);
     return hit;
@@ -104,7 +113,7 @@ static bool sigcache_lookup(const uint8_t key[SIGCACHE_ENTRY])
 
 static void sigcache_insert(const uint8_t key[SIGCACHE_ENTRY])
 {
-    pthread_mutex_lock(&sigcache_mu);
+    pthread_rwlock_wrlock(&sigcache_mu);
     if (sigcache_n > 0) {
         size_t set = sigcache_set(key);
         static const uint8_t empty[SIGCACHE_ENTRY];
@@ -117,7 +126,7 @@ static void sigcache_insert(const uint8_t key[SIGCACHE_ENTRY])
             }
         memcpy(sigcache_slots[set + way], key, SIGCACHE_ENTRY);
     }
-    pthread_mutex_unlock(&sigcache_mu);
+    pthread_rwlock_unlock(&sigcache_mu);
 }
 
 bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
