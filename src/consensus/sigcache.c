@@ -16,7 +16,7 @@
  * adding and sizing take it alone. */
 static pthread_rwlock_t sigcache_mu = PTHREAD_RWLOCK_INITIALIZER;
 static uint8_t (*sigcache_slots)[SIGCACHE_ENTRY];
-static size_t sigcache_n;      /* slots; 0: off */
+static atomic_size_t sigcache_n; /* slots; 0: off */
 static atomic_bool sigcache_ready; /* sized (by a call or the default) */
 static uint8_t sigcache_salt[32];
 static atomic_uint_fast64_t sigcache_hit_count;
@@ -86,14 +86,17 @@ static size_t sigcache_set(const uint8_t key[SIGCACHE_ENTRY])
     return (size_t)(v % (sigcache_n / SIGCACHE_WAYS)) * SIGCACHE_WAYS;
 }
 
-static void sigcache_ensure_sized(void)
+/* Sizes the cache on first use; false when it is off, so that nothing is
+ * hashed for it. */
+static bool sigcache_ensure_sized(void)
 {
-    if (atomic_load(&sigcache_ready))
-        return;
-    pthread_rwlock_wrlock(&sigcache_mu);
-    if (!atomic_load(&sigcache_ready))
-        sigcache_size_locked((size_t)SIGCACHE_DEFAULT_MB << 20);
-    pthread_rwlock_unlock(&sigcache_mu);
+    if (!atomic_load(&sigcache_ready)) {
+        pthread_rwlock_wrlock(&sigcache_mu);
+        if (!atomic_load(&sigcache_ready))
+            sigcache_size_locked((size_t)SIGCACHE_DEFAULT_MB << 20);
+        pthread_rwlock_unlock(&sigcache_mu);
+    }
+    return atomic_load(&sigcache_n) > 0;
 }
 
 static bool sigcache_lookup(const uint8_t key[SIGCACHE_ENTRY])
@@ -131,7 +134,8 @@ static void sigcache_insert(const uint8_t key[SIGCACHE_ENTRY])
 
 bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
 {
-    sigcache_ensure_sized();
+    if (!sigcache_ensure_sized())
+        return false;
     uint8_t key[SIGCACHE_ENTRY];
     sigcache_key(SIGCACHE_KIND_SIG, sighash, 32, pubkey, 32, sig, 64, key);
     return sigcache_lookup(key);
@@ -139,7 +143,8 @@ bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uin
 
 void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64])
 {
-    sigcache_ensure_sized();
+    if (!sigcache_ensure_sized())
+        return;
     uint8_t key[SIGCACHE_ENTRY];
     sigcache_key(SIGCACHE_KIND_SIG, sighash, 32, pubkey, 32, sig, 64, key);
     sigcache_insert(key);
@@ -157,7 +162,8 @@ static void sigcache_tx_key(const uint8_t genesis_hash[32], const uint8_t txid[3
 
 bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
 {
-    sigcache_ensure_sized();
+    if (!sigcache_ensure_sized())
+        return false;
     uint8_t key[SIGCACHE_ENTRY];
     sigcache_tx_key(genesis_hash, txid, rules, key);
     return sigcache_lookup(key);
@@ -165,7 +171,8 @@ bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uin
 
 void sigcache_add_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
 {
-    sigcache_ensure_sized();
+    if (!sigcache_ensure_sized())
+        return;
     uint8_t key[SIGCACHE_ENTRY];
     sigcache_tx_key(genesis_hash, txid, rules, key);
     sigcache_insert(key);

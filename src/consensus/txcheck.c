@@ -15,7 +15,8 @@ static bool txcheck_other_network(const struct tx *tx, const uint8_t genesis_has
 {
     for (int net = 0; net < CHAIN_NETWORK_COUNT_; net++) {
         const struct chain_params *p = chainparams_get((enum chain_network)net);
-        if (memcmp(p->genesis.hash, genesis_hash, SHA256_LEN) != 0 && txsign_verify(tx, p->genesis.hash))
+        if (memcmp(p->genesis.hash, genesis_hash, SHA256_LEN) != 0 &&
+            txsign_verify_fresh(tx, p->genesis.hash))
             return true;
     }
     return false;
@@ -55,7 +56,7 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
     if (!tx_is_coinbase(tx)) {
         if (!key_pubkey_valid(tx->sender))
             return TXERR_BAD_SENDER;
-        if (!txsign_verify(tx, genesis_hash))
+        if (!txsign_verify_fresh(tx, genesis_hash))
             return txcheck_other_network(tx, genesis_hash) ? TXERR_WRONG_NETWORK
                                                            : TXERR_BAD_SIGNATURE;
     }

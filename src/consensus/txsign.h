@@ -17,8 +17,13 @@
 bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
                  const uint8_t genesis_hash[SHA256_LEN]);
 /* True when tx is not a coinbase and its signature verifies for its sender
- * on the network of genesis_hash. */
+ * on the network of genesis_hash. A signature that verified is remembered
+ * in the signature cache and not verified again. */
 bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN]);
+/* The same, always verifying and leaving the cache alone: for
+ * txcheck_stateless, which caches its whole verdict instead (one entry per
+ * tx, one lookup on a miss). */
+bool txsign_verify_fresh(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN]);
 /* Signatures txsign_verify has checked since the process started (any
  * thread). */
 uint64_t txsign_verify_count(void);
