@@ -112,8 +112,7 @@ static void compute_cache(const struct tx *tx, struct tx_cache *out)
     ser_writer_init_hasher(&w, &ctx);
     write_tx(&w, tx);
     sha256_final(&ctx, out->txid);
-    /* A tx too large to be valid still gets its real size up to here, and
-     * anything past 4 GiB is refused by the writer before it gets here. */
+    /* Exact up to 4 GiB, far past any size limit. */
     out->size = w.count > UINT32_MAX ? UINT32_MAX : (uint32_t)w.count;
     out->valid = true;
 }
