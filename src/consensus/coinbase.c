@@ -60,6 +60,7 @@ bool coinbase_build(struct tx *tx, uint64_t height, const struct coinbase_payloa
     tx->nonce = height;
     tx->fee = 0;
     memset(tx->sig, 0, sizeof tx->sig);
+    tx_finalize(tx);
     return true;
 }
 

@@ -34,7 +34,8 @@ extern const struct txtype_def coinbase_txtype;
 enum ser_err coinbase_payload_decode(const void *bytes, size_t len, struct coinbase_payload *out);
 /* Appends the encoding; false on allocation failure (or extra_len > 64). */
 bool coinbase_payload_encode(const struct coinbase_payload *p, struct buf *out);
-/* Fills an initialized tx as the coinbase of the block at `height`. False on
+/* Fills an initialized tx as the coinbase of the block at `height`, and
+ * finalizes it (tx_finalize). False on
  * allocation failure or an invalid payload; the tx is then untouched. */
 bool coinbase_build(struct tx *tx, uint64_t height, const struct coinbase_payload *p);
 

@@ -9,7 +9,15 @@
  * would say. The table is 4-way set-associative and bounded
  * (-maxsigcachesize): a new entry takes a free slot of its set or replaces
  * one of the set's entries. Process-wide and thread-safe
- * (block checks run on several threads). */
+ * (block checks run on several threads).
+ *
+ * Besides signatures it holds whole transactions that passed
+ * txcheck_stateless, keyed by network (genesis hash) and txid, as Bitcoin
+ * Core's script execution cache sits beside its signature cache: the txid
+ * covers every byte of the tx, signature included, and the stateless check
+ * depends on nothing else, so a hit stands for the whole check (payload,
+ * keys, sighash and signature) and a block's mempool-seen txs cost one
+ * lookup each. The two kinds of entry share the table and its bound. */
 #ifndef SOUK_CONSENSUS_SIGCACHE_H
 #define SOUK_CONSENSUS_SIGCACHE_H
 
@@ -29,6 +37,13 @@ bool sigcache_set_size(size_t max_bytes);
 bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64]);
 /* Remembers a verified (sighash, pubkey, sig). */
 void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64]);
+
+/* Whether the tx with this txid passed txcheck_stateless for the network
+ * of genesis_hash under the registered types of `rules`
+ * (txtype_generation: a plugin registered later may change a verdict). */
+bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules);
+/* Remembers that it did. */
+void sigcache_add_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules);
 
 /* Lookups that hit, since the process started (for tests and operators). */
 uint64_t sigcache_hits(void);

@@ -51,8 +51,6 @@ void state_view_init(struct state_view *v, const struct state_backend *backend)
 {
     memset(v, 0, sizeof *v);
     v->backend = *backend;
-    if (!random_bytes(&v->seed, sizeof v->seed))
-        v->seed = (uint64_t)(uintptr_t)v;
 }
 
 static void state_entry_free(struct state_entry *e)
@@ -109,6 +107,12 @@ static bool state_grow_index(struct state_view *v)
     size_t *slots = calloc(n, sizeof *slots);
     if (slots == NULL)
         return false;
+    /* The seed is drawn with the first index, not with the view: the
+     * mempool opens and drops a few views per accepted tx, most of which
+     * never hold a key, and drawing random bytes cost more than the rest
+     * of the view's life. */
+    if (v->slot_count == 0 && !random_bytes(&v->seed, sizeof v->seed))
+        v->seed = (uint64_t)(uintptr_t)v;
     free(v->slots);
     v->slots = slots;
     v->slot_count = n;

@@ -1,8 +1,14 @@
 #include "consensus/tx.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t empty_array[1] = {0x90};
+
+static _Thread_local uint64_t tx_encodes;
+
+uint64_t tx_encode_count(void) { return tx_encodes; }
 
 void tx_init(struct tx *tx)
 {
@@ -55,6 +61,7 @@ enum ser_err tx_set_payload(struct tx *tx, const void *bytes, size_t len)
     }
     buf_clear(&tx->payload);
     tx->payload = copy;
+    tx_invalidate(tx);
     return SER_OK;
 }
 
@@ -82,12 +89,56 @@ static void write_unsigned_fields(struct ser_writer *w, const struct tx *tx)
     ser_write_raw(w, payload, plen);
 }
 
-void tx_write(struct ser_writer *w, const struct tx *tx)
+static void write_tx(struct ser_writer *w, const struct tx *tx)
 {
     ser_write_array(w, 7);
     write_unsigned_fields(w, tx);
     ser_write_bin(w, tx->sig, tx_is_coinbase(tx) ? 0 : TX_SIG_LEN);
 }
+
+void tx_write(struct ser_writer *w, const struct tx *tx)
+{
+    tx_encodes++;
+    write_tx(w, tx);
+}
+
+/* Size and txid from the fields, in one pass. Uncounted: the callers
+ * count what they stand for. */
+static void compute_cache(const struct tx *tx, struct tx_cache *out)
+{
+    struct sha256_ctx ctx;
+    struct ser_writer w;
+    sha256_init(&ctx);
+    ser_writer_init_hasher(&w, &ctx);
+    write_tx(&w, tx);
+    sha256_final(&ctx, out->txid);
+    /* Exact up to 4 GiB, far past any size limit. */
+    out->size = w.count > UINT32_MAX ? UINT32_MAX : (uint32_t)w.count;
+    out->valid = true;
+}
+
+void tx_finalize(struct tx *tx)
+{
+    tx_encodes++;
+    compute_cache(tx, &tx->cache);
+}
+
+#ifdef SOUK_CHECK_TX_CACHE
+/* A valid cache that differs from the fields means some code changed a
+ * finalized tx without tx_finalize: stop where it is seen. */
+static void check_cache(const struct tx *tx)
+{
+    struct tx_cache fresh;
+    compute_cache(tx, &fresh);
+    if (fresh.size != tx->cache.size || memcmp(fresh.txid, tx->cache.txid, SHA256_LEN) != 0) {
+        fprintf(stderr, "souk: a tx's cached size/txid is stale: a field was changed after "
+                        "tx_finalize without calling it again\n");
+        abort();
+    }
+}
+#else
+static inline void check_cache(const struct tx *tx) { (void)tx; }
+#endif
 
 bool tx_encode(const struct tx *tx, struct buf *out)
 {
@@ -104,13 +155,19 @@ bool tx_encode(const struct tx *tx, struct buf *out)
 
 size_t tx_encoded_size(const struct tx *tx)
 {
+    if (tx->cache.valid) {
+        check_cache(tx);
+        return tx->cache.size;
+    }
     struct ser_writer w;
     ser_writer_init_counter(&w);
     tx_write(&w, tx);
     return w.count;
 }
 
-enum ser_err tx_decode_object(const msgpack_object *o, struct tx *out)
+/* The fields of o into *out, which is overwritten (not released), its
+ * cache invalid. */
+static enum ser_err decode_fields(const msgpack_object *o, struct tx *out)
 {
     const msgpack_object *f;
     enum ser_err err = ser_get_array(o, 7, &f);
@@ -152,7 +209,20 @@ enum ser_err tx_decode_object(const msgpack_object *o, struct tx *out)
         tx_clear(&t);
         return SER_ERR_NOMEM;
     }
-    if (tx_encoded_size(&t) > TX_MAX_SIZE) {
+    *out = t;
+    return SER_OK;
+}
+
+enum ser_err tx_decode_object(const msgpack_object *o, struct tx *out)
+{
+    struct tx t;
+    enum ser_err err = decode_fields(o, &t);
+    if (err != SER_OK)
+        return err;
+    /* Inside a larger document the tx's own bytes are not at hand: one
+     * encoding pass gives both the size (for the limit) and the txid. */
+    tx_finalize(&t);
+    if (t.cache.size > TX_MAX_SIZE) {
         tx_clear(&t);
         return SER_ERR_TOO_LARGE;
     }
@@ -168,14 +238,29 @@ enum ser_err tx_decode(const void *bytes, size_t len, struct tx *out)
     struct ser_doc doc;
     ser_doc_init(&doc);
     enum ser_err err = ser_doc_parse(&doc, bytes, len);
+    struct tx t;
     if (err == SER_OK)
-        err = tx_decode_object(ser_doc_root(&doc), out);
+        err = decode_fields(ser_doc_root(&doc), &t);
     ser_doc_clear(&doc);
-    return err;
+    if (err != SER_OK)
+        return err;
+    /* The decoder accepts only the canonical encoding, so these bytes are
+     * exactly what the fields encode to. */
+    t.cache.size = (uint32_t)len;
+    sha256(bytes, len, t.cache.txid);
+    t.cache.valid = true;
+    tx_clear(out);
+    *out = t;
+    return SER_OK;
 }
 
 void tx_txid(const struct tx *tx, uint8_t out[SHA256_LEN])
 {
+    if (tx->cache.valid) {
+        check_cache(tx);
+        memcpy(out, tx->cache.txid, SHA256_LEN);
+        return;
+    }
     struct sha256_ctx ctx;
     struct ser_writer w;
     sha256_init(&ctx);
@@ -192,6 +277,7 @@ void tx_sighash(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
     sha256_tagged_init(&ctx, TX_SIGHASH_TAG);
     sha256_update(&ctx, genesis_hash, SHA256_LEN);
     ser_writer_init_hasher(&w, &ctx);
+    tx_encodes++;
     ser_write_array(&w, 6);
     write_unsigned_fields(&w, tx);
     sha256_final(&ctx, out);

@@ -22,6 +22,7 @@ bool txsign_sign(struct tx *tx, const uint8_t secret[KEY_SECRET_LEN],
         return false;
     }
     memcpy(tx->sig, sig, sizeof sig);
+    tx_finalize(tx);
     return true;
 }
 
@@ -40,7 +41,6 @@ bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
         return false;
     uint8_t sighash[SHA256_LEN];
     tx_sighash(tx, genesis_hash, sighash);
-    /* A tx seen in the mempool is not verified again when its block comes. */
     if (sigcache_has(sighash, tx->sender, tx->sig))
         return true;
     atomic_fetch_add(&txsign_verifies, 1);
@@ -48,4 +48,14 @@ bool txsign_verify(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
     if (ok)
         sigcache_add(sighash, tx->sender, tx->sig);
     return ok;
+}
+
+bool txsign_verify_fresh(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
+{
+    if (tx_is_coinbase(tx))
+        return false;
+    uint8_t sighash[SHA256_LEN];
+    tx_sighash(tx, genesis_hash, sighash);
+    atomic_fetch_add(&txsign_verifies, 1);
+    return key_verify(tx->sender, sighash, sizeof sighash, tx->sig);
 }

@@ -1,5 +1,6 @@
 #include "consensus/txtype.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static const struct txtype_def *const txtype_core[] = {
 };
 
 static const struct txtype_def *txtype_plugins[TXTYPE_MAX_ID + 1];
+static atomic_uint_fast64_t txtype_gen;
 
 static const struct txtype_def *txtype_core_find(uint64_t id)
 {
@@ -70,12 +72,19 @@ bool txtype_register(const struct txtype_def *def, char *err, size_t errlen)
         return false;
     }
     txtype_plugins[def->id] = def;
+    atomic_fetch_add(&txtype_gen, 1);
     return true;
 }
 
 void txtype_reset(void)
 {
     memset(txtype_plugins, 0, sizeof txtype_plugins);
+    atomic_fetch_add(&txtype_gen, 1);
+}
+
+uint64_t txtype_generation(void)
+{
+    return (uint64_t)atomic_load(&txtype_gen);
 }
 
 enum txerr txtype_decode_check(const struct txtype_def *def, const struct tx *tx,

@@ -75,6 +75,9 @@ struct txtype_def {
 bool txtype_register(const struct txtype_def *def, char *err, size_t errlen);
 /* Removes every plugin registration (tests; shutdown). */
 void txtype_reset(void);
+/* Changes with every registration and reset: what a cached check verdict
+ * was made under (consensus/sigcache.h). */
+uint64_t txtype_generation(void);
 /* NULL when no type has this id / name. */
 const struct txtype_def *txtype_find(uint64_t id);
 const struct txtype_def *txtype_find_name(const char *name);

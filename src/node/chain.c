@@ -60,6 +60,11 @@ struct chain {
     bool idx_write_failed;
     void (*fatal)(void *ctx, const char *msg);
     void *fatal_ctx;
+    /* The block chain_process_block was handed, while it activates it:
+     * connecting that block uses it instead of reading back the bytes just
+     * written (as Bitcoin Core's ActivateBestChain takes the new block). */
+    const struct block *fresh;
+    uint8_t fresh_hash[SHA256_LEN];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -352,9 +357,12 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
                           struct block_fault *fault, char *err, size_t errlen)
 {
     *invalid = false;
-    struct block b;
-    block_init(&b);
-    if (!chain_read_block(c, e, &b, err, errlen)) {
+    struct block read;
+    block_init(&read);
+    const struct block *bp = &read;
+    if (c->fresh != NULL && memcmp(c->fresh_hash, e->hash, SHA256_LEN) == 0) {
+        bp = c->fresh;
+    } else if (!chain_read_block(c, e, &read, err, errlen)) {
         chain_fatal(c, "cannot read a block to connect", err);
         return false;
     }
@@ -367,7 +375,7 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     struct block_fault local;
     if (fault == NULL)
         fault = &local;
-    bool ok = blockcheck_apply(&v, &b, &ctx, fault);
+    bool ok = blockcheck_apply(&v, bp, &ctx, fault);
     if (!ok && (fault->err == BLOCKERR_STORAGE || state_view_failed(&v))) {
         snprintf(err, errlen, "reading the chainstate failed while connecting a block");
         chain_fatal(c, "cannot connect a block", err);
@@ -423,10 +431,10 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         ok = false;
     }
     if (ok)
-        chain_notify(c, true, &b, e);
+        chain_notify(c, true, bp, e);
     buf_clear(&undo);
     state_view_clear(&v);
-    block_clear(&b);
+    block_clear(&read);
     return ok;
 }
 
@@ -765,7 +773,11 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
     block_hash(b, hash);
     bool had_invalid = false;
     struct block_fault f;
-    if (!chain_activate_best(c, &f, &had_invalid, err, sizeof err)) {
+    c->fresh = b;
+    memcpy(c->fresh_hash, hash, SHA256_LEN);
+    bool activated = chain_activate_best(c, &f, &had_invalid, err, sizeof err);
+    c->fresh = NULL;
+    if (!activated) {
         snprintf(reason, reasonlen, "%s", err);
         return CHAIN_ERROR;
     }

@@ -238,6 +238,7 @@ START_TEST(stateless_rules)
 
     /* an invalid tx: tampered after signing */
     txs[0].fee++;
+    tx_finalize(&txs[0]);
     make_block(&blk, 3, miner.pub, 1, txs, 1);
     ck_assert(!blockcheck_stateless(&blk, fixture_regtest(), &f));
     ck_assert_int_eq(f.err, BLOCKERR_BAD_TX);

@@ -662,6 +662,8 @@ START_TEST(parallel_tx_checks_give_the_serial_verdict)
     }
     txs[60].sig[5] ^= 1;
     txs[17].sig[9] ^= 1;
+    tx_finalize(&txs[60]);
+    tx_finalize(&txs[17]);
     struct block b;
     block_init(&b);
     fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 0);
@@ -683,6 +685,8 @@ START_TEST(parallel_tx_checks_give_the_serial_verdict)
     /* mended, the block connects */
     txs[60].sig[5] ^= 1;
     txs[17].sig[9] ^= 1;
+    tx_finalize(&txs[60]);
+    tx_finalize(&txs[17]);
     fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 1);
     ck_assert(chain_check_block(c, &b, &got));
     ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_OK);

@@ -91,10 +91,13 @@ START_TEST(lowest_failure_wins)
 {
     /* a bad signature late, another rule earlier, a bad signature earliest */
     txs[250].sig[3] ^= 1;
+    tx_finalize(&txs[250]);
     check_agrees(N_TXS);
     txs[130].type = 0x7777; /* no such type */
+    tx_finalize(&txs[130]);
     check_agrees(N_TXS);
     txs[97].sig[0] ^= 0x80;
+    tx_finalize(&txs[97]);
     check_agrees(N_TXS);
     size_t i;
     enum txerr e;
@@ -107,11 +110,14 @@ START_TEST(lowest_failure_wins)
     ck_assert(checkqueue_check_txs(q, txs, 97, genesis(), &i, &e));
     /* the last tx alone fails */
     txs[N_TXS - 1].sig[10] ^= 4;
+    tx_finalize(&txs[N_TXS - 1]);
     ck_assert(!checkqueue_check_txs(q, txs + 251, N_TXS - 251, genesis(), &i, &e));
     ck_assert_uint_eq(i, N_TXS - 1 - 251);
     /* every tx fails: the first is reported */
-    for (size_t k = 0; k < N_TXS; k++)
+    for (size_t k = 0; k < N_TXS; k++) {
         txs[k].sig[1] ^= 2;
+        tx_finalize(&txs[k]);
+    }
     ck_assert(!checkqueue_check_txs(q, txs, N_TXS, genesis(), &i, &e));
     ck_assert_uint_eq(i, 0);
     checkqueue_free(q);

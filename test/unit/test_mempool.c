@@ -210,6 +210,7 @@ START_TEST(each_rejection_names_its_rule_and_changes_nothing)
     /* bad signature */
     transfer(&f, &bad, &a, 2, 1000);
     bad.sig[5] ^= 0x40;
+    tx_finalize(&bad);
     err = pool_accept(&f, &bad, &info);
     ck_assert_int_eq(err, MEMPOOL_ERR_TX);
     ck_assert_int_eq(info.txerr, TXERR_BAD_SIGNATURE);
@@ -709,6 +710,7 @@ START_TEST(readd_after_reorg)
     transfer(&f, &txs[2], &a, 1, 1000);
     transfer(&f, &txs[3], &b, 0, 1000);
     txs[3].sig[0] ^= 1;
+    tx_finalize(&txs[3]);
     struct tx pending;
     tx_init(&pending);
     transfer(&f, &pending, &a, 2, 1000);
@@ -1071,6 +1073,49 @@ START_TEST(futures_hold_a_share_of_the_pool)
     ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), 0);
     ck_assert_uint_eq(mempool_future_count(f.tip.pool), 0);
     tx_clear(&t);
+/* A tx arrives as bytes (RPC, P2P): accepting it serializes its fields
+ * once, for the sighash its signature covers. Its size (measured for the
+ * limit, the fee rate and the pool's bytes) and its txid (the duplicate
+ * check, the apply context, the pool's index) come with the decoded tx;
+ * they used to be recomputed by each of those steps. */
+START_TEST(accept_serializes_a_decoded_tx_once)
+{
+    struct fix f;
+    fix_init(&f, 1 << 20);
+    struct fixture_user a;
+    fixture_user_new(&a);
+    fixture_fund(&f.tip.view, a.pub, AMOUNT_COIN, 0);
+    for (uint64_t nonce = 0; nonce < 3; nonce++) {
+        struct tx built, tx;
+        tx_init(&built);
+        tx_init(&tx);
+        transfer(&f, &built, &a, nonce, 1000);
+        struct buf bytes;
+        buf_init(&bytes);
+        ck_assert(tx_encode(&built, &bytes));
+        ck_assert_int_eq(tx_decode(bytes.data, bytes.len, &tx), SER_OK);
+        uint64_t before = tx_encode_count();
+        struct mempool_accept_info info;
+        ck_assert_int_eq(pool_accept(&f, &tx, &info), MEMPOOL_OK);
+        ck_assert_uint_eq(tx_encode_count() - before, 1);
+        /* what the pool keeps is right all the same */
+        uint8_t id[SHA256_LEN];
+        sha256(bytes.data, bytes.len, id);
+        ck_assert_mem_eq(info.txid, id, SHA256_LEN);
+        const struct mempool_entry *e = mempool_find(f.tip.pool, id);
+        ck_assert_ptr_nonnull(e);
+        struct mempool_entry_info ei;
+        mempool_entry_get_info(e, &ei);
+        ck_assert_uint_eq(ei.size, bytes.len);
+        /* a duplicate costs no serialization at all */
+        before = tx_encode_count();
+        ck_assert_int_eq(pool_accept(&f, &tx, &info), MEMPOOL_ERR_DUPLICATE);
+        ck_assert_uint_eq(tx_encode_count(), before);
+        buf_clear(&bytes);
+        tx_clear(&tx);
+        tx_clear(&built);
+    }
+    ck_assert_uint_eq(mempool_count(f.tip.pool), 3);
     fix_clear(&f);
 }
 END_TEST
@@ -1083,7 +1128,8 @@ Suite *unit_suite(void)
         gap_is_future_until_filled, future_txs_are_not_minable, future_txs_need_funds_for_their_fee, replacement_rules,
         size_limit_evicts_lowest_fee_rate, expiry_after_14_days, new_tip_rechecks_everything,
         readd_after_reorg, remove_by_txid_takes_later_nonces, fee_rate_compare_is_exact,
-        many_senders_stay_consistent, check_only_changes_nothing, futures_hold_a_share_of_the_pool, NULL
+        many_senders_stay_consistent, check_only_changes_nothing, futures_hold_a_share_of_the_pool,
+        accept_serializes_a_decoded_tx_once, NULL
     };
     return fixture_suite("mempool", &tc, tests);
 }

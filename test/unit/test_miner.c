@@ -333,10 +333,12 @@ START_TEST(block_from_given_txs)
     ck_assert_int_eq(fault.txerr, TXERR_BAD_NONCE);
     /* a bad signature */
     txs[1].sig[3] ^= 1;
+    tx_finalize(&txs[1]);
     ck_assert_int_eq(create_with(&f, txs, 2, &untouched, &fees, &fault), MINER_ERR_BAD_TX);
     ck_assert_uint_eq(fault.index, 1);
     ck_assert_int_eq(fault.txerr, TXERR_BAD_SIGNATURE);
     txs[1].sig[3] ^= 1;
+    tx_finalize(&txs[1]);
     /* a coinbase among them */
     ck_assert_int_eq(create_with(&f, blk.txs, 1, &untouched, &fees, &fault), MINER_ERR_BAD_TX);
     ck_assert_int_eq(fault.txerr, TXERR_COINBASE);

@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+#include "consensus/chainparams.h"
 #include "consensus/sigcache.h"
+#include "consensus/txcheck.h"
+#include "consensus/txsign.h"
+#include "consensus/txtype.h"
 
 static void fill(uint8_t *p, size_t n, uint8_t v)
 {
@@ -75,9 +79,87 @@ START_TEST(bounded_and_keeps_a_block_worth)
 }
 END_TEST
 
+static enum txerr accept_apply(struct state_view *v, const struct tx *tx,
+                               const struct apply_ctx *ctx)
+{
+    (void)v;
+    (void)tx;
+    (void)ctx;
+    return TXERR_OK;
+}
+
+/* A tx that passed the stateless check once passes it again on a lookup:
+ * no signature, and no sighash either (so no serialization of the tx),
+ * which is what makes a block of mempool-seen txs cheap. Anything that
+ * could change the verdict misses: other bytes, another network, another
+ * set of registered types. */
+START_TEST(checked_tx_is_one_lookup)
+{
+    ck_assert(sigcache_set_size(1 << 20));
+    const uint8_t *regtest = chainparams_get(CHAIN_REGTEST)->genesis.hash;
+    struct fixture_user u;
+    fixture_user_new(&u);
+    uint8_t to[32];
+    fixture_pubkey(to);
+    struct tx tx;
+    tx_init(&tx);
+    fixture_transfer(&tx, u.sk, to, 1000, 0, 500);
+
+    uint64_t verifies = txsign_verify_count(), encodes = tx_encode_count();
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 1);
+    ck_assert_uint_eq(tx_encode_count(), encodes + 1); /* the sighash */
+    uint64_t hits = sigcache_hits();
+    encodes = tx_encode_count();
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 1);
+    ck_assert_uint_eq(tx_encode_count(), encodes);
+    ck_assert_uint_eq(sigcache_hits(), hits + 3);
+
+    /* another network: checked in full, and refused */
+    ck_assert_int_eq(txcheck_stateless(&tx, chainparams_get(CHAIN_MAIN)->genesis.hash, NULL),
+                     TXERR_WRONG_NETWORK);
+    /* other bytes (the cached verdict was for the signed ones) */
+    tx.fee++;
+    tx_finalize(&tx);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_BAD_SIGNATURE);
+    tx.fee--;
+    tx_finalize(&tx);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
+
+    /* a type that only exists while its plugin is registered: the verdict
+     * given under it is not reused once it is gone */
+    static const struct txfield fields[] = {{.name = "to", .kind = TXFIELD_ACCOUNT}};
+    static const struct txtype_def kind = {
+        .id = 200, .name = "sigcache_test", .fields = fields, .n_fields = 1, .apply = accept_apply};
+    ck_assert(txtype_register(&kind, NULL, 0));
+    struct tx ptx;
+    tx_init(&ptx);
+    uint8_t payload[35] = {0x91, 0xc4, 0x20};
+    memcpy(payload + 3, to, 32);
+    ck_assert_int_eq(tx_set_payload(&ptx, payload, sizeof payload), SER_OK);
+    ptx.type = 200;
+    ptx.fee = 500;
+    ck_assert(txsign_sign(&ptx, u.sk, regtest));
+    ck_assert_int_eq(txcheck_stateless(&ptx, regtest, NULL), TXERR_OK);
+    ck_assert_int_eq(txcheck_stateless(&ptx, regtest, NULL), TXERR_OK);
+    txtype_reset();
+    ck_assert_int_eq(txcheck_stateless(&ptx, regtest, NULL), TXERR_UNKNOWN_TYPE);
+
+    /* off: every check is a full one */
+    ck_assert(sigcache_set_size(0));
+    verifies = txsign_verify_count();
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 1);
+    tx_clear(&ptx);
+    tx_clear(&tx);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {remembers_exactly_what_was_added, bounded_and_keeps_a_block_worth,
-                            NULL};
+                            checked_tx_is_one_lookup, NULL};
     return fixture_suite("sigcache", NULL, tests);
 }

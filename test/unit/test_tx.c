@@ -475,13 +475,99 @@ START_TEST(sighash_coverage)
 }
 END_TEST
 
+/* What tx_encoded_size and tx_txid say with the cache set aside. */
+static void fresh_facts(const struct tx *tx, size_t *size, uint8_t txid[SHA256_LEN])
+{
+    struct tx copy = *tx;
+    tx_invalidate(&copy);
+    *size = tx_encoded_size(&copy);
+    tx_txid(&copy, txid);
+}
+
+/* The cached size and txid equal a fresh computation wherever the cache is
+ * set, and stop being used where the fields change through the API. */
+START_TEST(cache_matches_the_fields)
+{
+    size_t size;
+    uint8_t id[SHA256_LEN];
+    struct buf in;
+    struct tx tx;
+    tx_init(&tx);
+    ck_assert(!tx.cache.valid);
+
+    /* decoded: from the bytes themselves, with no encoding pass */
+    fixture_hex_buf(VALID, &in);
+    uint64_t before = tx_encode_count();
+    ck_assert_int_eq(tx_decode(in.data, in.len, &tx), SER_OK);
+    ck_assert_uint_eq(tx_encode_count(), before);
+    ck_assert(tx.cache.valid);
+    fresh_facts(&tx, &size, id);
+    ck_assert_uint_eq(tx.cache.size, size);
+    ck_assert_uint_eq(size, in.len);
+    ck_assert_mem_eq(tx.cache.txid, id, SHA256_LEN);
+    fixture_check_hex(tx.cache.txid, SHA256_LEN, VALID_TXID);
+    /* ...and read back without one */
+    before = tx_encode_count();
+    ck_assert_uint_eq(tx_encoded_size(&tx), in.len);
+    tx_txid(&tx, id);
+    ck_assert_uint_eq(tx_encode_count(), before);
+    buf_clear(&in);
+
+    /* copied with the fields */
+    struct tx copy;
+    tx_init(&copy);
+    ck_assert(tx_copy(&copy, &tx));
+    ck_assert(copy.cache.valid);
+    ck_assert_mem_eq(copy.cache.txid, tx.cache.txid, SHA256_LEN);
+
+    /* a new payload invalidates it; the accessors then compute */
+    struct buf p;
+    fixture_hex_buf("93c420" X32("55") "cd01f4c400", &p);
+    ck_assert_int_eq(tx_set_payload(&copy, p.data, p.len), SER_OK);
+    buf_clear(&p);
+    ck_assert(!copy.cache.valid);
+    tx_txid(&copy, id);
+    ck_assert(memcmp(id, tx.cache.txid, SHA256_LEN) != 0);
+
+    /* a field written by hand, then tx_finalize: right again */
+    copy.fee = 123456789;
+    tx_finalize(&copy);
+    ck_assert(copy.cache.valid);
+    fresh_facts(&copy, &size, id);
+    ck_assert_uint_eq(copy.cache.size, size);
+    ck_assert_mem_eq(copy.cache.txid, id, SHA256_LEN);
+
+    /* a tx inside a block: decoded from a larger document */
+    struct buf enc;
+    buf_init(&enc);
+    ck_assert(tx_encode(&copy, &enc));
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    ck_assert_int_eq(ser_doc_parse(&doc, enc.data, enc.len), SER_OK);
+    struct tx inner;
+    tx_init(&inner);
+    ck_assert_int_eq(tx_decode_object(ser_doc_root(&doc), &inner), SER_OK);
+    ser_doc_clear(&doc);
+    ck_assert(inner.cache.valid);
+    ck_assert_uint_eq(inner.cache.size, enc.len);
+    ck_assert_mem_eq(inner.cache.txid, id, SHA256_LEN);
+    buf_clear(&enc);
+
+    /* cleared: nothing cached */
+    tx_clear(&inner);
+    ck_assert(!inner.cache.valid);
+    tx_clear(&copy);
+    tx_clear(&tx);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.timeout = 30};
     const TTest *tests[] = {
         round_trips, decoded_fields, encode_known_answer, rejects_bad_encodings,
         table_baseline_is_valid, every_prefix_truncated, size_limit, set_payload, copy,
-        sighash_definition, sighash_coverage, NULL
+        sighash_definition, sighash_coverage, cache_matches_the_fields, NULL
     };
     return fixture_suite("tx", &tc, tests);
 }

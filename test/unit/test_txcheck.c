@@ -58,6 +58,7 @@ START_TEST(each_rule_rejects)
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SIGNATURE);
     /* tampered after signing */
     tx.nonce = 1;
+    tx_finalize(&tx);
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SIGNATURE);
 
     /* unknown type */
@@ -87,6 +88,7 @@ START_TEST(each_rule_rejects)
     /* sender that is not a curve point */
     signed_transfer(&tx, 1, sk);
     memset(tx.sender, 0xff, 32);
+    tx_finalize(&tx);
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_BAD_SENDER);
 
     /* over 64 KiB: the payload alone fits, the whole tx does not */
@@ -113,6 +115,7 @@ START_TEST(coinbase_needs_no_signature)
     ck_assert(coinbase_build(&tx, 7, &p));
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_OK);
     tx.fee = 3;
+    tx_finalize(&tx);
     ck_assert_int_eq(txcheck_stateless(&tx, regtest_genesis(), NULL), TXERR_COINBASE_FEE);
     tx_clear(&tx);
 }
