@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,7 +12,10 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -25,6 +29,11 @@
 #define HTTP_MAX_HANDLERS 16
 #define HTTP_MAX_ALLOW 64
 #define HTTP_DRAIN_US (2 * 1000 * 1000)
+/* The guard keeps a request's first line and headers to find the
+ * Authorization and Content-Length values; evhttp refuses longer headers
+ * (HTTP_MAX_HEADERS_SIZE) anyway. */
+#define HTTP_GUARD_HEAD_MAX (HTTP_MAX_HEADERS_SIZE + 1024)
+#define HTTP_MAX_SERVERS 8
 
 struct http_header {
     char *name;
@@ -40,6 +49,7 @@ struct http_req {
     char *body;
     size_t body_len;
     char peer[64];
+    char user[HTTP_USER_MAX];
     struct http_header *headers;
     size_t n_headers;
     struct http_header *reply_headers;
@@ -79,6 +89,11 @@ struct http_server {
     size_t n_threads;
 
     long unflushed; /* requests accepted but whose reply is not yet written; loop thread only */
+
+    struct timeval timeout;
+    struct timeval fail_delay;
+    http_authorize_fn authorize;
+    void *authorize_arg;
 };
 
 /* ------------------------------------------------------------ subnets */
@@ -195,13 +210,30 @@ static bool peer_allowed(const struct http_server *s, const struct sockaddr *sa)
 
 /* ------------------------------------------------------------ requests */
 
+/* Frees a string after wiping it: header values carry credentials. */
+static void free_wiped_str(char *p)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, strlen(p));
+        free(p);
+    }
+}
+
+static void free_wiped(char *p, size_t len)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, len);
+        free(p);
+    }
+}
+
 static void req_free(struct http_req *r)
 {
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->headers[i].name);
-        free(r->headers[i].value);
+        free_wiped_str(r->headers[i].value);
     }
     for (size_t i = 0; i < r->n_reply_headers; i++) {
         free(r->reply_headers[i].name);
@@ -210,9 +242,32 @@ static void req_free(struct http_req *r)
     free(r->headers);
     free(r->reply_headers);
     free(r->uri);
-    free(r->body);
-    free(r->reply);
+    free_wiped(r->body, r->body_len);
+    free_wiped(r->reply, r->reply_len);
+    OPENSSL_cleanse(r->user, sizeof r->user);
     free(r);
+}
+
+/* Wipes what an evbuffer holds (its chains stay allocated; the caller
+ * drains or frees it). */
+static void evbuffer_wipe(struct evbuffer *b)
+{
+    struct evbuffer_iovec v[16];
+    struct evbuffer_ptr pos;
+    if (evbuffer_ptr_set(b, &pos, 0, EVBUFFER_PTR_SET) != 0)
+        return;
+    for (;;) {
+        int n = evbuffer_peek(b, -1, &pos, v, 16);
+        if (n <= 0)
+            return;
+        size_t done = 0;
+        for (int i = 0; i < n && i < 16; i++) {
+            OPENSSL_cleanse(v[i].iov_base, v[i].iov_len);
+            done += v[i].iov_len;
+        }
+        if (n <= 16 || evbuffer_ptr_set(b, &pos, done, EVBUFFER_PTR_ADD) != 0)
+            return;
+    }
 }
 
 static enum http_method map_method(enum evhttp_cmd_type t)
@@ -271,6 +326,9 @@ static struct http_req *req_capture(struct http_server *s, struct evhttp_request
         goto fail;
     r->body[len] = '\0';
     r->body_len = len;
+    /* The copy is all the handler needs; evhttp frees its buffer unwiped. */
+    evbuffer_wipe(in);
+    evbuffer_drain(in, len);
 
     struct evhttp_connection *conn = evhttp_request_get_connection(ev);
     char *host = NULL;
@@ -284,11 +342,27 @@ fail:
     return NULL;
 }
 
+static void guard_request_done(struct evhttp_request *ev);
+
 static void reply_complete(struct evhttp_request *ev, void *arg)
 {
-    (void)ev;
     struct http_server *s = arg;
     s->unflushed--;
+    guard_request_done(ev);
+}
+
+static void guard_done_cb(struct evhttp_request *ev, void *arg)
+{
+    (void)arg;
+    guard_request_done(ev);
+}
+
+/* The reply is handed to evhttp by reference, so it is not copied again
+ * and is wiped when the last byte has been written. */
+static void reply_release(const void *data, size_t len, void *extra)
+{
+    (void)extra;
+    free_wiped((char *)data, len);
 }
 
 /* Loop thread: sends what a worker produced. */
@@ -312,12 +386,16 @@ static void reply_on_loop(evutil_socket_t fd, short what, void *arg)
     struct evbuffer *buf = NULL;
     if (r->reply_len > 0) {
         buf = evbuffer_new();
-        if (buf != NULL && evbuffer_add(buf, r->reply, r->reply_len) != 0) {
-            evbuffer_free(buf);
+        if (buf != NULL &&
+            evbuffer_add_reference(buf, r->reply, r->reply_len, reply_release, NULL) == 0) {
+            r->reply = NULL; /* the buffer owns it now */
+            r->reply_len = 0;
+        } else {
+            if (buf != NULL)
+                evbuffer_free(buf);
             buf = NULL;
-        }
-        if (buf == NULL)
             r->status = 500;
+        }
     }
     evhttp_send_reply(ev, r->status, NULL, buf);
     if (buf != NULL)
@@ -325,22 +403,38 @@ static void reply_on_loop(evutil_socket_t fd, short what, void *arg)
     req_free(r);
 }
 
+void http_req_reply_take(struct http_req *r, int status, char *body, size_t len)
+{
+    if (r->replied) {
+        free_wiped(body, len);
+        return;
+    }
+    r->replied = true;
+    r->status = status;
+    if (body == NULL || len == 0) {
+        free_wiped(body, len);
+        body = NULL;
+        len = 0;
+    }
+    r->reply = body;
+    r->reply_len = len;
+}
+
 void http_req_reply(struct http_req *r, int status, const char *body, size_t len)
 {
     if (r->replied)
         return;
-    r->replied = true;
-    r->status = status;
+    char *copy = NULL;
     if (len > 0) {
-        r->reply = malloc(len);
-        if (r->reply == NULL) {
+        copy = malloc(len);
+        if (copy == NULL) {
+            r->replied = true;
             r->status = 500;
-            len = 0;
-        } else {
-            memcpy(r->reply, body, len);
+            return;
         }
+        memcpy(copy, body, len);
     }
-    r->reply_len = len;
+    http_req_reply_take(r, status, copy, len);
 }
 
 bool http_req_add_reply_header(struct http_req *r, const char *name, const char *value)
@@ -391,6 +485,382 @@ const char *http_req_peer(const struct http_req *r)
     return r->peer;
 }
 
+const char *http_req_user(const struct http_req *r)
+{
+    return r->user;
+}
+
+/* ------------------------------------------------------------ connection guard */
+
+/* evhttp 2.1 calls nothing between the headers and the body of a request,
+ * so the guard watches the connection's input buffer instead: an evbuffer
+ * callback runs as bytes are read from the socket, before the bufferevent
+ * hands them to evhttp. The guard keeps no request boundaries of its own
+ * beyond the first header block: it is told when evhttp has delivered the
+ * request (on_request) and when the reply has been written (then what is
+ * left in the input buffer is the start of the next request).
+ *
+ * A guard exists for each connection that has sent a byte; it is found by
+ * the connection's socket (unique while open), and freed by evhttp's close
+ * callback. The connection comes from the bufferevent's callback argument,
+ * which evhttp (2.1 and 2.2) sets to it; guard_attach checks the pair. */
+
+enum guard_state {
+    GUARD_IDLE, /* between requests */
+    GUARD_HEAD, /* reading a request's first line and headers */
+    GUARD_BODY, /* headers seen, evhttp reading the body */
+    GUARD_BUSY, /* delivered: waiting for the reply to be written */
+    GUARD_DROP, /* unauthorized body too large: closed after the delay */
+};
+
+struct http_conn {
+    struct http_server *s;
+    struct bufferevent *bev;
+    struct evhttp_connection *evcon;
+    int fd;
+    enum guard_state state;
+    struct event *timer; /* the request deadline, or the drop delay */
+    bool authorized;
+    uint64_t body_seen;
+    int64_t content_length; /* -1: none given */
+    size_t head_len;
+    char head[HTTP_GUARD_HEAD_MAX];
+};
+
+/* Both tables are shared by every server of the process (tests run
+ * several); servers on different threads touch them under guard_mu. */
+static pthread_mutex_t guard_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct http_conn **guard_by_fd;
+static size_t guard_cap;
+static struct {
+    struct evhttp *http;
+    struct http_server *s;
+} guard_servers[HTTP_MAX_SERVERS];
+
+static bool guard_register(struct http_server *s)
+{
+    bool ok = false;
+    pthread_mutex_lock(&guard_mu);
+    for (size_t i = 0; i < HTTP_MAX_SERVERS && !ok; i++)
+        if (guard_servers[i].http == NULL) {
+            guard_servers[i].http = s->http;
+            guard_servers[i].s = s;
+            ok = true;
+        }
+    pthread_mutex_unlock(&guard_mu);
+    return ok;
+}
+
+static void guard_unregister(struct http_server *s)
+{
+    pthread_mutex_lock(&guard_mu);
+    for (size_t i = 0; i < HTTP_MAX_SERVERS; i++)
+        if (guard_servers[i].s == s) {
+            guard_servers[i].http = NULL;
+            guard_servers[i].s = NULL;
+        }
+    pthread_mutex_unlock(&guard_mu);
+}
+
+static struct http_conn *guard_lookup(struct bufferevent *bev)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    struct http_conn *c = NULL;
+    pthread_mutex_lock(&guard_mu);
+    if (fd >= 0 && (size_t)fd < guard_cap && guard_by_fd[fd] != NULL && guard_by_fd[fd]->bev == bev)
+        c = guard_by_fd[fd];
+    pthread_mutex_unlock(&guard_mu);
+    return c;
+}
+
+static struct http_conn *guard_of(struct evhttp_request *ev)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+    if (evcon == NULL)
+        return NULL;
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    return bev != NULL ? guard_lookup(bev) : NULL;
+}
+
+static void guard_closed(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    struct http_conn *c = arg;
+    pthread_mutex_lock(&guard_mu);
+    if (c->fd >= 0 && (size_t)c->fd < guard_cap && guard_by_fd[c->fd] == c)
+        guard_by_fd[c->fd] = NULL;
+    pthread_mutex_unlock(&guard_mu);
+    event_free(c->timer);
+    OPENSSL_cleanse(c->head, c->head_len);
+    free(c);
+}
+
+static void guard_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Creates the guard of bev's connection; NULL when that cannot be done
+ * (the connection is then served unguarded, as before). */
+static struct http_conn *guard_attach(struct bufferevent *bev)
+{
+    void *cbarg = NULL;
+    bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
+    struct evhttp_connection *evcon = cbarg;
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (evcon == NULL || fd < 0 || evhttp_connection_get_bufferevent(evcon) != bev)
+        return NULL;
+    struct evhttp *http = evhttp_connection_get_server(evcon);
+    struct http_server *s = NULL;
+    pthread_mutex_lock(&guard_mu);
+    for (size_t i = 0; i < HTTP_MAX_SERVERS && s == NULL; i++)
+        if (guard_servers[i].http == http && http != NULL)
+            s = guard_servers[i].s;
+    pthread_mutex_unlock(&guard_mu);
+    if (s == NULL)
+        return NULL;
+    struct http_conn *c = malloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    memset(c, 0, offsetof(struct http_conn, head));
+    c->s = s;
+    c->bev = bev;
+    c->evcon = evcon;
+    c->fd = fd;
+    c->state = GUARD_IDLE;
+    c->timer = evtimer_new(s->base, guard_timer_cb, c);
+    bool ok = c->timer != NULL;
+    pthread_mutex_lock(&guard_mu);
+    if (ok && (size_t)fd >= guard_cap) {
+        size_t cap = guard_cap > 0 ? guard_cap : 256;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        struct http_conn **t = realloc(guard_by_fd, cap * sizeof *t);
+        if (t == NULL) {
+            ok = false;
+        } else {
+            memset(t + guard_cap, 0, (cap - guard_cap) * sizeof *t);
+            guard_by_fd = t;
+            guard_cap = cap;
+        }
+    }
+    if (ok)
+        guard_by_fd[fd] = c;
+    pthread_mutex_unlock(&guard_mu);
+    if (!ok) {
+        if (c->timer != NULL)
+            event_free(c->timer);
+        free(c);
+        return NULL;
+    }
+    evhttp_connection_set_closecb(evcon, guard_closed, c);
+    return c;
+}
+
+static void guard_peer(const struct http_conn *c, char *out, size_t outlen)
+{
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(c->evcon, &host, &port);
+    snprintf(out, outlen, "%s:%u", host != NULL ? host : "?", (unsigned)port);
+}
+
+static void guard_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct http_conn *c = arg;
+    char peer[80];
+    guard_peer(c, peer, sizeof peer);
+    if (c->state == GUARD_DROP)
+        LOG_WARN(LOG_CAT_HTTP,
+                 "closed the connection of %s: a request with wrong credentials and a body "
+                 "over %u bytes",
+                 peer, (unsigned)HTTP_UNAUTH_MAX_BODY);
+    else if (c->state == GUARD_HEAD || c->state == GUARD_BODY)
+        LOG_WARN(LOG_CAT_HTTP, "closed the connection of %s: request not received within %ld s",
+                 peer, (long)c->s->timeout.tv_sec);
+    else
+        return;
+    /* As evhttp does on its own timeouts: no request of this connection is
+     * with a worker (BUSY disarms the timer), so freeing it frees only
+     * evhttp's half-read request; guard_closed frees c. */
+    evhttp_connection_free(c->evcon);
+}
+
+/* The value of the first header `name` in the head block, trimmed, into
+ * out; false when absent or too long. */
+static bool head_find(const struct http_conn *c, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = memchr(c->head, '\n', c->head_len); /* skip the request line */
+    const char *end = c->head + c->head_len;
+    while (p != NULL && p + 1 < end) {
+        const char *line = p + 1;
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (eol == NULL)
+            eol = end;
+        size_t ll = (size_t)(eol - line);
+        if (ll > nl && line[nl] == ':' && strncasecmp(line, name, nl) == 0) {
+            const char *v = line + nl + 1, *ve = eol;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            if ((size_t)(ve - v) >= outlen)
+                return false;
+            memcpy(out, v, (size_t)(ve - v));
+            out[ve - v] = '\0';
+            return true;
+        }
+        p = eol < end ? eol : NULL;
+    }
+    return false;
+}
+
+static void guard_drop(struct http_conn *c)
+{
+    c->state = GUARD_DROP;
+    bufferevent_disable(c->bev, EV_READ);
+    evtimer_add(c->timer, &c->s->fail_delay);
+}
+
+static void guard_check_body(struct http_conn *c)
+{
+    if (!c->authorized &&
+        (c->body_seen > HTTP_UNAUTH_MAX_BODY || c->content_length > HTTP_UNAUTH_MAX_BODY))
+        guard_drop(c);
+}
+
+static void guard_head_done(struct http_conn *c)
+{
+    char value[4 * HTTP_USER_MAX + 2048];
+    c->authorized = true;
+    if (c->s->authorize != NULL) {
+        char user[HTTP_USER_MAX];
+        bool have = head_find(c, "Authorization", value, sizeof value);
+        c->authorized = c->s->authorize(have ? value : NULL, user, sizeof user,
+                                        c->s->authorize_arg);
+        OPENSSL_cleanse(user, sizeof user);
+    }
+    c->content_length = -1;
+    if (head_find(c, "Content-Length", value, sizeof value)) {
+        char *e;
+        errno = 0;
+        long long v = strtoll(value, &e, 10);
+        if (errno == 0 && *e == '\0' && v >= 0)
+            c->content_length = v;
+    }
+    OPENSSL_cleanse(value, sizeof value);
+    OPENSSL_cleanse(c->head, c->head_len);
+    c->head_len = 0;
+    c->state = GUARD_BODY;
+}
+
+/* n new bytes at the end of in. */
+static void guard_feed(struct http_conn *c, struct evbuffer *in, size_t n)
+{
+    if (c->state == GUARD_BUSY || n == 0)
+        return;
+    if (c->state == GUARD_DROP) {
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (c->state == GUARD_IDLE) {
+        c->state = GUARD_HEAD;
+        c->head_len = 0;
+        c->body_seen = 0;
+        c->content_length = -1;
+        c->authorized = false;
+        evtimer_add(c->timer, &c->s->timeout);
+    }
+    if (c->state == GUARD_HEAD) {
+        size_t total = evbuffer_get_length(in);
+        size_t take = n;
+        if (take > HTTP_GUARD_HEAD_MAX - c->head_len)
+            take = HTTP_GUARD_HEAD_MAX - c->head_len;
+        struct evbuffer_ptr pos;
+        if (evbuffer_ptr_set(in, &pos, total - n, EVBUFFER_PTR_SET) != 0 ||
+            evbuffer_copyout_from(in, &pos, c->head + c->head_len, take) != (ev_ssize_t)take) {
+            /* Cannot follow: treat what comes as a body without credentials. */
+            c->state = GUARD_BODY;
+            c->body_seen = n;
+            guard_check_body(c);
+            return;
+        }
+        size_t from = c->head_len, end = 0;
+        c->head_len += take;
+        for (size_t i = from; i < c->head_len && end == 0; i++)
+            if (c->head[i] == '\n' && ((i >= 1 && c->head[i - 1] == '\n') ||
+                                       (i >= 2 && c->head[i - 1] == '\r' && c->head[i - 2] == '\n')))
+                end = i + 1;
+        if (end == 0) {
+            if (c->head_len < HTTP_GUARD_HEAD_MAX)
+                return;
+            /* Longer than evhttp accepts: it refuses the request. */
+            OPENSSL_cleanse(c->head, c->head_len);
+            c->head_len = 0;
+            c->state = GUARD_BODY;
+            c->body_seen = 0;
+            return;
+        }
+        size_t rest = n - (end - from);
+        c->head_len = end;
+        guard_head_done(c);
+        c->body_seen = rest;
+        guard_check_body(c);
+        return;
+    }
+    /* GUARD_BODY */
+    c->body_seen += n;
+    guard_check_body(c);
+}
+
+static void guard_input_cb(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+    if (info->n_added == 0)
+        return;
+    struct bufferevent *bev = arg;
+    struct http_conn *c = guard_lookup(bev);
+    if (c == NULL)
+        c = guard_attach(bev);
+    if (c != NULL)
+        guard_feed(c, in, info->n_added);
+}
+
+static struct bufferevent *guard_new_bev(struct event_base *base, void *arg)
+{
+    (void)arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev != NULL && evbuffer_add_cb(bufferevent_get_input(bev), guard_input_cb, bev) == NULL) {
+        bufferevent_free(bev);
+        bev = NULL;
+    }
+    return bev;
+}
+
+/* on_request: evhttp has the whole request. */
+static void guard_request_delivered(struct evhttp_request *ev)
+{
+    struct http_conn *c = guard_of(ev);
+    if (c == NULL)
+        return;
+    evtimer_del(c->timer);
+    OPENSSL_cleanse(c->head, c->head_len);
+    c->head_len = 0;
+    c->state = GUARD_BUSY;
+}
+
+/* The reply has been written: what is left in the input buffer was sent
+ * after the request and starts the next one. */
+static void guard_request_done(struct evhttp_request *ev)
+{
+    struct http_conn *c = guard_of(ev);
+    if (c == NULL)
+        return;
+    evtimer_del(c->timer);
+    c->state = GUARD_IDLE;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    guard_feed(c, in, evbuffer_get_length(in));
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static void send_plain(struct evhttp_request *ev, int status, const char *text)
@@ -400,9 +870,39 @@ static void send_plain(struct evhttp_request *ev, int status, const char *text)
         evhttp_add_header(evhttp_request_get_output_headers(ev), "Content-Type", "text/plain");
         evbuffer_add(buf, text, strlen(text));
     }
+    evhttp_request_set_on_complete_cb(ev, guard_done_cb, NULL);
     evhttp_send_reply(ev, status, NULL, buf);
     if (buf != NULL)
         evbuffer_free(buf);
+}
+
+static void send_error(struct evhttp_request *ev, int status)
+{
+    evhttp_request_set_on_complete_cb(ev, guard_done_cb, NULL);
+    evhttp_send_error(ev, status, NULL);
+}
+
+/* A failed login is answered after the delay from a timer on the loop, so
+ * guessing stays slow without a worker thread sleeping for it. */
+static void reply_unauthorized_later(struct http_server *s, struct evhttp_request *ev)
+{
+    struct http_req *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        send_error(ev, HTTP_INTERNAL);
+        return;
+    }
+    r->server = s;
+    r->ev = ev;
+    r->replied = true;
+    r->status = 401;
+    if (!http_req_add_reply_header(r, "WWW-Authenticate", "Basic realm=\"jsonrpc\"")) {
+        req_free(r);
+        send_error(ev, HTTP_INTERNAL);
+        return;
+    }
+    s->unflushed++;
+    if (event_base_once(s->base, -1, EV_TIMEOUT, reply_on_loop, r, &s->fail_delay) != 0)
+        reply_on_loop(-1, EV_TIMEOUT, r);
 }
 
 static const struct http_route *find_route(const struct http_server *s, const char *uri)
@@ -421,6 +921,7 @@ static const struct http_route *find_route(const struct http_server *s, const ch
 static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct http_server *s = arg;
+    guard_request_delivered(ev);
     struct evhttp_connection *conn = evhttp_request_get_connection(ev);
     const struct sockaddr *sa = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
     if (sa == NULL || !peer_allowed(s, sa)) {
@@ -430,14 +931,28 @@ static void on_request(struct evhttp_request *ev, void *arg)
             evhttp_connection_get_peer(conn, &host, &port);
         LOG_WARN(LOG_CAT_HTTP, "rejected a request from %s: not in -rpcallowip",
                  host != NULL ? host : "?");
-        evhttp_send_error(ev, 403, NULL);
+        send_error(ev, 403);
         return;
     }
     const char *uri = evhttp_request_get_uri(ev);
     const struct http_route *rt = find_route(s, uri);
     if (rt == NULL) {
-        evhttp_send_error(ev, HTTP_NOTFOUND, NULL);
+        send_error(ev, HTTP_NOTFOUND);
         return;
+    }
+    char user[HTTP_USER_MAX] = "";
+    if (s->authorize != NULL) {
+        const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
+        if (!s->authorize(auth, user, sizeof user, s->authorize_arg)) {
+            char *host = NULL;
+            ev_uint16_t port = 0;
+            if (conn != NULL)
+                evhttp_connection_get_peer(conn, &host, &port);
+            LOG_WARN(LOG_CAT_HTTP, "incorrect or missing RPC credentials from %s:%u",
+                     host != NULL ? host : "?", (unsigned)port);
+            reply_unauthorized_later(s, ev);
+            return;
+        }
     }
     pthread_mutex_lock(&s->mu);
     bool refuse = s->interrupted || s->depth >= s->max_depth;
@@ -452,9 +967,11 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     struct http_req *r = req_capture(s, ev);
     if (r == NULL) {
-        evhttp_send_error(ev, HTTP_INTERNAL, NULL);
+        send_error(ev, HTTP_INTERNAL);
         return;
     }
+    memcpy(r->user, user, sizeof user);
+    OPENSSL_cleanse(user, sizeof user);
     r->route = rt;
     LOG_DEBUG(LOG_CAT_HTTP, "request %s from %s", r->uri, r->peer);
     pthread_mutex_lock(&s->mu);
@@ -595,6 +1112,12 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
     pthread_cond_init(&s->cond, NULL);
     s->max_depth = (size_t)cfg->workqueue;
     s->running = true;
+    s->timeout.tv_sec = cfg->timeout > 0 ? cfg->timeout : HTTP_SERVER_TIMEOUT;
+    int delay_ms = cfg->auth_fail_delay_ms >= 0 ? cfg->auth_fail_delay_ms : HTTP_AUTH_FAIL_DELAY_MS;
+    s->fail_delay.tv_sec = delay_ms / 1000;
+    s->fail_delay.tv_usec = (delay_ms % 1000) * 1000;
+    s->authorize = cfg->authorize;
+    s->authorize_arg = cfg->authorize_arg;
     add_allow(s, "127.0.0.0/8");
     add_allow(s, "::1/128");
     for (size_t i = 0; i < cfg->n_allow; i++)
@@ -605,9 +1128,16 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
         str_set_err(err, errlen, "cannot create the HTTP server");
         goto fail;
     }
-    evhttp_set_timeout(s->http, HTTP_SERVER_TIMEOUT);
+    if (!guard_register(s)) {
+        str_set_err(err, errlen, "too many HTTP servers in one process");
+        evhttp_free(s->http);
+        s->http = NULL;
+        goto fail;
+    }
+    evhttp_set_timeout(s->http, (int)s->timeout.tv_sec);
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_SIZE);
     evhttp_set_max_body_size(s->http, HTTP_MAX_BODY_SIZE);
+    evhttp_set_bevcb(s->http, guard_new_bev, NULL);
     evhttp_set_gencb(s->http, on_request, s);
 
     static const char *const loopback[] = {"127.0.0.1", "::1"};
@@ -654,6 +1184,7 @@ fail:
     free(s->threads);
     if (s->http != NULL)
         evhttp_free(s->http);
+    guard_unregister(s);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -709,6 +1240,7 @@ void http_server_free(struct http_server *s)
     if (tick != NULL)
         event_free(tick);
     evhttp_free(s->http);
+    guard_unregister(s);
     for (size_t i = 0; i < s->n_routes; i++)
         free(s->routes[i].prefix);
     free(s->threads);

@@ -2,12 +2,15 @@
 #include "rpc/server.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "consensus/serialize.h"
 #include "crypto/random.h"
@@ -93,6 +96,33 @@ const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *n
             hi = mid;
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------ wiping allocator */
+
+/* jansson's free does not say how big a block is; malloc does. The blocks
+ * stay plain malloc blocks, so callers may free() or realloc() what
+ * json_dumps returns, and values made before the switch may be freed
+ * after it. */
+static void wipe_free(void *p)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, malloc_usable_size(p));
+    free(p);
+}
+
+static bool wipe_installed;
+
+void rpc_secure_alloc_init(void)
+{
+    json_set_alloc_funcs(malloc, wipe_free);
+    wipe_installed = true;
+}
+
+bool rpc_secure_alloc_active(void)
+{
+    return wipe_installed;
 }
 
 /* ------------------------------------------------------------ amounts */
@@ -874,6 +904,8 @@ static bool finish(struct rpc_reply *out, int status, json_t *v)
 
 void rpc_reply_clear(struct rpc_reply *r)
 {
+    if (r->body != NULL)
+        OPENSSL_cleanse(r->body, r->len);
     free(r->body);
     r->body = NULL;
     r->len = 0;

@@ -134,8 +134,17 @@ const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *n
 
 /* ---- dispatch ---- */
 
+/* Makes jansson wipe every block it frees (OPENSSL_cleanse), so that the
+ * strings of a parsed request (passphrases, keys) and the lexer's buffers
+ * do not outlive the request in freed memory. Process-wide; call it before
+ * other threads use jansson (rpc_service_start does). */
+void rpc_secure_alloc_init(void);
+/* Whether rpc_secure_alloc_init has run (for tests). */
+bool rpc_secure_alloc_active(void);
+
 struct rpc_reply {
     int status;  /* HTTP status */
+    /* heap; wiped and freed by rpc_reply_clear (replies can carry keys) */
     char *body;  /* heap, NUL-terminated; NULL when there is no body (204) */
     size_t len;
 };
