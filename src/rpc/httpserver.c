@@ -52,6 +52,7 @@ struct http_req {
     char user[HTTP_USER_MAX];
     struct http_header *headers;
     size_t n_headers;
+    bool headers_captured; /* else read from ev (loop thread only) */
     struct http_header *reply_headers;
     size_t n_reply_headers;
     int status;
@@ -89,6 +90,11 @@ struct http_server {
     size_t n_threads;
 
     long unflushed; /* requests accepted but whose reply is not yet written; loop thread only */
+
+    struct http_req *done_head, *done_tail; /* replies for the loop, under mu */
+    struct event *done_ev;
+    http_fast_fn fast;
+    void *fast_arg;
 
     struct timeval timeout;
     struct timeval fail_delay;
@@ -286,8 +292,32 @@ static enum http_method map_method(enum evhttp_cmd_type t)
     }
 }
 
-/* Copies what the handler may look at, so that the worker never touches
- * the evhttp request. */
+/* Copies the headers, for a request going to a worker (one answered on
+ * the loop reads evhttp's). */
+static bool req_capture_headers(struct http_req *r)
+{
+    struct evkeyvalq *hdrs = evhttp_request_get_input_headers(r->ev);
+    size_t n = 0;
+    for (struct evkeyval *kv = hdrs->tqh_first; kv != NULL; kv = kv->next.tqe_next)
+        n++;
+    r->headers_captured = true;
+    if (n == 0)
+        return true;
+    r->headers = calloc(n, sizeof *r->headers);
+    if (r->headers == NULL)
+        return false;
+    for (struct evkeyval *kv = hdrs->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+        struct http_header *h = &r->headers[r->n_headers++];
+        h->name = strdup(kv->key);
+        h->value = strdup(kv->value);
+        if (h->name == NULL || h->value == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* Copies what the handler may look at but the headers, so that the worker
+ * never touches the evhttp request. */
 static struct http_req *req_capture(struct http_server *s, struct evhttp_request *ev)
 {
     struct http_req *r = calloc(1, sizeof *r);
@@ -299,23 +329,6 @@ static struct http_req *req_capture(struct http_server *s, struct evhttp_request
     r->uri = strdup(evhttp_request_get_uri(ev));
     if (r->uri == NULL)
         goto fail;
-
-    struct evkeyvalq *hdrs = evhttp_request_get_input_headers(ev);
-    size_t n = 0;
-    for (struct evkeyval *kv = hdrs->tqh_first; kv != NULL; kv = kv->next.tqe_next)
-        n++;
-    if (n > 0) {
-        r->headers = calloc(n, sizeof *r->headers);
-        if (r->headers == NULL)
-            goto fail;
-        for (struct evkeyval *kv = hdrs->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-            struct http_header *h = &r->headers[r->n_headers++];
-            h->name = strdup(kv->key);
-            h->value = strdup(kv->value);
-            if (h->name == NULL || h->value == NULL)
-                goto fail;
-        }
-    }
 
     struct evbuffer *in = evhttp_request_get_input_buffer(ev);
     size_t len = evbuffer_get_length(in);
@@ -403,6 +416,30 @@ static void reply_on_loop(evutil_socket_t fd, short what, void *arg)
     req_free(r);
 }
 
+/* Loop thread: sends every reply the workers have queued. */
+static void replies_on_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    struct http_req *r = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (r != NULL) {
+        struct http_req *next = r->next;
+        r->next = NULL;
+        reply_on_loop(-1, EV_TIMEOUT, r);
+        r = next;
+    }
+}
+
+void http_server_set_fast_path(struct http_server *s, http_fast_fn fn, void *arg)
+{
+    s->fast = fn;
+    s->fast_arg = arg;
+}
+
 void http_req_reply_take(struct http_req *r, int status, char *body, size_t len)
 {
     if (r->replied) {
@@ -467,6 +504,8 @@ const char *http_req_uri(const struct http_req *r)
 
 const char *http_req_header(const struct http_req *r, const char *name)
 {
+    if (!r->headers_captured)
+        return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
     for (size_t i = 0; i < r->n_headers; i++)
         if (strcasecmp(r->headers[i].name, name) == 0)
             return r->headers[i].value;
@@ -521,6 +560,7 @@ struct http_conn {
     enum guard_state state;
     struct event *timer; /* the request deadline, or the drop delay */
     bool authorized;
+    char user[HTTP_USER_MAX]; /* whom the credentials named, when authorized */
     uint64_t body_seen;
     int64_t content_length; /* -1: none given */
     size_t head_len;
@@ -592,6 +632,7 @@ static void guard_closed(struct evhttp_connection *evcon, void *arg)
     pthread_mutex_unlock(&guard_mu);
     event_free(c->timer);
     OPENSSL_cleanse(c->head, c->head_len);
+    OPENSSL_cleanse(c->user, sizeof c->user);
     free(c);
 }
 
@@ -733,12 +774,11 @@ static void guard_head_done(struct http_conn *c)
 {
     char value[4 * HTTP_USER_MAX + 2048];
     c->authorized = true;
+    c->user[0] = '\0';
     if (c->s->authorize != NULL) {
-        char user[HTTP_USER_MAX];
         bool have = head_find(c, "Authorization", value, sizeof value);
-        c->authorized = c->s->authorize(have ? value : NULL, user, sizeof user,
+        c->authorized = c->s->authorize(have ? value : NULL, c->user, sizeof c->user,
                                         c->s->authorize_arg);
-        OPENSSL_cleanse(user, sizeof user);
     }
     c->content_length = -1;
     if (head_find(c, "Content-Length", value, sizeof value)) {
@@ -836,16 +876,26 @@ static struct bufferevent *guard_new_bev(struct event_base *base, void *arg)
     return bev;
 }
 
-/* on_request: evhttp has the whole request. */
-static void guard_request_delivered(struct evhttp_request *ev)
+/* on_request: evhttp has the whole request. Returns 1 when the guard
+ * found its credentials good (user set), 0 when bad, -1 when it does not
+ * know (no guard, or the headers were not followed). Both take the first
+ * Authorization header; a good verdict is safe to reuse whatever evhttp
+ * made of the rest. */
+static int guard_request_delivered(struct evhttp_request *ev, char *user, size_t user_len)
 {
     struct http_conn *c = guard_of(ev);
     if (c == NULL)
-        return;
+        return -1;
+    int verdict = c->state == GUARD_BODY || c->state == GUARD_DROP ? c->authorized : -1;
+    if (verdict == 1)
+        snprintf(user, user_len, "%s", c->user);
+    OPENSSL_cleanse(c->user, sizeof c->user);
+    c->authorized = false;
     evtimer_del(c->timer);
     OPENSSL_cleanse(c->head, c->head_len);
     c->head_len = 0;
     c->state = GUARD_BUSY;
+    return verdict;
 }
 
 /* The reply has been written: what is left in the input buffer was sent
@@ -921,7 +971,8 @@ static const struct http_route *find_route(const struct http_server *s, const ch
 static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct http_server *s = arg;
-    guard_request_delivered(ev);
+    char user[HTTP_USER_MAX] = "";
+    int verdict = guard_request_delivered(ev, user, sizeof user);
     struct evhttp_connection *conn = evhttp_request_get_connection(ev);
     const struct sockaddr *sa = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
     if (sa == NULL || !peer_allowed(s, sa)) {
@@ -940,8 +991,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
         send_error(ev, HTTP_NOTFOUND);
         return;
     }
-    char user[HTTP_USER_MAX] = "";
-    if (s->authorize != NULL) {
+    if (s->authorize != NULL && verdict != 1) {
         const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
         if (!s->authorize(auth, user, sizeof user, s->authorize_arg)) {
             char *host = NULL;
@@ -954,17 +1004,6 @@ static void on_request(struct evhttp_request *ev, void *arg)
             return;
         }
     }
-    pthread_mutex_lock(&s->mu);
-    bool refuse = s->interrupted || s->depth >= s->max_depth;
-    bool stopping = s->interrupted;
-    pthread_mutex_unlock(&s->mu);
-    if (refuse) {
-        if (!stopping)
-            LOG_WARN(LOG_CAT_HTTP, "request rejected because the work queue is full (-rpcworkqueue)");
-        send_plain(ev, HTTP_SERVUNAVAIL, stopping ? "Server is shutting down\n"
-                                                  : "Work queue depth exceeded\n");
-        return;
-    }
     struct http_req *r = req_capture(s, ev);
     if (r == NULL) {
         send_error(ev, HTTP_INTERNAL);
@@ -974,6 +1013,27 @@ static void on_request(struct evhttp_request *ev, void *arg)
     OPENSSL_cleanse(user, sizeof user);
     r->route = rt;
     LOG_DEBUG(LOG_CAT_HTTP, "request %s from %s", r->uri, r->peer);
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->interrupted;
+    bool full = s->depth >= s->max_depth;
+    pthread_mutex_unlock(&s->mu);
+    if (!stopping && s->fast != NULL && s->fast(r, s->fast_arg)) {
+        s->unflushed++;
+        reply_on_loop(-1, EV_TIMEOUT, r);
+        return;
+    }
+    if (stopping || full || !req_capture_headers(r)) {
+        req_free(r);
+        if (!stopping && !full) {
+            send_error(ev, HTTP_INTERNAL);
+            return;
+        }
+        if (!stopping)
+            LOG_WARN(LOG_CAT_HTTP, "request rejected because the work queue is full (-rpcworkqueue)");
+        send_plain(ev, HTTP_SERVUNAVAIL, stopping ? "Server is shutting down\n"
+                                                  : "Work queue depth exceeded\n");
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     if (s->tail != NULL)
         s->tail->next = r;
@@ -1011,9 +1071,18 @@ static void *worker_main(void *arg)
             http_req_reply(r, 500, msg, sizeof msg - 1);
         }
         /* The loop thread frees r once it has sent the reply, so the worker
-         * hands it over only after the handler is done with it. */
-        if (event_base_once(s->base, -1, EV_TIMEOUT, reply_on_loop, r, NULL) != 0)
-            LOG_ERROR(LOG_CAT_HTTP, "cannot schedule the reply to %s", r->peer);
+         * hands it over only after the handler is done with it. One wake-up
+         * of the loop takes every reply queued until it runs. */
+        pthread_mutex_lock(&s->mu);
+        bool wake = s->done_head == NULL;
+        if (s->done_tail != NULL)
+            s->done_tail->next = r;
+        else
+            s->done_head = r;
+        s->done_tail = r;
+        pthread_mutex_unlock(&s->mu);
+        if (wake)
+            event_active(s->done_ev, EV_READ, 0);
     }
     return NULL;
 }
@@ -1138,6 +1207,11 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_SIZE);
     evhttp_set_max_body_size(s->http, HTTP_MAX_BODY_SIZE);
     evhttp_set_bevcb(s->http, guard_new_bev, NULL);
+    s->done_ev = event_new(base, -1, EV_READ, replies_on_loop, s);
+    if (s->done_ev == NULL) {
+        str_set_err(err, errlen, "out of memory");
+        goto fail;
+    }
     evhttp_set_gencb(s->http, on_request, s);
 
     static const char *const loopback[] = {"127.0.0.1", "::1"};
@@ -1184,6 +1258,8 @@ fail:
     free(s->threads);
     if (s->http != NULL)
         evhttp_free(s->http);
+    if (s->done_ev != NULL)
+        event_free(s->done_ev);
     guard_unregister(s);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mu);
@@ -1241,6 +1317,13 @@ void http_server_free(struct http_server *s)
         event_free(tick);
     evhttp_free(s->http);
     guard_unregister(s);
+    /* Replies still queued past the drain deadline: their evhttp requests
+     * went with evhttp_free. */
+    for (struct http_req *r = s->done_head, *next; r != NULL; r = next) {
+        next = r->next;
+        req_free(r);
+    }
+    event_free(s->done_ev);
     for (size_t i = 0; i < s->n_routes; i++)
         free(s->routes[i].prefix);
     free(s->threads);

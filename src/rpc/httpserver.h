@@ -6,7 +6,9 @@
  * URI, headers, body, peer) into a struct http_req and queues it for one of
  * the worker threads. The worker runs the handler, which sets the answer
  * with http_req_reply(); when the handler returns, the answer travels back
- * to the loop thread through event_base_once() and is sent there. A full queue is answered at once
+ * to the loop thread through a reply queue (one wake-up of the loop serves
+ * every reply queued meanwhile) and is sent there. A fast path may answer a
+ * request on the loop thread itself (http_server_set_fast_path). A full queue is answered at once
  * with 503.
  *
  * Requests are checked before they cost the node anything (doc/rpc.md,
@@ -106,6 +108,13 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
  * Longer prefixes are not preferred: handlers are tried in the order added. */
 bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
                              http_handler_fn fn, void *arg);
+/* Runs on the event loop thread for each authorized request before it is
+ * queued; returns true when it has set the reply with http_req_reply*
+ * (the request then never reaches a worker), false to leave it to the
+ * route's handler. It must not block. */
+typedef bool (*http_fast_fn)(struct http_req *req, void *arg);
+/* Sets the fast path (NULL: none). Call before requests arrive. */
+void http_server_set_fast_path(struct http_server *s, http_fast_fn fn, void *arg);
 /* Stops accepting connections and work (queued requests still run and new
  * requests are answered 503). Loop thread only. */
 void http_server_interrupt(struct http_server *s);

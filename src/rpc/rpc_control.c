@@ -88,6 +88,26 @@ static void on_rpc_request(struct http_req *r, void *arg)
     rep.len = 0;
 }
 
+/* The event loop's share: a lone call of a method that never blocks
+ * (getblockcount, getbestblockhash, uptime) is answered right there, which
+ * saves two thread hand-offs per call. */
+static bool on_rpc_request_fast(struct http_req *r, void *arg)
+{
+    (void)arg;
+    if (http_req_method(r) != HTTP_METHOD_POST)
+        return false;
+    size_t len;
+    const char *body = http_req_body(r, &len);
+    struct rpc_reply rep;
+    if (!rpc_dispatch_on_loop(service.ctx->rpc, service.ctx, http_req_uri(r), http_req_user(r),
+                              body, len, &rep))
+        return false;
+    if (rep.body != NULL)
+        http_req_add_reply_header(r, "Content-Type", "application/json");
+    http_req_reply_take(r, rep.status, rep.body, rep.len);
+    return true;
+}
+
 /* ------------------------------------------------------------ service */
 
 static bool setup_auth(struct node_ctx *ctx, char *err, size_t errlen)
@@ -166,6 +186,8 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         ok = false;
     }
+    if (ok)
+        http_server_set_fast_path(ctx->http, on_rpc_request_fast, NULL);
     if (!ok)
         rpc_service_stop(ctx);
     return ok;
@@ -327,5 +349,6 @@ static const struct rpc_method control_methods[] = {
 bool rpc_control_register(struct rpc_table *t, char *err, size_t errlen)
 {
     return rpc_register_table(t, control_methods,
-                              sizeof control_methods / sizeof control_methods[0], err, errlen);
+                              sizeof control_methods / sizeof control_methods[0], err, errlen) &&
+           rpc_table_run_on_loop(t, "uptime", err, errlen);
 }

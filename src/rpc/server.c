@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,26 @@ const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *n
             hi = mid;
     }
     return NULL;
+}
+
+bool rpc_table_run_on_loop(struct rpc_table *t, const char *name, char *err, size_t errlen)
+{
+    const struct rpc_method *m = rpc_table_find(t, name);
+    if (m == NULL || t->n_on_loop >= RPC_MAX_ON_LOOP) {
+        str_set_err(err, errlen, "cannot run RPC method %s on the event loop", name);
+        return false;
+    }
+    if (!rpc_method_runs_on_loop(t, name))
+        t->on_loop[t->n_on_loop++] = m->name;
+    return true;
+}
+
+bool rpc_method_runs_on_loop(const struct rpc_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_on_loop; i++)
+        if (strcmp(t->on_loop[i], name) == 0)
+            return true;
+    return false;
 }
 
 /* ------------------------------------------------------------ wiping allocator */
@@ -550,12 +571,15 @@ bool rpc_active_commands(json_t *arr)
 #define RPC_WARMUP_STATUS_MAX 128
 static pthread_mutex_t warmup_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool warmup_active;
+/* Read without the lock by every call once the node runs. */
+static atomic_bool warmup_flag;
 static char warmup_status[RPC_WARMUP_STATUS_MAX];
 
 void rpc_warmup_set_status(const char *status)
 {
     pthread_mutex_lock(&warmup_mu);
     warmup_active = true;
+    atomic_store(&warmup_flag, true);
     snprintf(warmup_status, sizeof warmup_status, "%s", status);
     pthread_mutex_unlock(&warmup_mu);
 }
@@ -564,12 +588,18 @@ void rpc_warmup_finish(void)
 {
     pthread_mutex_lock(&warmup_mu);
     warmup_active = false;
+    atomic_store(&warmup_flag, false);
     warmup_status[0] = '\0';
     pthread_mutex_unlock(&warmup_mu);
 }
 
 bool rpc_warmup_get(char *out, size_t outlen)
 {
+    if (!atomic_load(&warmup_flag)) {
+        if (out != NULL && outlen > 0)
+            out[0] = '\0';
+        return false;
+    }
     pthread_mutex_lock(&warmup_mu);
     bool in_warmup = warmup_active;
     if (out != NULL && outlen > 0)
@@ -911,6 +941,9 @@ void rpc_reply_clear(struct rpc_reply *r)
     r->len = 0;
 }
 
+static bool dispatch_root(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, json_t *root, struct rpc_reply *out);
+
 bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *uri,
                   const char *user, const char *body, size_t len, struct rpc_reply *out)
 {
@@ -921,6 +954,38 @@ bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *
         json_decref(root);
         return finish(out, 500, make_reply(JR_V1, NULL, error_obj(RPC_PARSE_ERROR, msg), NULL));
     }
+    return dispatch_root(t, node, uri, user, root, out);
+}
+
+bool rpc_dispatch_on_loop(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, const char *body, size_t len, struct rpc_reply *out)
+{
+    if (len > RPC_ON_LOOP_MAX_BODY || t->n_on_loop == 0)
+        return false;
+    /* Most bodies name no such method: a substring search saves parsing
+     * them twice (here and on the worker). */
+    bool maybe = false;
+    for (size_t i = 0; i < t->n_on_loop && !maybe; i++)
+        maybe = strstr(body, t->on_loop[i]) != NULL;
+    if (!maybe)
+        return false;
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (root == NULL)
+        return false;
+    const json_t *mv = json_object_get(root, "method");
+    const struct rpc_method *m = json_is_string(mv) ? rpc_table_find(t, json_string_value(mv)) : NULL;
+    if (m == NULL || !rpc_method_runs_on_loop(t, m->name)) {
+        json_decref(root);
+        return false;
+    }
+    return dispatch_root(t, node, uri, user, root, out);
+}
+
+/* Takes root (an object or an array). */
+static bool dispatch_root(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, json_t *root, struct rpc_reply *out)
+{
     if (json_is_object(root)) {
         struct one_reply r;
         bool v2 = json_is_string(json_object_get(root, "jsonrpc")) &&
