@@ -12,8 +12,8 @@
  * digests with CRYPTO_memcmp, so the time taken does not tell which part of
  * a guess was right.
  *
- * A header value that passed is remembered (as a keyed hash, with a random
- * per-process key) so that the next request with the same header costs one
+ * A header value that passed is remembered (as SHA-256 of a random
+ * per-process key and the value) so that the next request with the same header costs one
  * hash instead of the full check; it is compared in constant time too.
  *
  * struct rpc_auth owns copies of the credentials (wiped on clear). The
@@ -39,7 +39,7 @@
 struct rpc_auth_entry;
 
 struct rpc_auth_cached {
-    uint8_t digest[32]; /* HMAC-SHA256(cache_key, header value) */
+    uint8_t digest[32]; /* SHA-256(cache_key || header value) */
     char user[128];
     bool used;
 };

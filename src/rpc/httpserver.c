@@ -936,6 +936,8 @@ static void send_error(struct evhttp_request *ev, int status)
  * guessing stays slow without a worker thread sleeping for it. */
 static void reply_unauthorized_later(struct http_server *s, struct evhttp_request *ev)
 {
+    /* Its body may still hold a secret, sent with a mistyped password. */
+    evbuffer_wipe(evhttp_request_get_input_buffer(ev));
     struct http_req *r = calloc(1, sizeof *r);
     if (r == NULL) {
         send_error(ev, HTTP_INTERNAL);

@@ -25,9 +25,7 @@
 
 void rpc_table_init(struct rpc_table *t)
 {
-    t->methods = NULL;
-    t->n = 0;
-    t->cap = 0;
+    memset(t, 0, sizeof *t);
 }
 
 void rpc_table_clear(struct rpc_table *t)
