@@ -842,6 +842,8 @@ static void guard_feed(struct http_conn *c, struct evbuffer *in, size_t n)
             return;
         }
         size_t rest = n - (end - from);
+        /* What was copied past the headers is body: it may hold a secret. */
+        OPENSSL_cleanse(c->head + end, c->head_len - end);
         c->head_len = end;
         guard_head_done(c);
         c->body_seen = rest;

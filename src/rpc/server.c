@@ -149,6 +149,9 @@ bool rpc_secure_alloc_active(void)
 #define AMOUNT_TAG_LEN 16
 static char amount_marker[1 + AMOUNT_TAG_LEN + 2]; /* "\x01<tag>:" */
 static pthread_once_t amount_once = PTHREAD_ONCE_INIT;
+/* How a marked string starts in json_dumps' output (made once: every
+ * reply is searched for it). */
+static char amount_pattern[8 + AMOUNT_TAG_LEN + 2];
 
 static void amount_marker_init(void)
 {
@@ -163,6 +166,7 @@ static void amount_marker_init(void)
     }
     hex_encode(r, sizeof r, hex);
     snprintf(amount_marker, sizeof amount_marker, "\x01%s:", hex);
+    snprintf(amount_pattern, sizeof amount_pattern, "\"\\u0001%s", amount_marker + 1);
 }
 
 json_t *rpc_amount_json(amount_t a)
@@ -192,8 +196,7 @@ char *rpc_json_dumps(const json_t *v, size_t flags)
     char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
     if (s == NULL)
         return NULL;
-    char pat[8 + AMOUNT_TAG_LEN + 2];
-    snprintf(pat, sizeof pat, "\"\\u0001%s", amount_marker + 1);
+    const char *pat = amount_pattern;
     size_t pl = strlen(pat);
     char *hit = strstr(s, pat);
     if (hit == NULL)
