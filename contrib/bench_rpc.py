@@ -63,6 +63,13 @@ def load(loader, port, clients, auth, *mode):
     return int(out[1]), int(out[3]), float(out[5])
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_port(port, proc, timeout=60):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -130,20 +137,28 @@ def batch(rpc, calls):
     return out
 
 
-def bench_getblockcount(args, node, bare_port, loader):
+def bench_getblockcount(args, node, bare, bare_port, loader):
     body = json.dumps({"jsonrpc": "1.0", "method": "getblockcount", "params": [], "id": 1})
-    souk, bare = [], []
+    souk, bare_rps = [], []
+    cpu = {"soukd": [0.0, 0], "bare evhttp": [0.0, 0]}
     for r in range(args.rounds):
-        for name, port, auth, res in (("soukd", node.rpc_port, node.auth, souk),
-                                      ("bare evhttp", bare_port, "-", bare)):
+        for name, port, auth, pid, res in (("soukd", node.rpc_port, node.auth, node.proc.pid, souk),
+                                           ("bare evhttp", bare_port, "-", bare.pid, bare_rps)):
+            c0 = cpu_seconds(pid)
             n, ok, secs = load(loader, port, args.clients, auth, "repeat", args.seconds, body)
+            cpu[name][0] += cpu_seconds(pid) - c0
+            cpu[name][1] += n
             if ok != n:
                 raise RuntimeError("%s: %d of %d replies were not successes" % (name, n - ok, n))
             res.append(n / secs)
             print("  round %d  %-12s %9.0f req/s" % (r + 1, name, n / secs), flush=True)
-    s, b = statistics.median(souk), statistics.median(bare)
+    s, b = statistics.median(souk), statistics.median(bare_rps)
     print("getblockcount, %d keep-alive clients: soukd %.0f req/s, bare evhttp %.0f req/s, "
           "ratio %.2f (target >= 0.8)" % (args.clients, s, b, s / b), flush=True)
+    # CPU time per request depends far less on what else the machine runs.
+    us = {k: 1e6 * v[0] / max(v[1], 1) for k, v in cpu.items()}
+    print("CPU per request (user+system, all threads): soukd %.1f us, bare evhttp %.1f us, "
+          "ratio %.2f" % (us["soukd"], us["bare evhttp"], us["bare evhttp"] / us["soukd"]), flush=True)
     return s, b
 
 
@@ -234,7 +249,7 @@ def main():
         bare = subprocess.Popen([bare_bin, str(bare_port)], stdout=subprocess.DEVNULL)
         wait_port(bare_port, bare)
         node = Node(args.build_dir, tmp, args.soukd_args)
-        bench_getblockcount(args, node, bare_port, loader)
+        bench_getblockcount(args, node, bare, bare_port, loader)
         if not args.skip_tx:
             bench_sendraw(args, node, loader, tmp)
     finally:
