@@ -870,7 +870,10 @@ static void guard_input_cb(struct evbuffer *in, const struct evbuffer_cb_info *i
 static struct bufferevent *guard_new_bev(struct event_base *base, void *arg)
 {
     (void)arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* The options evhttp uses for its own: it closes the socket itself,
+     * after shutting it down (with BEV_OPT_CLOSE_ON_FREE that shutdown
+     * would reach an fd already closed, perhaps reused). */
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
     if (bev != NULL && evbuffer_add_cb(bufferevent_get_input(bev), guard_input_cb, bev) == NULL) {
         bufferevent_free(bev);
         bev = NULL;
