@@ -109,6 +109,8 @@ class RPCDoSTest(SoukTestFramework):
         hwm1 = proc_status(pid, "VmHWM")
         self.log.info("peak resident memory grew by %.1f MB for %d x %d MB bodies",
                       (hwm1 - hwm0) / 1e6, n, BODY_MB)
+        self.log.info("bytes each client got out before the node closed: %s",
+                      [sent for sent, _ in results])
         for sent, reply in results:
             assert not reply.startswith(b"HTTP/1.1 200"), reply[:100]
             # The node stopped reading: the client could not deliver the body.
