@@ -12,10 +12,16 @@
  * digests with CRYPTO_memcmp, so the time taken does not tell which part of
  * a guess was right.
  *
- * struct rpc_auth owns copies of the credentials (wiped on clear). */
+ * A header value that passed is remembered (as SHA-256 of a random
+ * per-process key and the value) so that the next request with the same header costs one
+ * hash instead of the full check; it is compared in constant time too.
+ *
+ * struct rpc_auth owns copies of the credentials (wiped on clear). The
+ * checks may run on several threads at once. */
 #ifndef SOUK_RPC_AUTH_H
 #define SOUK_RPC_AUTH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,13 +33,29 @@
 /* Longest user name or password accepted. */
 #define RPC_AUTH_MAX_CRED 1024
 
+/* Header values remembered after they passed. */
+#define RPC_AUTH_CACHE_SIZE 8
+
 struct rpc_auth_entry;
+
+struct rpc_auth_cached {
+    uint8_t digest[32]; /* SHA-256(cache_key || header value) */
+    char user[128];
+    bool used;
+};
 
 struct rpc_auth {
     struct rpc_auth_entry *entries;
     size_t n_entries;
+    pthread_mutex_t mu; /* the cache */
+    bool cache_on;
+    uint8_t cache_key[32];
+    struct rpc_auth_cached cache[RPC_AUTH_CACHE_SIZE];
+    unsigned cache_next;
+    uint64_t full_checks; /* header checks that missed the cache (tests) */
 };
 
+/* Without random bytes for the cache key the cache stays off. */
 void rpc_auth_init(struct rpc_auth *a);
 void rpc_auth_clear(struct rpc_auth *a);
 
@@ -48,7 +70,7 @@ bool rpc_auth_add_rpcauth(struct rpc_auth *a, const char *spec, char *err, size_
 bool rpc_auth_check(const struct rpc_auth *a, const char *user, const char *password);
 /* Checks an HTTP "Authorization: Basic <base64(user:password)>" header
  * value. On success copies the user name to user_out (truncated to fit). */
-bool rpc_auth_check_header(const struct rpc_auth *a, const char *header, char *user_out,
+bool rpc_auth_check_header(struct rpc_auth *a, const char *header, char *user_out,
                            size_t user_len);
 
 /* Writes dir/.cookie with a fresh random password (mode 0600, replaced

@@ -6,8 +6,23 @@
  * URI, headers, body, peer) into a struct http_req and queues it for one of
  * the worker threads. The worker runs the handler, which sets the answer
  * with http_req_reply(); when the handler returns, the answer travels back
- * to the loop thread through event_base_once() and is sent there. A full queue is answered at once
+ * to the loop thread through a reply queue (one wake-up of the loop serves
+ * every reply queued meanwhile) and is sent there. A fast path may answer a
+ * request on the loop thread itself (http_server_set_fast_path). A full queue is answered at once
  * with 503.
+ *
+ * Requests are checked before they cost the node anything (doc/rpc.md,
+ * "Limits"): a per-connection guard reads the bytes as they arrive, before
+ * evhttp parses them, so it sees the end of the headers before the body.
+ * It checks the credentials there (the authorize callback of the config);
+ * a request whose credentials fail may carry at most HTTP_UNAUTH_MAX_BODY
+ * bytes of body, a larger one stops being read and its connection is closed
+ * after the failed-login delay. Every request must arrive whole within the
+ * server timeout of its first byte (a client trickling a byte at a time is
+ * closed), and a request that fails authorization is answered 401 from a
+ * timer on the event loop after the delay, never reaching a worker. Request
+ * and reply bodies are wiped (OPENSSL_cleanse) when freed, since some carry
+ * passphrases and keys.
  *
  * Owns the evhttp instance, its listening sockets, the queue and the
  * worker threads. The event_base is borrowed from the node and must have
@@ -27,7 +42,16 @@ struct http_req;
 #define HTTP_DEFAULT_WORKQUEUE 16
 #define HTTP_MAX_BODY_SIZE (32u * 1024u * 1024u)
 #define HTTP_MAX_HEADERS_SIZE 8192
-#define HTTP_SERVER_TIMEOUT 30 /* seconds of idle connection */
+/* Seconds a connection may stay idle, and a request may take to arrive
+ * whole (headers and body) from its first byte, as bitcoind's
+ * -rpcservertimeout. */
+#define HTTP_SERVER_TIMEOUT 30
+/* Body bytes read of a request whose credentials failed. */
+#define HTTP_UNAUTH_MAX_BODY 8192
+/* Pause before a failed login is answered (bitcoind's 250 ms). */
+#define HTTP_AUTH_FAIL_DELAY_MS 250
+/* Longest user name handed to a handler. */
+#define HTTP_USER_MAX 128
 
 enum http_method {
     HTTP_METHOD_GET,
@@ -40,6 +64,11 @@ enum http_method {
 /* Runs on a worker thread; must end with exactly one http_req_reply()
  * (when it does not, the server answers 500). */
 typedef void (*http_handler_fn)(struct http_req *req, void *arg);
+/* Runs on the event loop thread, so it must be quick (cache): whether the
+ * Authorization header value (NULL when absent) is valid; on success the
+ * user name is written to user (truncated to user_len). */
+typedef bool (*http_authorize_fn)(const char *authorization, char *user, size_t user_len,
+                                  void *arg);
 
 /* One allowed peer range: an address and a prefix length. */
 struct http_subnet {
@@ -63,6 +92,10 @@ struct http_config {
     size_t n_allow;
     int threads;
     int workqueue;
+    int timeout;                 /* seconds; 0: HTTP_SERVER_TIMEOUT */
+    http_authorize_fn authorize; /* NULL: every request is authorized */
+    void *authorize_arg;
+    int auth_fail_delay_ms;      /* < 0: HTTP_AUTH_FAIL_DELAY_MS */
 };
 
 /* Creates the server on base: binds every address (fails when none can be
@@ -75,6 +108,13 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
  * Longer prefixes are not preferred: handlers are tried in the order added. */
 bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
                              http_handler_fn fn, void *arg);
+/* Runs on the event loop thread for each authorized request before it is
+ * queued; returns true when it has set the reply with http_req_reply*
+ * (the request then never reaches a worker), false to leave it to the
+ * route's handler. It must not block. */
+typedef bool (*http_fast_fn)(struct http_req *req, void *arg);
+/* Sets the fast path (NULL: none). Call before requests arrive. */
+void http_server_set_fast_path(struct http_server *s, http_fast_fn fn, void *arg);
 /* Stops accepting connections and work (queued requests still run and new
  * requests are answered 503). Loop thread only. */
 void http_server_interrupt(struct http_server *s);
@@ -93,10 +133,16 @@ const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_body(const struct http_req *r, size_t *len_out);
 /* The peer as "addr:port". */
 const char *http_req_peer(const struct http_req *r);
+/* The user the authorize callback accepted ("" without one). */
+const char *http_req_user(const struct http_req *r);
 /* Adds a reply header; false on allocation failure. */
 bool http_req_add_reply_header(struct http_req *r, const char *name, const char *value);
 /* Sets the reply (the body is copied; len 0 sends none); it is sent once
  * the handler returns. Later calls are ignored. */
 void http_req_reply(struct http_req *r, int status, const char *body, size_t len);
+/* As http_req_reply, but takes body (malloc'd; NULL or len 0 sends none)
+ * instead of copying it: it is wiped and freed once written, or at once
+ * when the reply was already set. */
+void http_req_reply_take(struct http_req *r, int status, char *body, size_t len);
 
 #endif

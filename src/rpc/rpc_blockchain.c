@@ -790,7 +790,10 @@ static const struct rpc_method blockchain_methods[] = {
 
 bool rpc_blockchain_register(struct rpc_table *t, char *err, size_t errlen)
 {
+    /* Both answer from the tip snapshot, without the chain lock. */
     return rpc_register_table(t, blockchain_methods,
                               sizeof blockchain_methods / sizeof blockchain_methods[0], err,
-                              errlen);
+                              errlen) &&
+           rpc_table_run_on_loop(t, "getblockcount", err, errlen) &&
+           rpc_table_run_on_loop(t, "getbestblockhash", err, errlen);
 }

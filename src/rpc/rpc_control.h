@@ -3,8 +3,9 @@
  * Ties the pieces together for the daemon: reads the -rpc* options, sets
  * up the credentials (cookie, -rpcuser/-rpcpassword, -rpcauth), starts the
  * HTTP server on the node's event loop and routes POST / and
- * POST /wallet/<name> to the JSON-RPC dispatcher, answering 401 (after a
- * 250 ms pause, on the worker thread) to anyone without valid credentials.
+ * POST /wallet/<name> to the JSON-RPC dispatcher. The server checks the
+ * credentials on the event loop before it reads a body and answers 401,
+ * after a 250 ms pause taken on a timer, to anyone without valid ones.
  * Also provides the control methods help, getrpcschema, uptime, stop and
  * getrpcinfo.
  *

@@ -2,12 +2,16 @@
 #include "rpc/server.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "consensus/serialize.h"
 #include "crypto/random.h"
@@ -21,9 +25,7 @@
 
 void rpc_table_init(struct rpc_table *t)
 {
-    t->methods = NULL;
-    t->n = 0;
-    t->cap = 0;
+    memset(t, 0, sizeof *t);
 }
 
 void rpc_table_clear(struct rpc_table *t)
@@ -95,11 +97,61 @@ const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *n
     return NULL;
 }
 
+bool rpc_table_run_on_loop(struct rpc_table *t, const char *name, char *err, size_t errlen)
+{
+    const struct rpc_method *m = rpc_table_find(t, name);
+    if (m == NULL || t->n_on_loop >= RPC_MAX_ON_LOOP) {
+        str_set_err(err, errlen, "cannot run RPC method %s on the event loop", name);
+        return false;
+    }
+    if (!rpc_method_runs_on_loop(t, name))
+        t->on_loop[t->n_on_loop++] = m->name;
+    return true;
+}
+
+bool rpc_method_runs_on_loop(const struct rpc_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_on_loop; i++)
+        if (strcmp(t->on_loop[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ wiping allocator */
+
+/* jansson's free does not say how big a block is; malloc does. The blocks
+ * stay plain malloc blocks, so callers may free() or realloc() what
+ * json_dumps returns, and values made before the switch may be freed
+ * after it. */
+static void wipe_free(void *p)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, malloc_usable_size(p));
+    free(p);
+}
+
+static bool wipe_installed;
+
+void rpc_secure_alloc_init(void)
+{
+    json_set_alloc_funcs(malloc, wipe_free);
+    wipe_installed = true;
+}
+
+bool rpc_secure_alloc_active(void)
+{
+    return wipe_installed;
+}
+
 /* ------------------------------------------------------------ amounts */
 
 #define AMOUNT_TAG_LEN 16
 static char amount_marker[1 + AMOUNT_TAG_LEN + 2]; /* "\x01<tag>:" */
 static pthread_once_t amount_once = PTHREAD_ONCE_INIT;
+/* How a marked string starts in json_dumps' output (made once: every
+ * reply is searched for it). */
+static char amount_pattern[8 + AMOUNT_TAG_LEN + 2];
 
 static void amount_marker_init(void)
 {
@@ -114,6 +166,7 @@ static void amount_marker_init(void)
     }
     hex_encode(r, sizeof r, hex);
     snprintf(amount_marker, sizeof amount_marker, "\x01%s:", hex);
+    snprintf(amount_pattern, sizeof amount_pattern, "\"\\u0001%s", amount_marker + 1);
 }
 
 json_t *rpc_amount_json(amount_t a)
@@ -173,8 +226,7 @@ char *rpc_json_dumps(const json_t *v, size_t flags)
     char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
     if (s == NULL)
         return NULL;
-    char pat[8 + AMOUNT_TAG_LEN + 2];
-    snprintf(pat, sizeof pat, "\"\\u0001%s", amount_marker + 1);
+    const char *pat = amount_pattern;
     size_t pl = strlen(pat);
     char *hit = strstr(s, pat);
     if (hit == NULL)
@@ -553,12 +605,15 @@ bool rpc_active_commands(json_t *arr)
 #define RPC_WARMUP_STATUS_MAX 128
 static pthread_mutex_t warmup_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool warmup_active;
+/* Read without the lock by every call once the node runs. */
+static atomic_bool warmup_flag;
 static char warmup_status[RPC_WARMUP_STATUS_MAX];
 
 void rpc_warmup_set_status(const char *status)
 {
     pthread_mutex_lock(&warmup_mu);
     warmup_active = true;
+    atomic_store(&warmup_flag, true);
     snprintf(warmup_status, sizeof warmup_status, "%s", status);
     pthread_mutex_unlock(&warmup_mu);
 }
@@ -567,12 +622,18 @@ void rpc_warmup_finish(void)
 {
     pthread_mutex_lock(&warmup_mu);
     warmup_active = false;
+    atomic_store(&warmup_flag, false);
     warmup_status[0] = '\0';
     pthread_mutex_unlock(&warmup_mu);
 }
 
 bool rpc_warmup_get(char *out, size_t outlen)
 {
+    if (!atomic_load(&warmup_flag)) {
+        if (out != NULL && outlen > 0)
+            out[0] = '\0';
+        return false;
+    }
     pthread_mutex_lock(&warmup_mu);
     bool in_warmup = warmup_active;
     if (out != NULL && outlen > 0)
@@ -910,10 +971,15 @@ static bool finish(struct rpc_reply *out, int status, json_t *v)
 
 void rpc_reply_clear(struct rpc_reply *r)
 {
+    if (r->body != NULL)
+        OPENSSL_cleanse(r->body, r->len);
     free(r->body);
     r->body = NULL;
     r->len = 0;
 }
+
+static bool dispatch_root(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, json_t *root, struct rpc_reply *out);
 
 bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *uri,
                   const char *user, const char *body, size_t len, struct rpc_reply *out)
@@ -925,6 +991,38 @@ bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *
         json_decref(root);
         return finish(out, 500, make_reply(JR_V1, NULL, error_obj(RPC_PARSE_ERROR, msg), NULL));
     }
+    return dispatch_root(t, node, uri, user, root, out);
+}
+
+bool rpc_dispatch_on_loop(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, const char *body, size_t len, struct rpc_reply *out)
+{
+    if (len > RPC_ON_LOOP_MAX_BODY || t->n_on_loop == 0)
+        return false;
+    /* Most bodies name no such method: a substring search saves parsing
+     * them twice (here and on the worker). */
+    bool maybe = false;
+    for (size_t i = 0; i < t->n_on_loop && !maybe; i++)
+        maybe = strstr(body, t->on_loop[i]) != NULL;
+    if (!maybe)
+        return false;
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (root == NULL)
+        return false;
+    const json_t *mv = json_object_get(root, "method");
+    const struct rpc_method *m = json_is_string(mv) ? rpc_table_find(t, json_string_value(mv)) : NULL;
+    if (m == NULL || !rpc_method_runs_on_loop(t, m->name)) {
+        json_decref(root);
+        return false;
+    }
+    return dispatch_root(t, node, uri, user, root, out);
+}
+
+/* Takes root (an object or an array). */
+static bool dispatch_root(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, json_t *root, struct rpc_reply *out)
+{
     if (json_is_object(root)) {
         struct one_reply r;
         bool v2 = json_is_string(json_object_get(root, "jsonrpc")) &&

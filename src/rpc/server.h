@@ -112,10 +112,14 @@ struct rpc_method {
     struct rpc_arg args[RPC_MAX_ARGS]; /* ends at the first entry without a name */
 };
 
+#define RPC_MAX_ON_LOOP 8
+
 struct rpc_table {
     const struct rpc_method **methods; /* sorted by name; entries borrowed */
     size_t n;
     size_t cap;
+    const char *on_loop[RPC_MAX_ON_LOOP]; /* see rpc_table_run_on_loop */
+    size_t n_on_loop;
 };
 
 struct rpc_request {
@@ -137,11 +141,26 @@ void rpc_table_clear(struct rpc_table *t);
 bool rpc_register_table(struct rpc_table *t, const struct rpc_method *methods, size_t n,
                         char *err, size_t errlen);
 const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *name);
+/* Marks a registered method as one that never blocks (no chain lock, no
+ * I/O: it answers from snapshots), so that a request for it alone may run
+ * on the event loop thread itself (rpc_dispatch_on_loop), saving the
+ * hand-off to a worker and back. At most RPC_MAX_ON_LOOP methods. */
+bool rpc_table_run_on_loop(struct rpc_table *t, const char *name, char *err, size_t errlen);
+bool rpc_method_runs_on_loop(const struct rpc_table *t, const char *name);
 
 /* ---- dispatch ---- */
 
+/* Makes jansson wipe every block it frees (OPENSSL_cleanse), so that the
+ * strings of a parsed request (passphrases, keys) and the lexer's buffers
+ * do not outlive the request in freed memory. Process-wide; call it before
+ * other threads use jansson (rpc_service_start does). */
+void rpc_secure_alloc_init(void);
+/* Whether rpc_secure_alloc_init has run (for tests). */
+bool rpc_secure_alloc_active(void);
+
 struct rpc_reply {
     int status;  /* HTTP status */
+    /* heap; wiped and freed by rpc_reply_clear (replies can carry keys) */
     char *body;  /* heap, NUL-terminated; NULL when there is no body (204) */
     size_t len;
 };
@@ -157,6 +176,13 @@ void rpc_set_batch_reply_limit(size_t bytes);
  * memory ran out, with a 500 and no body). */
 bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *uri,
                   const char *user, const char *body, size_t len, struct rpc_reply *out);
+/* As rpc_dispatch, but only for a body (NUL-terminated) that is one
+ * request object (no batch) of an on_loop method, and not too big to parse
+ * on the loop; returns false, having done nothing, for anything else. */
+bool rpc_dispatch_on_loop(const struct rpc_table *t, struct node_ctx *node, const char *uri,
+                          const char *user, const char *body, size_t len, struct rpc_reply *out);
+/* Bodies longer than this always go to a worker. */
+#define RPC_ON_LOOP_MAX_BODY 1024
 /* Runs one method directly with positional params (for tests and internal
  * callers). Returns true with *result, or false with *code and *msg set
  * (caller frees *msg). */

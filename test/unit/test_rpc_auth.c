@@ -181,11 +181,44 @@ START_TEST(basic_header)
 }
 END_TEST
 
+/* A header that passed is remembered: the next request with it costs one
+ * keyed hash, not the full check; failures are never remembered. */
+START_TEST(header_cache)
+{
+    struct rpc_auth a;
+    char err[256], good[256], bad[256], user[64];
+    rpc_auth_init(&a);
+    ck_assert(rpc_auth_add_password(&a, "user", "pa:ss", err, sizeof err));
+    ck_assert(rpc_auth_add_rpcauth(&a, "bob:salt$"
+                                   "0000000000000000000000000000000000000000000000000000000000000000",
+                                   err, sizeof err));
+    ck_assert(rpc_auth_basic_header("user", "pa:ss", good, sizeof good));
+    ck_assert(rpc_auth_basic_header("user", "wrong", bad, sizeof bad));
+
+    ck_assert(rpc_auth_check_header(&a, good, user, sizeof user));
+    ck_assert_uint_eq(a.full_checks, 1);
+    for (int i = 0; i < 5; i++) {
+        user[0] = '\0';
+        ck_assert(rpc_auth_check_header(&a, good, user, sizeof user));
+        ck_assert_str_eq(user, "user");
+    }
+    ck_assert_uint_eq(a.full_checks, 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert(!rpc_auth_check_header(&a, bad, user, sizeof user));
+    ck_assert_uint_eq(a.full_checks, 4);
+    /* A prefix or an extension of the cached header is a different header. */
+    good[strlen(good) - 1] = '\0';
+    ck_assert(!rpc_auth_check_header(&a, good, user, sizeof user));
+    ck_assert_uint_eq(a.full_checks, 5);
+    rpc_auth_clear(&a);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         cookie_file_format_and_mode, cookie_bad_inputs, rpcauth_vector, rpcauth_malformed,
-        password_entries, basic_header, NULL
+        password_entries, basic_header, header_cache, NULL
     };
     return fixture_suite("rpc_auth", NULL, tests);
 }

@@ -814,6 +814,46 @@ START_TEST(required_string)
 }
 END_TEST
 
+/* Only a lone request of a method marked to run on the loop is answered
+ * by rpc_dispatch_on_loop; anything else is left untouched for a worker. */
+START_TEST(dispatch_on_loop)
+{
+    char err[256];
+    struct rpc_reply rep;
+    const char *one = "{\"method\":\"add\",\"params\":[2,3],\"id\":1}";
+    ck_assert(!rpc_method_runs_on_loop(&table, "add"));
+    ck_assert(!rpc_dispatch_on_loop(&table, NULL, "/", "t", one, strlen(one), &rep));
+    ck_assert(rpc_table_run_on_loop(&table, "add", err, sizeof err));
+    ck_assert(!rpc_table_run_on_loop(&table, "nosuchmethod", err, sizeof err));
+    ck_assert(rpc_method_runs_on_loop(&table, "add"));
+    ck_assert(rpc_dispatch_on_loop(&table, NULL, "/", "t", one, strlen(one), &rep));
+    ck_assert_int_eq(rep.status, 200);
+    ck_assert_ptr_nonnull(strstr(rep.body, "\"result\":5"));
+    rpc_reply_clear(&rep);
+    /* Errors of an on-loop method are answered there too. */
+    const char *bad = "{\"method\":\"add\",\"params\":[2],\"id\":1}";
+    ck_assert(rpc_dispatch_on_loop(&table, NULL, "/", "t", bad, strlen(bad), &rep));
+    ck_assert_int_eq(rep.status, 500);
+    rpc_reply_clear(&rep);
+    const char *others[] = {
+        "{\"method\":\"echo\",\"params\":[\"add\"],\"id\":1}", /* names it, is not it */
+        "[{\"method\":\"add\",\"params\":[2,3],\"id\":1}]",    /* a batch */
+        "{\"method\":\"add\",\"params\":[2,3],\"id\":1",       /* not JSON */
+        "{\"method\":\"fail\",\"params\":[],\"id\":1}",
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        ck_assert_msg(!rpc_dispatch_on_loop(&table, NULL, "/", "t", others[i], strlen(others[i]),
+                                            &rep),
+                      "%s", others[i]);
+    /* A long body goes to a worker whatever it holds. */
+    char big[RPC_ON_LOOP_MAX_BODY + 64];
+    memset(big, ' ', sizeof big);
+    memcpy(big, one, strlen(one));
+    big[sizeof big - 1] = '\0';
+    ck_assert(!rpc_dispatch_on_loop(&table, NULL, "/", "t", big, strlen(big), &rep));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown};
@@ -822,7 +862,7 @@ Suite *unit_suite(void)
         param_checks, named_params, batches, amount_output, amount_input, registration,
         help_output, schema_json, getrpcschema_method, warmup_answers_28_except_control,
         batch_reply_is_bounded, text_cut_inside_a_character, utf8_sanitize, reply_helpers,
-        put_and_append_take_the_reference, required_string, NULL
+        put_and_append_take_the_reference, required_string, dispatch_on_loop, NULL
     };
     return fixture_suite("rpc_server", &tc, tests);
 }
