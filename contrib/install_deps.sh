@@ -7,6 +7,10 @@ packages=(
   build-essential autoconf automake libtool pkg-config
   libsecp256k1-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
   libsqlite3-dev libjansson-dev check python3
+  # the Docker network test (test/functional/docker_network.py): Debian's
+  # engine and Compose 1.29, and debootstrap for the base image
+  # (contrib/docker/base-image.sh) when no registry can be reached
+  docker.io docker-compose debootstrap
 )
 
 missing=()
