@@ -282,16 +282,17 @@ class DockerNetworkTest(SoukTestFramework):
         for i in range(N):
             def answers(i=i):
                 st = json.loads(self.docker("inspect", "-f", "{{json .State}}", self.cids[i]).stdout)
-                assert st["Restarting"] is False and st.get("ExitCode", 0) == 0, \
-                    "node%d exits (%s):\n%s" % (i, st, self.compose("logs", "--tail", "20", "node%d" % i,
-                                                                     check=False).stdout)
+                if st["Restarting"] or st.get("ExitCode", 0) != 0:
+                    logs = self.compose("logs", "--no-color", "--tail", "20", "node%d" % i, check=False).stdout
+                    raise AssertionError("node%d exits (%s):\n%s" % (i, st, logs))
                 return st["Running"] and self.answers(i)
             wait_until(answers, timeout=180, poll=1, what="souk-cli answering in node%d" % i)
 
         self.log.info("the ring: each node keeps its link to the next")
         for i in range(N):
             nxt = "%s.%d:28733" % (subnet, 10 + (i + 1) % N)
-            wait_until(lambda i=i, nxt=nxt: any(p["addr"] == nxt and not p["inbound"] for p in self.cli(i, "getpeerinfo")),
+            wait_until(lambda i=i, nxt=nxt: any(p["addr"] == nxt and not p["inbound"]
+                                                for p in self.cli(i, "getpeerinfo")),
                        timeout=120, poll=1, what="node%d connected to %s" % (i, nxt))
 
         self.log.info("node0 mines 101 blocks to node1's wallet; both others follow")
@@ -308,12 +309,15 @@ class DockerNetworkTest(SoukTestFramework):
         recipient = self.cli(2, "getnewkeypair")["address"]
         txid = self.cli(1, "sendtoaddress", recipient, str(AMOUNT))
         assert re.fullmatch(r"[0-9a-f]{64}", txid), txid
-        wait_until(lambda: txid in self.cli(2, "getrawmempool"), timeout=60, poll=1, what="the tx in node2's mempool")
+        wait_until(lambda: txid in self.cli(2, "getrawmempool"), timeout=60, poll=1,
+                   what="the tx in node2's mempool")
 
         self.log.info("node0 mines it; node2 gets the block with the tx")
-        wait_until(lambda: txid in self.cli(0, "getrawmempool"), timeout=60, poll=1, what="the tx in node0's mempool")
+        wait_until(lambda: txid in self.cli(0, "getrawmempool"), timeout=60, poll=1,
+                   what="the tx in node0's mempool")
         block = self.cli(0, "generatetoaddress", 1, payee)[0]
-        wait_until(lambda: self.cli(2, "getbestblockhash") == block, timeout=60, poll=1, what="node2 at the new tip")
+        wait_until(lambda: self.cli(2, "getbestblockhash") == block, timeout=60, poll=1,
+                   what="node2 at the new tip")
         assert txid in self.cli(2, "getblock", block)["tx"]
         assert_equal(self.cli(2, "getaccount", recipient)["balance"], AMOUNT)
         assert txid not in self.cli(2, "getrawmempool")
