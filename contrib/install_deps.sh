@@ -8,6 +8,13 @@ packages=(
   libsecp256k1-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
   libsqlite3-dev libjansson-dev check python3 curl
 )
+# With --test, also what only the test command needs: the Docker network
+# test (test/functional/docker_network.py) uses Debian's engine and Compose
+# 1.29, and debootstrap for the base image (contrib/docker/base-image.sh)
+# when no registry can be reached. The quick start does not install them.
+if [ "${1:-}" = "--test" ]; then
+  packages+=(docker.io docker-compose debootstrap)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

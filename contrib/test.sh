@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 
-"$top/contrib/install_deps.sh" || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
+"$top/contrib/install_deps.sh" --test || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 
 if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; then
   ./autogen.sh >/dev/null 2>&1 || { echo "test.sh: autogen.sh failed" >&2; ./autogen.sh; exit 1; }
