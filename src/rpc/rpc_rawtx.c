@@ -277,22 +277,25 @@ static bool rpc_sendrawtransaction(struct rpc_request *req, json_t **result)
     struct node_ctx *ctx = req->node;
     struct mempool_accept_info info;
     memset(&info, 0, sizeof info);
-    enum mempool_err me = MEMPOOL_OK;
-    bool found = false;
-    if (!rawtx_sync_index(req)) {
-        tx_clear(&tx);
-        return false;
-    }
     pthread_mutex_lock(&ctx->lock);
-    bool ok = rawtx_in_chain(req, txid, &found);
-    if (ok && !found)
-        me = services_accept_tx(ctx, &tx, &info);
+    enum mempool_err me = services_accept_tx(ctx, &tx, &info);
     pthread_mutex_unlock(&ctx->lock);
     tx_clear(&tx);
-    if (!ok)
-        return false;
-    if (found)
-        return rpc_error(req, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
+    /* A mined tx's nonce is used, so only that refusal needs the tx index
+     * (and its catching up) to tell "already in the chain" apart. */
+    if (me == MEMPOOL_ERR_TX && info.txerr == TXERR_BAD_NONCE) {
+        bool found = false;
+        if (!rawtx_sync_index(req))
+            return false;
+        pthread_mutex_lock(&ctx->lock);
+        bool ok = rawtx_in_chain(req, txid, &found);
+        pthread_mutex_unlock(&ctx->lock);
+        if (!ok)
+            return false;
+        if (found)
+            return rpc_error(req, RPC_VERIFY_ALREADY_IN_CHAIN,
+                             "Transaction already in block chain");
+    }
     if (me == MEMPOOL_ERR_NOMEM)
         return rpc_nomem(req);
     if (me != MEMPOOL_OK) {
