@@ -1352,6 +1352,12 @@ bool chain_state_info(struct chain *c, struct chainstate_info *out, char *err, s
     return chainstate_info(&c->cs, out, err, errlen);
 }
 
+bool chain_state_scan(struct chain *c, const void *prefix, size_t plen, chainstate_scan_fn fn,
+                      void *ctx, char *err, size_t errlen)
+{
+    return chainstate_scan(&c->cs, prefix, plen, fn, ctx, err, errlen);
+}
+
 bool chain_find_tx(struct chain *c, const uint8_t txid[SHA256_LEN],
                    struct blockindex_entry **block, uint32_t *position, bool *found, char *err,
                    size_t errlen)

@@ -142,6 +142,9 @@ struct blockindex_entry *chain_tip(const struct chain *c);
 /* The committed state at the tip, for views (mempool, miner, RPC). */
 void chain_tip_backend(struct chain *c, struct state_backend *out);
 bool chain_state_info(struct chain *c, struct chainstate_info *out, char *err, size_t errlen);
+/* Walks the committed records under a prefix (chainstate_scan). */
+bool chain_state_scan(struct chain *c, const void *prefix, size_t plen, chainstate_scan_fn fn,
+                      void *ctx, char *err, size_t errlen);
 
 bool chain_read_block(struct chain *c, const struct blockindex_entry *e, struct block *out,
                       char *err, size_t errlen);

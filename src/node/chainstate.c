@@ -274,6 +274,30 @@ bool chainstate_init_genesis(struct chainstate *cs, const uint8_t hash[SHA256_LE
     return ok;
 }
 
+bool chainstate_scan(struct chainstate *cs, const void *prefix, size_t plen,
+                     chainstate_scan_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (plen == 0 || ((const uint8_t *)prefix)[0] == CHAINSTATE_META_PREFIX) {
+        snprintf(err, errlen, "chainstate: a scan needs a consensus prefix");
+        return false;
+    }
+    struct db_iter *it = db_iter_new(cs->db);
+    if (it == NULL) {
+        snprintf(err, errlen, "chainstate: out of memory");
+        return false;
+    }
+    for (db_iter_seek_prefix(it, prefix, plen); db_iter_valid(it); db_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = db_iter_key(it, &klen);
+        const uint8_t *v = db_iter_value(it, &vlen);
+        if (!fn(ctx, k, klen, v, vlen))
+            break;
+    }
+    bool ok = db_iter_status(it, err, errlen);
+    db_iter_free(it);
+    return ok;
+}
+
 bool chainstate_info(struct chainstate *cs, struct chainstate_info *out, char *err, size_t errlen)
 {
     struct db_iter *it = db_iter_new(cs->db);

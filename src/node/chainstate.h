@@ -67,6 +67,14 @@ bool chainstate_commit_disconnect(struct chainstate *cs, const uint8_t hash[SHA2
 bool chainstate_init_genesis(struct chainstate *cs, const uint8_t hash[SHA256_LEN], char *err,
                              size_t errlen);
 
+/* Calls fn for every committed consensus record whose key starts with
+ * prefix (plen >= 1, never the meta prefix), in key order; fn returning
+ * false stops the walk (still a success). False on a read failure. */
+typedef bool (*chainstate_scan_fn)(void *ctx, const uint8_t *key, size_t klen,
+                                   const uint8_t *val, size_t vlen);
+bool chainstate_scan(struct chainstate *cs, const void *prefix, size_t plen,
+                     chainstate_scan_fn fn, void *ctx, char *err, size_t errlen);
+
 struct chainstate_info {
     uint64_t keys;                  /* consensus keys (meta records left out) */
     uint64_t bytes;                 /* their keys' and values' total size */

@@ -81,6 +81,10 @@ struct plugin {
     prologue_fn block_prologue;  /* per-block consensus work; NULL for none */
     const uint8_t *prefixes;     /* chainstate key prefixes it writes */
     size_t n_prefixes;
+    /* Coins its state holds outside accounts (the market's escrow), read
+     * through v: getsupplyinfo adds them up so that balances + held +
+     * immature can be checked against the subsidy. NULL: it holds none. */
+    enum txerr (*supply_held)(struct state_view *v, amount_t *out);
 
     /* Its SQLite file in the network datadir ("market.sqlite"), created
      * with `schema` (statements run in order; the host adds its own table

@@ -223,6 +223,23 @@ void pluginhost_uninstall(struct pluginhost *h)
     h->installed = false;
 }
 
+enum txerr pluginhost_supply_held(const struct pluginhost *h, struct state_view *v,
+                                  amount_t *out)
+{
+    *out = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->plugins[i]->supply_held == NULL)
+            continue;
+        amount_t held = 0;
+        enum txerr err = h->plugins[i]->supply_held(v, &held);
+        if (err != TXERR_OK)
+            return err;
+        if (!amount_add(*out, held, out))
+            return TXERR_AMOUNT_RANGE;
+    }
+    return TXERR_OK;
+}
+
 /* ---- a plugin's chain-following index ------------------------------------ */
 
 static bool plugin_sql(struct plugin_ctx *pc, const char *sql, char *err, size_t errlen)

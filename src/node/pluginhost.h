@@ -59,6 +59,11 @@ bool pluginhost_start(struct pluginhost *h, struct node_ctx *node, bool reindex,
 /* Stop hooks, index runners and files, in reverse order. */
 void pluginhost_stop(struct pluginhost *h);
 
+/* The coins every plugin's state holds outside accounts (supply_held),
+ * summed over the plugins, read through v. */
+enum txerr pluginhost_supply_held(const struct pluginhost *h, struct state_view *v,
+                                  amount_t *out);
+
 /* The running context of a plugin by name, or NULL. */
 struct plugin_ctx *pluginhost_find(struct pluginhost *h, const char *name);
 

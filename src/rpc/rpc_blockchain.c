@@ -21,6 +21,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/services.h"
+#include "node/supply.h"
 #include "rpc/rpcutil.h"
 #include "rpc/server.h"
 #include "rpc/txjson.h"
@@ -479,6 +480,35 @@ static bool rpc_getstateinfo(struct rpc_request *req, json_t **result)
     return rpc_done_if(req, result, o, ok);
 }
 
+static bool rpc_getsupplyinfo(struct rpc_request *req, json_t **result)
+{
+    struct chain *c = chain_enter(req);
+    if (c == NULL)
+        return false;
+    struct supply_info s;
+    char err[256];
+    bool ok = supply_get(c, req->node->plugins, &s, err, sizeof err);
+    chain_leave(req);
+    if (!ok)
+        return rpc_error(req, RPC_MISC_ERROR, "Can't read the chainstate: %s", err);
+    /* Each part is at most AMOUNT_MAX, so the sum cannot wrap. */
+    amount_t total = s.balances + s.held + s.immature;
+    amount_t unclaimed = total <= s.subsidy ? s.subsidy - total : 0;
+    amount_t excess = total > s.subsidy ? total - s.subsidy : 0;
+    json_t *o = json_object();
+    ok = o != NULL && rpc_put(o, "height", uint_json(s.height)) &&
+         rpc_put(o, "accounts", uint_json(s.accounts)) &&
+         rpc_put(o, "balances", rpc_amount_json(s.balances)) &&
+         rpc_put(o, "escrow", rpc_amount_json(s.held)) &&
+         rpc_put(o, "immature", rpc_amount_json(s.immature)) &&
+         rpc_put(o, "total", rpc_amount_json(total)) &&
+         rpc_put(o, "subsidy", rpc_amount_json(s.subsidy)) &&
+         rpc_put(o, "unclaimed", rpc_amount_json(unclaimed)) &&
+         rpc_put(o, "excess", rpc_amount_json(excess)) &&
+         rpc_put(o, "balanced", json_boolean(total == s.subsidy));
+    return rpc_done_if(req, result, o, ok);
+}
+
 static bool invalidate_or_reconsider(struct rpc_request *req, bool invalidate)
 {
     uint8_t hash[SHA256_LEN];
@@ -750,6 +780,25 @@ static const struct rpc_method blockchain_methods[] = {
      "  \"keys\": n,          (numeric) records in the state\n"
      "  \"bytes\": n,         (numeric) their keys' and values' total size\n"
      "  \"state_hash\": \"hex\" (string) SHA-256 over the ordered key-value space\n"
+     "}",
+     NO_ARGS},
+    {"blockchain", "getsupplyinfo", rpc_getsupplyinfo,
+     "Returns where every coin is at the tip, to check that none was made or lost:\n"
+     "balances + escrow + immature == subsidy when every coinbase claimed its full\n"
+     "subsidy and fees (fees move from senders to miners, so they cancel out).",
+     "Result:\n"
+     "{\n"
+     "  \"height\": n,        (numeric) of the tip\n"
+     "  \"accounts\": n,      (numeric) account records\n"
+     "  \"balances\": n,      (numeric) sum of every account's balance\n"
+     "  \"escrow\": n,        (numeric) held by open orders (plugins)\n"
+     "  \"immature\": n,      (numeric) coinbase amounts waiting for maturity\n"
+     "  \"total\": n,         (numeric) balances + escrow + immature\n"
+     "  \"subsidy\": n,       (numeric) the subsidy of blocks 1..height\n"
+     "  \"unclaimed\": n,     (numeric) subsidy - total when not negative: what coinbases left\n"
+     "                                  unclaimed (never issued)\n"
+     "  \"excess\": n,        (numeric) total - subsidy when positive (always 0 on a sound node)\n"
+     "  \"balanced\": bool    (boolean) total == subsidy\n"
      "}",
      NO_ARGS},
     {"blockchain", "invalidateblock", rpc_invalidateblock,

@@ -23,6 +23,7 @@
 #include "node/services.h"
 #include "p2p/net.h"
 #include "p2p/netproc.h"
+#include "plugins/market/market.h"
 #include "plugins/testkv/testkv.h"
 #include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
@@ -93,6 +94,7 @@ static const struct init_plugin {
     const char *option;
     bool regtest_only;
 } init_plugins[] = {
+    {&market_plugin, NULL, false},
     {&testkv_plugin, "testplugin", true},
 };
 

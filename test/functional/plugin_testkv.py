@@ -52,7 +52,13 @@ class PluginTestkvTest(SoukTestFramework):
         return [(h["height"], h["op"]) for h in node.testkv_history(key)]
 
     def index(self, node):
-        return node.getplugininfo()["plugins"][0]["index"]
+        return self.testkv_info(node)["index"]
+
+    @staticmethod
+    def testkv_info(node):
+        """testkv's entry of getplugininfo (the market plugin is always hosted too)."""
+        (p,) = [p for p in node.getplugininfo()["plugins"] if p["name"] == "testkv"]
+        return p
 
     def snapshot(self, node):
         """What must survive a restart or a -reindex."""
@@ -84,8 +90,8 @@ class PluginTestkvTest(SoukTestFramework):
         info = self.nodes[0].getplugininfo()
         assert_equal([t["name"] for t in info["core"]["types"]], ["coinbase", "transfer"])
         assert_equal(info["core"]["prefixes"], ["00", "61", "64"])
-        (p,) = info["plugins"]
-        assert_equal(p["name"], "testkv")
+        assert_equal([p["name"] for p in info["plugins"]], ["market", "testkv"])
+        p = info["plugins"][1]
         assert p["running"]
         assert_equal([(t["id"], t["name"]) for t in p["types"]], [(250, "kv_put"), (251, "kv_del")])
         key = p["types"][0]["fields"][0]

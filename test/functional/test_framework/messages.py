@@ -14,6 +14,9 @@ __all__ = [
     "COIN", "AMOUNT_MAX", "TX_MAX_SIZE", "BLOCK_MAX_SIZE", "TX_COINBASE", "TX_TRANSFER",
     "GENESIS", "genesis_block", "genesis_hash", "Tx", "BlockHeader", "Block",
     "merkle_root", "sha256", "sha256d", "coinbase_tx", "transfer_tx", "bits_to_target",
+    "MARKET_TYPES", "market_tx", "profile_set", "listing_create", "listing_update", "listing_close",
+    "order_place", "order_accept", "order_ship", "order_complete", "order_cancel", "order_dispute",
+    "order_resolve",
 ]
 
 COIN = 100_000_000
@@ -95,6 +98,65 @@ def transfer_tx(key, genesis, nonce, to, amount, fee, memo=b"", aux=None):
     """A signed transfer from key (ECKey or 32-byte secret) to the 32-byte key `to`."""
     tx = Tx(TX_TRANSFER, b"", nonce, fee, [to, amount, memo])
     return tx.sign(key, genesis, aux)
+
+
+# The market plugin's types (doc/market.md): name -> id. Each payload encoder
+# below returns the payload array in the order of the type's field table;
+# ids are 32-byte txids, accounts 32-byte keys (b"" for "no arbiter").
+MARKET_TYPES = {
+    "profile_set": 16, "listing_create": 17, "listing_update": 18, "listing_close": 19,
+    "order_place": 20, "order_accept": 21, "order_ship": 22, "order_complete": 23,
+    "order_cancel": 24, "order_dispute": 25, "order_resolve": 26,
+}
+
+
+def market_tx(key, genesis, nonce, type_name, payload, fee):
+    """A signed market tx of type `type_name` with a payload from the encoders below."""
+    return Tx(MARKET_TYPES[type_name], b"", nonce, fee, payload).sign(key, genesis)
+
+
+def profile_set(name, about=""):
+    return [name, about]
+
+
+def listing_create(title, price, quantity, description="", category="", media=(), expires_at_height=0):
+    return [title, description, category, price, quantity, list(media), expires_at_height]
+
+
+def listing_update(listing_id, title, price, quantity, description="", category=""):
+    return [listing_id, title, description, category, price, quantity]
+
+
+def listing_close(listing_id):
+    return [listing_id]
+
+
+def order_place(listing_id, quantity, max_total, arbiter=b"", arbiter_fee_bps=0, note=b""):
+    return [listing_id, quantity, max_total, arbiter, arbiter_fee_bps, note]
+
+
+def order_accept(order_id):
+    return [order_id]
+
+
+def order_ship(order_id, note=b""):
+    return [order_id, note]
+
+
+def order_complete(order_id):
+    return [order_id]
+
+
+def order_cancel(order_id):
+    return [order_id]
+
+
+def order_dispute(order_id, reason=""):
+    return [order_id, reason]
+
+
+def order_resolve(order_id, buyer_amount):
+    return [order_id, buyer_amount]
 
 
 def merkle_root(txids):

@@ -32,10 +32,10 @@ import time
 
 from .bech32m import encode_address
 from .key import ECKey
-from .messages import genesis_hash, transfer_tx
+from .messages import COIN, genesis_hash, transfer_tx
 from .test_node import TestNode, Binaries
 from .util import (PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools,
-                   wait_until)
+                   wait_until, assert_equal, to_units)
 
 __all__ = ["SoukTestFramework", "SkipTest", "TEST_EXIT_PASSED", "TEST_EXIT_FAILED", "TEST_EXIT_SKIPPED"]
 
@@ -213,6 +213,34 @@ class SoukTestFramework:
             to = decode_address(to, "regtest")
         return transfer_tx(key, genesis_hash("regtest"), nonce, to, amount, fee, memo).hex()
 
+    def check_supply(self):
+        """After every test, on every running node: no coin was made or lost.
+
+        getsupplyinfo's balances + escrow + immature must equal the subsidy of
+        blocks 1..height. A test may mine a coinbase claiming less than its
+        subsidy and fees (consensus allows it); only then is the chain walked
+        to count what coinbases left unclaimed, which must be exactly the gap."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            s = node.getsupplyinfo()
+            parts = sum(to_units(s[k]) for k in ("balances", "escrow", "immature"))
+            assert_equal(to_units(s["total"]), parts)
+            assert_equal(to_units(s["excess"]), 0)
+            if s["balanced"]:
+                self.log.debug("node%d: supply balanced at height %d", node.index, s["height"])
+                continue
+            halving = 150 if node.getblockchaininfo()["chain"] == "regtest" else 1051200
+            left = 0
+            for height in range(1, s["height"] + 1):
+                blk = node.getblock(node.getblockhash(height), 2)
+                fees = sum(to_units(tx["fee"]) for tx in blk["tx"][1:])
+                claimed = to_units(blk["tx"][0]["payload"]["amount"])
+                left += (50 * COIN >> (height // halving)) + fees - claimed
+            assert_equal(to_units(s["subsidy"]) - to_units(s["total"]), left)
+            assert_equal(to_units(s["unclaimed"]), left)
+            self.log.debug("node%d: supply holds with %d units left unclaimed", node.index, left)
+
     def skip_test(self, reason):
         """Ends the test as skipped. The reason is required: the runner fails a skip
         that does not say why."""
@@ -293,6 +321,12 @@ class SoukTestFramework:
                 self.log.error("terminated by %s", e)
             except Exception:
                 self.log.exception("unexpected exception")
+            if status == TEST_EXIT_PASSED:
+                try:
+                    self.check_supply()
+                except BaseException:
+                    self.log.exception("the supply check failed")
+                    status = TEST_EXIT_FAILED
             if status != TEST_EXIT_FAILED and not self.options.noshutdown:
                 try:
                     self.stop_nodes()
