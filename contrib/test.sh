@@ -41,16 +41,28 @@ build_and_check() {
   make -C "$dir" -j"$jobs" >/dev/null || { make -C "$dir" 2>&1 | tail -40; echo "test.sh: build failed in $dir" >&2; return 1; }
   find "$dir/test" -name '*.trs' -delete 2>/dev/null
   # One line per test program as it finishes, so a long run shows it is alive.
-  make -C "$dir" -j"$jobs" check 2>&1 | grep --line-buffered -E '^(PASS|FAIL|ERROR|XPASS|SKIP): ' |
+  local log="$dir/test-check.out"
+  make -C "$dir" -j"$jobs" check >"$log" 2>&1 &
+  local make_pid=$!
+  # One line per test program as it finishes, so a long run shows it is alive.
+  tail -n +1 --pid=$make_pid -f "$log" | grep --line-buffered -E '^(PASS|FAIL|ERROR|XPASS|SKIP): ' |
     sed -u "s|^|  $(basename "$dir"): |"
-  local rc=${PIPESTATUS[0]}
+  wait $make_pid
+  local rc=$?
   count_results "$dir"
   if [ $rc -ne 0 ]; then
     echo "test.sh: unit tests failed in $dir:" >&2
-    grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$dir/test" -name '*.trs') 2>/dev/null | while read -r trs; do
+    local failed_logs
+    failed_logs=$(grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$dir/test" -name '*.trs') 2>/dev/null)
+    for trs in $failed_logs; do
       echo "--- ${trs%.trs}.log" >&2
       tail -30 "${trs%.trs}.log" >&2
     done
+    # Nothing failed by itself: the test programs did not build.
+    if [ -z "$failed_logs" ]; then
+      grep -E 'error|Error' "$log" | head -20 >&2
+      failed=$((failed + 1))
+    fi
   fi
   return $rc
 }

@@ -1073,6 +1073,10 @@ START_TEST(futures_hold_a_share_of_the_pool)
     ck_assert_uint_eq(mempool_future_bytes(f.tip.pool), 0);
     ck_assert_uint_eq(mempool_future_count(f.tip.pool), 0);
     tx_clear(&t);
+    fix_clear(&f);
+}
+END_TEST
+
 /* A tx arrives as bytes (RPC, P2P): accepting it serializes its fields
  * once, for the sighash its signature covers. Its size (measured for the
  * limit, the fee rate and the pool's bytes) and its txid (the duplicate

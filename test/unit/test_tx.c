@@ -478,10 +478,10 @@ END_TEST
 /* What tx_encoded_size and tx_txid say with the cache set aside. */
 static void fresh_facts(const struct tx *tx, size_t *size, uint8_t txid[SHA256_LEN])
 {
-    struct tx copy = *tx;
-    tx_invalidate(&copy);
-    *size = tx_encoded_size(&copy);
-    tx_txid(&copy, txid);
+    struct tx dup = *tx;
+    tx_invalidate(&dup);
+    *size = tx_encoded_size(&dup);
+    tx_txid(&dup, txid);
 }
 
 /* The cached size and txid equal a fresh computation wherever the cache is
@@ -514,33 +514,33 @@ START_TEST(cache_matches_the_fields)
     buf_clear(&in);
 
     /* copied with the fields */
-    struct tx copy;
-    tx_init(&copy);
-    ck_assert(tx_copy(&copy, &tx));
-    ck_assert(copy.cache.valid);
-    ck_assert_mem_eq(copy.cache.txid, tx.cache.txid, SHA256_LEN);
+    struct tx dup;
+    tx_init(&dup);
+    ck_assert(tx_copy(&dup, &tx));
+    ck_assert(dup.cache.valid);
+    ck_assert_mem_eq(dup.cache.txid, tx.cache.txid, SHA256_LEN);
 
     /* a new payload invalidates it; the accessors then compute */
     struct buf p;
     fixture_hex_buf("93c420" X32("55") "cd01f4c400", &p);
-    ck_assert_int_eq(tx_set_payload(&copy, p.data, p.len), SER_OK);
+    ck_assert_int_eq(tx_set_payload(&dup, p.data, p.len), SER_OK);
     buf_clear(&p);
-    ck_assert(!copy.cache.valid);
-    tx_txid(&copy, id);
+    ck_assert(!dup.cache.valid);
+    tx_txid(&dup, id);
     ck_assert(memcmp(id, tx.cache.txid, SHA256_LEN) != 0);
 
     /* a field written by hand, then tx_finalize: right again */
-    copy.fee = 123456789;
-    tx_finalize(&copy);
-    ck_assert(copy.cache.valid);
-    fresh_facts(&copy, &size, id);
-    ck_assert_uint_eq(copy.cache.size, size);
-    ck_assert_mem_eq(copy.cache.txid, id, SHA256_LEN);
+    dup.fee = 123456789;
+    tx_finalize(&dup);
+    ck_assert(dup.cache.valid);
+    fresh_facts(&dup, &size, id);
+    ck_assert_uint_eq(dup.cache.size, size);
+    ck_assert_mem_eq(dup.cache.txid, id, SHA256_LEN);
 
     /* a tx inside a block: decoded from a larger document */
     struct buf enc;
     buf_init(&enc);
-    ck_assert(tx_encode(&copy, &enc));
+    ck_assert(tx_encode(&dup, &enc));
     struct ser_doc doc;
     ser_doc_init(&doc);
     ck_assert_int_eq(ser_doc_parse(&doc, enc.data, enc.len), SER_OK);
@@ -556,7 +556,7 @@ START_TEST(cache_matches_the_fields)
     /* cleared: nothing cached */
     tx_clear(&inner);
     ck_assert(!inner.cache.valid);
-    tx_clear(&copy);
+    tx_clear(&dup);
     tx_clear(&tx);
 }
 END_TEST
