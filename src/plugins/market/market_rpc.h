@@ -1,0 +1,14 @@
+/* market_rpc: the market's read RPC methods (market_get..., market_list...,
+ * market_searchlistings). They read the chainstate at the tip and the
+ * search index; doc/market.md and doc/rpc.md describe each. */
+#ifndef SOUK_PLUGINS_MARKET_RPC_H
+#define SOUK_PLUGINS_MARKET_RPC_H
+
+#include <stddef.h>
+
+#include "rpc/server.h"
+
+#define MARKET_RPC_N_METHODS 6
+extern const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS];
+
+#endif
