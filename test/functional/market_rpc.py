@@ -78,6 +78,7 @@ class MarketRpcTest(SoukTestFramework):
         self.timeout_history()
         self.stock_and_close()
         self.reorg()
+        self.actions()
         self.rebuilt_index()
         self.refusals()
 
@@ -248,6 +249,87 @@ class MarketRpcTest(SoukTestFramework):
             assert_equal(n.market_searchlistings("lamp")["total"], 0)
             assert_equal(ids(n.market_listlistings({"status": "closed"})), [self.lamp])
 
+    # -- the action methods, signing with each node's wallet ---------------------------
+    def refused(self, rule, fn, *args, code=-26):
+        """fn(*args) is refused with the rule and changes nothing (-26: by the mempool-inclusive
+        check; -8: a rule no state can cure, found while the wallet builds and signs it)."""
+        pool = [sorted(n.getrawmempool()) for n in self.nodes]
+        assert_raises_rpc_error(code, rule, fn, *args)
+        assert_equal([sorted(n.getrawmempool()) for n in self.nodes], pool)
+
+    def actions(self):
+        ns, nb, na = self.nodes
+        opt = {"fee": FEE}
+        self.log.info("actions through RPC: a listing, an order disputed and split by the arbiter")
+        s0, b0, a0 = self.bal(self.s_addr), self.bal(self.b_addr), self.bal(self.a_addr)
+        r = self.seller.market_createlisting(
+            {"title": "Birch bench", "description": "Seats three", "category": "furniture",
+             "price": 5, "quantity": 2}, opt)
+        assert_equal((to_units(r["fee"]), r["from"]), (FEE_UNITS, self.s_addr))
+        bench = r["txid"]
+        self.mine()
+        assert_equal(ids(nb.market_searchlistings("bench")), [bench])
+        self.refused("market-not-seller: only the seller may do this",
+                     self.buyer.market_updatelisting, bench, {"price": 1}, opt)
+        self.seller.market_updatelisting(bench, {"price": "5.5"}, opt)
+        self.mine()
+        l = nb.market_getlisting(bench)
+        assert_equal((to_units(l["price"]), l["stock"], l["title"]), (5 * COIN + COIN // 2, 2, "Birch bench"))
+        self.refused("market-name-taken", self.arbiter.market_setprofile, "oak-works", "", opt)
+        self.arbiter.market_setprofile("fair-judge", "I arbitrate", opt)
+
+        self.log.info("refusals at the pre-check, each with its rule and nothing sent")
+        self.refused("market-own-listing", self.seller.market_placeorder, bench, 1, opt)
+        self.refused("market-out-of-stock", self.buyer.market_placeorder, bench, 3, opt)
+        self.refused("market-price-above-max", self.buyer.market_placeorder, bench, 1,
+                     {"max_total": 5, "fee": FEE})
+        self.refused("market-fee-bps-too-high", self.buyer.market_placeorder, bench, 1,
+                     {"arbiter": self.a_addr, "arbiter_fee_bps": 1001, "fee": FEE}, code=-8)
+        self.refused("market-arbiter-is-buyer", self.buyer.market_placeorder, bench, 1,
+                     {"arbiter": self.b_addr, "fee": FEE}, code=-8)
+        self.mine()  # the profile
+        total = 5 * COIN + COIN // 2
+        r = self.buyer.market_placeorder(bench, 1, {"arbiter": self.a_addr, "arbiter_fee_bps": 500,
+                                                    "fee": FEE})
+        oid = r["txid"]
+        assert_equal(r["from"], self.b_addr)
+        self.mine()
+        assert_equal(na.market_getorder(oid)["state"], "PLACED")
+        self.refused("market-not-seller: only the seller may do this",
+                     self.buyer.market_acceptorder, oid, opt)
+        self.refused("market-bad-state", self.buyer.market_completeorder, oid, opt)
+        self.refused("market-not-arbiter", self.buyer.market_resolveorder, oid, 1, opt)
+        self.refused("market-bad-state", self.arbiter.market_resolveorder, oid, 1, opt)
+
+        # broadcast false: the signed hex, nothing sent
+        r = self.seller.market_acceptorder(oid, {"fee": FEE, "broadcast": False})
+        assert_equal(ns.getrawmempool(), [])
+        assert_equal(ns.decoderawtransaction(r["hex"])["type"], "order_accept")
+        assert_equal(ns.sendrawtransaction(r["hex"]), r["txid"])
+        self.mine()
+        self.seller.market_shiporder(oid, {"note": "0a0b", "fee": FEE})
+        self.mine()
+        self.buyer.market_disputeorder(oid, "it never arrived", opt)
+        self.mine()
+        o = na.market_getorder(oid)
+        assert_equal(o["state"], "DISPUTED")
+        fee = total * 500 // 10000
+        self.refused("market-split-too-large", self.arbiter.market_resolveorder, oid,
+                     "%d.%08d" % divmod(total - fee + 1, COIN), opt)
+        self.arbiter.market_resolveorder(oid, 2, opt)
+        self.mine()
+        o = nb.market_getorder(oid)
+        assert_equal((o["state"], to_units(o["escrow"])), ("RESOLVED", 0))
+        assert_equal([e["type"] for e in o["history"]],
+                     ["order_place", "order_accept", "order_ship", "order_dispute", "order_resolve"])
+        assert_equal(self.bal(self.b_addr), b0 - total + 2 * COIN - 2 * FEE_UNITS)
+        assert_equal(self.bal(self.s_addr), s0 + total - 2 * COIN - fee - 4 * FEE_UNITS)
+        assert_equal(self.bal(self.a_addr), a0 + fee - 2 * FEE_UNITS)
+        self.seller.market_closelisting(bench, opt)
+        self.mine()
+        assert_equal(nb.market_searchlistings("bench")["total"], 0)
+        self.refused("market-listing-closed", self.buyer.market_placeorder, bench, 1, opt)
+
     # -- the index rebuilt -----------------------------------------------------------
     def snapshot(self, node):
         return (node.market_searchlistings("wooden"), node.market_listlistings({"status": "all"}),
@@ -288,7 +370,7 @@ class MarketRpcTest(SoukTestFramework):
         assert_raises_rpc_error(-5, "no listing with this id", nb.market_getlisting, "00" * 32)
         assert_raises_rpc_error(-5, "no order with this id", nb.market_getorder, "00" * 32)
         assert_raises_rpc_error(-5, "no profile with this name", nb.market_getprofile, "nobody")
-        assert_raises_rpc_error(-5, "no profile with this address", nb.market_getprofile, self.a_addr)
+        assert_raises_rpc_error(-5, "no profile with this address", nb.market_getprofile, self.new_key()[1])
         assert_raises_rpc_error(-8, "neither an address nor a profile name", nb.market_getprofile, "No Body")
         assert_raises_rpc_error(-8, "query: give at least one word", nb.market_searchlistings, " -- ")
         assert_raises_rpc_error(-8, "unknown key \"colour\"", nb.market_searchlistings, "chair",

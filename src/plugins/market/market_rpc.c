@@ -11,6 +11,7 @@
 #include "crypto/address.h"
 #include "node/node.h"
 #include "plugins/market/market.h"
+#include "plugins/market/market_actions.h"
 #include "plugins/market/market_index.h"
 #include "plugins/market/market_state.h"
 #include "rpc/server.h"
@@ -697,4 +698,67 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      "          \"state\": an order state, \"limit\": 0-1000 (100), \"offset\": n}\n"
      "Result: {\"total\", \"orders\": [as market_getorder without \"history\"]}",
      {{"options", RPC_ARG_OBJ, false, "The address, filters and paging"}}},
+#define ACTION_HELP                                                                          \
+    "Signs with the wallet (/wallet/<name>), checks against the mempool-inclusive state\n"  \
+    "(-26 \"<rule>: <why>\" when a rule would refuse it) and broadcasts.\n"                  \
+    "Options: {\"fee\": amount (default: estimated), \"broadcast\": true,\n"                 \
+    "          \"from\": a wallet address (default: the key of the acting party)}"
+#define ACTION_RESULT "\nResult: {\"txid\", \"fee\", \"from\", \"hex\" (only with broadcast false)}"
+#define OPTIONS_ARG {"options", RPC_ARG_OBJ, true, "fee, broadcast, from"}
+
+    {"market", "market_setprofile", market_rpc_setprofile,
+     "Sets (or renames) the wallet key's market profile.", ACTION_HELP ACTION_RESULT,
+     {{"name", RPC_ARG_STR, false, "3 to 32 of a-z, 0-9, '_', '-'"},
+      {"about", RPC_ARG_STR, true, "Up to 1024 bytes of UTF-8"},
+      OPTIONS_ARG}},
+    {"market", "market_createlisting", market_rpc_createlisting,
+     "Creates a listing; its id is the txid.",
+     "listing: {\"title\" (required), \"description\", \"category\", \"price\" (required),\n"
+     "          \"quantity\" (1), \"media\": [hash, ...], \"expires_at_height\" (0: never)}\n" ACTION_HELP
+         ACTION_RESULT,
+     {{"listing", RPC_ARG_OBJ, false, "The listing's fields"}, OPTIONS_ARG}},
+    {"market", "market_updatelisting", market_rpc_updatelisting,
+     "Changes a listing's title, description, category, price or quantity (the stock).",
+     "changes: any of those fields; the rest stay as they are.\n" ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The listing's id"},
+      {"changes", RPC_ARG_OBJ, false, "The fields to change"},
+      OPTIONS_ARG}},
+    {"market", "market_closelisting", market_rpc_closelisting,
+     "Closes a listing: it takes no more orders.", ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The listing's id"}, OPTIONS_ARG}},
+    {"market", "market_placeorder", market_rpc_placeorder,
+     "Orders from a listing; the total goes into escrow. The order's id is the txid.",
+     "options also take \"max_total\" (default: today's price times quantity),\n"
+     "\"arbiter\" (an address), \"arbiter_fee_bps\" (0-1000) and \"note\" (hex).\n" ACTION_HELP
+         ACTION_RESULT,
+     {{"listing_id", RPC_ARG_HASH, false, "The listing's id"},
+      {"quantity", RPC_ARG_INT, false, "How many"},
+      {"options", RPC_ARG_OBJ, true, "max_total, arbiter, arbiter_fee_bps, note, fee, broadcast, from"}}},
+    {"market", "market_acceptorder", market_rpc_acceptorder,
+     "The seller accepts an order.", ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The order's id"}, OPTIONS_ARG}},
+    {"market", "market_shiporder", market_rpc_shiporder,
+     "The seller marks an accepted order shipped.",
+     "options also take \"note\" (hex, opaque bytes).\n" ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The order's id"},
+      {"options", RPC_ARG_OBJ, true, "note, fee, broadcast, from"}}},
+    {"market", "market_completeorder", market_rpc_completeorder,
+     "The buyer completes an order: the seller is paid.", ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The order's id"}, OPTIONS_ARG}},
+    {"market", "market_cancelorder", market_rpc_cancelorder,
+     "The buyer (before acceptance) or the seller (before shipping) cancels: full refund.",
+     ACTION_HELP ACTION_RESULT, {{"id", RPC_ARG_HASH, false, "The order's id"}, OPTIONS_ARG}},
+    {"market", "market_disputeorder", market_rpc_disputeorder,
+     "The buyer or the seller hands an accepted or shipped order to its arbiter.",
+     ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The order's id"},
+      {"reason", RPC_ARG_STR, false, "Why (up to 1024 bytes)"},
+      OPTIONS_ARG}},
+    {"market", "market_resolveorder", market_rpc_resolveorder,
+     "The arbiter splits a disputed order: buyer_amount to the buyer, the fee to the arbiter, "
+     "the rest to the seller.",
+     ACTION_HELP ACTION_RESULT,
+     {{"id", RPC_ARG_HASH, false, "The order's id"},
+      {"buyer_amount", RPC_ARG_AMOUNT, false, "What the buyer gets back"},
+      OPTIONS_ARG}},
 };
