@@ -6,8 +6,10 @@ would: sendrawtransaction and generateblock only, no market RPC.
 Checks a whole order with exact balances (fees included), each of the three
 timeouts by mining blocks only, refusals both at sendrawtransaction and inside
 a block, a reorg over market activity restoring state_hash, balances and
-escrow exactly, and getsupplyinfo's identity (also with a coinbase that
-leaves part of its subsidy unclaimed)."""
+escrow exactly, two buyers racing for the last item (one order stands), a
+restart and a -reindex giving the same state_hash and supply, and
+getsupplyinfo's identity (also with a coinbase that leaves part of its
+subsidy unclaimed)."""
 from test_framework.messages import (
     COIN, Block, BlockHeader, coinbase_tx, genesis_hash, market_tx, profile_set, listing_create,
     listing_close, order_place, order_accept, order_ship, order_complete, order_cancel,
@@ -65,6 +67,8 @@ class MarketConsensusTest(SoukTestFramework):
         self.timeouts()
         self.refusals()
         self.reorg()
+        self.last_item_race()
+        self.restart_and_reindex()
         self.supply()
 
     # -- an order from listing to completion -------------------------------------
@@ -226,6 +230,44 @@ class MarketConsensusTest(SoukTestFramework):
         node.reconsiderblock(first)
         assert_equal((self.state(), self.bal(self.buyer), self.bal(self.seller), self.escrow()), after)
         self.assert_supply()
+
+    # -- two buyers, the last item -----------------------------------------------------
+    def last_item_race(self):
+        self.log.info("two buyers, one item: exactly one order stands, in a block or in the mempool")
+        node = self.node
+        lst = self.tx(self.seller, "listing_create", listing_create("Last lamp", 5000, 1))
+        self.block(lst)
+        first = self.tx(self.buyer, "order_place", order_place(lst.txid(), 1, 5000))
+        second = self.tx(self.stranger, "order_place", order_place(lst.txid(), 1, 5000))
+        # in one block: the second order makes the block invalid
+        before = (node.getblockcount(), self.state())
+        assert_raises_rpc_error(-25, "transaction 1: market-out-of-stock", node.generateblock,
+                                self.miner_address, [first.hex(), second.hex()])
+        assert_equal((node.getblockcount(), self.state()), before)
+        # in the mempool: the pool checks each sender's txs against the tip, so both are taken;
+        # the miner puts one in the block, and the other leaves the pool when the block connects
+        node.sendrawtransaction(first.hex())
+        node.sendrawtransaction(second.hex())
+        self.generate(node, 1)
+        mined = node.getblock(node.getbestblockhash(), 1)["tx"][1:]
+        assert_equal(len(mined), 1)
+        loser = second if mined[0] == first.txid().hex() else first
+        assert_equal(node.getrawmempool(), [])
+        assert_equal(self.escrow(), 5000 + 3 * COIN)  # and the reorg test's open order
+        # in a later block, and at the mempool, the other one is refused
+        assert_raises_rpc_error(-26, "market-out-of-stock", node.sendrawtransaction, loser.hex())
+        assert_raises_rpc_error(-25, "market-out-of-stock", node.generateblock, self.miner_address,
+                                [loser.hex()])
+
+    # -- restart and -reindex -------------------------------------------------------------
+    def restart_and_reindex(self):
+        self.log.info("restart and -reindex: the same state_hash and supply")
+        node = self.node
+        before = (self.state(), node.getbestblockhash(), node.getsupplyinfo())
+        self.restart_node(0)
+        assert_equal((self.state(), node.getbestblockhash(), node.getsupplyinfo()), before)
+        self.restart_node(0, ["-reindex"])
+        assert_equal((self.state(), node.getbestblockhash(), node.getsupplyinfo()), before)
 
     # -- the supply identity, with a coinbase that leaves coins unclaimed -------------
     def supply(self):
