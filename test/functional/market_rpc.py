@@ -253,6 +253,7 @@ class MarketRpcTest(SoukTestFramework):
     def refused(self, rule, fn, *args, code=-26):
         """fn(*args) is refused with the rule and changes nothing (-26: by the mempool-inclusive
         check; -8: a rule no state can cure, found while the wallet builds and signs it)."""
+        self.sync_mempools()
         pool = [sorted(n.getrawmempool()) for n in self.nodes]
         assert_raises_rpc_error(code, rule, fn, *args)
         assert_equal([sorted(n.getrawmempool()) for n in self.nodes], pool)
@@ -277,6 +278,8 @@ class MarketRpcTest(SoukTestFramework):
         assert_equal((to_units(l["price"]), l["stock"], l["title"]), (5 * COIN + COIN // 2, 2, "Birch bench"))
         self.refused("market-name-taken", self.arbiter.market_setprofile, "oak-works", "", opt)
         self.arbiter.market_setprofile("fair-judge", "I arbitrate", opt)
+        self.mine()
+        assert_equal(nb.market_getprofile("fair-judge")["address"], self.a_addr)
 
         self.log.info("refusals at the pre-check, each with its rule and nothing sent")
         self.refused("market-own-listing", self.seller.market_placeorder, bench, 1, opt)
@@ -287,7 +290,6 @@ class MarketRpcTest(SoukTestFramework):
                      {"arbiter": self.a_addr, "arbiter_fee_bps": 1001, "fee": FEE}, code=-8)
         self.refused("market-arbiter-is-buyer", self.buyer.market_placeorder, bench, 1,
                      {"arbiter": self.b_addr, "fee": FEE}, code=-8)
-        self.mine()  # the profile
         total = 5 * COIN + COIN // 2
         r = self.buyer.market_placeorder(bench, 1, {"arbiter": self.a_addr, "arbiter_fee_bps": 500,
                                                     "fee": FEE})
