@@ -186,6 +186,11 @@ class MarketRpcTest(SoukTestFramework):
                 r = node.market_listorders({"address": addr, "as": role})
                 assert_equal((r["total"], [x["id"] for x in r["orders"]]), (1, [oid]))
         assert_equal(nb.market_listorders({"address": self.b_addr, "as": "seller"})["total"], 0)
+        # without an address: the request wallet's addresses
+        assert_equal(self.buyer.market_listorders({"as": "buyer"}),
+                     nb.market_listorders({"address": self.b_addr, "as": "buyer"}))
+        assert_equal([x["id"] for x in self.arbiter.market_listorders()["orders"]], [oid])
+        assert_equal(self.arbiter.market_listorders({"as": "buyer"})["total"], 0)
         assert_equal(nb.market_listorders({"address": self.s_addr, "state": "completed"})["total"], 1)
         assert_equal(nb.market_listorders({"address": self.s_addr, "state": "placed"})["total"], 0)
         self.completed = oid
@@ -383,7 +388,6 @@ class MarketRpcTest(SoukTestFramework):
                                 {"seller": "oak-works"})
         assert_raises_rpc_error(-8, "limit", nb.market_listlistings, {"limit": 1001})
         assert_raises_rpc_error(-8, "status: one of", nb.market_listlistings, {"status": "open"})
-        assert_raises_rpc_error(-8, "address: required", nb.market_listorders, {"as": "buyer"})
         assert_raises_rpc_error(-8, "as: one of", nb.market_listorders, {"address": self.b_addr, "as": "judge"})
         assert_raises_rpc_error(-8, "state: one of", nb.market_listorders,
                                 {"address": self.b_addr, "state": "lost"})

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -553,59 +554,128 @@ static bool rpc_market_getorder(struct rpc_request *req, json_t **result)
 
 /* ---- market_listorders ------------------------------------------------------- */
 
+struct order_ref {
+    uint8_t id[32];
+    uint64_t height;
+};
+
 struct orders_run {
     struct rpc_request *req;
     struct plugin_ctx *pc;
-    uint8_t party[32];
+    uint8_t (*parties)[32];
+    size_t n_parties;
     const char *as;
     bool has_state;
     uint64_t state;
     uint64_t limit, offset, total;
-    struct state_view *v;
+    struct order_ref *refs;
+    size_t n_refs, cap_refs;
     json_t *arr;
     bool failed;
     char err[200];
 };
 
-static bool orders_one(const uint8_t id[32], uint64_t height, void *arg)
+/* Collects an order of one party once (a wallet may hold both sides). */
+static bool orders_collect(const uint8_t id[32], uint64_t height, void *arg)
 {
-    (void)height;
     struct orders_run *r = arg;
-    struct market_order o;
-    bool found = false;
-    if (market_order_get(r->v, id, &o, &found) != TXERR_OK) {
-        r->failed = true;
-        return false;
+    for (size_t i = 0; i < r->n_refs; i++)
+        if (memcmp(r->refs[i].id, id, 32) == 0)
+            return true;
+    if (r->n_refs == r->cap_refs) {
+        size_t cap = r->cap_refs ? r->cap_refs * 2 : 32;
+        struct order_ref *grown = realloc(r->refs, cap * sizeof *grown);
+        if (grown == NULL) {
+            r->failed = true;
+            return false;
+        }
+        r->refs = grown;
+        r->cap_refs = cap;
     }
-    if (!found || (r->has_state && o.state != r->state))
-        return true;
-    uint64_t n = r->total++;
-    if (n < r->offset || n - r->offset >= r->limit)
-        return true;
-    uint64_t dl = 0;
-    bool has_dl = false;
-    if (deadline_find(r->v, MARKET_DEADLINE_OWNER, id, 32, &dl, &has_dl) != TXERR_OK) {
-        r->failed = true;
-        return false;
-    }
-    json_t *j = order_json(r->req, id, &o, has_dl, dl);
-    if (!rpc_append(r->arr, j, j != NULL)) {
-        r->failed = true;
-        return false;
-    }
+    memcpy(r->refs[r->n_refs].id, id, 32);
+    r->refs[r->n_refs++].height = height;
     return true;
+}
+
+/* Newest first, then by id, as for one party. */
+static int order_ref_cmp(const void *a, const void *b)
+{
+    const struct order_ref *x = a, *y = b;
+    if (x->height != y->height)
+        return x->height > y->height ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
 }
 
 static bool orders_tip(struct state_view *v, uint64_t height, void *arg)
 {
     (void)height;
     struct orders_run *r = arg;
-    r->v = v;
     plugin_db_lock(r->pc);
-    bool ok = market_index_party_orders(r->pc->db, r->party, r->as, orders_one, r, r->err,
-                                        sizeof r->err);
+    bool ok = true;
+    for (size_t i = 0; ok && i < r->n_parties; i++)
+        ok = market_index_party_orders(r->pc->db, r->parties[i], r->as, orders_collect, r,
+                                       r->err, sizeof r->err);
     plugin_db_unlock(r->pc);
-    return ok && !r->failed;
+    if (!ok)
+        return false;
+    if (r->n_refs > 1)
+        qsort(r->refs, r->n_refs, sizeof *r->refs, order_ref_cmp);
+    for (size_t i = 0; i < r->n_refs; i++) {
+        const uint8_t *id = r->refs[i].id;
+        struct market_order o;
+        bool found = false;
+        if (market_order_get(v, id, &o, &found) != TXERR_OK) {
+            r->failed = true;
+            return false;
+        }
+        if (!found || (r->has_state && o.state != r->state))
+            continue;
+        uint64_t n = r->total++;
+        if (n < r->offset || n - r->offset >= r->limit)
+            continue;
+        uint64_t dl = 0;
+        bool has_dl = false;
+        if (deadline_find(v, MARKET_DEADLINE_OWNER, id, 32, &dl, &has_dl) != TXERR_OK) {
+            r->failed = true;
+            return false;
+        }
+        json_t *j = order_json(r->req, id, &o, has_dl, dl);
+        if (!rpc_append(r->arr, j, j != NULL)) {
+            r->failed = true;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The request wallet's addresses, through the RPC table (a plugin does not
+ * see the wallet); false with the wallet's error (no wallet, several
+ * wallets and no /wallet/<name>). */
+static bool wallet_parties(struct rpc_request *req, struct orders_run *r)
+{
+    json_t *list = NULL;
+    int code = 0;
+    char *msg = NULL;
+    if (!rpc_call(req->table, req->node, req->uri, "listaddresses", json_array(), &list, &code,
+                  &msg)) {
+        rpc_error(req, code, "%s (or give \"address\")", msg != NULL ? msg : "no wallet");
+        free(msg);
+        return false;
+    }
+    size_t n = json_array_size(list);
+    r->parties = calloc(n > 0 ? n : 1, 32);
+    if (r->parties == NULL) {
+        json_decref(list);
+        return rpc_nomem(req);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *a = json_string_value(json_object_get(json_array_get(list, i), "address"));
+        if (a != NULL && address_decode(req->node->params->hrp, a, r->parties[r->n_parties]) ==
+                             ADDRESS_OK)
+            r->n_parties++;
+    }
+    json_decref(list);
+    return true;
 }
 
 static bool rpc_market_listorders(struct rpc_request *req, json_t **result)
@@ -615,15 +685,14 @@ static bool rpc_market_listorders(struct rpc_request *req, json_t **result)
     const json_t *o;
     struct orders_run r = {.req = req, .pc = pc};
     bool has_addr;
+    uint8_t addr[32];
     const char *state;
     if (pc == NULL || !opts_get(req, 0, known, &o) ||
-        !opt_address(req, o, "address", &has_addr, r.party) || !opt_str(req, o, "as", &r.as) ||
+        !opt_address(req, o, "address", &has_addr, addr) || !opt_str(req, o, "as", &r.as) ||
         !opt_str(req, o, "state", &state) ||
         !opt_uint(req, o, "limit", PAGE_DEFAULT, PAGE_MAX, &r.limit) ||
         !opt_uint(req, o, "offset", 0, UINT32_MAX, &r.offset))
         return false;
-    if (!has_addr)
-        return rpc_error(req, RPC_INVALID_PARAMETER, "address: required (the party's address)");
     if (r.as != NULL && strcmp(r.as, "buyer") != 0 && strcmp(r.as, "seller") != 0 &&
         strcmp(r.as, "arbiter") != 0)
         return rpc_error(req, RPC_INVALID_PARAMETER,
@@ -641,19 +710,40 @@ static bool rpc_market_listorders(struct rpc_request *req, json_t **result)
     }
     if (!plugin_index_sync(pc, r.err, sizeof r.err))
         return rpc_error(req, RPC_MISC_ERROR, "%s", r.err);
+    if (has_addr) {
+        r.parties = malloc(32);
+        if (r.parties == NULL)
+            return rpc_nomem(req);
+        memcpy(r.parties[0], addr, 32);
+        r.n_parties = 1;
+    } else if (!wallet_parties(req, &r)) {
+        return false;
+    }
     r.arr = json_array();
-    if (!plugin_with_tip(pc, orders_tip, &r)) {
+    bool ok = plugin_with_tip(pc, orders_tip, &r);
+    free(r.parties);
+    free(r.refs);
+    if (!ok) {
         json_decref(r.arr);
         return rpc_error(req, r.failed ? RPC_INTERNAL_ERROR : RPC_MISC_ERROR, "%s",
                          r.failed ? "reading the state failed" : r.err);
     }
     json_t *res = json_object();
-    bool ok = rpc_put(res, "total", json_integer((json_int_t)r.total)) &&
-              rpc_put(res, "orders", r.arr);
+    ok = rpc_put(res, "total", json_integer((json_int_t)r.total)) &&
+         rpc_put(res, "orders", r.arr);
     return rpc_done_if(req, result, res, ok);
 }
 
 /* ---- the table --------------------------------------------------------------- */
+
+/* The action methods' shared help (market_actions.c). */
+#define ACTION_HELP                                                                          \
+    "Signs with the wallet (/wallet/<name>), checks against the mempool-inclusive state\n"  \
+    "(-26 \"<rule>: <why>\" when a rule would refuse it) and broadcasts.\n"                  \
+    "Options: {\"fee\": amount (default: estimated), \"broadcast\": true,\n"                 \
+    "          \"from\": a wallet address (default: the key of the acting party)}"
+#define ACTION_RESULT "\nResult: {\"txid\", \"fee\", \"from\", \"hex\" (only with broadcast false)}"
+#define OPTIONS_ARG {"options", RPC_ARG_OBJ, true, "fee, broadcast, from"}
 
 const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
     {"market", "market_getprofile", rpc_market_getprofile,
@@ -693,18 +783,13 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      "A timeout shows in the history as {\"type\": \"timeout\", \"txid\": null, \"state\"}.",
      {{"id", RPC_ARG_HASH, false, "The order's id (the txid of its order_place)"}}},
     {"market", "market_listorders", rpc_market_listorders,
-     "Lists the orders of one address as buyer, seller or arbiter, newest first.",
-     "Options: {\"address\": required, \"as\": \"buyer\"|\"seller\"|\"arbiter\" (default any),\n"
+     "Lists the orders of the wallet's addresses, or of one address, as buyer, seller or "
+     "arbiter, newest first.",
+     "Options: {\"address\": default every address of the request's wallet,\n"
+     "          \"as\": \"buyer\"|\"seller\"|\"arbiter\" (default any),\n"
      "          \"state\": an order state, \"limit\": 0-1000 (100), \"offset\": n}\n"
      "Result: {\"total\", \"orders\": [as market_getorder without \"history\"]}",
-     {{"options", RPC_ARG_OBJ, false, "The address, filters and paging"}}},
-#define ACTION_HELP                                                                          \
-    "Signs with the wallet (/wallet/<name>), checks against the mempool-inclusive state\n"  \
-    "(-26 \"<rule>: <why>\" when a rule would refuse it) and broadcasts.\n"                  \
-    "Options: {\"fee\": amount (default: estimated), \"broadcast\": true,\n"                 \
-    "          \"from\": a wallet address (default: the key of the acting party)}"
-#define ACTION_RESULT "\nResult: {\"txid\", \"fee\", \"from\", \"hex\" (only with broadcast false)}"
-#define OPTIONS_ARG {"options", RPC_ARG_OBJ, true, "fee, broadcast, from"}
+     {{"options", RPC_ARG_OBJ, true, "The address, filters and paging"}}},
 
     {"market", "market_setprofile", market_rpc_setprofile,
      "Sets (or renames) the wallet key's market profile.", ACTION_HELP ACTION_RESULT,
