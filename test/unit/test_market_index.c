@@ -391,6 +391,67 @@ START_TEST(orders_by_party_and_their_history)
 }
 END_TEST
 
+START_TEST(page_window_widens_past_filtered_matches)
+{
+    start();
+    struct block b1;
+    block_init(&b1);
+    uint8_t id[32], low[3][32];
+    /* 60 better matches the filter drops, then the 3 it keeps */
+    for (int i = 0; i < 60; i++)
+        create(&b1, seller, "chair chair chair", "", "a", 100, 1, 0, id);
+    for (int i = 0; i < 3; i++)
+        create(&b1, seller, "chair", "a long description of a plain seat for one person", "b",
+               100 + (amount_t)i, 1, 0, low[i]);
+    step(&b1, 10, true);
+    struct hits h;
+    uint64_t total;
+    struct market_index_query q = {.text = "chair", .category = "b", .limit = 2, .offset = 1};
+    ck_assert_uint_eq(run(&q, &h, &total), 2);
+    ck_assert_uint_eq(total, 3);
+    /* equal ranks go by age: the second and third created */
+    ck_assert(same(h.ids[0], low[1]));
+    ck_assert(same(h.ids[1], low[2]));
+    q = (struct market_index_query){.text = "chair", .limit = 5, .offset = 61};
+    ck_assert_uint_eq(run(&q, &h, &total), 2);
+    ck_assert_uint_eq(total, 63);
+    q = (struct market_index_query){.text = "chair", .limit = 5, .offset = 63};
+    ck_assert_uint_eq(run(&q, &h, &total), 0);
+    ck_assert_uint_eq(total, 63);
+    block_clear(&b1);
+    stop();
+}
+END_TEST
+
+START_TEST(expired_listings_leave_at_their_height_and_come_back)
+{
+    start();
+    struct block b10, empty;
+    block_init(&b10);
+    block_init(&empty);
+    uint8_t id[32];
+    create(&b10, seller, "Old clock", "", "antiques", 100, 1, 12, id);
+    step(&b10, 10, true);
+    struct hits h;
+    uint64_t total;
+    step(&empty, 11, true);
+    ck_assert_uint_eq(search("clock", &h), 1);
+    /* the block at 12 is the last that can order it */
+    step(&empty, 12, true);
+    ck_assert_uint_eq(search("clock", &h), 0);
+    struct market_index_query q = {.text = "clock"};
+    run(&q, &h, &total);
+    ck_assert_uint_eq(total, 0);
+    struct market_index_query all = {.include_closed = true};
+    ck_assert_uint_eq(run(&all, &h, NULL), 1);  /* still listed, as expired */
+    step(&empty, 12, false);
+    ck_assert_uint_eq(search("clock", &h), 1);
+    block_clear(&b10);
+    block_clear(&empty);
+    stop();
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {connect_and_disconnect_restore_exactly,
@@ -398,6 +459,8 @@ Suite *unit_suite(void)
                             ranking_filters_and_paging,
                             fts_query_quotes_every_word,
                             orders_by_party_and_their_history,
+                            page_window_widens_past_filtered_matches,
+                            expired_listings_leave_at_their_height_and_come_back,
                             NULL};
     return fixture_suite("market_index", NULL, tests);
 }

@@ -77,8 +77,11 @@ bool market_index_profile_name(sqlite3 *db, const uint8_t pubkey[32], char *out,
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
-/* Folds the log of listing `id` into its listings row and its FTS row. */
-static bool recompute_listing(sqlite3 *db, const uint8_t id[32], char *err, size_t errlen)
+/* Folds the log of listing `id` into its listings row and its FTS row,
+ * which exists while the listing takes orders in the block after `tip`
+ * (not closed, not expired). */
+static bool recompute_listing(sqlite3 *db, const uint8_t id[32], uint64_t tip, char *err,
+                              size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     if (!prepare(db,
@@ -159,7 +162,7 @@ static bool recompute_listing(sqlite3 *db, const uint8_t id[32], char *err, size
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return sql_fail(db, err, errlen);
-    if (closed)
+    if (closed || (expires != 0 && (uint64_t)expires <= tip))
         return true;
 
     char name[MARKET_NAME_MAX + 1];
@@ -178,7 +181,8 @@ static bool recompute_listing(sqlite3 *db, const uint8_t id[32], char *err, size
 }
 
 /* A seller's name changed: their listings' FTS rows carry the new one. */
-static bool recompute_seller(sqlite3 *db, const uint8_t seller[32], char *err, size_t errlen)
+static bool recompute_seller(sqlite3 *db, const uint8_t seller[32], uint64_t tip, char *err,
+                             size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     if (!prepare(db, "SELECT id FROM listings WHERE seller = ?1 AND closed = 0", &st, err,
@@ -208,7 +212,7 @@ static bool recompute_seller(sqlite3 *db, const uint8_t seller[32], char *err, s
     if (ok && rc != SQLITE_DONE)
         ok = sql_fail(db, err, errlen);
     for (size_t i = 0; ok && i < n; i++)
-        ok = recompute_listing(db, ids[i], err, errlen);
+        ok = recompute_listing(db, ids[i], tip, err, errlen);
     free(ids);
     return ok;
 }
@@ -338,14 +342,18 @@ static bool log_tx(sqlite3 *db, const struct tx *tx, const struct txpayload *p, 
     return rc == SQLITE_DONE || sql_fail(db, err, errlen);
 }
 
-/* Collects what a block's log rows touched before they are deleted. */
-static bool touched_at(sqlite3 *db, uint64_t height, struct touched *t, char *err, size_t errlen)
+/* Collects what a block's log rows touched before they are deleted (logs
+ * true), and the listings whose expiry is that height: the block at it is
+ * the last that can order them. */
+static bool touched_at(sqlite3 *db, uint64_t height, bool logs, struct touched *t, char *err,
+                       size_t errlen)
 {
-    static const char *const sql[2] = {
+    static const char *const sql[3] = {
         "SELECT id FROM listing_log WHERE height = ?1",
         "SELECT pubkey FROM profile_log WHERE height = ?1",
+        "SELECT id FROM listings WHERE expires = ?1 AND closed = 0",
     };
-    for (int i = 0; i < 2; i++) {
+    for (int i = logs ? 0 : 2; i < 3; i++) {
         sqlite3_stmt *st = NULL;
         if (!prepare(db, sql[i], &st, err, errlen))
             return false;
@@ -354,7 +362,7 @@ static bool touched_at(sqlite3 *db, uint64_t height, struct touched *t, char *er
         bool mem = true;
         while (mem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             const uint8_t *id = sqlite3_column_blob(st, 0);
-            mem = i == 0 ? touch(&t->listings, &t->n_listings, &t->cap_listings, id)
+            mem = i != 1 ? touch(&t->listings, &t->n_listings, &t->cap_listings, id)
                          : touch(&t->sellers, &t->n_sellers, &t->cap_sellers, id);
         }
         sqlite3_finalize(st);
@@ -412,17 +420,20 @@ bool market_index_block(sqlite3 *db, const struct block *block, uint64_t height,
             }
             txpayload_clear(&p);
         }
+        ok = ok && touched_at(db, height, false, &t, err, errlen);
     } else {
-        ok = touched_at(db, height, &t, err, errlen) &&
+        ok = touched_at(db, height, true, &t, err, errlen) &&
              exec(db, "DELETE FROM listing_log WHERE height = ?1", height, err, errlen) &&
              exec(db, "DELETE FROM profile_log WHERE height = ?1", height, err, errlen) &&
              exec(db, "DELETE FROM order_parties WHERE height = ?1", height, err, errlen) &&
              exec(db, "DELETE FROM order_events WHERE height = ?1", height, err, errlen);
     }
+    /* The height the index stands at once this block is done. */
+    uint64_t tip = connect ? height : height - 1;
     for (size_t i = 0; ok && i < t.n_listings; i++)
-        ok = recompute_listing(db, t.listings[i], err, errlen);
+        ok = recompute_listing(db, t.listings[i], tip, err, errlen);
     for (size_t i = 0; ok && i < t.n_sellers; i++)
-        ok = recompute_seller(db, t.sellers[i], err, errlen);
+        ok = recompute_seller(db, t.sellers[i], tip, err, errlen);
     free(t.listings);
     free(t.sellers);
     return ok;
@@ -508,6 +519,145 @@ static void listing_from_row(sqlite3_stmt *st, struct market_index_listing *l, b
     l->rank = ranked ? sqlite3_column_double(st, 6) : 0.0;
 }
 
+/* Filters as bound values (?2...?6), so one statement serves all. */
+#define SEARCH_FILTERS                                                                       \
+    " AND (?2 IS NULL OR l.category = ?2) AND (?3 IS NULL OR l.price >= ?3)"                 \
+    " AND (?4 IS NULL OR l.price <= ?4) AND (?5 IS NULL OR l.seller = ?5)"                   \
+    " AND (?6 = 0 OR l.expires = 0 OR l.expires >= ?6)"
+/* bm25 weights, by column: title, description, category, seller_name. */
+#define SEARCH_RANK "bm25(10.0, 1.0, 3.0, 5.0)"
+
+static void bind_filters(sqlite3_stmt *st, const struct market_index_query *q)
+{
+    if (q->category != NULL)
+        sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
+    if (q->has_min_price)
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)q->min_price);
+    if (q->has_max_price)
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)q->max_price);
+    if (q->seller != NULL)
+        sqlite3_bind_blob(st, 5, q->seller, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)q->live_at);
+}
+
+/* Steps st, passing each row through accept and paging; *seen counts the
+ * rows stepped, *total the accepted ones. */
+static bool search_rows(sqlite3 *db, sqlite3_stmt *st, const struct market_index_query *q,
+                        bool ranked, market_index_emit_fn emit, void *emit_arg, uint64_t *seen,
+                        uint64_t *total, char *err, size_t errlen)
+{
+    int rc;
+    bool ok = true;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        (*seen)++;
+        struct market_index_listing l;
+        listing_from_row(st, &l, ranked);
+        if (q->accept != NULL && !q->accept(&l, q->accept_arg))
+            continue;
+        uint64_t n = (*total)++;
+        if (n >= q->offset && n - q->offset < q->limit)
+            ok = emit(&l, emit_arg);
+    }
+    if (!ok)
+        return false;
+    return rc == SQLITE_DONE || sql_fail(db, err, errlen);
+}
+
+/* The ranked search. bm25 over every match is what costs (a common word
+ * matches a large share of the listings), so the page is read from FTS5's
+ * own top-N ordering (ORDER BY rank LIMIT n) over a window of the best
+ * matches, widened until the page is full or the matches run out, and the
+ * total is counted apart without ranking. Only with an accept callback is
+ * every match ranked, since what it keeps is known only by asking it. */
+static bool search_ranked(sqlite3 *db, const struct market_index_query *q, const char *fts,
+                          market_index_emit_fn emit, void *emit_arg, uint64_t *total, char *err,
+                          size_t errlen)
+{
+    static const char page_sql[] =
+        "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed, f.r FROM "
+        "(SELECT rowid AS k, rank AS r FROM listing_fts WHERE listing_fts MATCH ?1 AND "
+        "rank MATCH '" SEARCH_RANK "' ORDER BY rank LIMIT ?7) f "
+        "JOIN listings l ON l.k = f.k WHERE 1" SEARCH_FILTERS " ORDER BY f.r, l.k";
+    static const char all_sql[] =
+        "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed, "
+        "bm25(listing_fts, 10.0, 1.0, 3.0, 5.0) AS r FROM listing_fts "
+        "JOIN listings l ON l.k = listing_fts.rowid WHERE listing_fts MATCH ?1" SEARCH_FILTERS
+        " ORDER BY r, l.k";
+    static const char count_sql[] =
+        "SELECT count(*) FROM listing_fts JOIN listings l ON l.k = listing_fts.rowid "
+        "WHERE listing_fts MATCH ?1" SEARCH_FILTERS;
+    /* The FTS table holds only listings open and unexpired as of the
+     * index's height, so without filters it is counted alone. */
+    static const char count_fts_sql[] =
+        "SELECT count(*) FROM listing_fts WHERE listing_fts MATCH ?1";
+    bool filtered = q->category != NULL || q->has_min_price || q->has_max_price ||
+                    q->seller != NULL;
+    sqlite3_stmt *st = NULL;
+    uint64_t seen = 0;
+    if (q->accept != NULL) {
+        if (!prepare(db, all_sql, &st, err, errlen))
+            return false;
+        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+        bind_filters(st, q);
+        bool ok = search_rows(db, st, q, true, emit, emit_arg, &seen, total, err, errlen);
+        sqlite3_finalize(st);
+        return ok;
+    }
+    if (!prepare(db, filtered ? count_sql : count_fts_sql, &st, err, errlen))
+        return false;
+    sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+    if (filtered)
+        bind_filters(st, q);
+    int rc = sqlite3_step(st);
+    uint64_t matches = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return sql_fail(db, err, errlen);
+    *total = matches;
+    uint64_t want = q->offset + q->limit;
+    if (q->limit == 0 || q->offset >= matches)
+        return true;
+    /* Filters drop some of the best matches: a window twice the page is
+     * usually enough; each retry doubles it until it covers every match.
+     * The page is held until its window is known to be wide enough. */
+    struct market_index_listing *page = malloc(q->limit * sizeof *page);
+    if (page == NULL) {
+        snprintf(err, errlen, "market index: out of memory");
+        return false;
+    }
+    bool ok = true;
+    size_t n_page = 0;
+    for (uint64_t window = want * 2 + 16;; window *= 2) {
+        if (!prepare(db, page_sql, &st, err, errlen)) {
+            ok = false;
+            break;
+        }
+        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+        bind_filters(st, q);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)(window > INT64_MAX ? INT64_MAX : window));
+        uint64_t kept = 0;
+        n_page = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (kept >= q->offset && kept < want)
+                listing_from_row(st, &page[n_page++], true);
+            kept++;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            ok = sql_fail(db, err, errlen);
+            break;
+        }
+        /* Done when the page is full or every match was in the window
+         * (the cap only guards against a count that disagrees). */
+        if (kept >= want || kept >= matches || window > ((uint64_t)1 << 40))
+            break;
+    }
+    for (size_t i = 0; ok && i < n_page; i++)
+        ok = emit(&page[i], emit_arg);
+    free(page);
+    return ok;
+}
+
 bool market_index_search(sqlite3 *db, const struct market_index_query *q,
                          market_index_emit_fn emit, void *emit_arg, uint64_t *total, char *err,
                          size_t errlen)
@@ -527,57 +677,21 @@ bool market_index_search(sqlite3 *db, const struct market_index_query *q,
             return false;
         }
     }
-    /* Filters as bound values (?2...?6), so one statement serves all. The
-     * weights of bm25 follow the columns: title, description, category,
-     * seller_name. */
-    static const char filters[] =
-        " AND (?2 IS NULL OR l.category = ?2) AND (?3 IS NULL OR l.price >= ?3)"
-        " AND (?4 IS NULL OR l.price <= ?4) AND (?5 IS NULL OR l.seller = ?5)"
-        " AND (?6 = 0 OR l.expires = 0 OR l.expires >= ?6)";
-    char sql[1024];
     if (ranked)
-        snprintf(sql, sizeof sql,
-                 "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed, "
-                 "bm25(listing_fts, 10.0, 1.0, 3.0, 5.0) AS r FROM listing_fts "
-                 "JOIN listings l ON l.k = listing_fts.rowid WHERE listing_fts MATCH ?1%s "
-                 "ORDER BY r, l.k",
-                 filters);
-    else
-        snprintf(sql, sizeof sql,
-                 "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed FROM listings l "
-                 "WHERE (?1 IS NOT NULL OR l.closed = 0)%s ORDER BY l.k DESC",
-                 filters);
+        return search_ranked(db, q, fts, emit, emit_arg, total, err, errlen);
     sqlite3_stmt *st = NULL;
-    if (!prepare(db, sql, &st, err, errlen))
+    if (!prepare(db,
+                 "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed FROM listings l "
+                 "WHERE (?1 IS NOT NULL OR l.closed = 0)" SEARCH_FILTERS " ORDER BY l.k DESC",
+                 &st, err, errlen))
         return false;
-    if (ranked)
-        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-    else if (q->include_closed)
+    if (q->include_closed)
         sqlite3_bind_int(st, 1, 1);
-    if (q->category != NULL)
-        sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
-    if (q->has_min_price)
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)q->min_price);
-    if (q->has_max_price)
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)q->max_price);
-    if (q->seller != NULL)
-        sqlite3_bind_blob(st, 5, q->seller, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)q->live_at);
-    int rc;
-    bool ok = true;
-    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct market_index_listing l;
-        listing_from_row(st, &l, ranked);
-        if (q->accept != NULL && !q->accept(&l, q->accept_arg))
-            continue;
-        uint64_t n = (*total)++;
-        if (n >= q->offset && n - q->offset < q->limit)
-            ok = emit(&l, emit_arg);
-    }
+    bind_filters(st, q);
+    uint64_t seen = 0;
+    bool ok = search_rows(db, st, q, false, emit, emit_arg, &seen, total, err, errlen);
     sqlite3_finalize(st);
-    if (!ok)
-        return false;
-    return rc == SQLITE_DONE || sql_fail(db, err, errlen);
+    return ok;
 }
 
 bool market_index_party_orders(sqlite3 *db, const uint8_t party[32], const char *as,

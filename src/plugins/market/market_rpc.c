@@ -358,10 +358,13 @@ static bool listing_emit(const struct market_index_listing *il, void *arg)
     struct listing_run *r = arg;
     struct market_listing l;
     bool found = false;
-    if (market_listing_get(r->v, il->id, &l, &found) != TXERR_OK || !found) {
+    if (market_listing_get(r->v, il->id, &l, &found) != TXERR_OK) {
         r->failed = true;
         return false;
     }
+    /* The index may be a block behind or ahead of this view. */
+    if (!found || (r->q.text != NULL && strcmp(listing_status(&l, r->tip), "ACTIVE") != 0))
+        return true;
     json_t *o = listing_json(r->req, r->v, il->id, &l, r->tip);
     if (o != NULL && r->q.text != NULL)
         rpc_put(o, "rank", json_real(il->rank));
@@ -377,7 +380,12 @@ static bool listings_tip(struct state_view *v, uint64_t height, void *arg)
     struct listing_run *r = arg;
     r->v = v;
     r->tip = height;
-    r->q.accept = listing_accept;
+    if (r->q.text != NULL)
+        r->q.live_at = height + 1;  /* the first height an order could be mined at */
+    /* A text search has only listings the index holds open and unexpired;
+     * the chainstate must be asked for each only for stock, which costs a
+     * pass over every match (listing_emit still checks the page). */
+    r->q.accept = r->q.text == NULL || r->has_stock ? listing_accept : NULL;
     r->q.accept_arg = r;
     plugin_db_lock(r->pc);
     bool ok = market_index_search(r->pc->db, &r->q, listing_emit, r, &r->total, r->err,
