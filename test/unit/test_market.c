@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "consensus/blockcheck.h"
+#include "consensus/chainparams.h"
 #include "consensus/deadline.h"
 #include "consensus/prologue.h"
 #include "consensus/txcheck.h"
@@ -587,6 +588,12 @@ START_TEST(timeouts_fire_at_their_height)
     ck_assert_uint_eq(p->order_accept_timeout, 20);
     ck_assert_uint_eq(p->order_ship_timeout, 30);
     ck_assert_uint_eq(p->order_dispute_timeout, 40);
+    for (int net = CHAIN_MAIN; net <= CHAIN_TEST; net++) {
+        const struct chain_params *q = chainparams_get((enum chain_network)net);
+        ck_assert_uint_eq(q->order_accept_timeout, 1440);
+        ck_assert_uint_eq(q->order_ship_timeout, 20160);
+        ck_assert_uint_eq(q->order_dispute_timeout, 43200);
+    }
     uint8_t id[32], unaccepted[32], accepted[32], shipped[32], disputed[32], moved[32];
     ck_assert_int_eq(create_listing(&seller, 1000, 10, 0, 10, id), TXERR_OK);
     amount_t b0 = balance(&buyer);
