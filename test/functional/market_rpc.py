@@ -331,7 +331,29 @@ class MarketRpcTest(SoukTestFramework):
                      ["order_place", "order_accept", "order_ship", "order_dispute", "order_resolve"])
         assert_equal(self.bal(self.b_addr), b0 - total + 2 * COIN - 2 * FEE_UNITS)
         assert_equal(self.bal(self.s_addr), s0 + total - 2 * COIN - fee - 4 * FEE_UNITS)
+        s_after = self.bal(self.s_addr)
         assert_equal(self.bal(self.a_addr), a0 + fee - 2 * FEE_UNITS)
+
+        self.log.info("an order still in the mempool: the seller's accept is refused as the mempool would")
+        b1 = self.bal(self.b_addr)
+        oid2 = self.buyer.market_placeorder(bench, 1, opt)["txid"]
+        self.sync_mempools()
+        # the mempool applies a tx over the tip and its own sender's pending txs only
+        self.refused("market-unknown-order", self.seller.market_acceptorder, oid2, opt)
+        self.mine()
+        self.refused("market-not-seller", self.arbiter.market_acceptorder, oid2, opt)
+        self.seller.market_acceptorder(oid2, opt)
+        # the seller's own pending accept counts: a second one is refused at once
+        self.refused("market-bad-state", self.seller.market_acceptorder, oid2,
+                     {"fee": FEE, "from": self.s_addr})
+        self.mine()
+        assert_equal(nb.market_getorder(oid2)["state"], "ACCEPTED")
+        assert_equal(nb.market_getlisting(bench)["stock"], 0)
+        self.seller.market_cancelorder(oid2, opt)  # the seller backs out before shipping
+        self.mine()
+        assert_equal(nb.market_getorder(oid2)["state"], "CANCELED")
+        assert_equal(nb.market_getlisting(bench)["stock"], 1)
+        assert_equal(self.bal(self.b_addr), b1 - FEE_UNITS)
         self.seller.market_closelisting(bench, opt)
         self.mine()
         assert_equal(nb.market_searchlistings("bench")["total"], 0)
