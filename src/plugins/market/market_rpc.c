@@ -318,6 +318,9 @@ struct listing_run {
     bool failed;  /* a state read failed */
     char err[200];
     bool index_failed;
+    /* A text search's page, read from the index before the chain lock. */
+    struct market_index_listing *page;
+    size_t n_page, cap_page;
 };
 
 /* Filters a candidate by the chainstate at the tip (what the blocks'
@@ -396,20 +399,68 @@ static bool listings_tip(struct state_view *v, uint64_t height, void *arg)
     return ok && !r->failed;
 }
 
+static bool page_collect(const struct market_index_listing *l, void *arg)
+{
+    struct listing_run *r = arg;
+    if (r->n_page == r->cap_page) {
+        size_t cap = r->cap_page ? r->cap_page * 2 : 64;
+        struct market_index_listing *grown = realloc(r->page, cap * sizeof *grown);
+        if (grown == NULL)
+            return false;
+        r->page = grown;
+        r->cap_page = cap;
+    }
+    r->page[r->n_page++] = *l;
+    return true;
+}
+
+static bool page_tip(struct state_view *v, uint64_t height, void *arg)
+{
+    struct listing_run *r = arg;
+    r->v = v;
+    r->tip = height;
+    for (size_t i = 0; i < r->n_page; i++)
+        if (!listing_emit(&r->page[i], r))
+            return false;
+    return true;
+}
+
+/* A text search without has_stock needs the chainstate only for the page
+ * it returns: the index is searched first, holding only the plugin's
+ * database, so a slow query never holds up validation. */
+static bool search_unlocked(struct listing_run *r)
+{
+    plugin_db_lock(r->pc);
+    bool ok = market_index_search(r->pc->db, &r->q, page_collect, r, &r->total, r->err,
+                                  sizeof r->err);
+    plugin_db_unlock(r->pc);
+    if (!ok) {
+        if (r->err[0] == '\0')
+            snprintf(r->err, sizeof r->err, "market index: out of memory");
+        r->index_failed = true;
+        return false;
+    }
+    return plugin_with_tip(r->pc, page_tip, r) && !r->failed;
+}
+
 static bool listings_run(struct rpc_request *req, struct listing_run *r, json_t **result)
 {
     if (!plugin_index_sync(r->pc, r->err, sizeof r->err))
         return rpc_error(req, RPC_MISC_ERROR, "%s", r->err);
     r->arr = json_array();
-    if (!plugin_with_tip(r->pc, listings_tip, r)) {
+    r->err[0] = '\0';
+    bool ok = r->q.text != NULL && !r->has_stock ? search_unlocked(r)
+                                                 : plugin_with_tip(r->pc, listings_tip, r);
+    free(r->page);
+    if (!ok) {
         json_decref(r->arr);
         if (r->index_failed)
             return rpc_error(req, RPC_MISC_ERROR, "%s", r->err);
         return rpc_error(req, RPC_INTERNAL_ERROR, "reading the state failed");
     }
     json_t *o = json_object();
-    bool ok = rpc_put(o, "total", json_integer((json_int_t)r->total)) &&
-              rpc_put(o, "listings", r->arr);
+    ok = rpc_put(o, "total", json_integer((json_int_t)r->total)) &&
+         rpc_put(o, "listings", r->arr);
     return rpc_done_if(req, result, o, ok);
 }
 
