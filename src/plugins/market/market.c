@@ -4,6 +4,8 @@
 
 #include "consensus/account.h"
 #include "consensus/chainparams.h"
+#include "plugins/market/market_index.h"
+#include "plugins/market/market_rpc.h"
 #include "plugins/market/market_state.h"
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -569,4 +571,13 @@ const struct plugin market_plugin = {
     .prefixes = market_prefixes,
     .n_prefixes = N(market_prefixes),
     .supply_held = market_held,
+    /* Search and read RPCs (market_index.c, market_rpc.c). */
+    .db_file = "market.sqlite",
+    .schema = market_index_schema,
+    .n_schema = MARKET_INDEX_N_SCHEMA,
+    .index_connect = market_index_connect,
+    .index_disconnect = market_index_disconnect,
+    .index_reset = market_index_reset,
+    .rpc_methods = market_rpc_methods,
+    .n_rpc_methods = MARKET_RPC_N_METHODS,
 };
