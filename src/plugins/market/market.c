@@ -362,8 +362,10 @@ static enum txerr order_place_apply(struct state_view *v, const struct tx *tx,
     return schedule(v, ctx, ctx->txid, ctx->params->order_accept_timeout);
 }
 
-static enum txerr order_accept_apply(struct state_view *v, const struct tx *tx,
-                                     const struct apply_ctx *ctx)
+/* The seller moves an order from one state to the next. */
+static enum txerr seller_step(struct state_view *v, const struct tx *tx,
+                              const struct apply_ctx *ctx, enum market_order_state from,
+                              enum market_order_state to)
 {
     const uint8_t *id = ctx->payload->v[0].p;
     struct market_order o;
@@ -372,32 +374,26 @@ static enum txerr order_accept_apply(struct state_view *v, const struct tx *tx,
         return err;
     if (!is(o.seller, tx->sender))
         return RULE(MARKET_ERR_NOT_SELLER);
-    if (o.state != MARKET_ORDER_PLACED)
+    if (o.state != from)
         return RULE(MARKET_ERR_BAD_STATE);
-    o.state = MARKET_ORDER_ACCEPTED;
+    o.state = to;
     o.state_height = ctx->height;
-    if ((err = market_order_put(v, id, &o)) != TXERR_OK)
-        return err;
-    return unschedule(v, id);
+    return market_order_put(v, id, &o);
+}
+
+static enum txerr order_accept_apply(struct state_view *v, const struct tx *tx,
+                                     const struct apply_ctx *ctx)
+{
+    enum txerr err = seller_step(v, tx, ctx, MARKET_ORDER_PLACED, MARKET_ORDER_ACCEPTED);
+    return err != TXERR_OK ? err : unschedule(v, ctx->payload->v[0].p);
 }
 
 static enum txerr order_ship_apply(struct state_view *v, const struct tx *tx,
                                    const struct apply_ctx *ctx)
 {
-    const uint8_t *id = ctx->payload->v[0].p;
-    struct market_order o;
-    enum txerr err = load_order(v, id, &o);
-    if (err != TXERR_OK)
-        return err;
-    if (!is(o.seller, tx->sender))
-        return RULE(MARKET_ERR_NOT_SELLER);
-    if (o.state != MARKET_ORDER_ACCEPTED)
-        return RULE(MARKET_ERR_BAD_STATE);
-    o.state = MARKET_ORDER_SHIPPED;
-    o.state_height = ctx->height;
-    if ((err = market_order_put(v, id, &o)) != TXERR_OK)
-        return err;
-    return schedule(v, ctx, id, ctx->params->order_ship_timeout);
+    enum txerr err = seller_step(v, tx, ctx, MARKET_ORDER_ACCEPTED, MARKET_ORDER_SHIPPED);
+    return err != TXERR_OK ? err
+                           : schedule(v, ctx, ctx->payload->v[0].p, ctx->params->order_ship_timeout);
 }
 
 static enum txerr order_complete_apply(struct state_view *v, const struct tx *tx,
