@@ -715,8 +715,11 @@ static bool wallet_parties(struct rpc_request *req, struct orders_run *r)
     json_t *list = NULL;
     int code = 0;
     char *msg = NULL;
-    if (!rpc_call(req->table, req->node, req->uri, "listaddresses", json_array(), &list, &code,
-                  &msg)) {
+    json_t *none = json_array();
+    bool ok = none != NULL && rpc_call(req->table, req->node, req->uri, "listaddresses", none,
+                                       &list, &code, &msg);
+    json_decref(none);
+    if (!ok) {
         rpc_error(req, code, "%s (or give \"address\")", msg != NULL ? msg : "no wallet");
         free(msg);
         return false;
