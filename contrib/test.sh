@@ -42,6 +42,7 @@ build_and_check() {
   find "$dir/test" -name '*.trs' -delete 2>/dev/null
   # One line per test program as it finishes, so a long run shows it is alive.
   local log="$dir/test-check.out"
+  : >"$log"   # there before tail opens it
   make -C "$dir" -j"$jobs" check >"$log" 2>&1 &
   local make_pid=$!
   # One line per test program as it finishes, so a long run shows it is alive.
