@@ -44,6 +44,42 @@ def txpayload_seeds(keys):
         write("fuzz_txpayload", name, data)
 
 
+def market_seeds(keys):
+    """fuzz_market: a type selector byte (the index among the market's types,
+    16..26 in order), the sender, and a payload: each type's valid payload and
+    a few just outside a bound."""
+    from test_framework import messages as m
+    lid, oid = b"\x11" * 32, b"\x22" * 32
+    payloads = [
+        ("profile_set", m.profile_set("alice_shop", "hand-made")),
+        ("listing_create", m.listing_create("Lamp", 5 * 10**8, 3, "brass", "home", [b"\x33" * 32], 500)),
+        ("listing_update", m.listing_update(lid, "Lamp", 4 * 10**8, 2)),
+        ("listing_close", m.listing_close(lid)),
+        ("order_place", m.order_place(lid, 1, 5 * 10**8, keys[2].pubkey, 100, b"\x01\x02")),
+        ("order_accept", m.order_accept(oid)),
+        ("order_ship", m.order_ship(oid, b"\x03")),
+        ("order_complete", m.order_complete(oid)),
+        ("order_cancel", m.order_cancel(oid)),
+        ("order_dispute", m.order_dispute(oid, "broken on arrival")),
+        ("order_resolve", m.order_resolve(oid, 10**8)),
+    ]
+    near = [
+        ("profile_set_upper", 0, m.profile_set("Alice", "")),
+        ("profile_set_short", 0, m.profile_set("ab", "")),
+        ("listing_create_zero_price", 1, m.listing_create("Lamp", 0, 1)),
+        ("order_place_fee_high", 4, m.order_place(lid, 1, 1, keys[2].pubkey, 1001)),
+        ("order_place_arbiter_is_buyer", 4, m.order_place(lid, 1, 1, keys[0].pubkey, 10)),
+        ("order_dispute_bad_utf8", 9, [oid, "x"]),
+    ]
+    for i, (name, payload) in enumerate(payloads):
+        write("fuzz_market", name, bytes([i]) + keys[0].pubkey + msgpack.encode(payload))
+    for name, i, payload in near:
+        write("fuzz_market", name, bytes([i]) + keys[0].pubkey + msgpack.encode(payload))
+    # a str field holding bytes that are not UTF-8
+    bad = msgpack.encode([oid, "x"])
+    write("fuzz_market", "order_dispute_bad_utf8", bytes([9]) + keys[0].pubkey + bad[:-1] + b"\xff")
+
+
 def rpc_seeds():
     """Bodies for fuzz_rpc: its test methods (echo, types, fail, amounts,
     copy, nothing) and the control ones, in JSON-RPC 1.0 and 2.0, named and
@@ -112,6 +148,7 @@ def rpc_seeds():
 
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
+    market_seeds(keys)
     g = genesis_hash("regtest")
     txs = [
         transfer_tx(keys[0], g, 0, keys[1].pubkey, 1000, 200, b"", aux=b"\0" * 32).serialize(),
