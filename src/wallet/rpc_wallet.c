@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "consensus/chainparams.h"
+#include "consensus/serialize.h"
 #include "crypto/address.h"
 #include "crypto/key.h"
 #include "node/node.h"
@@ -68,6 +69,7 @@ int rpc_wallet_code(enum wallet_err err)
     case WALLET_ERR_BAD_NAME:
     case WALLET_ERR_BAD_PASSPHRASE:
     case WALLET_ERR_BAD_PARAMETER:
+    case WALLET_ERR_UNREADABLE:
         return RPC_INVALID_PARAMETER;
     case WALLET_ERR_INVALID_ADDRESS:
         return RPC_INVALID_ADDRESS_OR_KEY;
@@ -708,6 +710,65 @@ static bool rpc_verifymessage(struct rpc_request *req, json_t **result)
     return rpc_done(req, result, json_boolean(valid));
 }
 
+/* Sealed messages: text between one of the wallet's keys and another key,
+ * as order notes carry it (any two keys, so either side reads both ways). */
+static bool rpc_encryptmessage(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    const char *addr, *msg;
+    uint8_t to[32];
+    if (w == NULL || !rpc_param_str_required(req, 0, &addr) ||
+        !rpc_address_decode(req, "", addr, NULL) ||
+        !rpc_param_str_required(req, 1, &msg) || !rpc_address_decode(req, "recipient: ", msg, to) ||
+        !rpc_param_str_required(req, 2, &msg))
+        return false;
+    struct buf sealed;
+    buf_init(&sealed);
+    enum wallet_err e = wallet_seal_message(w, addr, to, msg, strlen(msg), &sealed);
+    bool ok;
+    if (e == WALLET_ERR_NOT_MINE)
+        ok = rpc_error(req, RPC_WALLET_ERROR, "Private key not available: the address is not "
+                                              "in this wallet");
+    else if (e != WALLET_OK)
+        ok = rpc_wallet_fail(req, e, NULL);
+    else
+        ok = rpc_done(req, result, rpc_hex_json(sealed.data, sealed.len));
+    buf_clear(&sealed);
+    return ok;
+}
+
+static bool rpc_decryptmessage(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    const char *addr, *other;
+    uint8_t from[32];
+    struct buf sealed, text;
+    buf_init(&sealed);
+    buf_init(&text);
+    bool ok = w != NULL && rpc_param_str_required(req, 0, &addr) &&
+              rpc_address_decode(req, "", addr, NULL) &&
+              rpc_param_str_required(req, 1, &other) &&
+              rpc_address_decode(req, "counterparty: ", other, from) &&
+              rpc_param_hex(req, 2, &sealed);
+    if (ok) {
+        enum wallet_err e = wallet_open_message(w, addr, from, sealed.data, sealed.len, &text);
+        if (e == WALLET_ERR_NOT_MINE)
+            ok = rpc_error(req, RPC_WALLET_ERROR, "Private key not available: the address is "
+                                                  "not in this wallet");
+        else if (e != WALLET_OK)
+            ok = rpc_wallet_fail(req, e, NULL);
+        else if (memchr(text.data, 0, text.len) != NULL ||
+                 !ser_utf8_valid(text.data, text.len))
+            ok = rpc_error(req, RPC_INVALID_PARAMETER,
+                           "the message opened, but it is not UTF-8 text");
+        else
+            ok = rpc_done(req, result, json_stringn((const char *)text.data, text.len));
+    }
+    buf_clear_secure(&text);
+    buf_clear(&sealed);
+    return ok;
+}
+
 /* ------------------------------------------------------------ secrets in arguments */
 
 /* Passphrases, seeds and private keys arrive as JSON strings. Once the call
@@ -853,6 +914,23 @@ static const struct rpc_method wallet_methods[] = {
      "Errors: -5 invalid address, -4 not the wallet's address, -13 locked",
      {{"address", RPC_ARG_STR, false, "The address whose key signs"},
       {"message", RPC_ARG_STR, false, "The message"}}},
+    {"wallet", "encryptmessage", rpc_encryptmessage,
+     "Seals a text message from one of the wallet's addresses to another address.",
+     "ChaCha20-Poly1305 under the key both sides derive by ECDH (DESIGN.md section 7);\n"
+     "the recipient, or the sender, opens it with decryptmessage.\n"
+     "Result: \"hex\"    (string) nonce(12) || ciphertext || tag(16)\n"
+     "Errors: -5 invalid address, -4 not the wallet's address, -13 locked",
+     {{"address", RPC_ARG_STR, false, "The wallet's address that seals"},
+      {"recipient", RPC_ARG_STR, false, "The address it is for"},
+      {"message", RPC_ARG_STR, false, "The text"}}},
+    {"wallet", "decryptmessage", rpc_decryptmessage,
+     "Opens a message sealed between one of the wallet's addresses and another.",
+     "Result: \"text\"    (string) the message\n"
+     "Errors: -5 invalid address, -4 not the wallet's address, -13 locked,\n"
+     "-8 not sealed between these two keys, altered, or not UTF-8 text",
+     {{"address", RPC_ARG_STR, false, "The wallet's address (either side)"},
+      {"counterparty", RPC_ARG_STR, false, "The other side's address"},
+      {"hex", RPC_ARG_HEX, false, "The sealed message"}}},
     {"util", "verifymessage", rpc_verifymessage,
      "Verifies a message signature made by signmessage (needs no wallet).",
      "Result: true|false\nErrors: -5 invalid address, -3 malformed signature",

@@ -24,6 +24,7 @@
 #include "consensus/tx.h"
 #include "crypto/address.h"
 #include "util/amount.h"
+#include "util/buf.h"
 #include "wallet/walletmnemonic.h"
 
 struct node_ctx;
@@ -54,6 +55,7 @@ enum wallet_err {
     WALLET_ERR_BAD_PARAMETER,      /* any other bad argument (message names it) */
     WALLET_ERR_DB,                 /* SQLite failed */
     WALLET_ERR_CORRUPT,            /* the file is not a wallet or is damaged */
+    WALLET_ERR_UNREADABLE,         /* a sealed message that these keys cannot open */
     WALLET_ERR_NOMEM,
     WALLET_ERR_COUNT_
 };
@@ -190,6 +192,19 @@ enum wallet_err wallet_sign_message(struct wallet *w, const char *address, const
 /* Verification needs no wallet. */
 bool wallet_verify_message(const char *hrp, const char *address, const void *msg, size_t len,
                            const uint8_t sig[64]);
+
+/* Sealed messages between the address's key and another key (their_pub,
+ * x-only): the sealed box of crypto/aead.h, so either side opens what
+ * either sealed. Seal appends nonce || ciphertext || tag to out; open
+ * appends the plaintext, or fails with WALLET_ERR_UNREADABLE (another pair
+ * of keys, or altered bytes) leaving out as it was. A their_pub that is
+ * not a key is WALLET_ERR_INVALID_ADDRESS. */
+enum wallet_err wallet_seal_message(struct wallet *w, const char *address,
+                                    const uint8_t their_pub[32], const void *msg, size_t len,
+                                    struct buf *out);
+enum wallet_err wallet_open_message(struct wallet *w, const char *address,
+                                    const uint8_t their_pub[32], const void *sealed, size_t len,
+                                    struct buf *out);
 
 /* ---- the signing service: every action signs through here ---------------- */
 

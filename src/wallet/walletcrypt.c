@@ -8,6 +8,7 @@
 
 #include "consensus/chainparams.h"
 #include "crypto/address.h"
+#include "crypto/aead.h"
 #include "crypto/key.h"
 #include "crypto/sha256.h"
 #include "util/hex.h"
@@ -286,4 +287,60 @@ bool wallet_verify_message(const char *hrp, const char *address, const void *msg
         return false;
     sha256_tagged(WALLET_MESSAGE_TAG, msg, len, hash);
     return key_verify(pub, hash, sizeof hash, sig);
+}
+
+/* The sealed-box key between the address's key and their_pub. */
+static enum wallet_err wallet_pair_key(struct wallet *w, const char *address,
+                                       const uint8_t their_pub[32], uint8_t key[AEAD_KEY_LEN])
+{
+    uint8_t pub[32], secret[32];
+    if (address == NULL || their_pub == NULL)
+        return WALLET_ERR_BAD_PARAMETER;
+    if (address_decode(w->node->params->hrp, address, pub) != ADDRESS_OK)
+        return WALLET_ERR_INVALID_ADDRESS;
+    enum wallet_err r = wallet_enter(w);
+    if (r != WALLET_OK)
+        return r;
+    if (wallet_find_key(w, pub) == NULL)
+        r = WALLET_ERR_NOT_MINE;
+    if (r == WALLET_OK)
+        r = wallet_get_secret_locked(w, pub, secret);
+    wallet_leave(w);
+    if (r == WALLET_OK && !aead_shared_key(secret, their_pub, key))
+        r = WALLET_ERR_INVALID_ADDRESS;  /* their_pub is not on the curve */
+    OPENSSL_cleanse(secret, sizeof secret);
+    return r;
+}
+
+enum wallet_err wallet_seal_message(struct wallet *w, const char *address,
+                                    const uint8_t their_pub[32], const void *msg, size_t len,
+                                    struct buf *out)
+{
+    uint8_t key[AEAD_KEY_LEN];
+    if ((msg == NULL && len > 0) || out == NULL)
+        return WALLET_ERR_BAD_PARAMETER;
+    enum wallet_err r = wallet_pair_key(w, address, their_pub, key);
+    if (r == WALLET_OK && !aead_seal(key, msg, len, out))
+        r = WALLET_ERR_NOMEM;
+    OPENSSL_cleanse(key, sizeof key);
+    return r;
+}
+
+enum wallet_err wallet_open_message(struct wallet *w, const char *address,
+                                    const uint8_t their_pub[32], const void *sealed, size_t len,
+                                    struct buf *out)
+{
+    uint8_t key[AEAD_KEY_LEN];
+    if ((sealed == NULL && len > 0) || out == NULL)
+        return WALLET_ERR_BAD_PARAMETER;
+    enum wallet_err r = wallet_pair_key(w, address, their_pub, key);
+    if (r == WALLET_OK) {
+        enum aead_error e = aead_open(key, sealed, len, out);
+        if (e == AEAD_ERR_NOMEM || e == AEAD_ERR_INTERNAL)
+            r = WALLET_ERR_NOMEM;
+        else if (e != AEAD_OK)
+            r = WALLET_ERR_UNREADABLE;
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return r;
 }

@@ -296,8 +296,11 @@ class MarketRpcTest(SoukTestFramework):
         self.refused("market-arbiter-is-buyer", self.buyer.market_placeorder, bench, 1,
                      {"arbiter": self.b_addr, "fee": FEE}, code=-8)
         total = 5 * COIN + COIN // 2
+        address_note = "Deliver to 4 Elm Row, ring twice \u2014 thanks"
+        self.refused("note: at most 996 bytes of text", self.buyer.market_placeorder, bench, 1,
+                     {"note": "x" * 997, "fee": FEE}, code=-8)
         r = self.buyer.market_placeorder(bench, 1, {"arbiter": self.a_addr, "arbiter_fee_bps": 500,
-                                                    "fee": FEE})
+                                                    "note": address_note, "fee": FEE})
         oid = r["txid"]
         assert_equal(r["from"], self.b_addr)
         self.mine()
@@ -314,7 +317,7 @@ class MarketRpcTest(SoukTestFramework):
         assert_equal(ns.decoderawtransaction(r["hex"])["type"], "order_accept")
         assert_equal(ns.sendrawtransaction(r["hex"]), r["txid"])
         self.mine()
-        self.seller.market_shiporder(oid, {"note": "0a0b", "fee": FEE})
+        self.seller.market_shiporder(oid, {"note": "Tracking RR123456789", "fee": FEE})
         self.mine()
         self.buyer.market_disputeorder(oid, "it never arrived", opt)
         self.mine()
@@ -329,6 +332,7 @@ class MarketRpcTest(SoukTestFramework):
         assert_equal((o["state"], to_units(o["escrow"])), ("RESOLVED", 0))
         assert_equal([e["type"] for e in o["history"]],
                      ["order_place", "order_accept", "order_ship", "order_dispute", "order_resolve"])
+        self.notes(oid, address_note, "Tracking RR123456789")
         assert_equal(self.bal(self.b_addr), b0 - total + 2 * COIN - 2 * FEE_UNITS)
         assert_equal(self.bal(self.s_addr), s0 + total - 2 * COIN - fee - 4 * FEE_UNITS)
         s_after = self.bal(self.s_addr)
@@ -358,6 +362,36 @@ class MarketRpcTest(SoukTestFramework):
         self.mine()
         assert_equal(nb.market_searchlistings("bench")["total"], 0)
         self.refused("market-listing-closed", self.buyer.market_placeorder, bench, 1, opt)
+
+    def notes(self, oid, placed, shipped):
+        """Order notes are sealed for the counterparty: the chain carries ciphertext, the
+        buyer's and the seller's wallets read it, the arbiter's cannot."""
+        ns, nb, na = self.nodes
+        self.log.info("order notes: sealed on the chain, read by the two parties only")
+        for node in (ns, nb):  # each node's only wallet is the request's wallet
+            h = node.market_getorder(oid)["history"]
+            assert_equal((h[0]["note_text"], h[2]["note_text"]), (placed, shipped))
+        h = na.market_getorder(oid)["history"]
+        assert "note_text" not in h[0] and "note_text" not in h[2]
+        sealed = h[0]["note"]
+        assert_equal(len(sealed) // 2, 12 + len(placed.encode()) + 16)
+        raw = na.getrawtransaction(oid)
+        assert placed.encode().hex() not in raw and sealed in raw
+        assert_equal(self.seller.decryptmessage(self.s_addr, self.b_addr, sealed), placed)
+        assert_equal(self.buyer.decryptmessage(self.b_addr, self.s_addr, sealed), placed)
+        assert_raises_rpc_error(-8, "cannot open the message: it was not sealed between these two keys",
+                                self.arbiter.decryptmessage, self.a_addr, self.b_addr, sealed)
+        tampered = sealed[:-2] + ("00" if sealed[-2:] != "00" else "01")
+        assert_raises_rpc_error(-8, "or it was altered", self.seller.decryptmessage, self.s_addr,
+                                self.b_addr, tampered)
+        assert_raises_rpc_error(-4, "not in this wallet", self.arbiter.encryptmessage, self.b_addr,
+                                self.s_addr, "hello")
+        assert_raises_rpc_error(-5, "recipient: Invalid address", self.arbiter.encryptmessage,
+                                self.a_addr, "nonsense", "hello")
+        mine = self.arbiter.encryptmessage(self.a_addr, self.s_addr, "\u00e9t\u00e9")
+        assert_equal(self.seller.decryptmessage(self.s_addr, self.a_addr, mine), "\u00e9t\u00e9")
+        empty = self.arbiter.encryptmessage(self.a_addr, self.s_addr, "")
+        assert_equal(self.seller.decryptmessage(self.s_addr, self.a_addr, empty), "")
 
     # -- the index rebuilt -----------------------------------------------------------
     def snapshot(self, node):

@@ -801,6 +801,38 @@ START_TEST(catch_up_import_backup_messages)
     ck_assert_int_eq(wallet_sign_message(w, "junk", "hello", 5, sig),
                      WALLET_ERR_INVALID_ADDRESS);
 
+    /* sealed messages: either key of the pair opens them */
+    uint8_t mine_pub[32], off_curve[32];
+    char u_addr[ADDRESS_MAX_LEN + 1];
+    ck_assert_int_eq(address_decode("rsouk", addr, mine_pub), ADDRESS_OK);
+    ck_assert_int_eq(address_encode("rsouk", u.pub, u_addr, sizeof u_addr), ADDRESS_OK);
+    struct buf sealed, opened;
+    buf_init(&sealed);
+    buf_init(&opened);
+    ck_assert_int_eq(wallet_seal_message(w, addr, u.pub, "ring twice", 10, &sealed), WALLET_OK);
+    ck_assert_uint_eq(sealed.len, 12 + 10 + 16);
+    ck_assert_int_eq(wallet_open_message(w, u_addr, mine_pub, sealed.data, sealed.len, &opened),
+                     WALLET_OK);
+    ck_assert_uint_eq(opened.len, 10);
+    ck_assert_mem_eq(opened.data, "ring twice", 10);
+    /* another pair of keys, or one flipped bit: refused, out untouched */
+    ck_assert_int_eq(wallet_open_message(w, u_addr, other, sealed.data, sealed.len, &opened),
+                     WALLET_ERR_UNREADABLE);
+    sealed.data[15] ^= 1;
+    ck_assert_int_eq(wallet_open_message(w, addr, u.pub, sealed.data, sealed.len, &opened),
+                     WALLET_ERR_UNREADABLE);
+    ck_assert_uint_eq(opened.len, 10);
+    ck_assert_int_eq(wallet_open_message(w, addr, u.pub, sealed.data, 20, &opened),
+                     WALLET_ERR_UNREADABLE);
+    ck_assert_int_eq(wallet_seal_message(w, other_addr, u.pub, "x", 1, &sealed),
+                     WALLET_ERR_NOT_MINE);
+    memset(off_curve, 0xff, 32);  /* x beyond the field: no point */
+    ck_assert_int_eq(wallet_seal_message(w, addr, off_curve, "x", 1, &sealed),
+                     WALLET_ERR_INVALID_ADDRESS);
+    ck_assert_uint_eq(sealed.len, 12 + 10 + 16);
+    buf_clear(&sealed);
+    buf_clear(&opened);
+
     /* a backup is a wallet with the same keys */
     char p[400];
     snprintf(p, sizeof p, "%s/wallets/copy", dir);

@@ -18,6 +18,7 @@
 #include "consensus/chainparams.h"
 #include "consensus/txerr.h"
 #include "crypto/address.h"
+#include "crypto/aead.h"
 #include "node/node.h"
 #include "plugins/market/market.h"
 #include "plugins/market/market_state.h"
@@ -32,6 +33,8 @@ struct action {
     enum role role;
     uint8_t order_or_listing[32];
     amount_t spend;        /* coins it takes besides the fee (order_place) */
+    const char *note;      /* text to seal into payload.note, or NULL */
+    uint8_t note_to[32];   /* the counterparty it is sealed for */
 };
 
 static struct plugin_ctx *market_ctx(struct rpc_request *req)
@@ -162,6 +165,42 @@ static bool sign(struct rpc_request *req, const struct action *a, const char *fr
     return ok;
 }
 
+/* Seals a->note from the key that signed *signed_tx to a->note_to, puts it
+ * in the payload and replaces *signed_tx by the action signed again by that
+ * key. */
+static bool seal_note(struct rpc_request *req, struct action *a, const json_t *fee,
+                      json_t **signed_tx)
+{
+    const char *from = json_string_value(json_object_get(*signed_tx, "from"));
+    char to[ADDRESS_MAX_LEN + 1];
+    if (from == NULL ||
+        address_encode(req->node->params->hrp, a->note_to, to, sizeof to) != ADDRESS_OK)
+        return rpc_error(req, RPC_INTERNAL_ERROR, "the note's parties are unknown");
+    size_t len = strlen(a->note);
+    if (len > MARKET_NOTE_MAX - AEAD_OVERHEAD)
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "note: at most %d bytes of text (sealed, it takes %zu bytes of the "
+                         "%d the field holds)",
+                         MARKET_NOTE_MAX - AEAD_OVERHEAD, len + AEAD_OVERHEAD, MARKET_NOTE_MAX);
+    json_t *sealed = NULL;
+    if (!call(req, "encryptmessage", json_pack("[sss]", from, to, a->note), &sealed))
+        return false;
+    char signer[ADDRESS_MAX_LEN + 1];
+    snprintf(signer, sizeof signer, "%s", from);
+    bool ok = rpc_put(a->payload, "note", sealed) || rpc_nomem(req);
+    json_t *again = NULL;
+    bool not_mine = false;
+    if (ok)
+        ok = sign(req, a, signer, fee, &again, &not_mine);
+    if (!ok && not_mine)
+        rpc_error(req, RPC_WALLET_ERROR, "from: the address is not in this wallet");
+    if (ok) {
+        json_decref(*signed_tx);
+        *signed_tx = again;
+    }
+    return ok;
+}
+
 /* The parties of the order or listing an action names, from the state at
  * the tip (an order or listing still in the mempool is not seen: pass
  * `from` for it). */
@@ -268,6 +307,11 @@ static bool run_action(struct rpc_request *req, struct action *a, json_t *opts, 
                 refuse_code(req, not_mine_rule);
         }
     }
+    /* The note is sealed with the key that signed (the wallet's choice is
+     * only known once it signed), then the action is signed again with
+     * that key and the sealed note. */
+    if (ok && a->note != NULL && a->note[0] != '\0')
+        ok = seal_note(req, a, fee, &signed_tx);
     json_decref(a->payload);
     json_decref(opts);
     if (!ok)
@@ -421,6 +465,33 @@ bool market_rpc_closelisting(struct rpc_request *req, json_t **result)
 
 /* ---- orders ------------------------------------------------------------------ */
 
+/* opts.note, text to be sealed for `to` once the signing key is known. */
+static bool note_opt(struct rpc_request *req, const json_t *opts, struct action *a,
+                     const uint8_t to[32])
+{
+    const json_t *v = json_object_get(opts, "note");
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return rpc_error(req, RPC_TYPE_ERROR, "note: expected a string (text)");
+    a->note = json_string_value(v);  /* opts outlives the action */
+    memcpy(a->note_to, to, 32);
+    return true;
+}
+
+struct order_now {
+    uint8_t id[32];
+    bool found;
+    struct market_order o;
+};
+
+static bool order_now_tip(struct state_view *v, uint64_t height, void *arg)
+{
+    (void)height;
+    struct order_now *n = arg;
+    return market_order_get(v, n->id, &n->o, &n->found) == TXERR_OK;
+}
+
 bool market_rpc_placeorder(struct rpc_request *req, json_t **result)
 {
     struct plugin_ctx *pc = market_ctx(req);
@@ -454,7 +525,8 @@ bool market_rpc_placeorder(struct rpc_request *req, json_t **result)
               take(req, opts, a.payload, "max_total", amount_str(total)) &&
               take(req, opts, a.payload, "arbiter", json_string("")) &&
               take(req, opts, a.payload, "arbiter_fee_bps", json_integer(0)) &&
-              take(req, opts, a.payload, "note", json_string(""));
+              rpc_put(a.payload, "note", json_string("")) &&
+              note_opt(req, opts, &a, n.l.seller);
     return finish(req, &a, opts, broadcast, fee, from, ok, result);
 }
 
@@ -480,8 +552,24 @@ static bool order_action(struct rpc_request *req, const char *type, enum role ro
     struct action a = {.type = type, .payload = json_object(), .role = role};
     memcpy(a.order_or_listing, id, 32);
     bool ok = rpc_put(a.payload, "order_id", rpc_hex_json(id, 32));
-    if (ok && strcmp(type, "order_ship") == 0)
-        ok = take(req, opts, a.payload, "note", json_string(""));
+    if (ok && strcmp(type, "order_ship") == 0) {
+        ok = rpc_put(a.payload, "note", json_string(""));
+        const json_t *note = json_object_get(opts, "note");
+        if (ok && note != NULL && !json_is_null(note)) {
+            /* Sealed for the buyer: the order must be known at the tip. */
+            struct order_now n = {0};
+            memcpy(n.id, id, 32);
+            struct plugin_ctx *pc = market_ctx(req);
+            if (pc == NULL)
+                ok = false;
+            else if (!plugin_with_tip(pc, order_now_tip, &n))
+                ok = rpc_error(req, RPC_INTERNAL_ERROR, "reading the state failed");
+            else if (!n.found)
+                ok = refuse_code(req, MARKET_ERR_UNKNOWN_ORDER);
+            else
+                ok = note_opt(req, opts, &a, n.o.buyer);
+        }
+    }
     if (ok && text_key != NULL)
         ok = rpc_put(a.payload, text_key, json_string(text));
     return finish(req, &a, opts, broadcast, fee, from, ok, result);

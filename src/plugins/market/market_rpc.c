@@ -573,6 +573,55 @@ static bool history_event(const struct market_index_event *e, void *arg)
     return rpc_append(h->arr, o, ok);
 }
 
+/* The note of an order_place or order_ship event: the sealed bytes from
+ * its transaction, opened when the request's wallet holds either party's
+ * key. Best effort: a node without that wallet (or with it locked) shows
+ * the hex only. */
+static void add_note(struct rpc_request *req, const struct market_order *o, json_t *ev)
+{
+    json_t *tx = NULL, *text = NULL;
+    int code;
+    char *msg = NULL;
+    json_t *params = json_pack("[Ob]", json_object_get(ev, "txid"), 1);
+    bool ok = params != NULL && rpc_call(req->table, req->node, req->uri, "getrawtransaction",
+                                         params, &tx, &code, &msg);
+    json_decref(params);
+    free(msg);
+    msg = NULL;
+    const json_t *note = ok ? json_object_get(json_object_get(tx, "payload"), "note") : NULL;
+    if (json_is_string(note) && json_string_length(note) > 0) {
+        rpc_put(ev, "note", json_incref((json_t *)note));
+        json_t *buyer = addr_json(req, o->buyer), *seller = addr_json(req, o->seller);
+        for (int side = 0; side < 2 && text == NULL; side++) {
+            params = json_pack("[OOO]", side == 0 ? buyer : seller, side == 0 ? seller : buyer,
+                               note);
+            if (params != NULL && !rpc_call(req->table, req->node, req->uri, "decryptmessage",
+                                            params, &text, &code, &msg))
+                text = NULL;
+            json_decref(params);
+            free(msg);
+            msg = NULL;
+        }
+        json_decref(buyer);
+        json_decref(seller);
+        if (text != NULL)
+            rpc_put(ev, "note_text", text);
+    }
+    json_decref(tx);
+}
+
+static void add_notes(struct rpc_request *req, const struct market_order *o, json_t *history)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(history, i, ev)
+    {
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        if (type != NULL && (strcmp(type, "order_place") == 0 || strcmp(type, "order_ship") == 0))
+            add_note(req, o, ev);
+    }
+}
+
 static bool rpc_market_getorder(struct rpc_request *req, json_t **result)
 {
     struct plugin_ctx *pc = market_ctx(req);
@@ -598,6 +647,7 @@ static bool rpc_market_getorder(struct rpc_request *req, json_t **result)
         json_decref(o);
         return rpc_error(req, RPC_MISC_ERROR, "%s", err);
     }
+    add_notes(req, &l.o, h.arr);
     /* A change of state at a height where the order had no transaction
      * was a timeout (the deadline index fired it in the block prologue). */
     if (h.any && l.o.state_height != h.last_height) {
@@ -842,7 +892,9 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      "         \"placed_height\", \"state_height\",\n"
      "         \"deadlines\": [{\"height\", \"on_timeout\"}],\n"
      "         \"history\": [{\"height\", \"txid\", \"type\", \"by\": address}, ...]}\n"
-     "A timeout shows in the history as {\"type\": \"timeout\", \"txid\": null, \"state\"}.",
+     "A timeout shows in the history as {\"type\": \"timeout\", \"txid\": null, \"state\"}.\n"
+     "An order_place or order_ship with a note adds \"note\" (the sealed hex) and, when the\n"
+     "request's wallet holds the buyer's or the seller's key, \"note_text\".",
      {{"id", RPC_ARG_HASH, false, "The order's id (the txid of its order_place)"}}},
     {"market", "market_listorders", rpc_market_listorders,
      "Lists the orders of the wallet's addresses, or of one address, as buyer, seller or "
@@ -876,7 +928,8 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
     {"market", "market_placeorder", market_rpc_placeorder,
      "Orders from a listing; the total goes into escrow. The order's id is the txid.",
      "options also take \"max_total\" (default: today's price times quantity),\n"
-     "\"arbiter\" (an address), \"arbiter_fee_bps\" (0-1000) and \"note\" (hex).\n" ACTION_HELP
+     "\"arbiter\" (an address), \"arbiter_fee_bps\" (0-1000) and \"note\" (text up to 996\n"
+     "bytes, sealed for the seller with encryptmessage).\n" ACTION_HELP
          ACTION_RESULT,
      {{"listing_id", RPC_ARG_HASH, false, "The listing's id"},
       {"quantity", RPC_ARG_INT, false, "How many"},
@@ -886,7 +939,8 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      {{"id", RPC_ARG_HASH, false, "The order's id"}, OPTIONS_ARG}},
     {"market", "market_shiporder", market_rpc_shiporder,
      "The seller marks an accepted order shipped.",
-     "options also take \"note\" (hex, opaque bytes).\n" ACTION_HELP ACTION_RESULT,
+     "options also take \"note\" (text up to 996 bytes, sealed for the buyer).\n" ACTION_HELP
+         ACTION_RESULT,
      {{"id", RPC_ARG_HASH, false, "The order's id"},
       {"options", RPC_ARG_OBJ, true, "note, fee, broadcast, from"}}},
     {"market", "market_completeorder", market_rpc_completeorder,
