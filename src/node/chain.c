@@ -65,6 +65,16 @@ struct chain {
      * written (as Bitcoin Core's ActivateBestChain takes the new block). */
     const struct block *fresh;
     uint8_t fresh_hash[SHA256_LEN];
+    /* The fresh block's transaction checks, started by chain_accept on the
+     * check queue's workers and still running while this thread stores
+     * the block, applies it and writes its undo record (Bitcoin Core's
+     * ConnectBlock queues its script checks the same way). They are
+     * settled — joined, the verdict taken — before the block index is
+     * flushed and before the chainstate commits, so an index entry on disk
+     * with data always means the block's transactions passed. */
+    bool checks_pending;
+    bool checks_failed; /* settled and failed: checks_fault says how */
+    struct block_fault checks_fault;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -146,8 +156,31 @@ static struct blockindex_meta chain_meta(const struct chain *c)
  * (as Bitcoin Core flushes its block files before its index batch): after
  * a power cut an entry never claims data the files lost, whether its block
  * became the tip or stayed on a side branch. */
+static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN]);
+
+/* Joins the fresh block's pending checks. False when they failed: the
+ * block is then marked invalid (and its hash remembered) and checks_fault
+ * says why. */
+static bool chain_checks_settle(struct chain *c)
+{
+    if (!c->checks_pending)
+        return !c->checks_failed;
+    c->checks_pending = false;
+    size_t index = 0;
+    enum txerr txerr = TXERR_OK;
+    if (checkqueue_finish(c->checkq, &index, &txerr))
+        return true;
+    c->checks_failed = true;
+    c->checks_fault = (struct block_fault){.err = BLOCKERR_BAD_TX, .txerr = txerr,
+                                           .tx_index = index};
+    chain_failed_note(c, c->fresh_hash);
+    return false;
+}
+
 static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
 {
+    /* Never an entry on disk for a block whose verdict is still out. */
+    chain_checks_settle(c);
     if (!chain_usable(c, err, errlen))
         return false;
     if (c->bs_open && !blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
@@ -353,6 +386,26 @@ static void chain_recompute_best_header(struct chain *c)
 
 /* Connects e (whose parent is the tip). *invalid tells a consensus failure
  * (e is then marked failed) from a storage failure. */
+/* e broke a consensus rule while connecting: it is marked invalid (and
+ * the mark stored), err says which rule. */
+static void chain_connect_refused(struct chain *c, struct blockindex_entry *e,
+                                  const struct block_fault *fault, bool *invalid, char *err,
+                                  size_t errlen)
+{
+    char hex[2 * SHA256_LEN + 1];
+    hash_hex(e->hash, hex);
+    LOG_INFO(LOG_CAT_VALIDATION, "block %s at height %llu is invalid: %s (%s)", hex,
+             (unsigned long long)e->height, blockerr_reason(fault->err),
+             fault->err == BLOCKERR_BAD_TX ? txerr_reason(fault->txerr) : "-");
+    *invalid = true;
+    chain_mark_failed(c, e);
+    /* Persisting the mark can fail; the block is invalid either way and
+     * is checked again after a restart. */
+    if (!chain_flush_index(c, err, errlen))
+        LOG_WARN(LOG_CAT_VALIDATION, "could not store an invalid mark: %s", err);
+    snprintf(err, errlen, "%s", blockerr_reason(fault->err));
+}
+
 static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *invalid,
                           struct block_fault *fault, char *err, size_t errlen)
 {
@@ -375,23 +428,21 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     struct block_fault local;
     if (fault == NULL)
         fault = &local;
+    /* The fresh block's signatures may still be checked by the workers:
+     * its apply, undo record and file syncs overlap them, and the verdict
+     * is taken before anything that makes the block part of the chain. */
+    bool pending = c->checks_pending && memcmp(c->fresh_hash, e->hash, SHA256_LEN) == 0;
     bool ok = blockcheck_apply(&v, bp, &ctx, fault);
-    if (!ok && (fault->err == BLOCKERR_STORAGE || state_view_failed(&v))) {
+    bool broken = !ok && (fault->err == BLOCKERR_STORAGE || state_view_failed(&v));
+    /* A block that breaks a stateless rule is refused for that rule, as
+     * when all the checks ran before the apply. */
+    if (!ok && !broken && pending && !chain_checks_settle(c))
+        *fault = c->checks_fault;
+    if (broken) {
         snprintf(err, errlen, "reading the chainstate failed while connecting a block");
         chain_fatal(c, "cannot connect a block", err);
     } else if (!ok) {
-        char hex[2 * SHA256_LEN + 1];
-        hash_hex(e->hash, hex);
-        LOG_INFO(LOG_CAT_VALIDATION, "block %s at height %llu is invalid: %s (%s)", hex,
-                 (unsigned long long)e->height, blockerr_reason(fault->err),
-                 fault->err == BLOCKERR_BAD_TX ? txerr_reason(fault->txerr) : "-");
-        *invalid = true;
-        chain_mark_failed(c, e);
-        /* Persisting the mark can fail; the block is invalid either way and
-         * is checked again after a restart. */
-        if (!chain_flush_index(c, err, errlen))
-            LOG_WARN(LOG_CAT_VALIDATION, "could not store an invalid mark: %s", err);
-        snprintf(err, errlen, "%s", blockerr_reason(fault->err));
+        chain_connect_refused(c, e, fault, invalid, err, errlen);
     }
     struct buf undo;
     buf_init(&undo);
@@ -400,7 +451,9 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         snprintf(err, errlen, "out of memory encoding undo data");
         ok = false;
     }
-    /* Order: the undo record reaches disk before the batch that needs it. */
+    /* Order: the undo record reaches disk before the batch that needs it.
+     * (If the pending checks then fail, the record is left unreferenced,
+     * as a crash at this point would leave it.) */
     if (ok) {
         err[0] = '\0';
         ok = blockstore_ok(blockstore_write_undo(&c->bs, e->hash, undo.data, undo.len, &upos, err,
@@ -414,6 +467,11 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
             chain_fatal(c, "cannot sync the block files", err);
             ok = false;
         }
+    }
+    if (ok && pending && !chain_checks_settle(c)) {
+        *fault = c->checks_fault;
+        chain_connect_refused(c, e, fault, invalid, err, errlen);
+        ok = false;
     }
     if (ok) {
         blockindex_set_undo(&c->bi, e, upos);
@@ -660,22 +718,31 @@ static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN])
     }
 }
 
+/* Stores and indexes a block after its checks. With `overlap` (a block
+ * handed to chain_process_block) that extends the active tip, only the
+ * block-level rules are checked here: its transactions' checks are started
+ * on the queue's workers and left pending for chain_connect (see
+ * checks_pending). */
 static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
                                       size_t len, const struct blockstore_pos *existing,
-                                      struct block_fault *fault, char *reason, size_t reasonlen)
+                                      bool overlap, struct block_fault *fault, char *reason,
+                                      size_t reasonlen)
 {
     uint8_t hash[SHA256_LEN];
     block_hash(b, hash);
+    /* The ring first: a block whose transactions failed their checks may
+     * be stored (they ran while it was written), and its sender is treated
+     * as one sending any other block known to break a stateless rule. */
+    if (chain_failed_known(c, hash)) {
+        fault->err = BLOCKERR_OK;
+        snprintf(reason, reasonlen, "duplicate-invalid");
+        return CHAIN_INVALID;
+    }
     struct blockindex_entry *known = blockindex_find(&c->bi, hash);
     if (known != NULL && (known->status & BLOCK_HAVE_DATA)) {
         snprintf(reason, reasonlen, "%s",
                  (known->status & BLOCK_FAILED_MASK) ? "duplicate-invalid" : "duplicate");
         return CHAIN_DUPLICATE;
-    }
-    if (chain_failed_known(c, hash)) {
-        fault->err = BLOCKERR_OK;
-        snprintf(reason, reasonlen, "duplicate-invalid");
-        return CHAIN_INVALID;
     }
     /* What the header alone decides comes first: a block whose parent is
      * unknown or invalid, or whose bits or time are wrong, costs no
@@ -699,7 +766,17 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
             chain_failed_note(c, hash);
         return CHAIN_INVALID;
     }
-    if (!chain_check_block(c, b, fault)) {
+    overlap = overlap && existing == NULL && prev == blockindex_chain_tip(&c->active) &&
+              chain_verify_threads(c) > 1;
+    bool checked = overlap ? blockcheck_block_rules(b, c->params, fault)
+                           : chain_check_block(c, b, fault);
+    if (checked && overlap) {
+        checkqueue_start(c->checkq, b->txs, b->tx_count, c->params->genesis.hash);
+        c->checks_pending = true;
+        c->checks_failed = false;
+        memcpy(c->fresh_hash, hash, SHA256_LEN);
+    }
+    if (!checked) {
         snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
                                               ? txerr_reason(fault->txerr)
                                               : blockerr_reason(fault->err));
@@ -760,12 +837,17 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
         return CHAIN_ERROR;
     }
     enum chain_result r =
-        chain_accept(c, b, bytes.data, bytes.len, NULL, fault, reason, reasonlen);
+        chain_accept(c, b, bytes.data, bytes.len, NULL, true, fault, reason, reasonlen);
     buf_clear(&bytes);
-    if (r != CHAIN_OK)
+    if (r != CHAIN_OK) {
+        chain_checks_settle(c);
+        c->checks_failed = false;
         return r;
+    }
     char err[512] = "";
-    if (!chain_flush_index(c, err, sizeof err)) {
+    /* With checks pending, the index is flushed once they pass (in
+     * chain_connect): flushing now would wait for them. */
+    if (!c->checks_pending && !chain_flush_index(c, err, sizeof err)) {
         snprintf(reason, reasonlen, "%s", err);
         return CHAIN_ERROR;
     }
@@ -776,6 +858,13 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
     c->fresh = b;
     memcpy(c->fresh_hash, hash, SHA256_LEN);
     bool activated = chain_activate_best(c, &f, &had_invalid, err, sizeof err);
+    /* Activation stopped before the block (a failure, another branch): its
+     * checks end here, and a block that failed them is remembered. */
+    if (c->checks_pending && !chain_checks_settle(c) && activated &&
+        !chain_flush_index(c, err, sizeof err))
+        activated = false;
+    bool checks_failed = c->checks_failed;
+    c->checks_failed = false;
     c->fresh = NULL;
     if (!activated) {
         snprintf(reason, reasonlen, "%s", err);
@@ -783,6 +872,11 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
     }
     /* The block itself (or an ancestor it needed) may have failed to connect. */
     struct blockindex_entry *e = blockindex_find(&c->bi, hash);
+    if (checks_failed) {
+        *fault = c->checks_fault;
+        snprintf(reason, reasonlen, "%s", txerr_reason(fault->txerr));
+        return CHAIN_INVALID;
+    }
     if (e != NULL && (e->status & BLOCK_FAILED_MASK)) {
         *fault = f;
         if (had_invalid)
@@ -1064,7 +1158,7 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
             }
             struct block_fault f;
             char reason[256];
-            enum chain_result r = chain_accept(c, &pend[i].b, NULL, 0, &pend[i].pos, &f, reason,
+            enum chain_result r = chain_accept(c, &pend[i].b, NULL, 0, &pend[i].pos, false, &f, reason,
                                                sizeof reason);
             if (r == CHAIN_ERROR) {
                 snprintf(err, errlen, "%s", reason);

@@ -154,9 +154,8 @@ unsigned checkqueue_threads(const struct checkqueue *q)
     return q->n_workers + 1;
 }
 
-bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
-                          const uint8_t genesis_hash[SHA256_LEN], size_t *fail_index,
-                          enum txerr *fail_err)
+void checkqueue_start(struct checkqueue *q, const struct tx *txs, size_t n,
+                      const uint8_t genesis_hash[SHA256_LEN])
 {
     pthread_mutex_lock(&q->turn);
     bool parallel = q->n_workers > 0 && n >= CHECKQUEUE_MIN_PARALLEL;
@@ -173,13 +172,18 @@ bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
         pthread_cond_broadcast(&q->wake);
     }
     pthread_mutex_unlock(&q->mu);
+}
 
+bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fail_err)
+{
+    /* The caller joins in with whatever the workers have not claimed. */
     run_job(q);
 
     pthread_mutex_lock(&q->mu);
     while (q->busy > 0)
         pthread_cond_wait(&q->idle, &q->mu);
     size_t first = atomic_load(&q->first_fail);
+    size_t n = q->n;
     enum txerr err = q->fail_err;
     q->txs = NULL;
     pthread_mutex_unlock(&q->mu);
@@ -189,6 +193,14 @@ bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
     *fail_index = first;
     *fail_err = err;
     return false;
+}
+
+bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
+                          const uint8_t genesis_hash[SHA256_LEN], size_t *fail_index,
+                          enum txerr *fail_err)
+{
+    checkqueue_start(q, txs, n, genesis_hash);
+    return checkqueue_finish(q, fail_index, fail_err);
 }
 
 unsigned checkqueue_cpu_count(void)

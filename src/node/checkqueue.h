@@ -40,6 +40,18 @@ bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
                           const uint8_t genesis_hash[SHA256_LEN], size_t *fail_index,
                           enum txerr *fail_err);
 
+/* The same in two steps, so that the calling thread can do other work
+ * while the workers check (a block is applied and written meanwhile):
+ * start hands the txs to the workers and returns at once; finish joins the
+ * check with the calling thread, waits for the workers and gives the
+ * verdict as checkqueue_check_txs does. The txs must stay valid and
+ * unchanged until finish, which must follow on the same thread (the queue
+ * is held in between). With no workers, start does nothing and finish
+ * checks everything. */
+void checkqueue_start(struct checkqueue *q, const struct tx *txs, size_t n,
+                      const uint8_t genesis_hash[SHA256_LEN]);
+bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fail_err);
+
 /* The number of CPU cores online (at least 1). */
 unsigned checkqueue_cpu_count(void);
 

@@ -681,6 +681,27 @@ START_TEST(parallel_tx_checks_give_the_serial_verdict)
     ck_assert_uint_eq(got.tx_index, want.tx_index);
     ck_assert_str_eq(reason, txerr_reason(want.txerr));
     ck_assert_uint_eq(chain_tip(c)->height, 101);
+    /* its transactions were checked while it was stored and applied: the
+     * same bytes again cost a lookup and are refused the same way */
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_str_eq(reason, "duplicate-invalid");
+
+    /* a stateful failure before the bad signature (tx 3 reuses tx 2's
+     * nonce): the signature's rule is reported, as when every stateless
+     * check ran before the apply */
+    struct tx reused;
+    tx_init(&reused);
+    fixture_transfer(&reused, m.sk, to, 1000, 2, 1000);
+    struct tx keep = txs[3];
+    txs[3] = reused;
+    fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 2);
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(got.err, BLOCKERR_BAD_TX);
+    ck_assert_int_eq(got.txerr, want.txerr);
+    ck_assert_uint_eq(got.tx_index, want.tx_index);
+    txs[3] = keep;
+    tx_clear(&reused);
+    ck_assert_uint_eq(chain_tip(c)->height, 101);
 
     /* mended, the block connects */
     txs[60].sig[5] ^= 1;
@@ -691,6 +712,19 @@ START_TEST(parallel_tx_checks_give_the_serial_verdict)
     ck_assert(chain_check_block(c, &b, &got));
     ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_OK);
     ck_assert_uint_eq(chain_tip(c)->height, 102);
+    uint8_t tip[32], before[32];
+    memcpy(tip, chain_tip(c)->hash, 32);
+    state_hash(c, before);
+    chain_close(c);
+
+    /* reopened: the valid block is the tip, the refused ones stay refused */
+    c = NULL;
+    ck_assert_msg(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(chain_tip(c)->height, 102);
+    ck_assert_mem_eq(chain_tip(c)->hash, tip, 32);
+    uint8_t after[32];
+    state_hash(c, after);
+    ck_assert_mem_eq(after, before, 32);
     for (size_t i = 0; i < N; i++)
         tx_clear(&txs[i]);
     block_clear(&b);
