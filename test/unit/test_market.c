@@ -742,6 +742,80 @@ START_TEST(undo_restores_the_state_exactly)
 }
 END_TEST
 
+static struct market_trades trades_of(const struct fixture_user *u, enum market_role role)
+{
+    struct market_trades t;
+    ck_assert_int_eq(market_trades_get(&view, u->pub, role, &t), TXERR_OK);
+    return t;
+}
+
+#define ASSERT_TRADES(u, role, orders, completed, cancelled, disputed, refunded, parties)      \
+    do {                                                                                     \
+        struct market_trades t_ = trades_of((u), (role));                                    \
+        uint64_t want_[] = {(orders), (completed), (cancelled), (disputed), (refunded),      \
+                            (parties)};                                                      \
+        for (size_t i_ = 0; i_ < MARKET_TRADES_N_; i_++)                                     \
+            ck_assert_msg(t_.n[i_] == want_[i_], "%s: %llu, expected %llu",                  \
+                          market_trade_count_name((enum market_trade_count)i_),              \
+                          (unsigned long long)t_.n[i_], (unsigned long long)want_[i_]);      \
+    } while (0)
+
+/* Each key's orders and their outcomes are counted in each role as they
+ * happen, by transactions and by timeouts alike; a refusal counts nothing. */
+START_TEST(trade_counts_follow_orders)
+{
+    start();
+    const struct chain_params *p = fixture_regtest();
+    uint8_t listing[32], o1[32], o2[32], o3[32], o4[32], o5[32];
+    ck_assert_int_eq(create_listing(&seller, 100, 50, 0, 10, listing), TXERR_OK);
+    ASSERT_TRADES(&seller, MARKET_ROLE_SELLER, 0, 0, 0, 0, 0, 0);
+
+    /* completed by the buyer */
+    ck_assert_int_eq(place(&buyer, listing, 1, 100, arbiter.pub, 0, 11, o1), TXERR_OK);
+    ck_assert_int_eq(order_act(&seller, MARKET_TYPE_ORDER_ACCEPT, o1, 12), TXERR_OK);
+    ck_assert_int_eq(order_act(&buyer, MARKET_TYPE_ORDER_COMPLETE, o1, 12), TXERR_OK);
+    /* cancelled by the buyer; then one never accepted, cancelled by its timeout */
+    ck_assert_int_eq(place(&buyer, listing, 1, 100, NULL, 0, 13, o2), TXERR_OK);
+    ck_assert_int_eq(order_act(&buyer, MARKET_TYPE_ORDER_CANCEL, o2, 13), TXERR_OK);
+    ck_assert_int_eq(place(&buyer, listing, 1, 100, NULL, 0, 14, o3), TXERR_OK);
+    blocks(14, 14 + p->order_accept_timeout);
+    ck_assert(order_of(o3).timed_out);
+    ck_assert(!order_of(o2).timed_out);
+    /* a stranger's dispute nobody resolves: refunded by its timeout */
+    ck_assert_int_eq(place(&stranger, listing, 1, 100, arbiter.pub, 0, 40, o4), TXERR_OK);
+    ck_assert_int_eq(order_act(&seller, MARKET_TYPE_ORDER_ACCEPT, o4, 41), TXERR_OK);
+    ck_assert_int_eq(order_act(&stranger, MARKET_TYPE_ORDER_DISPUTE, o4, 41), TXERR_OK);
+    blocks(41, 41 + p->order_dispute_timeout);
+    struct market_order refunded = order_of(o4);
+    ck_assert_int_eq(refunded.state, MARKET_ORDER_RESOLVED);
+    ck_assert(refunded.timed_out);
+    /* a dispute the arbiter resolves: disputed, not refunded */
+    ck_assert_int_eq(place(&buyer, listing, 2, 200, arbiter.pub, 0, 90, o5), TXERR_OK);
+    ck_assert_int_eq(order_act(&seller, MARKET_TYPE_ORDER_ACCEPT, o5, 90), TXERR_OK);
+    ck_assert_int_eq(order_act(&seller, MARKET_TYPE_ORDER_DISPUTE, o5, 91), TXERR_OK);
+    ck_assert_int_eq(resolve(&arbiter, o5, 50, 92), TXERR_OK);
+    ck_assert(!order_of(o5).timed_out);
+    /* refused actions count nothing */
+    REFUSED(order_act(&buyer, MARKET_TYPE_ORDER_COMPLETE, o1, 93), "market-bad-state",
+            TXCLASS_STATE);
+    REFUSED(place(&seller, listing, 1, 100, NULL, 0, 93, NULL), "market-own-listing",
+            TXCLASS_STATE);
+
+    ASSERT_TRADES(&buyer, MARKET_ROLE_BUYER, 4, 1, 2, 1, 0, 1);
+    ASSERT_TRADES(&stranger, MARKET_ROLE_BUYER, 1, 0, 0, 1, 1, 1);
+    ASSERT_TRADES(&seller, MARKET_ROLE_SELLER, 5, 1, 2, 2, 1, 2);
+    ASSERT_TRADES(&buyer, MARKET_ROLE_SELLER, 0, 0, 0, 0, 0, 0);
+    ASSERT_TRADES(&arbiter, MARKET_ROLE_BUYER, 0, 0, 0, 0, 0, 0);
+    struct market_trades t = trades_of(&seller, MARKET_ROLE_SELLER);
+    ck_assert_uint_eq(t.first_height, 11);
+    ck_assert_uint_eq(t.last_height, 90);
+    t = trades_of(&stranger, MARKET_ROLE_BUYER);
+    ck_assert_uint_eq(t.first_height, 40);
+    ck_assert_uint_eq(t.last_height, 40);
+    stop();
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {profiles_names_are_unique,
@@ -753,7 +827,7 @@ Suite *unit_suite(void)
                             arbiter_fee_arithmetic,
                             timeouts_fire_at_their_height,
                             escrow_conserves_coins,
-                            undo_restores_the_state_exactly,
+                            undo_restores_the_state_exactly, trade_counts_follow_orders,
                             NULL};
     return fixture_suite("market", NULL, tests);
 }

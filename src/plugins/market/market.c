@@ -163,7 +163,20 @@ static enum txerr settle(struct state_view *v, const uint8_t id[32], struct mark
         err = credit(v, o->seller, to_seller);
     o->state = state;
     o->state_height = ctx->height;
-    return err == TXERR_OK ? market_order_put(v, id, o) : err;
+    if (err == TXERR_OK)
+        err = market_order_put(v, id, o);
+    /* The outcome, for both parties' trade counts: a resolution by the
+     * arbiter adds none (the dispute was counted). */
+    enum market_trade_count outcome = MARKET_TRADES_N_;
+    if (state == MARKET_ORDER_COMPLETED)
+        outcome = MARKET_TRADES_COMPLETED;
+    else if (state == MARKET_ORDER_CANCELED)
+        outcome = MARKET_TRADES_CANCELLED;
+    else if (state == MARKET_ORDER_RESOLVED && o->timed_out)
+        outcome = MARKET_TRADES_REFUNDED;
+    if (err == TXERR_OK && outcome != MARKET_TRADES_N_)
+        err = market_trades_outcome(v, o, outcome);
+    return err;
 }
 
 /* Cancels an order: full refund, the items go back into the listing's
@@ -358,7 +371,8 @@ static enum txerr order_place_apply(struct state_view *v, const struct tx *tx,
     o.total = total;
     o.state = MARKET_ORDER_PLACED;
     o.placed_height = o.state_height = ctx->height;
-    if ((err = market_order_put(v, ctx->txid, &o)) != TXERR_OK)
+    if ((err = market_order_put(v, ctx->txid, &o)) != TXERR_OK ||
+        (err = market_trades_order(v, o.buyer, o.seller, ctx->height)) != TXERR_OK)
         return err;
     return schedule(v, ctx, ctx->txid, ctx->params->order_accept_timeout);
 }
@@ -451,7 +465,8 @@ static enum txerr order_dispute_apply(struct state_view *v, const struct tx *tx,
         return RULE(MARKET_ERR_NO_ARBITER);
     o.state = MARKET_ORDER_DISPUTED;
     o.state_height = ctx->height;
-    if ((err = market_order_put(v, id, &o)) != TXERR_OK)
+    if ((err = market_order_put(v, id, &o)) != TXERR_OK ||
+        (err = market_trades_outcome(v, &o, MARKET_TRADES_DISPUTED)) != TXERR_OK)
         return err;
     /* Replaces a shipped order's completion timeout. */
     return schedule(v, ctx, id, ctx->params->order_dispute_timeout);
@@ -533,6 +548,7 @@ static enum txerr market_timeout(struct state_view *v, const uint8_t *key, size_
     enum txerr err = load_order(v, key, &o);
     if (err != TXERR_OK)
         return err == RULE(MARKET_ERR_UNKNOWN_ORDER) ? TXERR_STORAGE : err;
+    o.timed_out = true;  /* every timeout ends the order */
     switch (o.state) {
     case MARKET_ORDER_PLACED:
         return cancel_order(v, key, &o, ctx);

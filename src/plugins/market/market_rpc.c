@@ -222,6 +222,7 @@ struct profile_lookup {
     uint8_t pub[32];
     bool found;
     struct market_profile p;
+    struct market_trades trades[2];  /* by enum market_role */
 };
 
 static bool profile_tip(struct state_view *v, uint64_t height, void *arg)
@@ -234,7 +235,31 @@ static bool profile_tip(struct state_view *v, uint64_t height, void *arg)
         if (!l->found)
             return true;
     }
-    return market_profile_get(v, l->pub, &l->p, &l->found) == TXERR_OK;
+    return market_profile_get(v, l->pub, &l->p, &l->found) == TXERR_OK &&
+           market_trades_get(v, l->pub, MARKET_ROLE_BUYER, &l->trades[0]) == TXERR_OK &&
+           market_trades_get(v, l->pub, MARKET_ROLE_SELLER, &l->trades[1]) == TXERR_OK;
+}
+
+/* {"orders": n, "completed": n, ..., "first_height", "last_height"}. */
+static json_t *trades_json(const struct market_trades *t)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    for (size_t i = 0; ok && i < MARKET_TRADES_N_; i++)
+        ok = rpc_put(o, market_trade_count_name((enum market_trade_count)i),
+                     json_integer((json_int_t)t->n[i]));
+    ok = ok &&
+         rpc_put(o, "first_height",
+                 t->n[MARKET_TRADES_ORDERS] > 0 ? json_integer((json_int_t)t->first_height)
+                                                : json_null()) &&
+         rpc_put(o, "last_height",
+                 t->n[MARKET_TRADES_ORDERS] > 0 ? json_integer((json_int_t)t->last_height)
+                                                : json_null());
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static bool rpc_market_getprofile(struct rpc_request *req, json_t **result)
@@ -262,7 +287,9 @@ static bool rpc_market_getprofile(struct rpc_request *req, json_t **result)
     bool ok = rpc_put(o, "name", json_string(l.p.name)) &&
               rpc_put(o, "about", json_string(l.p.about)) &&
               rpc_put(o, "address", addr_json(req, l.pub)) &&
-              rpc_put(o, "height", json_integer((json_int_t)l.p.height));
+              rpc_put(o, "height", json_integer((json_int_t)l.p.height)) &&
+              rpc_put(o, "as_seller", trades_json(&l.trades[MARKET_ROLE_SELLER])) &&
+              rpc_put(o, "as_buyer", trades_json(&l.trades[MARKET_ROLE_BUYER]));
     return rpc_done_if(req, result, o, ok);
 }
 
@@ -860,7 +887,9 @@ static bool rpc_market_listorders(struct rpc_request *req, json_t **result)
 const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
     {"market", "market_getprofile", rpc_market_getprofile,
      "Returns a market profile by its name or its owner's address.",
-     "Result: {\"name\", \"about\", \"address\", \"height\": of its last profile_set}",
+     "Result: {\"name\", \"about\", \"address\", \"height\": of its last profile_set,\n"
+     "         \"as_seller\", \"as_buyer\": {\"orders\", \"completed\", \"cancelled\", \"disputed\",\n"
+     "         \"refunded\", \"counterparties\", \"first_height\", \"last_height\"}}",
      {{"name_or_address", RPC_ARG_STR, false, "A profile name or an address"}}},
     {"market", "market_getlisting", rpc_market_getlisting,
      "Returns a listing (any status) from the chainstate at the tip.",

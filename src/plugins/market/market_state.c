@@ -37,7 +37,8 @@ amount_t market_arbiter_fee(amount_t total, uint64_t bps)
 
 /* ---- keys ------------------------------------------------------------------- */
 
-#define MARKET_KEY_MAX (2 + 32)
+/* The longest: 'M' 'c' || pubkey || role || counterparty. */
+#define MARKET_KEY_MAX (2 + 32 + 1 + 32)
 
 static size_t market_key(uint8_t kind, const void *id, size_t len, uint8_t out[MARKET_KEY_MAX])
 {
@@ -238,7 +239,8 @@ enum txerr market_order_get(struct state_view *v, const uint8_t id[32], struct m
     if (err == TXERR_OK && *found) {
         const uint8_t *arb = NULL;
         size_t arb_len = 0;
-        bool ok = ser_get_array(ser_doc_root(&doc), 11, &f) == SER_OK &&
+        uint64_t timed_out = 0;
+        bool ok = ser_get_array(ser_doc_root(&doc), 12, &f) == SER_OK &&
                   ser_get_bin_fixed(&f[0], 32, out->listing_id) == SER_OK &&
                   ser_get_bin_fixed(&f[1], 32, out->buyer) == SER_OK &&
                   ser_get_bin_fixed(&f[2], 32, out->seller) == SER_OK &&
@@ -250,8 +252,10 @@ enum txerr market_order_get(struct state_view *v, const uint8_t id[32], struct m
                   ser_get_uint_max(&f[7], AMOUNT_MAX, &out->total) == SER_OK &&
                   ser_get_uint(&f[8], &out->state) == SER_OK &&
                   ser_get_uint(&f[9], &out->placed_height) == SER_OK &&
-                  ser_get_uint(&f[10], &out->state_height) == SER_OK;
+                  ser_get_uint(&f[10], &out->state_height) == SER_OK &&
+                  ser_get_uint(&f[11], &timed_out) == SER_OK && timed_out <= 1;
         if (ok) {
+            out->timed_out = timed_out == 1;
             out->has_arbiter = arb_len == 32;
             memset(out->arbiter, 0, 32);
             if (out->has_arbiter)
@@ -273,7 +277,7 @@ enum txerr market_order_put(struct state_view *v, const uint8_t id[32],
     buf_init(&val);
     struct ser_writer w;
     ser_writer_init(&w, &val);
-    ser_write_array(&w, 11);
+    ser_write_array(&w, 12);
     ser_write_bin(&w, o->listing_id, 32);
     ser_write_bin(&w, o->buyer, 32);
     ser_write_bin(&w, o->seller, 32);
@@ -285,6 +289,7 @@ enum txerr market_order_put(struct state_view *v, const uint8_t id[32],
     ser_write_uint(&w, o->state);
     ser_write_uint(&w, o->placed_height);
     ser_write_uint(&w, o->state_height);
+    ser_write_uint(&w, o->timed_out ? 1 : 0);
     return market_write(v, key, klen, &val, &w);
 }
 
@@ -341,4 +346,126 @@ enum txerr market_escrow_sub(struct state_view *v, amount_t amount)
     if (!amount_sub(total, amount, &total))
         return TXERR_STORAGE;
     return market_escrow_set(v, total);
+}
+
+/* ---- trade counts ------------------------------------------------------------ */
+
+static const char *const trade_count_names[MARKET_TRADES_N_] = {
+    "orders", "completed", "cancelled", "disputed", "refunded", "counterparties"};
+
+const char *market_trade_count_name(enum market_trade_count c)
+{
+    return (unsigned)c < MARKET_TRADES_N_ ? trade_count_names[c] : "?";
+}
+
+static size_t trades_key(const uint8_t pubkey[32], enum market_role role, uint8_t *out)
+{
+    uint8_t id[33];
+    memcpy(id, pubkey, 32);
+    id[32] = (uint8_t)role;
+    return market_key(MARKET_REC_TRADES, id, sizeof id, out);
+}
+
+enum txerr market_trades_get(struct state_view *v, const uint8_t pubkey[32], enum market_role role,
+                             struct market_trades *out)
+{
+    uint8_t key[MARKET_KEY_MAX];
+    size_t klen = trades_key(pubkey, role, key);
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    bool found = false;
+    enum txerr err = market_read(v, key, klen, &doc, &found);
+    memset(out, 0, sizeof *out);
+    const msgpack_object *f;
+    if (err == TXERR_OK && found) {
+        bool ok = ser_get_array(ser_doc_root(&doc), MARKET_TRADES_N_ + 2, &f) == SER_OK;
+        for (size_t i = 0; ok && i < MARKET_TRADES_N_; i++)
+            ok = ser_get_uint(&f[i], &out->n[i]) == SER_OK;
+        ok = ok && ser_get_uint(&f[MARKET_TRADES_N_], &out->first_height) == SER_OK &&
+             ser_get_uint(&f[MARKET_TRADES_N_ + 1], &out->last_height) == SER_OK;
+        if (!ok)
+            err = TXERR_STORAGE;
+    }
+    ser_doc_clear(&doc);
+    return err;
+}
+
+static enum txerr market_trades_put(struct state_view *v, const uint8_t pubkey[32],
+                                    enum market_role role, const struct market_trades *t)
+{
+    uint8_t key[MARKET_KEY_MAX];
+    size_t klen = trades_key(pubkey, role, key);
+    struct buf val;
+    buf_init(&val);
+    struct ser_writer w;
+    ser_writer_init(&w, &val);
+    ser_write_array(&w, MARKET_TRADES_N_ + 2);
+    for (size_t i = 0; i < MARKET_TRADES_N_; i++)
+        ser_write_uint(&w, t->n[i]);
+    ser_write_uint(&w, t->first_height);
+    ser_write_uint(&w, t->last_height);
+    return market_write(v, key, klen, &val, &w);
+}
+
+/* One order placed by `who` in `role` with `other`. */
+static enum txerr trades_add_order(struct state_view *v, const uint8_t who[32],
+                                   enum market_role role, const uint8_t other[32],
+                                   uint64_t height)
+{
+    struct market_trades t;
+    enum txerr err = market_trades_get(v, who, role, &t);
+    if (err != TXERR_OK)
+        return err;
+    uint8_t key[MARKET_KEY_MAX], id[65];
+    memcpy(id, who, 32);
+    id[32] = (uint8_t)role;
+    memcpy(id + 33, other, 32);
+    size_t klen = market_key(MARKET_REC_COUNTERPARTY, id, sizeof id, key);
+    struct ser_doc doc;
+    ser_doc_init(&doc);
+    bool found = false;
+    uint64_t between = 0;
+    err = market_read(v, key, klen, &doc, &found);
+    if (err == TXERR_OK && found && ser_get_uint(ser_doc_root(&doc), &between) != SER_OK)
+        err = TXERR_STORAGE;
+    ser_doc_clear(&doc);
+    if (err != TXERR_OK)
+        return err;
+    struct buf val;
+    buf_init(&val);
+    struct ser_writer w;
+    ser_writer_init(&w, &val);
+    ser_write_uint(&w, between + 1);
+    if ((err = market_write(v, key, klen, &val, &w)) != TXERR_OK)
+        return err;
+    if (t.n[MARKET_TRADES_ORDERS] == 0)
+        t.first_height = height;
+    t.last_height = height;
+    t.n[MARKET_TRADES_ORDERS]++;
+    if (between == 0)
+        t.n[MARKET_TRADES_COUNTERPARTIES]++;
+    return market_trades_put(v, who, role, &t);
+}
+
+enum txerr market_trades_order(struct state_view *v, const uint8_t buyer[32],
+                               const uint8_t seller[32], uint64_t height)
+{
+    enum txerr err = trades_add_order(v, buyer, MARKET_ROLE_BUYER, seller, height);
+    return err != TXERR_OK ? err : trades_add_order(v, seller, MARKET_ROLE_SELLER, buyer, height);
+}
+
+enum txerr market_trades_outcome(struct state_view *v, const struct market_order *o,
+                                 enum market_trade_count what)
+{
+    const uint8_t *who[2] = {o->buyer, o->seller};
+    for (int role = MARKET_ROLE_BUYER; role <= MARKET_ROLE_SELLER; role++) {
+        struct market_trades t;
+        enum txerr err = market_trades_get(v, who[role], (enum market_role)role, &t);
+        if (err != TXERR_OK)
+            return err;
+        t.n[what]++;
+        if ((err = market_trades_put(v, who[role], (enum market_role)role, &t)) != TXERR_OK)
+            return err;
+    }
+    return TXERR_OK;
 }

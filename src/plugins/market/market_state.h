@@ -13,9 +13,17 @@
  *   'M' 'o' || order_id(32)   -> order    [listing_id: bin(32), buyer: bin(32),
  *                                          seller: bin(32), arbiter: bin(32)|bin(0),
  *                                          arbiter_fee_bps, quantity, price, total,
- *                                          state, placed_height, state_height]
+ *                                          state, placed_height, state_height,
+ *                                          timed_out: 0|1]
  *   'M' 'e'                   -> escrow   uint: the sum of `total` over orders
  *                                          still holding funds (absent when 0)
+ *   'M' 't' || pubkey || role -> trades   [orders, completed, cancelled, disputed,
+ *                                          refunded, counterparties, first_height,
+ *                                          last_height] of a key as buyer (role 0)
+ *                                          or seller (role 1)
+ *   'M' 'c' || pubkey || role || counterparty(32)
+ *                             -> orders   uint: orders between the two, the
+ *                                          first one counting a new counterparty
  *
  * A listing's id is the txid of its listing_create, an order's the txid of
  * its order_place. Listings and orders are never deleted (what a later
@@ -49,6 +57,8 @@ enum {
     MARKET_REC_LISTING = 'l',
     MARKET_REC_ORDER = 'o',
     MARKET_REC_ESCROW = 'e',
+    MARKET_REC_TRADES = 't',
+    MARKET_REC_COUNTERPARTY = 'c',
 };
 
 /* Field limits (DESIGN.md section 5, doc/market.md). */
@@ -125,7 +135,35 @@ struct market_order {
     uint64_t state;
     uint64_t placed_height;
     uint64_t state_height;  /* of the last change of state */
+    bool timed_out;         /* that change was a timeout, not a party's tx */
 };
+
+/* A key's side of its orders. */
+enum market_role {
+    MARKET_ROLE_BUYER = 0,
+    MARKET_ROLE_SELLER = 1,
+};
+
+/* What a key's orders came to, in one role: counted as they happen (an
+ * order when it is placed, an outcome when it is reached), so a reorg
+ * undoes them with the rest of the state. */
+enum market_trade_count {
+    MARKET_TRADES_ORDERS = 0,  /* orders placed */
+    MARKET_TRADES_COMPLETED,   /* paid to the seller, by the buyer or the ship timeout */
+    MARKET_TRADES_CANCELLED,   /* by a party, or unaccepted until the timeout */
+    MARKET_TRADES_DISPUTED,    /* handed to the arbiter */
+    MARKET_TRADES_REFUNDED,    /* a dispute nobody resolved, refunded by its timeout */
+    MARKET_TRADES_COUNTERPARTIES, /* distinct keys on the other side */
+    MARKET_TRADES_N_
+};
+
+struct market_trades {
+    uint64_t n[MARKET_TRADES_N_];
+    uint64_t first_height, last_height;  /* of the first and latest order placed */
+};
+
+/* "orders", "completed", ...: the names the RPC shows. */
+const char *market_trade_count_name(enum market_trade_count c);
 
 /* Whether a listing takes no orders at `height` because it expired. */
 bool market_listing_expired(const struct market_listing *l, uint64_t height);
@@ -143,6 +181,9 @@ enum txerr market_listing_get(struct state_view *v, const uint8_t id[32],
                               struct market_listing *out, bool *found);
 enum txerr market_order_get(struct state_view *v, const uint8_t id[32], struct market_order *out,
                             bool *found);
+/* A key's trades in one role (all zero when it has none). */
+enum txerr market_trades_get(struct state_view *v, const uint8_t pubkey[32], enum market_role role,
+                             struct market_trades *out);
 /* The escrow total (0 when the record is absent). */
 enum txerr market_escrow_get(struct state_view *v, amount_t *out);
 
@@ -159,6 +200,13 @@ enum txerr market_order_put(struct state_view *v, const uint8_t id[32],
 /* Adds to / takes from the escrow total (TXERR_STORAGE if it would leave
  * [0, AMOUNT_MAX]: the state is then inconsistent). */
 enum txerr market_escrow_add(struct state_view *v, amount_t amount);
+/* Counts an order placed at `height` between buyer and seller, for each
+ * of them (and a new counterparty on first meeting). */
+enum txerr market_trades_order(struct state_view *v, const uint8_t buyer[32],
+                               const uint8_t seller[32], uint64_t height);
+/* Counts an outcome of an order, for its buyer and its seller. */
+enum txerr market_trades_outcome(struct state_view *v, const struct market_order *o,
+                                 enum market_trade_count what);
 enum txerr market_escrow_sub(struct state_view *v, amount_t amount);
 
 #endif
