@@ -151,21 +151,16 @@ class MarketRefusalsTest(SoukTestFramework):
         self.log.info("overlong fields: refused at the pre-check and in a block, accepted at the bound")
         s, b = self.w["seller"], self.w["buyer"]
         ks, kx = self.k["seller"], self.k["stranger"]
-        listing = {"price": 1, "quantity": 1}
-
-        def with_(**kw):
-            d = dict(listing, title="t")
-            d.update(kw)
-            return d
         # (field, too long, at the bound): lengths are bytes, so "é" counts two
         cases = [("title", "t" * 141, "t" * 140), ("title", "é" * 70 + "x", "é" * 70),
                  ("description", "d" * 8193, "d" * 8192), ("category", "c" * 65, "c" * 64)]
         for field, bad, good in cases:
-            self.rpc_refused(-8, LONG % field, s.market_createlisting, with_(**{field: bad}), OPT)
-            self.rpc_allowed(s.market_createlisting, with_(**{field: good}))
-            args = {"title": "t", "price": 1, "quantity": 1}
-            self.block_refused("bad-payload", self.tx(kx, "listing_create", listing_create(**dict(args, **{field: bad}))))
-            self.block_allowed(self.tx(kx, "listing_create", listing_create(**dict(args, **{field: good}))))
+            base = {"title": "t", "price": 1, "quantity": 1}
+            self.rpc_refused(-8, LONG % field, s.market_createlisting, dict(base, **{field: bad}), OPT)
+            self.rpc_allowed(s.market_createlisting, dict(base, **{field: good}))
+            self.block_refused("bad-payload", self.tx(kx, "listing_create",
+                                                      listing_create(**dict(base, **{field: bad}))))
+            self.block_allowed(self.tx(kx, "listing_create", listing_create(**dict(base, **{field: good}))))
         # an update of an existing listing, by its seller
         self.rpc_refused(-8, LONG % "title", s.market_updatelisting, self.listing, {"title": "t" * 141}, OPT)
         self.rpc_allowed(s.market_updatelisting, self.listing, {"title": "t" * 140})
@@ -266,8 +261,8 @@ class MarketRefusalsTest(SoukTestFramework):
         # the expiry must lie above the height of the block that creates the listing
         self.rpc_refused(-26, "market-expiry-past", s.market_createlisting,
                          {"title": "Late lamp", "price": 1, "expires_at_height": tip + 1}, OPT)
-        self.block_refused("market-expiry-past", self.tx(ks, "listing_create",
-                                                         listing_create("Late lamp", 1, 1, expires_at_height=tip + 1)))
+        self.block_refused("market-expiry-past",
+                           self.tx(ks, "listing_create", listing_create("Late lamp", 1, 1, expires_at_height=tip + 1)))
         expiry = tip + 3
         lid = s.market_createlisting({"title": "Paper lamp", "price": 1, "quantity": 5,
                                       "expires_at_height": expiry}, OPT)["txid"]
@@ -279,7 +274,8 @@ class MarketRefusalsTest(SoukTestFramework):
         assert_equal(node.market_getorder(last)["state"], "PLACED")
         assert_equal(node.market_getlisting(lid)["status"], "EXPIRED")
         self.rpc_refused(-26, "market-listing-expired", b.market_placeorder, lid, 1, OPT)
-        self.block_refused("market-listing-expired", self.tx(kb, "order_place", order_place(bytes.fromhex(lid), 1, COIN)))
+        self.block_refused("market-listing-expired",
+                           self.tx(kb, "order_place", order_place(bytes.fromhex(lid), 1, COIN)))
         # its seller may still edit or close it (doc/market.md), and its order goes on
         self.rpc_allowed(s.market_updatelisting, lid, {"price": 2})
         self.rpc_allowed(s.market_closelisting, lid)
