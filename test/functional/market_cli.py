@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Three users on three nodes — a seller, a buyer and an arbiter, each with
 its own wallet on its own node — trade through the real souk-cli binary:
-every market action, every read, every block mined and every balance is a
-souk-cli call (-rpcwallet for the actions).
+every market action, every read of the outcome, every block mined and every
+balance is a souk-cli call (-rpcwallet for the actions); only the
+framework's waits for the nodes to sync use RPC.
 
 Checks: a profile and a listing found by a search from the other nodes; an
 order placed, accepted, shipped and completed with the balances of all three
