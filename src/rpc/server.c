@@ -986,6 +986,15 @@ bool rpc_dispatch(const struct rpc_table *t, struct node_ctx *node, const char *
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+    if (root == NULL && json_error_code(&jerr) == json_error_invalid_utf8) {
+        /* A client that sent bytes it took for text needs to hear why it
+         * got no answer; jansson's own text quotes the bad bytes, which
+         * cannot go into a JSON reply, so only the offset is given. */
+        char msg[96];
+        snprintf(msg, sizeof msg, "Parse error: the request is not valid UTF-8 (at offset %d)",
+                 jerr.position);
+        return finish(out, 500, make_reply(JR_V1, NULL, error_obj(RPC_PARSE_ERROR, msg), NULL));
+    }
     if (root == NULL || (!json_is_object(root) && !json_is_array(root))) {
         const char *msg = root == NULL ? "Parse error" : "Top-level object parse error";
         json_decref(root);

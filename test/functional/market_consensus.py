@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """The market plugin's consensus, driven with transactions built and signed in
 Python (test_framework/messages.py's own codec), as an external wallet app
-would: sendrawtransaction and generateblock only, no market RPC.
+would: sendrawtransaction and generateblock (or submitblock) only, no market
+action RPC (market_getlisting and market_getorder read the race's outcome).
 
 Checks a whole order with exact balances (fees included), each of the three
 timeouts by mining blocks only, refusals both at sendrawtransaction and inside
 a block, a reorg over market activity restoring state_hash, balances and
-escrow exactly, two buyers racing for the last item (one order stands), a
-restart and a -reindex giving the same state_hash and supply, and
-getsupplyinfo's identity (also with a coinbase that leaves part of its
+escrow exactly, two buyers racing for the last item (one order stands: in
+one block, through the mempool, in successive blocks — a hand-built block
+after the winner's is invalid — and across a reorg to a longer branch that
+holds the other order), a restart and a -reindex giving the same state_hash
+and supply, and getsupplyinfo's identity (also with a coinbase that leaves part of its
 subsidy unclaimed)."""
 from test_framework.messages import (
     COIN, Block, BlockHeader, coinbase_tx, genesis_hash, market_tx, profile_set, listing_create,
@@ -68,6 +71,7 @@ class MarketConsensusTest(SoukTestFramework):
         self.refusals()
         self.reorg()
         self.last_item_race()
+        self.last_item_successive_blocks()
         self.restart_and_reindex()
         self.supply()
 
@@ -258,6 +262,64 @@ class MarketConsensusTest(SoukTestFramework):
         assert_raises_rpc_error(-26, "market-out-of-stock", node.sendrawtransaction, loser.hex())
         assert_raises_rpc_error(-25, "market-out-of-stock", node.generateblock, self.miner_address,
                                 [loser.hex()])
+
+    def hand_block(self, prev, txs):
+        """A block on prev (hash, hex) holding txs, built and solved here: its coinbase claims
+        exactly the subsidy and the fees."""
+        node = self.node
+        parent = node.getblock(prev)
+        height = parent["height"] + 1
+        cb = coinbase_tx(height, self.miner_key.pubkey, ((50 * COIN) >> (height // 150)) + FEE * len(txs))
+        bits = int(node.getblocktemplate()["bits"], 16)
+        blk = Block(BlockHeader(bytes.fromhex(prev), b"", parent["time"] + 1, bits, 0), [cb] + list(txs))
+        blk.update_merkle_root()
+        assert blk.solve()
+        return blk
+
+    def last_item_successive_blocks(self):
+        self.log.info("two buyers, one item, successive blocks: the later one loses, also across a reorg")
+        node = self.node
+        lst = self.tx(self.seller, "listing_create", listing_create("Last vase", 7000, 1))
+        self.block(lst)
+        parent = node.getbestblockhash()
+        first = self.tx(self.buyer, "order_place", order_place(lst.txid(), 1, 7000))
+        second = self.tx(self.stranger, "order_place", order_place(lst.txid(), 1, 7000))
+        e0, b0, t0 = self.escrow(), self.bal(self.buyer), self.bal(self.stranger)
+        t_nonce = node.getaccount(self.stranger[1])["nonce"]
+
+        def stands(winner, loser):
+            """Exactly one order: the winner's, its total in escrow; the item sold; nothing of the
+            loser's order anywhere."""
+            assert_equal(node.market_getorder(winner.txid().hex())["state"], "PLACED")
+            assert_raises_rpc_error(-5, "no order with this id", node.market_getorder, loser.txid().hex())
+            assert_equal(node.market_getlisting(lst.txid().hex())["stock"], 0)
+            assert_equal(self.escrow(), e0 + 7000)
+            assert_equal(node.getrawmempool(), [])
+            assert_raises_rpc_error(-26, "market-out-of-stock", node.sendrawtransaction, loser.hex())
+            self.assert_supply()
+
+        # block N takes the first order; a block N+1 with the second one is invalid
+        n_hash = self.block(first)
+        before = (node.getbestblockhash(), self.state(), self.bal(self.stranger))
+        late = self.hand_block(n_hash, [second])
+        reason = node.submitblock(late.hex())
+        assert "market-out-of-stock" in reason, reason
+        self.log.debug("the late block: %s", reason)
+        assert_equal((node.getbestblockhash(), self.state(), self.bal(self.stranger)), before)
+        assert_equal(node.getaccount(self.stranger[1])["nonce"], t_nonce)
+        assert_equal(self.bal(self.buyer), b0 - 7000 - FEE)
+        stands(first, second)
+
+        # a competing block N with the second order, then N+1 on it: the longer branch wins; the
+        # first order goes back to the mempool, finds the item sold and leaves it
+        fork = self.hand_block(parent, [second])
+        assert_equal(node.submitblock(fork.hex()), "inconclusive")
+        assert_equal(node.getbestblockhash(), n_hash)
+        ext = self.hand_block(fork.hash().hex(), [])
+        assert_equal(node.submitblock(ext.hex()), None)
+        assert_equal(node.getbestblockhash(), ext.hash().hex())
+        assert_equal((self.bal(self.buyer), self.bal(self.stranger)), (b0, t0 - 7000 - FEE))
+        stands(second, first)
 
     # -- restart and -reindex -------------------------------------------------------------
     def restart_and_reindex(self):

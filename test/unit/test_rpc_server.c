@@ -214,6 +214,16 @@ START_TEST(parse_and_invalid_requests)
     r = call("", &st);
     check_error(r, RPC_PARSE_ERROR, NULL);
     json_decref(r);
+    /* Invalid UTF-8 cannot be JSON: the error says so, and where (the byte
+     * offset), never echoing the bytes, which would not be JSON either. */
+    r = call("{\"method\":\"add\",\"params\":[\"caf\xc3\"],\"id\":1}", &st);
+    ck_assert_int_eq(st, 500);
+    check_error(r, RPC_PARSE_ERROR, "Parse error: the request is not valid UTF-8 (at offset 30)");
+    ck_assert(json_is_null(json_object_get(r, "id")));
+    json_decref(r);
+    r = call("[\xff]", &st);
+    check_error(r, RPC_PARSE_ERROR, "not valid UTF-8 (at offset 1)");
+    json_decref(r);
 
     r = call("{\"params\":[],\"id\":1}", &st);
     ck_assert_int_eq(st, 400);

@@ -4,6 +4,7 @@
     node.start(["-debug=rpc"]); node.wait_for_rpc_connection()
     node.getblockcount()          # any RPC method, via AuthServiceProxy
     node.cli("getblockcount")     # the same through souk-cli
+    node.cli("getbalance", wallet="w")   # ... sent to /wallet/w
     node.stop_node(); node.kill_process(); node.restart_node([...])
 
 The process is started with PR_SET_PDEATHSIG where available, so it dies
@@ -19,6 +20,7 @@ import re
 import signal
 import subprocess
 import time
+from decimal import Decimal
 
 from .authproxy import AuthServiceProxy, JSONRPCException, HTTPError, read_cookie
 from .util import p2p_port, rpc_port, TestFailure
@@ -329,18 +331,21 @@ class TestNode:
         self.log.debug("cli: %s", " ".join(cmd))
         return subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=timeout)
 
-    def cli(self, method, *args, named=False):
-        """souk-cli method args...; JSON output parsed, plain strings returned as is.
+    def cli(self, method, *args, named=False, wallet=None):
+        """souk-cli method args...; JSON output parsed (fractions as Decimal), plain strings
+        returned as is.
         Non-JSON args are passed as JSON (str(json.dumps)) unless already str.
-        With named=True pass args as "key=value" strings. Raises CliError."""
-        pre = ["-named"] if named else []
+        With named=True pass args as "key=value" strings; with wallet, the call goes
+        to that wallet (-rpcwallet). Raises CliError."""
+        pre = (["-rpcwallet=" + wallet] if wallet is not None else []) + (["-named"] if named else [])
         conv = [a if isinstance(a, str) else json.dumps(a) for a in args]
         res = self.cli_raw(*(pre + [method] + conv))
         if res.returncode != 0:
             raise CliError(res.returncode, res.stdout, res.stderr)
         out = res.stdout.strip()
         try:
-            return json.loads(out)
+            # amounts exact, as the RPC proxy returns them
+            return json.loads(out, parse_float=Decimal)
         except ValueError:
             return out
 
