@@ -335,7 +335,6 @@ class MarketRpcTest(SoukTestFramework):
         self.notes(oid, address_note, "Tracking RR123456789")
         assert_equal(self.bal(self.b_addr), b0 - total + 2 * COIN - 2 * FEE_UNITS)
         assert_equal(self.bal(self.s_addr), s0 + total - 2 * COIN - fee - 4 * FEE_UNITS)
-        s_after = self.bal(self.s_addr)
         assert_equal(self.bal(self.a_addr), a0 + fee - 2 * FEE_UNITS)
 
         self.log.info("an order still in the mempool: the seller's accept is refused as the mempool would")
