@@ -11,6 +11,7 @@ static const char *const txfield_kind_names[TXFIELD_KIND_COUNT_] = {
     [TXFIELD_HASH] = "hash",       [TXFIELD_HASH_LIST] = "hash_list",
     [TXFIELD_AMOUNT] = "amount",   [TXFIELD_UINT] = "uint",
     [TXFIELD_BYTES] = "bytes",     [TXFIELD_TEXT] = "text",
+    [TXFIELD_UINT8_LIST] = "uint8_list",
 };
 
 const char *txfield_kind_name(enum txfield_kind kind)
@@ -20,7 +21,13 @@ const char *txfield_kind_name(enum txfield_kind kind)
 
 static bool txfield_needs_max(enum txfield_kind kind)
 {
-    return kind == TXFIELD_BYTES || kind == TXFIELD_TEXT || kind == TXFIELD_HASH_LIST;
+    return kind == TXFIELD_BYTES || kind == TXFIELD_TEXT || kind == TXFIELD_HASH_LIST ||
+           kind == TXFIELD_UINT8_LIST;
+}
+
+static bool txfield_is_list(enum txfield_kind kind)
+{
+    return kind == TXFIELD_HASH_LIST || kind == TXFIELD_UINT8_LIST;
 }
 
 bool txfield_table_valid(const struct txfield *fields, size_t n, char *err, size_t errlen)
@@ -50,6 +57,11 @@ bool txfield_table_valid(const struct txfield *fields, size_t n, char *err, size
         }
         if (f->max != 0 && f->min > f->max) {
             snprintf(err, errlen, "field %s: minimum above maximum", f->name);
+            return false;
+        }
+        if ((f->kind == TXFIELD_UINT8_LIST) != (f->item_max != 0)) {
+            snprintf(err, errlen, "field %s: an item maximum is for uint8 lists, and they need one",
+                     f->name);
             return false;
         }
         if (f->charset != NULL && f->kind != TXFIELD_TEXT) {
@@ -120,10 +132,14 @@ static enum txerr txfield_check_value(const struct txfield *f, const struct txva
             return txfield_breaks(f, SER_ERR_INT_RANGE, detail);
         return TXERR_OK;
     case TXFIELD_HASH_LIST:
+    case TXFIELD_UINT8_LIST:
         if (v->len < f->min)
             return txfield_breaks(f, SER_ERR_TOO_FEW_ITEMS, detail);
         if (v->len > f->max)
             return txfield_breaks(f, SER_ERR_TOO_MANY_ITEMS, detail);
+        for (size_t i = 0; f->kind == TXFIELD_UINT8_LIST && i < v->len; i++)
+            if (v->p[i] > f->item_max)
+                return txfield_breaks(f, SER_ERR_INT_RANGE, detail);
         return TXERR_OK;
     case TXFIELD_BYTES:
     case TXFIELD_TEXT:
@@ -205,6 +221,23 @@ static enum ser_err txfield_read(const struct txfield *f, const msgpack_object *
         v->len = count;
         return e;
     }
+    case TXFIELD_UINT8_LIST: {
+        const msgpack_object *items;
+        uint32_t count;
+        enum ser_err e = ser_get_list(o, UINT32_MAX, &items, &count);
+        size_t start = lists->len;
+        /* An item that is no uint8 is a shape error; one above item_max
+         * breaks the field's bound (checked with the others). */
+        for (uint32_t i = 0; e == SER_OK && i < count; i++) {
+            uint64_t u;
+            if ((e = ser_get_uint_max(&items[i], UINT8_MAX, &u)) == SER_OK &&
+                !buf_append_byte(lists, (uint8_t)u))
+                e = SER_ERR_NOMEM;
+        }
+        v->u = start;
+        v->len = count;
+        return e;
+    }
     case TXFIELD_AMOUNT:
     case TXFIELD_UINT:
         return ser_get_uint(o, &v->u);
@@ -255,8 +288,10 @@ static enum txerr txpayload_decode_mode(const struct txfield *fields, size_t n,
     }
     p.n = n;
     for (size_t i = 0; i < n; i++)
-        if (fields[i].kind == TXFIELD_HASH_LIST)
+        if (txfield_is_list(fields[i].kind)) {
             p.v[i].p = p.lists.data != NULL ? p.lists.data + p.v[i].u : NULL;
+            p.v[i].u = 0;
+        }
     enum txerr te = txpayload_check(fields, n, p.v, keys_known_valid, detail, field);
     if (te != TXERR_OK) {
         txpayload_clear(&p);
@@ -302,6 +337,11 @@ bool txpayload_encode(const struct txfield *fields, size_t n, const struct txval
             ser_write_array(&w, v->len);
             for (size_t k = 0; k < v->len; k++)
                 ser_write_bin(&w, v->p + 32 * k, 32);
+            break;
+        case TXFIELD_UINT8_LIST:
+            ser_write_array(&w, v->len);
+            for (size_t k = 0; k < v->len; k++)
+                ser_write_uint(&w, v->p[k]);
             break;
         case TXFIELD_AMOUNT:
         case TXFIELD_UINT:

@@ -12,6 +12,8 @@
  *                 AMOUNT_MAX, else TXERR_AMOUNT_RANGE)
  *   BYTES, TEXT   length in bytes; max is required
  *   HASH_LIST     number of ids; max is required
+ *   UINT8_LIST    number of items; max is required; each item is a uint
+ *                 from 0 to item_max (1..255, required)
  *   ACCOUNT(_OPT), HASH  fixed form; an ACCOUNT must be a valid x-only key
  * A value breaking its bounds (or an ACCOUNT that is no key, or TEXT with a
  * byte outside charset) is rejected with the field's `err` rule, or with
@@ -40,6 +42,7 @@ enum txfield_kind {
     TXFIELD_UINT,         /* uint */
     TXFIELD_BYTES,        /* bin: shown as hex */
     TXFIELD_TEXT,         /* str (UTF-8) */
+    TXFIELD_UINT8_LIST,   /* array of small uints: ratings, flags */
     TXFIELD_KIND_COUNT_
 };
 
@@ -51,6 +54,8 @@ struct txfield {
     const char *charset;
     /* The rule a value out of bounds breaks; TXERR_OK: bad-payload. */
     enum txerr err;
+    /* UINT8_LIST only: the largest value an item may take. */
+    uint8_t item_max;
 };
 
 /* Most fields a payload may have. */
@@ -65,15 +70,16 @@ bool txfield_table_valid(const struct txfield *fields, size_t n, char *err, size
 
 struct txvalue {
     uint64_t u;          /* UINT, AMOUNT */
-    const uint8_t *p;    /* byte kinds: the bytes; HASH_LIST: len * 32 bytes */
-    size_t len;          /* bytes; HASH_LIST: number of ids */
+    const uint8_t *p;    /* byte kinds: the bytes; HASH_LIST: len * 32 bytes;
+                            UINT8_LIST: one byte per item */
+    size_t len;          /* bytes; HASH_LIST, UINT8_LIST: number of items */
 };
 
 struct txpayload {
     struct txvalue v[TXFIELD_MAX];
     size_t n;
     struct ser_doc doc;  /* owns the bytes values point into */
-    struct buf lists;    /* HASH_LIST ids, copied together */
+    struct buf lists;    /* HASH_LIST ids and UINT8_LIST items, copied together */
 };
 
 void txpayload_init(struct txpayload *p);

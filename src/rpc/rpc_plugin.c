@@ -21,7 +21,7 @@ static json_t *field_json(const struct txfield *f)
     json_object_set_new(o, "kind", json_string(txfield_kind_name(f->kind)));
     bool bounded = f->kind == TXFIELD_UINT || f->kind == TXFIELD_AMOUNT ||
                    f->kind == TXFIELD_BYTES || f->kind == TXFIELD_TEXT ||
-                   f->kind == TXFIELD_HASH_LIST;
+                   f->kind == TXFIELD_HASH_LIST || f->kind == TXFIELD_UINT8_LIST;
     if (bounded) {
         json_object_set_new(o, "min", json_uint(f->min));
         /* Amounts are shown in coins, like every amount. */
@@ -32,6 +32,8 @@ static json_t *field_json(const struct txfield *f)
             json_object_set_new(o, "max", f->max != 0 ? json_uint(f->max) : json_null());
         }
     }
+    if (f->kind == TXFIELD_UINT8_LIST)
+        json_object_set_new(o, "item_max", json_integer(f->item_max));
     if (f->charset != NULL)
         json_object_set_new(o, "charset", json_string(f->charset));
     if (f->err != TXERR_OK)

@@ -48,6 +48,16 @@ static json_t *txjson_field(const struct txfield *f, const struct txvalue *v,
         }
         return arr;
     }
+    case TXFIELD_UINT8_LIST: {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr != NULL && i < v->len; i++) {
+            if (json_array_append_new(arr, json_integer(v->p[i])) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
+        }
+        return arr;
+    }
     case TXFIELD_AMOUNT:
         return rpc_amount_json(v->u);
     case TXFIELD_UINT:
@@ -190,6 +200,24 @@ static bool txjson_read_field(const struct txfield *f, const json_t *j, struct t
         v->len = json_array_size(j);
         return true;
     }
+    case TXFIELD_UINT8_LIST: {
+        if (!json_is_array(j))
+            break;
+        size_t i;
+        const json_t *item;
+        json_array_foreach(j, i, item) {
+            json_int_t n = json_is_integer(item) ? json_integer_value(item) : -1;
+            if (n < 0 || n > UINT8_MAX) {
+                snprintf(err, errlen, "%s[%zu]: expected an integer from 0 to %u", f->name, i,
+                         (unsigned)f->item_max);
+                return false;
+            }
+            if (!buf_append_byte(store, (uint8_t)n))
+                return false;
+        }
+        v->len = json_array_size(j);
+        return true;
+    }
     case TXFIELD_AMOUNT: {
         amount_t a;
         if (!rpc_amount_from_json(j, &a)) {
@@ -227,6 +255,7 @@ static bool txjson_read_field(const struct txfield *f, const json_t *j, struct t
         [TXFIELD_HASH] = "a 64-digit hex id",    [TXFIELD_HASH_LIST] = "an array of hex ids",
         [TXFIELD_AMOUNT] = "an amount",          [TXFIELD_UINT] = "a non-negative integer",
         [TXFIELD_BYTES] = "a hex string",        [TXFIELD_TEXT] = "a string",
+        [TXFIELD_UINT8_LIST] = "an array of small integers",
     };
     snprintf(err, errlen, "%s: expected %s", f->name,
              (unsigned)f->kind < TXFIELD_KIND_COUNT_ ? kind_names[f->kind] : "a value");

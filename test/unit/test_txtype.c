@@ -329,6 +329,68 @@ START_TEST(fields_refuse_wrong_shapes)
 }
 END_TEST
 
+/* A list of small uints: count and item bounds, the field's rule for an
+ * item above item_max, a shape error for one that is no uint8, and the
+ * exact bytes again on re-encoding. */
+START_TEST(uint8_lists_decode_and_bound)
+{
+    static const struct txfield scores[] = {
+        {.name = "scores", .kind = TXFIELD_UINT8_LIST, .min = 4, .max = 4, .item_max = 5,
+         .err = TXERR_AMOUNT_RANGE},
+    };
+    ck_assert(txfield_table_valid(scores, 1, NULL, 0));
+    struct txpayload p;
+    txpayload_init(&p);
+    enum ser_err detail;
+    int field;
+    /* [[5, 0, 3, 1]] */
+    static const uint8_t ok[] = {0x91, 0x94, 0x05, 0x00, 0x03, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, ok, sizeof ok, &p, &detail, &field), TXERR_OK);
+    ck_assert_uint_eq(p.v[0].len, 4);
+    ck_assert_mem_eq(p.v[0].p, "\x05\x00\x03\x01", 4);
+    struct buf again;
+    buf_init(&again);
+    ck_assert(txpayload_encode(scores, 1, p.v, &again));
+    ck_assert_uint_eq(again.len, sizeof ok);
+    ck_assert_mem_eq(again.data, ok, sizeof ok);
+    buf_clear(&again);
+    /* an item of 6: the field's rule */
+    static const uint8_t six[] = {0x91, 0x94, 0x05, 0x06, 0x03, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, six, sizeof six, &p, &detail, &field),
+                     TXERR_AMOUNT_RANGE);
+    ck_assert_int_eq(detail, SER_ERR_INT_RANGE);
+    ck_assert_int_eq(field, 0);
+    /* three items, five items */
+    static const uint8_t three[] = {0x91, 0x93, 0x05, 0x00, 0x03};
+    ck_assert_int_eq(txpayload_decode(scores, 1, three, sizeof three, &p, &detail, &field),
+                     TXERR_AMOUNT_RANGE);
+    ck_assert_int_eq(detail, SER_ERR_TOO_FEW_ITEMS);
+    static const uint8_t five[] = {0x91, 0x95, 0x05, 0x00, 0x03, 0x01, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, five, sizeof five, &p, &detail, &field),
+                     TXERR_AMOUNT_RANGE);
+    ck_assert_int_eq(detail, SER_ERR_TOO_MANY_ITEMS);
+    /* 256 is no uint8; a string is no uint: the payload's shape */
+    static const uint8_t big[] = {0x91, 0x94, 0x05, 0xcd, 0x01, 0x00, 0x03, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, big, sizeof big, &p, &detail, &field),
+                     TXERR_BAD_PAYLOAD);
+    static const uint8_t str[] = {0x91, 0x94, 0x05, 0xa1, 'x', 0x03, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, str, sizeof str, &p, &detail, &field),
+                     TXERR_BAD_PAYLOAD);
+    /* a non-canonical 5 (uint8 form) */
+    static const uint8_t wide[] = {0x91, 0x94, 0xcc, 0x05, 0x00, 0x03, 0x01};
+    ck_assert_int_eq(txpayload_decode(scores, 1, wide, sizeof wide, &p, &detail, &field),
+                     TXERR_BAD_PAYLOAD);
+    txpayload_clear(&p);
+    /* the table needs item_max for this kind, and only for it */
+    char err[128];
+    static const struct txfield no_item_max[] = {
+        {.name = "a", .kind = TXFIELD_UINT8_LIST, .max = 4}};
+    ck_assert(!txfield_table_valid(no_item_max, 1, err, sizeof err));
+    static const struct txfield stray[] = {{.name = "a", .kind = TXFIELD_UINT, .item_max = 3}};
+    ck_assert(!txfield_table_valid(stray, 1, err, sizeof err));
+}
+END_TEST
+
 START_TEST(counterparties_default_to_account_fields)
 {
     struct tx tx;
@@ -352,7 +414,7 @@ Suite *unit_suite(void)
     const TTest *tests[] = {
         core_types_are_built_in, plugins_register_and_reset, reasons_are_named,
         core_rejections_have_classes, plugins_add_rules, fields_decode_and_bound,
-        fields_refuse_wrong_shapes, counterparties_default_to_account_fields, NULL
+        fields_refuse_wrong_shapes, uint8_lists_decode_and_bound, counterparties_default_to_account_fields, NULL
     };
     return fixture_suite("txtype", NULL, tests);
 }
