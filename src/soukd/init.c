@@ -24,6 +24,7 @@
 #include "p2p/net.h"
 #include "p2p/netproc.h"
 #include "plugins/market/market.h"
+#include "plugins/review/review.h"
 #include "plugins/testkv/testkv.h"
 #include "rpc/rpc_blockchain.h"
 #include "rpc/rpc_control.h"
@@ -95,6 +96,7 @@ static const struct init_plugin {
     bool regtest_only;
 } init_plugins[] = {
     {&market_plugin, NULL, false},
+    {&review_plugin, NULL, false}, /* reads the market's orders: after it */
     {&testkv_plugin, "testplugin", true},
 };
 
