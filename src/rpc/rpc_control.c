@@ -307,6 +307,22 @@ static bool rpc_getrpcinfo(struct rpc_request *req, json_t **result)
     return rpc_done(req, result, json_pack("{s:o,s:s}", "active_commands", arr, "logpath", path));
 }
 
+/* Regtest only, as in bitcoind: tests move the node's clock (block times,
+ * chat expiry) without waiting. */
+static bool rpc_setmocktime(struct rpc_request *req, json_t **result)
+{
+    int64_t t;
+    if (!rpc_param_int(req, 0, -1, 0, INT64_MAX / 2, &t))
+        return false;
+    if (rpc_param(req, 0) == NULL)
+        return rpc_error(req, RPC_INVALID_PARAMS, "Missing required parameter 'timestamp'");
+    if (req->node == NULL || req->node->params->network != CHAIN_REGTEST)
+        return rpc_error(req, RPC_METHOD_NOT_FOUND, "setmocktime is for regression testing (-regtest) only");
+    if (!time_set_mock(t))
+        return rpc_error(req, RPC_INVALID_PARAMETER, "Timestamp must be 0 or greater");
+    return rpc_done(req, result, json_null());
+}
+
 static const struct rpc_method control_methods[] = {
     {"control", "help", rpc_help, "List all commands, or get help for a specified command.",
      "Result:\n  \"text\"    (string) the help text",
@@ -331,6 +347,12 @@ static const struct rpc_method control_methods[] = {
     {"control", "uptime", rpc_uptime, "Returns the total uptime of the server.",
      "Result:\n  n    (numeric) the number of seconds that the server has been running",
      {{NULL, 0, false, NULL}}},
+    {"control", "setmocktime", rpc_setmocktime,
+     "Sets the node's clock to a fixed time (regtest only).",
+     "0 returns to the system clock. The time is what the node compares block times and\n"
+     "chat message lifetimes with.\n"
+     "Result: null",
+     {{"timestamp", RPC_ARG_INT, false, "Seconds since the epoch, or 0"}}},
     {"control", "stop", rpc_stop, "Request a graceful shutdown of souk.",
      "Result:\n  \"souk stopping\"    (string) the process exits shortly after the reply",
      {{NULL, 0, false, NULL}}},

@@ -24,6 +24,7 @@
 #include "p2p/net.h"
 #include "p2p/netproc.h"
 #include "plugins/market/market.h"
+#include "plugins/chat/chat.h"
 #include "plugins/review/review.h"
 #include "plugins/testkv/testkv.h"
 #include "rpc/rpc_blockchain.h"
@@ -97,6 +98,7 @@ static const struct init_plugin {
 } init_plugins[] = {
     {&market_plugin, NULL, false},
     {&review_plugin, NULL, false}, /* reads the market's orders: after it */
+    {&chat_plugin, NULL, false},
     {&testkv_plugin, "testplugin", true},
 };
 

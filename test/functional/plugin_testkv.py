@@ -90,8 +90,9 @@ class PluginTestkvTest(SoukTestFramework):
         info = self.nodes[0].getplugininfo()
         assert_equal([t["name"] for t in info["core"]["types"]], ["coinbase", "transfer"])
         assert_equal(info["core"]["prefixes"], ["00", "61", "64"])
-        assert_equal([p["name"] for p in info["plugins"]], ["market", "review", "testkv"])
-        p = info["plugins"][2]
+        # the always-hosted plugins in the start-up table's order, then this one
+        assert_equal([p["name"] for p in info["plugins"]], ["market", "review", "chat", "testkv"])
+        p = info["plugins"][3]
         assert p["running"]
         assert_equal([(t["id"], t["name"]) for t in p["types"]], [(250, "kv_put"), (251, "kv_del")])
         key = p["types"][0]["fields"][0]

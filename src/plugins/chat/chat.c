@@ -1,0 +1,157 @@
+#include "plugins/chat/chat.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "consensus/chainparams.h"
+#include "node/node.h"
+#include "plugins/chat/chat_rpc.h"
+#include "plugins/chat/chat_store.h"
+#include "crypto/sha256.h"
+#include "util/args.h"
+#include "util/log.h"
+#include "util/time.h"
+
+static const int chat_points[ENVELOPE_ERR_COUNT_] = {
+    [ENVELOPE_ERR_MALFORMED] = 100, [ENVELOPE_ERR_VERSION] = 100, [ENVELOPE_ERR_OVERSIZE] = 100,
+    [ENVELOPE_ERR_BAD_KEY] = 100,   [ENVELOPE_ERR_TTL] = 100,     [ENVELOPE_ERR_LOW_WORK] = 100,
+    [ENVELOPE_ERR_BAD_SIG] = 100,   [ENVELOPE_ERR_FUTURE] = 10,   [ENVELOPE_ERR_EXPIRED] = 10,
+};
+
+int chat_misbehaviour(enum envelope_err err)
+{
+    return (unsigned)err < ENVELOPE_ERR_COUNT_ ? chat_points[err] : 100;
+}
+
+enum envelope_err chat_accept_check(struct plugin_ctx *pc, const uint8_t *bytes, size_t len,
+                                    struct envelope *e, uint8_t id[32])
+{
+    enum envelope_err err = envelope_decode(bytes, len, e);
+    if (err == ENVELOPE_OK)
+        err = envelope_check(e, pc->node->params->chat_pow_bits, time_now());
+    if (err == ENVELOPE_OK && !envelope_id(e, id))
+        err = ENVELOPE_ERR_NOMEM;
+    return err;
+}
+
+bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e,
+               const uint8_t *bytes, size_t len, bool *added, char *err, size_t errlen)
+{
+    const struct chat_state *cs = pc->state;
+    plugin_db_lock(pc);
+    bool ok = chat_store_add(pc->db, id, e, bytes, len, time_now(), cs->max_bytes, added, err,
+                             errlen);
+    plugin_db_unlock(pc);
+    return ok;
+}
+
+/* ---- the inventory type ------------------------------------------------------- */
+
+static bool chat_inv_have(struct plugin_ctx *pc, const uint8_t hash[32])
+{
+    plugin_db_lock(pc);
+    bool have = chat_store_have(pc->db, hash);
+    plugin_db_unlock(pc);
+    return have;
+}
+
+static bool chat_inv_get(struct plugin_ctx *pc, const uint8_t hash[32], struct ser_writer *w)
+{
+    struct buf body;
+    buf_init(&body);
+    bool found = false;
+    plugin_db_lock(pc);
+    bool ok = chat_store_get(pc->db, hash, &body, &found);
+    plugin_db_unlock(pc);
+    ok = ok && found;
+    if (ok)
+        ser_write_raw(w, body.data, body.len);
+    buf_clear(&body);
+    return ok;
+}
+
+static int chat_inv_receive(struct plugin_ctx *pc, const msgpack_object *payload,
+                            uint8_t hash[32], bool *relay)
+{
+    *relay = false;
+    struct buf bytes;
+    buf_init(&bytes);
+    struct ser_writer w;
+    ser_writer_init(&w, &bytes);
+    ser_write_object(&w, payload);
+    struct envelope e;
+    envelope_init(&e);
+    enum envelope_err err = ser_writer_ok(&w)
+                                ? chat_accept_check(pc, bytes.data, bytes.len, &e, hash)
+                                : ENVELOPE_ERR_NOMEM;
+    int points = 0;
+    char msg[256];
+    if (err == ENVELOPE_OK) {
+        bool added = false;
+        if (chat_keep(pc, hash, &e, bytes.data, bytes.len, &added, msg, sizeof msg))
+            *relay = added;
+        else
+            LOG_WARN(LOG_CAT_CHAT, "%s", msg);
+    } else if (err != ENVELOPE_ERR_NOMEM) {
+        /* The id of what was refused is unknown: hash the bytes instead, so
+         * the same junk is not asked for again from this peer. */
+        sha256(bytes.data, bytes.len, hash);
+        points = chat_misbehaviour(err);
+        LOG_DEBUG(LOG_CAT_CHAT, "chat envelope refused: %s", envelope_reason(err));
+    }
+    envelope_clear(&e);
+    buf_clear(&bytes);
+    return points;
+}
+
+static const struct plugin_inv chat_invs[] = {
+    {.type = CHAT_INV_TYPE,
+     .command = "chat",
+     .have = chat_inv_have,
+     .get = chat_inv_get,
+     .receive = chat_inv_receive},
+};
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+static const struct args_option chat_options[] = {
+    {"chatmaxmb", "<n>", "64",
+     "Keep at most <n> MiB of chat envelopes (1 to 16384); past it, those that expire "
+     "soonest are dropped first.",
+     0, "Chat options:"},
+};
+
+static struct chat_state chat_running;
+
+static bool chat_start(struct plugin_ctx *pc, char *err, size_t errlen)
+{
+    int64_t mb = CHAT_MAX_MB_DEFAULT;
+    if (args_get_int(pc->node->args, "chatmaxmb", CHAT_MAX_MB_DEFAULT, 1, CHAT_MAX_MB_MAX, &mb,
+                     err, errlen) != ARGS_OK)
+        return false;
+    chat_running.max_bytes = (uint64_t)mb << 20;
+    pc->state = &chat_running;
+    uint64_t removed = 0;
+    plugin_db_lock(pc);
+    bool ok = chat_store_expire(pc->db, time_now(), &removed, err, errlen);
+    plugin_db_unlock(pc);
+    if (ok && removed > 0)
+        LOG_INFO(LOG_CAT_CHAT, "chat: %llu expired envelopes dropped at start-up",
+                 (unsigned long long)removed);
+    return ok;
+}
+
+const struct plugin chat_plugin = {
+    .name = "chat",
+    .summary = "signed, encrypted messages between traders, relayed and kept until they expire",
+    .db_file = "chat.sqlite",
+    .schema = chat_store_schema,
+    .n_schema = CHAT_STORE_N_SCHEMA,
+    .rpc_methods = chat_rpc_methods,
+    .n_rpc_methods = CHAT_RPC_N_METHODS,
+    .invs = chat_invs,
+    .n_invs = sizeof chat_invs / sizeof chat_invs[0],
+    .options = chat_options,
+    .n_options = sizeof chat_options / sizeof chat_options[0],
+    .start = chat_start,
+};
