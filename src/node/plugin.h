@@ -58,6 +58,10 @@ struct plugin_inv {
      * is its id, *relay true when it is new and valid. */
     int (*receive)(struct plugin_ctx *pc, const msgpack_object *payload, uint8_t hash[32],
                    bool *relay);
+    /* Optional: ids of the objects held after `after` (NULL: from the
+     * first) in a fixed order, at most max; returns how many. New peers
+     * are offered them in batches. */
+    size_t (*list)(struct plugin_ctx *pc, const uint8_t *after, uint8_t (*ids)[32], size_t max);
 };
 
 /* One block as a chain-following index sees it. */

@@ -146,6 +146,9 @@ static void handshake_done(struct p2p_peer *peer)
             peer->addr_tokens += ADDRMAN_GETADDR_MAX;
         }
     }
+    peer->plugin_tokens = P2P_PLUGIN_BURST;
+    peer->plugin_token_us = time_mono_us();
+    peer->inv_sync_active = true;
     sync_handshake_done(peer);
 }
 
@@ -408,8 +411,10 @@ static void on_inv(struct p2p_peer *peer, struct p2p_payload *p)
             if (h == NULL)
                 continue;
             p2p_invset_add(&peer->known, it->hash);
-            if (h->have == NULL || !h->have(h->ctx, it->hash))
+            if (h->have == NULL || !h->have(h->ctx, it->hash)) {
                 want[n++] = *it;
+                peer->plugin_in_flight++;
+            }
         }
     }
     if (unknown_block)
@@ -766,6 +771,26 @@ static const struct {
     [P2P_CMD_SENDHEADERS] = {on_sendheaders, false},
 };
 
+/* Whether an object of a plugin type may be looked at: one it was asked
+ * for always, an unrequested one while the peer's bucket lasts. */
+static bool plugin_msg_allowed(struct p2p_peer *peer)
+{
+    if (peer->plugin_in_flight > 0) {
+        peer->plugin_in_flight--;
+        return true;
+    }
+    int64_t now = time_mono_us();
+    peer->plugin_tokens += (double)(now - peer->plugin_token_us) * P2P_PLUGIN_RATE / 1e6;
+    if (peer->plugin_tokens > P2P_PLUGIN_BURST)
+        peer->plugin_tokens = P2P_PLUGIN_BURST;
+    peer->plugin_token_us = now;
+    if (peer->plugin_tokens >= 1) {
+        peer->plugin_tokens -= 1;
+        return true;
+    }
+    return false;
+}
+
 static void handle_plugin_msg(struct p2p_peer *peer, const struct p2p_msg *m)
 {
     struct p2p_net *net = peer->net;
@@ -773,6 +798,10 @@ static void handle_plugin_msg(struct p2p_peer *peer, const struct p2p_msg *m)
         const struct p2p_inv_handler *h = &net->inv_handlers[i];
         if (h->receive == NULL || strcmp(h->command, m->command) != 0)
             continue;
+        if (!plugin_msg_allowed(peer)) {
+            p2p_peer_misbehave(peer, 1, "unrequested objects beyond the rate limit");
+            return;
+        }
         uint8_t hash[32];
         bool relay = false;
         int points = h->receive(h->ctx, m->payload, hash, &relay);
@@ -948,6 +977,41 @@ static void end_tx_reqs(struct p2p_net *net, const struct p2p_peer *peer, int64_
     }
 }
 
+/* Offers a new peer the next batch of the plugins' objects, once the
+ * previous batch has been announced: its queue never holds more than a
+ * batch of them, whatever the stores hold. */
+static void inv_sync_step(struct p2p_net *net, struct p2p_peer *p)
+{
+    if (!p->inv_sync_active || p->n_inv_queue > 0)
+        return;
+    uint8_t (*ids)[32] = malloc(P2P_INV_SYNC_BATCH * sizeof *ids);
+    if (ids == NULL)
+        return;
+    while (p->inv_sync_handler < net->n_inv_handlers) {
+        const struct p2p_inv_handler *h = &net->inv_handlers[p->inv_sync_handler];
+        size_t n = h->list == NULL ? 0
+                                   : h->list(h->ctx, p->inv_sync_has_cursor ? p->inv_sync_cursor
+                                                                            : NULL,
+                                             ids, P2P_INV_SYNC_BATCH);
+        if (n == 0) {
+            p->inv_sync_handler++;
+            p->inv_sync_has_cursor = false;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            struct p2p_inv it = {.type = h->type};
+            memcpy(it.hash, ids[k], 32);
+            queue_inv(p, &it);
+        }
+        memcpy(p->inv_sync_cursor, ids[n - 1], 32);
+        p->inv_sync_has_cursor = true;
+        free(ids);
+        return;
+    }
+    p->inv_sync_active = false;
+    free(ids);
+}
+
 void netproc_tick(struct p2p_net *net)
 {
     int64_t now_us = time_mono_us(), now = now_us / 1000000;
@@ -955,6 +1019,7 @@ void netproc_tick(struct p2p_net *net)
         struct p2p_peer *p = net->peers[i];
         if (!p2p_peer_usable(p))
             continue;
+        inv_sync_step(net, p);
         if (p->n_addr_queue > 0) {
             struct addr_list l = {p->addr_queue, p->n_addr_queue};
             p2p_peer_send_msg(p, "addr", w_addrs, &l);

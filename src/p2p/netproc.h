@@ -48,7 +48,21 @@ struct p2p_inv_handler {
      * its id, *relay true when it is new and valid and should be announced
      * to the other peers. */
     int (*receive)(void *ctx, const msgpack_object *payload, uint8_t hash[32], bool *relay);
+    /* Optional: the ids of the objects it holds after `after` (NULL: from
+     * the first), in a fixed order, at most max; returns how many. A new
+     * peer is offered all of them, a batch at a time, so a node that was
+     * offline catches up from any peer. */
+    size_t (*list)(void *ctx, const uint8_t *after, uint8_t (*ids)[32], size_t max);
 };
+
+/* Ids offered to a new peer per batch, each batch once the previous one
+ * has left its announcement queue. */
+#define P2P_INV_SYNC_BATCH 1000
+/* Objects of plugin types a peer may send unrequested: a bucket of this
+ * many, refilled at this many a second. Each one over it is dropped and
+ * costs a misbehaviour point; requested objects are not counted. */
+#define P2P_PLUGIN_BURST 500
+#define P2P_PLUGIN_RATE 100
 
 /* Registers a handler (copied). False when P2P is not running, the type
  * is tx/block or already taken, or the table is full. */

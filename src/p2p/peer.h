@@ -162,6 +162,16 @@ struct p2p_peer {
     size_t getdata_head, n_getdata, cap_getdata;
     size_t n_tx_in_flight;
     int refused_resends;      /* unrequested txs it sent that were refused at this tip already */
+    /* plugin objects: those asked of it and not yet received, the bucket
+     * its unrequested ones draw on, and the walk through our own objects
+     * offered to it after the handshake */
+    size_t plugin_in_flight;
+    double plugin_tokens;
+    int64_t plugin_token_us;
+    bool inv_sync_active;
+    size_t inv_sync_handler;
+    bool inv_sync_has_cursor;
+    uint8_t inv_sync_cursor[32];
     int64_t last_tx_time, last_block_time; /* last new tx / block from it (eviction) */
 
     /* sync */

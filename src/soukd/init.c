@@ -150,6 +150,12 @@ static int inv_receive(void *ctx, const msgpack_object *payload, uint8_t hash[32
     return a->inv->receive(a->pc, payload, hash, relay);
 }
 
+static size_t inv_list(void *ctx, const uint8_t *after, uint8_t (*ids)[32], size_t max)
+{
+    struct init_inv *a = ctx;
+    return a->inv->list != NULL ? a->inv->list(a->pc, after, ids, max) : 0;
+}
+
 static void inv_announce(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32])
 {
     p2p_announce_inv(pc->node, type, hash);
@@ -173,7 +179,8 @@ static bool plugins_p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
                                         .ctx = &init_invs[n],
                                         .have = inv_have,
                                         .get = inv_get,
-                                        .receive = inv_receive};
+                                        .receive = inv_receive,
+                                        .list = inv_list};
             if (!p2p_register_inv_handler(ctx, &h)) {
                 snprintf(err, errlen, "plugin %s: inventory type %u refused by P2P",
                          pc->plugin->name, (unsigned)h.type);

@@ -9,7 +9,9 @@ for it. Checks: chat_sendrawenvelope on node 0 reaches node 2 through
 node 1, byte for byte, once; chat_decodeenvelope gives the same id and
 fields; every rule refuses with its reason over RPC and changes nothing;
 a P2P peer relaying a forged envelope is disconnected, one relaying a
-well-formed one gets it kept and relayed; envelopes expire from every
+well-formed one gets it kept and relayed; a node that was down catches up
+from its peer's inventory on reconnecting; a peer pushing unrequested
+envelopes past the rate limit is disconnected; envelopes expire from every
 store when their ttl runs out (mock time)."""
 import os
 import time
@@ -149,6 +151,35 @@ class ChatRelayTest(SoukTestFramework):
         wait_until(lambda: self.counts() == [2, 2, 2], timeout=30, what="the peer's envelope relayed")
         assert p.is_connected
         n2.disconnect_p2ps()
+
+        self.log.info("a node that was down gets what was sent meanwhile, from its peer, on reconnecting")
+        self.stop_node(2)
+        missed = [self.envelope() for _ in range(3)]
+        for m in missed:
+            n0.chat_sendrawenvelope(m.encode().hex())
+        wait_until(lambda: [n.chat_getinfo()["messages"] for n in (n0, n1)] == [5, 5], timeout=30,
+                   what="the envelopes relayed to node 1")
+        self.start_node(2)
+        assert_equal(n2.chat_getinfo()["messages"], 2)
+        self.connect_nodes(1, 2)
+        wait_until(lambda: n2.chat_getinfo()["messages"] == 5, timeout=30,
+                   what="node 2 caught up from node 1")
+        for m in missed:
+            assert_equal(n2.chat_decodeenvelope(m.encode().hex())["valid"], True)
+
+        self.log.info("a peer pushing unrequested envelopes past the rate limit is dropped; the node serves on")
+        flood = self.envelope()
+        p = n2.add_p2p_connection(P2PInterface())
+        body = RawBytes(flood.encode())
+        for _ in range(800):
+            if not p.is_connected:
+                break
+            p.send_message("chat", body)
+        assert p.wait_for_disconnect(30), "the node kept a flooding peer"
+        assert n2.debug_log_contains("unrequested objects beyond the rate limit")
+        n2.disconnect_p2ps()
+        assert_equal(n2.chat_getinfo()["messages"], 6)   # the one envelope, once
+        assert_equal(n2.getblockcount(), n0.getblockcount())
 
         self.log.info("expired envelopes leave every store")
         later = int(time.time()) + 3601 + 60

@@ -104,12 +104,22 @@ static int chat_inv_receive(struct plugin_ctx *pc, const msgpack_object *payload
     return points;
 }
 
+static size_t chat_inv_list(struct plugin_ctx *pc, const uint8_t *after, uint8_t (*ids)[32],
+                            size_t max)
+{
+    plugin_db_lock(pc);
+    long n = chat_store_ids(pc->db, after, time_now(), ids, max);
+    plugin_db_unlock(pc);
+    return n > 0 ? (size_t)n : 0;
+}
+
 static const struct plugin_inv chat_invs[] = {
     {.type = CHAT_INV_TYPE,
      .command = "chat",
      .have = chat_inv_have,
      .get = chat_inv_get,
-     .receive = chat_inv_receive},
+     .receive = chat_inv_receive,
+     .list = chat_inv_list},
 };
 
 /* ---- life cycle ---------------------------------------------------------------- */
