@@ -314,8 +314,10 @@ static bool run_action(struct rpc_request *req, struct action *a, json_t *opts, 
         ok = seal_note(req, a, fee, &signed_tx);
     json_decref(a->payload);
     json_decref(opts);
-    if (!ok)
+    if (!ok) {
+        json_decref(signed_tx); /* signed before a note that could not be sealed */
         return false;
+    }
 
     const char *hex = json_string_value(json_object_get(signed_tx, "hex"));
     json_t *tested = NULL;
