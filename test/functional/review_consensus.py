@@ -28,17 +28,18 @@ import base64
 import http.client
 import json
 import os
+import re
 from decimal import Decimal
 
 from test_framework.authproxy import read_cookie
 from test_framework.messages import (
-    COIN, genesis_hash, market_tx, review_tx, listing_create, order_place, order_accept,
+    COIN, genesis_hash, market_tx, review_tx, transfer_tx, listing_create, order_place, order_accept,
     order_ship, order_complete, order_cancel, order_dispute, order_resolve, review_post,
     review_reply, MARKET_TYPES)
 from test_framework.refusals import RefusalChecks, bad_str
 from test_framework.reputation import check_against_list
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import assert_equal, assert_raises_rpc_error
+from test_framework.util import assert_equal, assert_raises_rpc_error, to_units as to_units_str
 
 FEE = 10000      # above the relay minimum (a unit per byte) of a 2 KiB text
 OPT = {"fee": "0.0001"}
@@ -127,6 +128,7 @@ class ReviewConsensusTest(RefusalChecks, SoukTestFramework):
         self.farm()
         self.friendly_key()
         self.reorg()
+        self.fake_review_cost()
         self.restart()
 
     # -- the codec ------------------------------------------------------------------------
@@ -487,6 +489,68 @@ class ReviewConsensusTest(RefusalChecks, SoukTestFramework):
         assert_equal(node.review_get(rb.txid().hex())["reply"]["text"], "we will do better")
         for who in (seller, kb):
             check_against_list(node, who[1], assert_equal)
+
+    # -- doc/reviews.md's figures ----------------------------------------------------------------
+    def at_min_fee(self, who, make):
+        """make(nonce, fee) at the sender's next nonce paying exactly the relay minimum (1 unit per
+        byte, getmempoolinfo's minrelaytxfee): accepted and sent; one unit less is refused."""
+        node = self.node
+        rate = int(node.getmempoolinfo()["minrelaytxfee"] * COIN) // 1000
+        assert_equal(rate, 1)
+        nonce = node.getaccount(who[1])["pending_nonce"]
+        # the fee's own encoding is one byte below 128, so its size is found by trying
+        fee = 200
+        while True:
+            size = len(make(nonce, fee).serialize())
+            if size * rate == fee:
+                break
+            fee = size * rate
+        t = make(nonce, fee)
+        assert_equal(len(t.serialize()), size)
+        low = node.testmempoolaccept([make(nonce, size * rate - 1).hex()])[0]
+        assert_equal((low["allowed"], low["reject-reason"]), (False, "fee-too-low"))
+        node.sendrawtransaction(t.hex())
+        return t, size
+
+    def fake_review_cost(self):
+        self.log.info("doc/reviews.md's fake review: each transaction's size, at the relay minimum")
+        node = self.node
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "doc", "reviews.md")) as f:
+            doc = f.read()
+        rows = dict(re.findall(r"^\| `(\w+)`[^|]*\|[^|]*\| (\d+) \| \d+ \|$", doc, re.M))
+        totals = re.findall(r"^\| \*\*one fake (review|reviewer)\*\*[^|]*\| \| \*\*(\d+)\*\* \|", doc, re.M)
+        seller, buyer = self.new_key(), self.new_key()
+        node.sendrawtransaction(self.make_transfer(self.miner_key, self.miner_nonce, seller[1], COIN, FEE))
+        self.miner_nonce += 1
+        self.mine()
+        sizes = {}
+        lst, sizes["listing_create"] = self.at_min_fee(seller, lambda n, fee: market_tx(
+            seller[0], GENESIS, n, "listing_create", listing_create("x", 1, 1), fee))
+        # the fake buyer gets enough for its fees and the 1-unit escrow
+        _, sizes["transfer"] = self.at_min_fee(seller, lambda n, fee: transfer_tx(
+            seller[0], GENESIS, n, buyer[0].pubkey, 1000, fee))
+        self.mine()
+        order, sizes["order_place"] = self.at_min_fee(buyer, lambda n, fee: market_tx(
+            buyer[0], GENESIS, n, "order_place", order_place(lst.txid(), 1, 1), fee))
+        self.mine()
+        _, sizes["order_accept"] = self.at_min_fee(seller, lambda n, fee: market_tx(
+            seller[0], GENESIS, n, "order_accept", order_accept(order.txid()), fee))
+        self.mine()
+        _, sizes["order_complete"] = self.at_min_fee(buyer, lambda n, fee: market_tx(
+            buyer[0], GENESIS, n, "order_complete", order_complete(order.txid()), fee))
+        # the review joins its own completion in the mempool: the same block
+        review, sizes["review_post"] = self.at_min_fee(buyer, lambda n, fee: review_tx(
+            buyer[0], GENESIS, n, "review_post", review_post(order.txid(), 5), fee))
+        self.mine()
+        got = node.review_get(review.txid().hex())
+        assert_equal((got["subject"], to_units_str(got["order_total"])), (seller[1], 1))
+        # 1000 units funded it; what is left is 1000 - fees - the escrow that went to the seller
+        spent = sizes["order_place"] + sizes["order_complete"] + sizes["review_post"] + 1
+        assert_equal(to_units_str(node.getaccount(buyer[1])["balance"]), 1000 - spent)
+        assert_equal({k: int(rows[k]) for k in sizes}, sizes)
+        one = sum(sizes[k] for k in ("order_place", "order_accept", "order_complete", "review_post"))
+        assert_equal(totals, [("review", str(one)), ("reviewer", str(one + sizes["transfer"]))])
+        assert "**%d units = 0.%08d coin**" % (one, one) in doc
 
     def restart(self):
         self.log.info("a restart and -reindex: the same state_hash, reviews and reputation")
