@@ -245,30 +245,26 @@ START_TEST(test_review_filters_and_pages)
 }
 END_TEST
 
-/* Reads every review row (all columns) in a fixed order, as one string, to
- * compare the index before and after blocks come and go. */
+/* Appends the one text column of every row of sql to out. */
+static void rows(const char *sql, struct buf *out)
+{
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ck_assert(buf_append(out, sqlite3_column_text(st, 0),
+                             (size_t)sqlite3_column_bytes(st, 0)));
+    sqlite3_finalize(st);
+}
+
+/* Every review and reply in a fixed order, as one string, to compare the
+ * index before and after blocks come and go. */
 static void snapshot(struct buf *out)
 {
     buf_reset(out);
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT quote(id) || quote(order_id) || quote(subject) || "
-                                        "role || rating || text FROM reviews ORDER BY height, pos",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ck_assert(buf_append(out, sqlite3_column_text(st, 0),
-                             (size_t)sqlite3_column_bytes(st, 0)));
-    sqlite3_finalize(st);
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT quote(review_id) || height || text FROM replies "
-                                        "ORDER BY review_id",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ck_assert(buf_append(out, sqlite3_column_text(st, 0),
-                             (size_t)sqlite3_column_bytes(st, 0)));
-    sqlite3_finalize(st);
+    rows("SELECT quote(id) || quote(order_id) || quote(subject) || role || rating || text "
+         "FROM reviews ORDER BY height, pos",
+         out);
+    rows("SELECT quote(review_id) || height || text FROM replies ORDER BY review_id", out);
 }
 
 static int64_t count(const char *table)
