@@ -1,8 +1,11 @@
 #include "rpc/rpcutil.h"
 
+#include <string.h>
+
 #include "consensus/chainparams.h"
 #include "consensus/tx.h"
 #include "node/node.h"
+#include "node/plugin.h"
 #include "rpc/server.h"
 
 bool rpc_address_decode(struct rpc_request *req, const char *what, const char *s,
@@ -21,6 +24,76 @@ bool rpc_param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS
 {
     const char *s;
     return rpc_param_str_required(req, i, &s) && rpc_address_decode(req, "", s, pubkey);
+}
+
+struct plugin_ctx *rpc_plugin(struct rpc_request *req, const char *name)
+{
+    struct plugin_ctx *pc = plugin_find(req->node, name);
+    if (pc == NULL)
+        rpc_error(req, RPC_MISC_ERROR, "the %s plugin is not running", name);
+    return pc;
+}
+
+json_t *rpc_address_json(struct rpc_request *req, const uint8_t pubkey[ADDRESS_PUBKEY_LEN])
+{
+    char addr[ADDRESS_MAX_LEN + 1];
+    if (address_encode(req->node->params->hrp, pubkey, addr, sizeof addr) != ADDRESS_OK)
+        return json_null();
+    return json_string(addr);
+}
+
+bool rpc_options(struct rpc_request *req, size_t i, const char *const *known, const json_t **out)
+{
+    const json_t *o = rpc_param(req, i);
+    *out = o;
+    if (o == NULL)
+        return true;
+    if (!json_is_object(o))
+        return rpc_error(req, RPC_TYPE_ERROR, "options: expected an object");
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)o, key, val)
+    {
+        (void)val;
+        bool ok = false;
+        for (size_t k = 0; known[k] != NULL && !ok; k++)
+            ok = strcmp(known[k], key) == 0;
+        if (!ok)
+            return rpc_error(req, RPC_INVALID_PARAMETER, "options: unknown key \"%s\"", key);
+    }
+    return true;
+}
+
+const json_t *rpc_option(const json_t *o, const char *key)
+{
+    const json_t *v = o != NULL ? json_object_get(o, key) : NULL;
+    return v != NULL && !json_is_null(v) ? v : NULL;
+}
+
+bool rpc_option_str(struct rpc_request *req, const json_t *o, const char *key, const char **out)
+{
+    const json_t *v = rpc_option(o, key);
+    *out = NULL;
+    if (v == NULL)
+        return true;
+    if (!json_is_string(v))
+        return rpc_error(req, RPC_TYPE_ERROR, "%s: expected a string", key);
+    *out = json_string_value(v);
+    return true;
+}
+
+bool rpc_option_uint(struct rpc_request *req, const json_t *o, const char *key, uint64_t def,
+                     uint64_t max, uint64_t *out)
+{
+    const json_t *v = rpc_option(o, key);
+    *out = def;
+    if (v == NULL)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+        return rpc_error(req, RPC_INVALID_PARAMETER, "%s: expected an integer from 0 to %llu",
+                         key, (unsigned long long)max);
+    *out = (uint64_t)json_integer_value(v);
+    return true;
 }
 
 const struct txtype_def *rpc_txtype_from_json(struct rpc_request *req, const json_t *v)

@@ -19,7 +19,12 @@
 #include "consensus/txtype.h"
 #include "crypto/address.h"
 
+struct plugin_ctx;
 struct rpc_request;
+
+/* The running plugin of that name, or NULL with -1 "the <name> plugin is
+ * not running". */
+struct plugin_ctx *rpc_plugin(struct rpc_request *req, const char *name);
 
 /* s as an address of the node's network, its key into pubkey (may be
  * NULL); false with -5 "<what>Invalid address: <reason>" otherwise. what
@@ -28,6 +33,22 @@ bool rpc_address_decode(struct rpc_request *req, const char *what, const char *s
                         uint8_t pubkey[ADDRESS_PUBKEY_LEN]);
 /* The required address argument i as its public key. */
 bool rpc_param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS_PUBKEY_LEN]);
+
+/* The key's address on the node's network as a new JSON string (null if
+ * it cannot be encoded). */
+json_t *rpc_address_json(struct rpc_request *req, const uint8_t pubkey[ADDRESS_PUBKEY_LEN]);
+
+/* An options object (a method's filters and paging): argument i, which may
+ * be absent (*out NULL). A key not in `known` (NULL-terminated) is -8, so
+ * a misspelt filter is not silently ignored; another JSON type is -3. */
+bool rpc_options(struct rpc_request *req, size_t i, const char *const *known, const json_t **out);
+/* o[key], or NULL when o is NULL or the value is absent or null. */
+const json_t *rpc_option(const json_t *o, const char *key);
+/* o[key] as a string (*out NULL when absent), else -3 naming the key. */
+bool rpc_option_str(struct rpc_request *req, const json_t *o, const char *key, const char **out);
+/* o[key] as an integer 0..max (def when absent), else -8 naming the key. */
+bool rpc_option_uint(struct rpc_request *req, const json_t *o, const char *key, uint64_t def,
+                     uint64_t max, uint64_t *out);
 
 /* The transaction type v names: a registered type's name or a
  * non-negative id. NULL with the error set: -3 for another JSON type, -8

@@ -2,6 +2,7 @@
 #include "rpc/server.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
@@ -178,6 +179,23 @@ json_t *rpc_amount_json(amount_t a)
     return json_string(s);
 }
 
+json_t *rpc_fixed_json(uint64_t v, unsigned places)
+{
+    pthread_once(&amount_once, amount_marker_init);
+    if (places > 8)
+        return NULL;
+    uint64_t div = 1;
+    for (unsigned i = 0; i < places; i++)
+        div *= 10;
+    char s[sizeof amount_marker + 32];
+    if (places == 0)
+        snprintf(s, sizeof s, "%s%" PRIu64, amount_marker, v);
+    else
+        snprintf(s, sizeof s, "%s%" PRIu64 ".%0*" PRIu64, amount_marker, v / div, (int)places,
+                 v % div);
+    return json_string(s);
+}
+
 /* rpc_amount_json's marked string ends with the decimal digits after the
  * marker's last ':', so a '-' goes in front of them. */
 json_t *rpc_signed_amount_json(int64_t v)
@@ -345,6 +363,14 @@ bool rpc_done_if(struct rpc_request *req, json_t **result, json_t *v, bool ok)
         v = NULL;
     }
     return rpc_done(req, result, v);
+}
+
+json_t *rpc_built(json_t *o, bool ok)
+{
+    if (ok)
+        return o;
+    json_decref(o);
+    return NULL;
 }
 
 bool rpc_put(json_t *obj, const char *key, json_t *v)

@@ -207,6 +207,9 @@ bool rpc_done(struct rpc_request *req, json_t **result, json_t *v);
 /* As rpc_done when ok; otherwise drops v (say, an object half filled) and
  * reports -32603. */
 bool rpc_done_if(struct rpc_request *req, json_t **result, json_t *v, bool ok);
+/* The end of a function that builds an object with a chain of rpc_put:
+ * o when ok, else NULL (o dropped). */
+json_t *rpc_built(json_t *o, bool ok);
 /* obj[key] = v; false when v is NULL or the set fails. */
 bool rpc_put(json_t *obj, const char *key, json_t *v);
 /* Appends v to arr when ok, else drops v; false unless v was appended. */
@@ -247,6 +250,11 @@ bool rpc_amount_from_json(const json_t *v, amount_t *out);
 json_t *rpc_amount_json(amount_t a);
 /* The same for a signed amount (negative for what leaves a wallet). */
 json_t *rpc_signed_amount_json(int64_t v);
+/* A non-negative decimal with exactly `places` (0-8) digits after the
+ * point, v / 10^places, printed as a bare number the way amounts are
+ * (433 with 2 places is 4.33): an average shown to the hundredth without
+ * the binary noise of a double. */
+json_t *rpc_fixed_json(uint64_t v, unsigned places);
 json_t *rpc_hex_json(const uint8_t *data, size_t len);
 
 /* Dumps compact JSON (flags as for json_dumps; JSON_ENCODE_ANY is added)

@@ -14,9 +14,9 @@ naming the file and the reason, in debug.log and on stderr, and commit
 nothing that points at the failed write: restarted without the limit it
 opens at once, with every block it reported before the failure, keeps
 mining, and its state_hash equals a fresh -reindex's.
-Then a third time with the testkv plugin, so two plugin SQLite indexes
-(testkv's and the market's, whose write-ahead logs grow by whole pages per
-block) race to fail first: SQLite says "disk I/O error", and the node stops
+Then a third time with the testkv plugin, so three plugin SQLite indexes
+(testkv's, the market's and the review's, whose write-ahead logs grow by
+whole pages per block) race to fail first: SQLite says "disk I/O error", and the node stops
 the same way.
 A -crashratio outside regtest is refused, as the switch is test-only."""
 import os
@@ -138,9 +138,9 @@ class NodeDiskFullTest(SoukTestFramework):
         limit = self.largest_file(plugged.datadir) + 64 * 1024
         reported, line = self.mine_until_full(plugged, limit, full_blocks=False, batch=1, max_rounds=200,
                                               args=["-testplugin"])
-        # node1 hosts two plugin indexes (testkv and the market): whichever
-        # write-ahead log reaches the limit first stops the node
-        assert re.search(r"cannot write the (testkv|market) index: disk I/O error", line), line
+        # node1 hosts three plugin indexes (testkv, the market, the review):
+        # whichever write-ahead log reaches the limit first stops the node
+        assert re.search(r"cannot write the (testkv|market|review) index: disk I/O error", line), line
         self.check_recovers(plugged, reported, ["-testplugin"])
 
         self.log.info("-crashratio is refused outside regtest")

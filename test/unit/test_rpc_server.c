@@ -359,6 +359,16 @@ START_TEST(amount_output)
     ck_assert_str_eq(s, "{\"s\":\"\\u00010123456789abcdef:1.00000000\",\"a\":21000000000.00000000}");
     free(s);
     json_decref(v);
+
+    /* Fixed decimals: exactly `places` digits, none for 0 places, no
+     * binary noise (4.33 is not a double). */
+    v = json_pack("[o,o,o,o,o]", rpc_fixed_json(433, 2), rpc_fixed_json(5, 2),
+                  rpc_fixed_json(0, 2), rpc_fixed_json(17, 0), rpc_fixed_json(UINT64_MAX, 8));
+    s = rpc_json_dumps(v, JSON_COMPACT);
+    ck_assert_str_eq(s, "[4.33,0.05,0.00,17,184467440737.09551615]");
+    free(s);
+    json_decref(v);
+    ck_assert_ptr_null(rpc_fixed_json(1, 9));
 }
 END_TEST
 

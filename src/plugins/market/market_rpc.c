@@ -1,6 +1,7 @@
 #include "plugins/market/market_rpc.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,88 +16,16 @@
 #include "plugins/market/market_actions.h"
 #include "plugins/market/market_index.h"
 #include "plugins/market/market_state.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
 
-static struct plugin_ctx *market_ctx(struct rpc_request *req)
-{
-    struct plugin_ctx *pc = plugin_find(req->node, "market");
-    if (pc == NULL)
-        rpc_error(req, RPC_MISC_ERROR, "the market plugin is not running");
-    return pc;
-}
-
-static json_t *addr_json(struct rpc_request *req, const uint8_t pub[32])
-{
-    char addr[ADDRESS_MAX_LEN + 1];
-    if (address_encode(req->node->params->hrp, pub, addr, sizeof addr) != ADDRESS_OK)
-        return json_null();
-    return json_string(addr);
-}
-
-/* The options object of argument i (NULL when absent), refusing a key not
- * in `known` so that a misspelt filter is not silently ignored. */
-static bool opts_get(struct rpc_request *req, size_t i, const char *const *known,
-                     const json_t **out)
-{
-    const json_t *o = rpc_param(req, i);
-    *out = o;
-    if (o == NULL)
-        return true;
-    if (!json_is_object(o))
-        return rpc_error(req, RPC_TYPE_ERROR, "options: expected an object");
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)o, key, val)
-    {
-        (void)val;
-        bool ok = false;
-        for (size_t k = 0; known[k] != NULL; k++)
-            ok = ok || strcmp(known[k], key) == 0;
-        if (!ok)
-            return rpc_error(req, RPC_INVALID_PARAMETER, "options: unknown key \"%s\"", key);
-    }
-    return true;
-}
-
-static const json_t *opt(const json_t *o, const char *key)
-{
-    const json_t *v = o != NULL ? json_object_get(o, key) : NULL;
-    return v != NULL && !json_is_null(v) ? v : NULL;
-}
-
-static bool opt_str(struct rpc_request *req, const json_t *o, const char *key, const char **out)
-{
-    const json_t *v = opt(o, key);
-    *out = NULL;
-    if (v == NULL)
-        return true;
-    if (!json_is_string(v))
-        return rpc_error(req, RPC_TYPE_ERROR, "%s: expected a string", key);
-    *out = json_string_value(v);
-    return true;
-}
-
-static bool opt_uint(struct rpc_request *req, const json_t *o, const char *key, uint64_t def,
-                     uint64_t max, uint64_t *out)
-{
-    const json_t *v = opt(o, key);
-    *out = def;
-    if (v == NULL)
-        return true;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
-        return rpc_error(req, RPC_INVALID_PARAMETER, "%s: expected an integer from 0 to %llu",
-                         key, (unsigned long long)max);
-    *out = (uint64_t)json_integer_value(v);
-    return true;
-}
-
 static bool opt_amount(struct rpc_request *req, const json_t *o, const char *key, bool *has,
                        amount_t *out)
 {
-    const json_t *v = opt(o, key);
+    const json_t *v = rpc_option(o, key);
     *has = v != NULL;
     if (v == NULL)
         return true;
@@ -110,7 +39,7 @@ static bool opt_address(struct rpc_request *req, const json_t *o, const char *ke
 {
     const char *s;
     *has = false;
-    if (!opt_str(req, o, key, &s))
+    if (!rpc_option_str(req, o, key, &s))
         return false;
     if (s == NULL)
         return true;
@@ -122,6 +51,21 @@ static bool opt_address(struct rpc_request *req, const json_t *o, const char *ke
 }
 
 /* ---- shared JSON ------------------------------------------------------------- */
+
+static _Atomic(market_rpc_reputation_fn) reputation_fn;
+
+void market_rpc_set_reputation(market_rpc_reputation_fn fn)
+{
+    atomic_store(&reputation_fn, fn);
+}
+
+/* The seller's (or buyer's) reputation from the plugin that keeps it;
+ * JSON null when no plugin does. */
+static json_t *reputation_json(struct state_view *v, const uint8_t key[32], enum market_role role)
+{
+    market_rpc_reputation_fn fn = atomic_load(&reputation_fn);
+    return fn != NULL ? fn(v, key, role) : json_null();
+}
 
 /* "ACTIVE", "CLOSED" or "EXPIRED" (no order can be mined any more: the
  * next block's height is past the expiry). */
@@ -144,8 +88,9 @@ static json_t *listing_json(struct rpc_request *req, struct state_view *v, const
     for (size_t i = 0; i < l->n_media; i++)
         json_array_append_new(media, rpc_hex_json(l->media[i], 32));
     bool ok = rpc_put(o, "id", rpc_hex_json(id, 32)) &&
-              rpc_put(o, "seller", addr_json(req, l->seller)) &&
+              rpc_put(o, "seller", rpc_address_json(req, l->seller)) &&
               rpc_put(o, "seller_name", has_prof ? json_string(prof.name) : json_null()) &&
+              rpc_put(o, "seller_reputation", reputation_json(v, l->seller, MARKET_ROLE_SELLER)) &&
               rpc_put(o, "status", json_string(listing_status(l, tip))) &&
               rpc_put(o, "title", json_string(l->title)) &&
               rpc_put(o, "description", json_string(l->description)) &&
@@ -195,9 +140,9 @@ static json_t *order_json(struct rpc_request *req, const uint8_t id[32],
         rpc_put(r, "id", rpc_hex_json(id, 32)) &&
         rpc_put(r, "listing_id", rpc_hex_json(o->listing_id, 32)) &&
         rpc_put(r, "state", json_string(market_order_state_name(o->state))) &&
-        rpc_put(r, "buyer", addr_json(req, o->buyer)) &&
-        rpc_put(r, "seller", addr_json(req, o->seller)) &&
-        rpc_put(r, "arbiter", o->has_arbiter ? addr_json(req, o->arbiter) : json_null()) &&
+        rpc_put(r, "buyer", rpc_address_json(req, o->buyer)) &&
+        rpc_put(r, "seller", rpc_address_json(req, o->seller)) &&
+        rpc_put(r, "arbiter", o->has_arbiter ? rpc_address_json(req, o->arbiter) : json_null()) &&
         rpc_put(r, "arbiter_fee_bps", json_integer((json_int_t)o->arbiter_fee_bps)) &&
         rpc_put(r, "arbiter_fee",
                 rpc_amount_json(market_arbiter_fee(o->total, o->arbiter_fee_bps))) &&
@@ -223,6 +168,7 @@ struct profile_lookup {
     bool found;
     struct market_profile p;
     struct market_trades trades[2];  /* by enum market_role */
+    json_t *reputation[2];           /* by enum market_role */
 };
 
 static bool profile_tip(struct state_view *v, uint64_t height, void *arg)
@@ -235,13 +181,18 @@ static bool profile_tip(struct state_view *v, uint64_t height, void *arg)
         if (!l->found)
             return true;
     }
-    return market_profile_get(v, l->pub, &l->p, &l->found) == TXERR_OK &&
-           market_trades_get(v, l->pub, MARKET_ROLE_BUYER, &l->trades[0]) == TXERR_OK &&
-           market_trades_get(v, l->pub, MARKET_ROLE_SELLER, &l->trades[1]) == TXERR_OK;
+    if (market_profile_get(v, l->pub, &l->p, &l->found) != TXERR_OK ||
+        market_trades_get(v, l->pub, MARKET_ROLE_BUYER, &l->trades[0]) != TXERR_OK ||
+        market_trades_get(v, l->pub, MARKET_ROLE_SELLER, &l->trades[1]) != TXERR_OK)
+        return false;
+    if (!l->found)
+        return true;
+    for (int role = 0; role < 2; role++)
+        l->reputation[role] = reputation_json(v, l->pub, (enum market_role)role);
+    return l->reputation[0] != NULL && l->reputation[1] != NULL;
 }
 
-/* {"orders": n, "completed": n, ..., "first_height", "last_height"}. */
-static json_t *trades_json(const struct market_trades *t)
+json_t *market_trades_json(const struct market_trades *t)
 {
     json_t *o = json_object();
     bool ok = o != NULL;
@@ -264,7 +215,7 @@ static json_t *trades_json(const struct market_trades *t)
 
 static bool rpc_market_getprofile(struct rpc_request *req, json_t **result)
 {
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     const char *who;
     if (pc == NULL || !rpc_param_str(req, 0, NULL, &who))
         return false;
@@ -278,18 +229,29 @@ static bool rpc_market_getprofile(struct rpc_request *req, json_t **result)
                              "'-')");
         l.name = who;
     }
-    if (!plugin_with_tip(pc, profile_tip, &l))
+    if (!plugin_with_tip(pc, profile_tip, &l)) {
+        json_decref(l.reputation[0]);
+        json_decref(l.reputation[1]);
         return rpc_error(req, RPC_INTERNAL_ERROR, "reading the state failed");
+    }
     if (!l.found)
         return rpc_error(req, RPC_INVALID_ADDRESS_OR_KEY, "no profile with this %s",
                          l.name != NULL ? "name" : "address");
+    /* Both summaries are handed over whatever happens (rpc_put takes them). */
+    json_t *rep = json_object();
+    bool ok = rpc_put(rep, "as_seller", l.reputation[MARKET_ROLE_SELLER]);
+    ok = rpc_put(rep, "as_buyer", l.reputation[MARKET_ROLE_BUYER]) && ok;
     json_t *o = json_object();
-    bool ok = rpc_put(o, "name", json_string(l.p.name)) &&
-              rpc_put(o, "about", json_string(l.p.about)) &&
-              rpc_put(o, "address", addr_json(req, l.pub)) &&
-              rpc_put(o, "height", json_integer((json_int_t)l.p.height)) &&
-              rpc_put(o, "as_seller", trades_json(&l.trades[MARKET_ROLE_SELLER])) &&
-              rpc_put(o, "as_buyer", trades_json(&l.trades[MARKET_ROLE_BUYER]));
+    ok = rpc_put(o, "name", json_string(l.p.name)) && ok &&
+         rpc_put(o, "about", json_string(l.p.about)) &&
+         rpc_put(o, "address", rpc_address_json(req, l.pub)) &&
+         rpc_put(o, "height", json_integer((json_int_t)l.p.height)) &&
+         rpc_put(o, "as_seller", market_trades_json(&l.trades[MARKET_ROLE_SELLER])) &&
+         rpc_put(o, "as_buyer", market_trades_json(&l.trades[MARKET_ROLE_BUYER]));
+    if (ok)
+        ok = rpc_put(o, "reputation", rep);
+    else
+        json_decref(rep);
     return rpc_done_if(req, result, o, ok);
 }
 
@@ -315,7 +277,7 @@ static bool listing_tip(struct state_view *v, uint64_t height, void *arg)
 
 static bool rpc_market_getlisting(struct rpc_request *req, json_t **result)
 {
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     struct listing_lookup l = {.req = req};
     if (pc == NULL || !rpc_param_hash(req, 0, l.id))
         return false;
@@ -496,10 +458,10 @@ static bool listing_opts(struct rpc_request *req, const json_t *o, struct listin
                          uint8_t seller[32])
 {
     bool has_seller;
-    if (!opt_str(req, o, "category", &r->q.category) ||
+    if (!rpc_option_str(req, o, "category", &r->q.category) ||
         !opt_address(req, o, "seller", &has_seller, seller) ||
-        !opt_uint(req, o, "limit", PAGE_DEFAULT, PAGE_MAX, &r->q.limit) ||
-        !opt_uint(req, o, "offset", 0, UINT32_MAX, &r->q.offset))
+        !rpc_option_uint(req, o, "limit", PAGE_DEFAULT, PAGE_MAX, &r->q.limit) ||
+        !rpc_option_uint(req, o, "offset", 0, UINT32_MAX, &r->q.offset))
         return false;
     r->q.seller = has_seller ? seller : NULL;
     return true;
@@ -508,13 +470,13 @@ static bool listing_opts(struct rpc_request *req, const json_t *o, struct listin
 static bool rpc_market_listlistings(struct rpc_request *req, json_t **result)
 {
     static const char *const known[] = {"seller", "category", "status", "limit", "offset", NULL};
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     const json_t *o;
     struct listing_run r = {.req = req, .pc = pc, .status = STATUS_ACTIVE};
     uint8_t seller[32];
     const char *status;
-    if (pc == NULL || !opts_get(req, 0, known, &o) || !listing_opts(req, o, &r, seller) ||
-        !opt_str(req, o, "status", &status))
+    if (pc == NULL || !rpc_options(req, 0, known, &o) || !listing_opts(req, o, &r, seller) ||
+        !rpc_option_str(req, o, "status", &status))
         return false;
     if (status == NULL || strcasecmp(status, "active") == 0)
         r.status = STATUS_ACTIVE;
@@ -535,17 +497,17 @@ static bool rpc_market_searchlistings(struct rpc_request *req, json_t **result)
 {
     static const char *const known[] = {"category", "min_price", "max_price", "seller",
                                         "has_stock", "limit",     "offset",    NULL};
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     const json_t *o;
     struct listing_run r = {.req = req, .pc = pc, .status = STATUS_ACTIVE};
     uint8_t seller[32];
     const char *text;
-    if (pc == NULL || !rpc_param_str(req, 0, NULL, &text) || !opts_get(req, 1, known, &o) ||
+    if (pc == NULL || !rpc_param_str(req, 0, NULL, &text) || !rpc_options(req, 1, known, &o) ||
         !listing_opts(req, o, &r, seller) ||
         !opt_amount(req, o, "min_price", &r.q.has_min_price, &r.q.min_price) ||
         !opt_amount(req, o, "max_price", &r.q.has_max_price, &r.q.max_price))
         return false;
-    const json_t *hs = opt(o, "has_stock");
+    const json_t *hs = rpc_option(o, "has_stock");
     if (hs != NULL && !json_is_boolean(hs))
         return rpc_error(req, RPC_TYPE_ERROR, "has_stock: expected true or false");
     r.has_stock = hs != NULL && json_is_true(hs);
@@ -594,7 +556,7 @@ static bool history_event(const struct market_index_event *e, void *arg)
     bool ok = rpc_put(o, "height", json_integer((json_int_t)e->height)) &&
               rpc_put(o, "txid", rpc_hex_json(e->txid, 32)) &&
               rpc_put(o, "type", json_string(def != NULL ? def->name : "?")) &&
-              rpc_put(o, "by", addr_json(h->req, e->sender));
+              rpc_put(o, "by", rpc_address_json(h->req, e->sender));
     h->last_height = e->height;
     h->any = true;
     return rpc_append(h->arr, o, ok);
@@ -618,7 +580,7 @@ static void add_note(struct rpc_request *req, const struct market_order *o, json
     const json_t *note = ok ? json_object_get(json_object_get(tx, "payload"), "note") : NULL;
     if (json_is_string(note) && json_string_length(note) > 0) {
         rpc_put(ev, "note", json_incref((json_t *)note));
-        json_t *buyer = addr_json(req, o->buyer), *seller = addr_json(req, o->seller);
+        json_t *buyer = rpc_address_json(req, o->buyer), *seller = rpc_address_json(req, o->seller);
         for (int side = 0; side < 2 && text == NULL; side++) {
             params = json_pack("[OOO]", side == 0 ? buyer : seller, side == 0 ? seller : buyer,
                                note);
@@ -651,7 +613,7 @@ static void add_notes(struct rpc_request *req, const struct market_order *o, jso
 
 static bool rpc_market_getorder(struct rpc_request *req, json_t **result)
 {
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     struct order_lookup l = {0};
     if (pc == NULL || !rpc_param_hash(req, 0, l.id))
         return false;
@@ -820,17 +782,17 @@ static bool wallet_parties(struct rpc_request *req, struct orders_run *r)
 static bool rpc_market_listorders(struct rpc_request *req, json_t **result)
 {
     static const char *const known[] = {"address", "as", "state", "limit", "offset", NULL};
-    struct plugin_ctx *pc = market_ctx(req);
+    struct plugin_ctx *pc = rpc_plugin(req, "market");
     const json_t *o;
     struct orders_run r = {.req = req, .pc = pc};
     bool has_addr;
     uint8_t addr[32];
     const char *state;
-    if (pc == NULL || !opts_get(req, 0, known, &o) ||
-        !opt_address(req, o, "address", &has_addr, addr) || !opt_str(req, o, "as", &r.as) ||
-        !opt_str(req, o, "state", &state) ||
-        !opt_uint(req, o, "limit", PAGE_DEFAULT, PAGE_MAX, &r.limit) ||
-        !opt_uint(req, o, "offset", 0, UINT32_MAX, &r.offset))
+    if (pc == NULL || !rpc_options(req, 0, known, &o) ||
+        !opt_address(req, o, "address", &has_addr, addr) || !rpc_option_str(req, o, "as", &r.as) ||
+        !rpc_option_str(req, o, "state", &state) ||
+        !rpc_option_uint(req, o, "limit", PAGE_DEFAULT, PAGE_MAX, &r.limit) ||
+        !rpc_option_uint(req, o, "offset", 0, UINT32_MAX, &r.offset))
         return false;
     if (r.as != NULL && strcmp(r.as, "buyer") != 0 && strcmp(r.as, "seller") != 0 &&
         strcmp(r.as, "arbiter") != 0)
@@ -889,11 +851,15 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      "Returns a market profile by its name or its owner's address.",
      "Result: {\"name\", \"about\", \"address\", \"height\": of its last profile_set,\n"
      "         \"as_seller\", \"as_buyer\": {\"orders\", \"completed\", \"cancelled\", \"disputed\",\n"
-     "         \"refunded\", \"counterparties\", \"first_height\", \"last_height\"}}",
+     "         \"refunded\", \"counterparties\", \"first_height\", \"last_height\"},\n"
+     "         \"reputation\": {\"as_seller\", \"as_buyer\": {\"reviews\", \"average\",\n"
+     "         \"weighted_average\", \"score\", \"reviewers\"}} (see review_getreputation)}",
      {{"name_or_address", RPC_ARG_STR, false, "A profile name or an address"}}},
     {"market", "market_getlisting", rpc_market_getlisting,
      "Returns a listing (any status) from the chainstate at the tip.",
      "Result: {\"id\", \"seller\": address, \"seller_name\": name or null,\n"
+     "         \"seller_reputation\": {\"reviews\", \"average\", \"weighted_average\", \"score\",\n"
+     "         \"reviewers\"} (see review_getreputation),\n"
      "         \"status\": \"ACTIVE\"|\"CLOSED\"|\"EXPIRED\", \"title\", \"description\",\n"
      "         \"category\", \"price\", \"stock\", \"expires_at_height\": n or null,\n"
      "         \"created_height\", \"updated_height\", \"media\": [hex, ...]}",

@@ -1,9 +1,13 @@
 #include "plugins/review/review.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "consensus/chainparams.h"
+#include "plugins/market/market_rpc.h"
 #include "plugins/market/market_state.h"
+#include "plugins/review/review_index.h"
+#include "plugins/review/review_rpc.h"
 #include "plugins/review/review_state.h"
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -153,6 +157,31 @@ static const struct txtype_def *const review_types[] = {&t_review_post, &t_revie
 
 static const uint8_t review_prefixes[] = {REVIEW_PREFIX};
 
+/* The index commits once per block, as the market's does: its write-ahead
+ * log is checkpointed every 64 pages (256 KiB) instead of SQLite's 1,000,
+ * so the -wal file of a node that follows a long chain stays small. The
+ * market's listings and profiles show the seller's reputation from here
+ * on. */
+static bool review_start(struct plugin_ctx *pc, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (pc->db != NULL &&
+        sqlite3_exec(pc->db, "PRAGMA wal_autocheckpoint=64", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "review index: %s",
+                 msg != NULL ? msg : "cannot set its checkpoint");
+        sqlite3_free(msg);
+        return false;
+    }
+    market_rpc_set_reputation(review_rpc_summary);
+    return true;
+}
+
+static void review_stop(struct plugin_ctx *pc)
+{
+    (void)pc;
+    market_rpc_set_reputation(NULL);
+}
+
 const struct plugin review_plugin = {
     .name = "review",
     .summary = "verified-purchase reviews, replies and reputation",
@@ -162,4 +191,15 @@ const struct plugin review_plugin = {
     .n_rules = N(review_rules),
     .prefixes = review_prefixes,
     .n_prefixes = N(review_prefixes),
+    /* Texts and lookups by subject, author and order (review_index.c). */
+    .db_file = "review.sqlite",
+    .schema = review_index_schema,
+    .n_schema = REVIEW_INDEX_N_SCHEMA,
+    .index_connect = review_index_connect,
+    .index_disconnect = review_index_disconnect,
+    .index_reset = review_index_reset,
+    .rpc_methods = review_rpc_methods,
+    .n_rpc_methods = REVIEW_RPC_N_METHODS,
+    .start = review_start,
+    .stop = review_stop,
 };

@@ -16,7 +16,7 @@ __all__ = [
     "merkle_root", "sha256", "sha256d", "coinbase_tx", "transfer_tx", "bits_to_target",
     "MARKET_TYPES", "market_tx", "profile_set", "listing_create", "listing_update", "listing_close",
     "order_place", "order_accept", "order_ship", "order_complete", "order_cancel", "order_dispute",
-    "order_resolve",
+    "order_resolve", "REVIEW_TYPES", "REVIEW_ASPECTS", "review_tx", "review_post", "review_reply",
 ]
 
 COIN = 100_000_000
@@ -157,6 +157,29 @@ def order_dispute(order_id, reason=""):
 
 def order_resolve(order_id, buyer_amount):
     return [order_id, buyer_amount]
+
+
+# The review plugin's types (doc/reviews.md): name -> id.
+REVIEW_TYPES = {"review_post": 32, "review_reply": 33}
+# The aspects of a review_post, in payload order.
+REVIEW_ASPECTS = ("quality", "description", "delivery", "communication")
+
+
+def review_tx(key, genesis, nonce, type_name, payload, fee):
+    """A signed review tx of type `type_name` with a payload from the encoders below."""
+    return Tx(REVIEW_TYPES[type_name], b"", nonce, fee, payload).sign(key, genesis)
+
+
+def review_post(order_id, rating, text="", aspects=(0, 0, 0, 0)):
+    """aspects: four small integers in REVIEW_ASPECTS order (0: not rated), or a dict of some of
+    them by name. The array is encoded as given (any length), for tests of its bounds."""
+    if isinstance(aspects, dict):
+        aspects = [aspects.get(name, 0) for name in REVIEW_ASPECTS]
+    return [order_id, rating, list(aspects), text]
+
+
+def review_reply(review_id, text=""):
+    return [review_id, text]
 
 
 def merkle_root(txids):

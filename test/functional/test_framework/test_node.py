@@ -5,6 +5,7 @@
     node.getblockcount()          # any RPC method, via AuthServiceProxy
     node.cli("getblockcount")     # the same through souk-cli
     node.cli("getbalance", wallet="w")   # ... sent to /wallet/w
+    node.wallet_rpc("w").getbalance()      # the same over JSON-RPC
     node.stop_node(); node.kill_process(); node.restart_node([...])
 
 The process is started with PR_SET_PDEATHSIG where available, so it dies
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import time
 from decimal import Decimal
+from urllib.parse import quote
 
 from .authproxy import AuthServiceProxy, JSONRPCException, HTTPError, read_cookie
 from .util import p2p_port, rpc_port, TestFailure
@@ -180,6 +182,11 @@ class TestNode:
         if auth is None:
             auth = lambda: read_cookie(self.cookie_path)
         return AuthServiceProxy("127.0.0.1", self.rpc_port, auth, timeout or self.rpc_timeout)
+
+    def wallet_rpc(self, name, timeout=None):
+        """A proxy that sends every call to /wallet/<name> (the cookie re-read on every call)."""
+        return AuthServiceProxy("127.0.0.1", self.rpc_port, lambda: read_cookie(self.cookie_path),
+                                timeout or self.rpc_timeout, path="/wallet/" + quote(name, safe=""))
 
     def wait_for_rpc_connection(self, timeout=60):
         """Poll until the node answers `getblockcount` (it answers -28 while it
