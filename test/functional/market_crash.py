@@ -150,7 +150,11 @@ class MarketCrashTest(SoukTestFramework):
         self.node = node = self.nodes[0]
         rng = random.Random(self.options.portseed)
         self.miner_key, self.miner_address = self.new_key()
-        self.generate(node, 130)   # 30 coinbases mature: enough to fund the first rounds
+        # 100 mature coinbases (5,000 coins) fund every round's 600 whatever the kills cost
+        # in blocks: how many the bursts mine before each kill depends on the seed and speed
+        self.generate(node, 200)
+        assert_greater_than_or_equal(node.getaccount(self.miner_address)["balance"],
+                                     ROUNDS * (SELLERS + BUYERS + 1) * 100 + 1)
         for rnd in range(ROUNDS):
             plan = Plan(self)
             self.fund(plan)
