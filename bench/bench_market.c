@@ -95,7 +95,7 @@ static const char *const common_words[] = {
     "bag",    "table",  "chair",   "lamp",   "book",    "guide",  "camera", "phone",
     "watch",  "ring",   "shirt",   "dress",  "jacket",  "shoes",  "boots",  "coffee",
     "tea",    "bike",   "board",   "game",   "card",    "print",  "poster", "record",
-    "guitar", "tool",   "knife",   "pan",    "with",    "and",    "for",    "the",
+    "guitar", "tool",   "knife",   "pan",    "wool",    "brass",  "oak",    "linen",
 };
 #define N_COMMON (sizeof common_words / sizeof common_words[0])
 
@@ -136,19 +136,29 @@ static size_t word_at(size_t r, char *out)
     return 2 * n;
 }
 
-/* Word ranks for titles (a few thousand words) and descriptions (tens of
- * thousands, the top ones in nearly every listing, as "the" and "with"
- * are). */
+/* Words that join a description's content words; no query is made of
+ * them (each is in nearly every listing, and a search box sees few). */
+static const char *const function_words[] = {"the", "and", "with", "for", "in", "of",
+                                             "a",   "to",  "is",   "on",  "this", "very"};
+#define N_FUNCTION (sizeof function_words / sizeof function_words[0])
+/* A third of a description's words are function words. */
+#define FUNCTION_SHARE 3
+
+/* Word ranks for titles (a few thousand words) and for the content words
+ * of descriptions (tens of thousands, with the titles' words at the top):
+ * the most frequent word is in about a third of titles and two in five
+ * descriptions. */
 #define TITLE_VOCAB 5000
 #define DESC_VOCAB 30000
-static struct zipf title_words, desc_words, category_zipf;
+static struct zipf title_words, desc_words, function_zipf, category_zipf;
 
 static void texts_init(void)
 {
     if (title_words.cdf != NULL)
         return;
     zipf_init(&title_words, TITLE_VOCAB, 0.9);
-    zipf_init(&desc_words, DESC_VOCAB, 1.0);
+    zipf_init(&desc_words, DESC_VOCAB, 0.8);
+    zipf_init(&function_zipf, N_FUNCTION, 1.0);
     zipf_init(&category_zipf, N_CATEGORIES, 0.8);
 }
 
@@ -156,6 +166,7 @@ static void texts_clear(void)
 {
     zipf_clear(&title_words);
     zipf_clear(&desc_words);
+    zipf_clear(&function_zipf);
     zipf_clear(&category_zipf);
 }
 
@@ -165,7 +176,7 @@ struct listing_text {
     char title[MARKET_TITLE_MAX + 1];
     char description[DESC_TEXT_MAX];
     size_t title_ranks[8], n_title;
-    size_t desc_ranks[64], n_desc;
+    size_t desc_ranks[64], n_desc;  /* its content words */
     const char *category;
     amount_t price;
     uint64_t quantity;
@@ -196,11 +207,23 @@ static void listing_text(uint64_t seed, struct listing_text *t)
         append_word(t->title, sizeof t->title, &len, t->title_ranks[i]);
     }
     len = 0;
-    t->n_desc = 15 + (size_t)rng_below(&r, 36);
+    size_t words = 15 + (size_t)rng_below(&r, 36);
+    t->n_desc = 0;
     t->description[0] = '\0';
-    for (size_t i = 0; i < t->n_desc; i++) {
-        t->desc_ranks[i] = zipf_draw(&desc_words, &r);
-        append_word(t->description, sizeof t->description, &len, t->desc_ranks[i]);
+    for (size_t i = 0; i < words; i++) {
+        if (rng_below(&r, FUNCTION_SHARE) == 0) {
+            const char *w = function_words[zipf_draw(&function_zipf, &r)];
+            size_t wl = strlen(w);
+            if (len + wl + 2 <= sizeof t->description) {
+                if (len > 0)
+                    t->description[len++] = ' ';
+                memcpy(t->description + len, w, wl + 1);
+                len += wl;
+            }
+            continue;
+        }
+        t->desc_ranks[t->n_desc] = zipf_draw(&desc_words, &r);
+        append_word(t->description, sizeof t->description, &len, t->desc_ranks[t->n_desc++]);
     }
     t->category = categories[zipf_draw(&category_zipf, &r)];
     t->price = 100 + (amount_t)rng_below(&r, 9900);
@@ -975,9 +998,11 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
              SEARCH_BLOCK);
     bench_report(name, listings, t_fill);
 
-    /* The queries: one to three words of a random open listing's title
-     * (three in four) or description; some also filter by that listing's
-     * category or seller. Each must find that listing among its matches. */
+    /* The queries: one to three distinct words of a random open listing,
+     * each from its title (three in four) or its description's content
+     * words, so common words come up as often as listings hold them; one
+     * in five also filters by that listing's category, one in ten by its
+     * seller. Each must find that listing among its matches. */
     struct rng r = {0x717565727900ULL};
     double *lat = malloc((queries ? queries : 1) * sizeof *lat);
     double *by_class[Q_CLASSES_];
@@ -998,10 +1023,18 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
         if (i % UPDATE_EVERY == 1)
             lt.price += 1;
         char text[256] = "";
-        size_t len = 0, words = 1 + (size_t)rng_below(&r, 3);
+        size_t len = 0, words = 1 + (size_t)rng_below(&r, 3), picked[3], n_picked = 0;
         for (size_t k = 0; k < words; k++) {
-            size_t rank = rng_below(&r, 4) < 3 ? lt.title_ranks[rng_below(&r, lt.n_title)]
-                                               : lt.desc_ranks[rng_below(&r, lt.n_desc)];
+            size_t rank = rng_below(&r, 4) < 3 || lt.n_desc == 0
+                              ? lt.title_ranks[rng_below(&r, lt.n_title)]
+                              : lt.desc_ranks[rng_below(&r, lt.n_desc)];
+            /* A word typed twice adds nothing a user would want. */
+            bool dup = false;
+            for (size_t j = 0; j < n_picked; j++)
+                dup = dup || picked[j] == rank;
+            if (dup)
+                continue;
+            picked[n_picked++] = rank;
             append_word(text, sizeof text, &len, rank);
         }
         struct market_index_query mq = {.text = text, .limit = SEARCH_LIMIT};
