@@ -938,12 +938,7 @@ static bool page_emit(const struct market_index_listing *l, void *arg)
     return true;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
+/* The p-quantile (nearest rank) of n ascending samples. */
 static double percentile(const double *sorted, size_t n, double p)
 {
     if (n == 0)
@@ -1063,7 +1058,8 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
         total_matches += total;
         full_pages += pg.n == SEARCH_LIMIT;
     }
-    qsort(lat, queries, sizeof *lat, cmp_double);
+    double ignored_min, ignored_median;
+    bench_stats(lat, queries, &ignored_min, &ignored_median); /* sorts them */
     double sum = 0;
     for (size_t q = 0; q < queries; q++)
         sum += lat[q];
@@ -1077,7 +1073,7 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
            listings, percentile(lat, queries, 0.5) * 1e3, percentile(lat, queries, 0.9) * 1e3,
            percentile(lat, queries, 0.99) * 1e3, queries ? lat[queries - 1] * 1e3 : 0.0);
     for (int k = 0; k < Q_CLASSES_; k++) {
-        qsort(by_class[k], n_class[k], sizeof *lat, cmp_double);
+        bench_stats(by_class[k], n_class[k], &ignored_min, &ignored_median);
         printf("    %-16s %4zu queries: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
                qclass_names[k], n_class[k], percentile(by_class[k], n_class[k], 0.5) * 1e3,
                percentile(by_class[k], n_class[k], 0.99) * 1e3,
