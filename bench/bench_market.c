@@ -938,6 +938,51 @@ static bool page_emit(const struct market_index_listing *l, void *arg)
     return true;
 }
 
+/* Searches made right after a block: each of AFTER_BLOCKS blocks updates
+ * AFTER_BLOCK_TXS listings, then the most common title word is searched
+ * (every match needs its length, and the lengths read for earlier searches
+ * are stale). Returns the median seconds, *max the slowest. */
+#define AFTER_BLOCKS 20
+#define AFTER_BLOCK_TXS 10
+static double search_after_blocks(struct plugin_ctx *pc, const struct search_world *w,
+                                  uint64_t *height, double *max)
+{
+    struct txlist l = {0};
+    struct block b;
+    block_init(&b);
+    double t[AFTER_BLOCKS];
+    char word[24], err[256] = "";
+    word_at(0, word);
+    for (size_t r = 0; r < AFTER_BLOCKS; r++) {
+        for (size_t j = 0; j < AFTER_BLOCK_TXS; j++) {
+            /* Listings the set-up neither closed nor updated. */
+            size_t i = (r * AFTER_BLOCK_TXS + j) * UPDATE_EVERY % w->n_listings;
+            struct listing_text lt;
+            listing_text(i, &lt);
+            struct txvalue v[] = {HASH(w->ids[i]),     TEXT(lt.title),         TEXT(lt.description),
+                                  TEXT(lt.category), UINT(lt.price + 2 + r), UINT(lt.quantity)};
+            market_tx(txlist_push(&l), MARKET_TYPE_LISTING_UPDATE, v, w->sellers[w->seller_of[i]],
+                      r * AFTER_BLOCK_TXS + j);
+        }
+        block_of(&b, &l);
+        index_block(pc, &b, ++*height);
+        struct market_index_query q = {.text = word, .limit = SEARCH_LIMIT};
+        struct page_check pg = {.want = w->ids[0]};
+        uint64_t total = 0;
+        double t0 = bench_now();
+        bool ok = market_index_search(pc->db, &q, page_emit, &pg, &total, err, sizeof err);
+        t[r] = bench_now() - t0;
+        if (!ok || pg.n != SEARCH_LIMIT)
+            bench_fail("searching \"%s\" after a block: %s", word, ok ? "a short page" : err);
+    }
+    block_clear(&b);
+    txlist_free(&l);
+    double min, median;
+    bench_stats(t, AFTER_BLOCKS, &min, &median);
+    *max = t[AFTER_BLOCKS - 1];
+    return median;
+}
+
 /* The p-quantile (nearest rank) of n ascending samples. */
 static double percentile(const double *sorted, size_t n, double p)
 {
@@ -1080,6 +1125,11 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
                n_class[k] ? by_class[k][n_class[k] - 1] * 1e3 : 0.0);
         free(by_class[k]);
     }
+    double after_max, after = search_after_blocks(&pc, &w, &height, &after_max);
+    snprintf(name, sizeof name, "search \"%s\" right after a block, median", common_words[0]);
+    bench_report(name, 1, after);
+    printf("  (%d blocks of %d listing updates, each followed by that search; slowest %.3f ms)\n",
+           AFTER_BLOCKS, AFTER_BLOCK_TXS, after_max * 1e3);
     *out = (struct bench_market_search_result){.listings = listings,
                                                .queries = queries,
                                                .p50 = percentile(lat, queries, 0.5),
