@@ -391,7 +391,7 @@ START_TEST(orders_by_party_and_their_history)
 }
 END_TEST
 
-START_TEST(page_window_widens_past_filtered_matches)
+START_TEST(filtered_page_reaches_past_better_matches)
 {
     start();
     struct block b1;
@@ -534,7 +534,7 @@ static void words(uint32_t *s, size_t n, char *out, size_t cap)
 static void compare_with_sql(const char *text, const struct market_index_query *base)
 {
     static const uint64_t pages[][2] = {{100, 0}, {7, 5}, {0, 0}};
-    char fts[256];
+    char fts[1024];
     ck_assert(market_index_fts_query(text, fts, sizeof fts));
     for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
         struct market_index_query q = *base;
@@ -607,6 +607,16 @@ START_TEST(ranked_pages_equal_sqls_bm25)
     }
     step(&b1, 10, true);
     compare_queries(1);
+    /* more words than market_rank takes: ranked through SQL */
+    char many[600];
+    words(&s, 70, many, sizeof many);
+    struct market_index_query q = {0};
+    compare_with_sql(many, &q);
+    compare_with_sql("oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak "
+                     "oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak "
+                     "oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak oak "
+                     "oak oak oak oak oak oak oak oak oak oak oak",
+                     &q);
     /* A block changes some lengths and closes some listings: the ranks
      * must follow (the lengths read for earlier searches are stale). */
     for (size_t i = 0; i < 300; i += 7) {
@@ -634,7 +644,7 @@ Suite *unit_suite(void)
                             ranking_filters_and_paging,
                             fts_query_quotes_every_word,
                             orders_by_party_and_their_history,
-                            page_window_widens_past_filtered_matches,
+                            filtered_page_reaches_past_better_matches,
                             expired_listings_leave_at_their_height_and_come_back,
                             ranked_pages_equal_sqls_bm25,
                             NULL};

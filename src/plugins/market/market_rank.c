@@ -17,6 +17,9 @@ const double market_rank_weights[MARKET_RANK_COLUMNS] = {10.0, 1.0, 3.0, 5.0};
 /* Rowids above this are not kept in the copy (listing keys count up from
  * 1, one per listing ever created). */
 #define LENGTHS_MAX_ROWID ((int64_t)1 << 26)
+/* Queries of more words are ranked through SQL (a query's text holds at
+ * most about 250). */
+#define MAX_PHRASES 64
 
 /* The connection's copy of every row's length in tokens (the auxiliary
  * function's user data, freed with the connection). It is current while
@@ -131,9 +134,7 @@ static int collect_match(const Fts5ExtensionApi *api, Fts5Context *fc, void *arg
 static int walk_phrases(const Fts5ExtensionApi *api, Fts5Context *fc, struct job *job)
 {
     int n = job->n_phrases, rc = SQLITE_OK;
-    int order[64];
-    if (n > (int)(sizeof order / sizeof order[0]))
-        return SQLITE_TOOBIG;
+    int order[MAX_PHRASES];
     for (int i = 0; i < n; i++)
         order[i] = i;
     if (n > 1) {
@@ -187,7 +188,7 @@ static void collect(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
     job->called = true;
     job->lengths = api->xUserData(fc);
     int n = api->xPhraseCount(fc);
-    if (api->xColumnCount(fc) != MARKET_RANK_COLUMNS || n <= 0) {
+    if (api->xColumnCount(fc) != MARKET_RANK_COLUMNS || n <= 0 || n > MAX_PHRASES) {
         job->use_sql = true;
         return;
     }
@@ -250,8 +251,12 @@ static bool register_collect(sqlite3 *db)
         free(l);
         return false;
     }
-    /* On failure FTS5 has called lengths_free already. */
-    return api->xCreateFunction(api, COLLECT_FN, l, collect, lengths_free) == SQLITE_OK;
+    /* FTS5 frees l with the connection; when it refuses the function, l
+     * stays ours. */
+    if (api->xCreateFunction(api, COLLECT_FN, l, collect, lengths_free) == SQLITE_OK)
+        return true;
+    lengths_free(l);
+    return false;
 }
 
 /* Runs the query to its first row, where collect gathers every match. */
@@ -348,7 +353,8 @@ static bool doc_tokens(const unsigned char *p, int n, int *tokens)
         uint64_t v = 0;
         int i = 0;
         for (;;) {
-            if (off + i >= n || i == 9)
+            /* Past 32 bits the value is no token count. */
+            if (off + i >= n || v > INT32_MAX)
                 return false;
             unsigned char byte = p[off + i++];
             if (i == 9) {
