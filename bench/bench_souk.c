@@ -1,10 +1,13 @@
 /* bench_souk: how fast the hot paths of validation are.
  *
  * Times Schnorr verification, tx decoding with the stateless check, mempool
- * acceptance, and connecting a block of 2,000 transfers to a real on-disk
- * chain (regtest, in a temporary datadir), and prints the machine it ran
- * on. Every timed result is checked, so a benchmark of a failing path
- * cannot pass unnoticed. Built by `make`, never run by the tests. */
+ * acceptance, connecting a block of 2,000 transfers and one of 2,000 market
+ * transactions to a real on-disk chain (regtest, in a temporary datadir),
+ * and searching the market's index (bench_market.c), and prints the
+ * machine it ran on. The market plugin is installed as soukd installs it,
+ * before any chain opens. Every timed result is checked, so a benchmark of
+ * a failing path cannot pass unnoticed. Built by `make`, never run by the
+ * tests. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/bench_chain.h"
+#include "bench/bench_market.h"
 #include "consensus/account.h"
 #include "consensus/block.h"
 #include "consensus/blockcheck.h"
@@ -31,6 +36,8 @@
 #include "node/checkqueue.h"
 #include "node/mempool.h"
 #include "node/miner.h"
+#include "node/pluginhost.h"
+#include "plugins/market/market.h"
 #include "util/time.h"
 
 /* Default operation counts at scale 1. */
@@ -39,6 +46,12 @@
 #define MEMPOOL_OPS 10000
 #define BLOCK_TXS 2000
 #define BLOCK_REPEATS 5
+#define SEARCH_LISTINGS 100000
+#define SEARCH_QUERIES 1000
+/* Targets (doc/benchmarks.md): the market block against the transfer
+ * block, and the search's 99th percentile. */
+#define MARKET_BLOCK_TARGET 1.3
+#define SEARCH_P99_TARGET 0.020
 /* Longest nonce chain per sender in the chained mempool run. */
 #define MEMPOOL_CHAIN 10
 /* Distinct signatures / encodings cycled through, so the loop is not timing
@@ -49,16 +62,25 @@
  * funder's single matured coinbase covers them all. */
 #define BLOCK_TXS_MAX 20000
 #define FEE 1000
-#define DBCACHE_BYTES ((size_t)64 << 20) /* soukd's -dbcache default */
 
-enum bench_case { CASE_VERIFY, CASE_TXCHECK, CASE_MEMPOOL, CASE_BLOCK, CASE_COUNT_ };
-static const char *const case_names[CASE_COUNT_] = {"verify", "txcheck", "mempool", "block"};
+enum bench_case {
+    CASE_VERIFY,
+    CASE_TXCHECK,
+    CASE_MEMPOOL,
+    CASE_BLOCK,
+    CASE_MARKET,
+    CASE_SEARCH,
+    CASE_COUNT_
+};
+static const char *const case_names[CASE_COUNT_] = {"verify", "txcheck", "mempool",
+                                                    "block",  "market",  "search"};
 
 struct bench_opts {
     double scale;
     unsigned repeats;
     size_t block_txs;
     unsigned threads; /* block signature threads; 0: one per core */
+    size_t listings, queries;
     bool run[CASE_COUNT_];
 };
 
@@ -68,9 +90,9 @@ struct bench_results {
     double block_median, block_stateless, block_stateless_1, block_apply, block_warm;
     size_t block_txs;
     unsigned block_threads;
+    struct bench_market_block_result market;   /* txs 0: not measured */
+    struct bench_market_search_result search;  /* queries 0: not measured */
 };
-
-static const struct chain_params *params;
 
 static uint64_t scaled(uint64_t base, double scale)
 {
@@ -78,70 +100,12 @@ static uint64_t scaled(uint64_t base, double scale)
     return v < 1 ? 1 : (uint64_t)v;
 }
 
-/* ---- fixtures ------------------------------------------------------------ */
-
-struct bench_user {
-    uint8_t sk[KEY_SECRET_LEN];
-    uint8_t pub[KEY_PUBKEY_LEN];
-};
-
-/* n fresh keys; freed by the caller. */
-static struct bench_user *users_new(size_t n)
-{
-    struct bench_user *u = calloc(n ? n : 1, sizeof *u);
-    if (u == NULL)
-        bench_fail("out of memory for %zu keys", n);
-    for (size_t i = 0; i < n; i++)
-        if (!key_generate(u[i].sk) || !key_pubkey(u[i].sk, u[i].pub))
-            bench_fail("key generation failed");
-    return u;
-}
-
-/* tx (initialized) becomes a signed transfer. */
-static void make_transfer(struct tx *tx, const struct bench_user *from, const uint8_t to[32],
-                          amount_t amount, uint64_t nonce, amount_t fee)
-{
-    struct transfer_payload p = {.amount = amount, .memo_len = 0};
-    memcpy(p.to, to, 32);
-    struct buf b;
-    buf_init(&b);
-    if (!transfer_payload_encode(&p, &b))
-        bench_fail("out of memory encoding a payload");
-    tx_clear(tx);
-    tx_init(tx);
-    if (tx_set_payload(tx, b.data, b.len) != SER_OK)
-        bench_fail("transfer payload refused");
-    buf_clear(&b);
-    tx->type = TX_TYPE_TRANSFER;
-    tx->nonce = nonce;
-    tx->fee = fee;
-    if (!txsign_sign(tx, from->sk, params->genesis.hash))
-        bench_fail("signing failed");
-}
-
-static struct tx *txs_new(size_t n)
-{
-    struct tx *txs = calloc(n ? n : 1, sizeof *txs);
-    if (txs == NULL)
-        bench_fail("out of memory for %zu txs", n);
-    for (size_t i = 0; i < n; i++)
-        tx_init(&txs[i]);
-    return txs;
-}
-
-static void txs_free(struct tx *txs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        tx_clear(&txs[i]);
-    free(txs);
-}
-
 /* ---- 1. Schnorr verify -------------------------------------------------- */
 
 static void bench_verify(const struct bench_opts *o, struct bench_results *res)
 {
     uint64_t n = scaled(VERIFY_OPS, o->scale);
-    struct bench_user *keys = users_new(VERIFY_SET);
+    struct bench_user *keys = bench_users_new(VERIFY_SET);
     static uint8_t msg[VERIFY_SET][32], sig[VERIFY_SET][KEY_SIG_LEN];
     for (size_t i = 0; i < VERIFY_SET; i++)
         if (!random_bytes(msg[i], 32) || !key_sign(keys[i].sk, msg[i], sig[i]))
@@ -174,8 +138,8 @@ static void bench_txcheck(const struct bench_opts *o)
 {
     uint64_t n = scaled(TXCHECK_OPS, o->scale);
     size_t set = n < TXCHECK_SET ? (size_t)n : TXCHECK_SET;
-    struct bench_user *senders = users_new(set);
-    struct bench_user *to = users_new(1);
+    struct bench_user *senders = bench_users_new(set);
+    struct bench_user *to = bench_users_new(1);
     struct buf *enc = calloc(set, sizeof *enc);
     if (enc == NULL)
         bench_fail("out of memory");
@@ -183,7 +147,7 @@ static void bench_txcheck(const struct bench_opts *o)
     tx_init(&tx);
     size_t bytes = 0;
     for (size_t i = 0; i < set; i++) {
-        make_transfer(&tx, &senders[i], to->pub, 1000 + i, i % 7, FEE);
+        bench_make_transfer(&tx, &senders[i], to->pub, 1000 + i, i % 7, FEE);
         buf_init(&enc[i]);
         if (!tx_encode(&tx, &enc[i]))
             bench_fail("out of memory encoding a tx");
@@ -203,7 +167,7 @@ static void bench_txcheck(const struct bench_opts *o)
         const struct buf *e = &enc[i % set];
         if (tx_decode(e->data, e->len, &tx) != SER_OK)
             bench_fail("tx_decode refused a valid tx");
-        enum txerr err = txcheck_stateless(&tx, params->genesis.hash, NULL);
+        enum txerr err = txcheck_stateless(&tx, bench_params->genesis.hash, NULL);
         if (err != TXERR_OK)
             bench_fail("txcheck_stateless refused a valid tx: %s", txerr_reason(err));
     }
@@ -217,7 +181,7 @@ static void bench_txcheck(const struct bench_opts *o)
     t0 = bench_now();
     for (uint64_t i = 0; i < n; i++) {
         tx.nonce = i;
-        tx_sighash(&tx, params->genesis.hash, sighash);
+        tx_sighash(&tx, bench_params->genesis.hash, sighash);
         tx.fee ^= sighash[0] & 1; /* a dependency, so no call is skipped */
     }
     double t_sighash = bench_now() - t0;
@@ -262,7 +226,7 @@ static double mempool_run(const struct tx *txs, const struct buf *enc, size_t n,
     }
     struct state_backend tip;
     state_view_as_backend(&tipv, &tip);
-    struct mempool *pool = mempool_new(params, (size_t)MEMPOOL_DEFAULT_MAX_MB << 20);
+    struct mempool *pool = mempool_new(bench_params, (size_t)MEMPOOL_DEFAULT_MAX_MB << 20);
     if (pool == NULL || !mempool_update_tip(pool, &tip, 200))
         bench_fail("mempool setup failed");
     int64_t now = time_now();
@@ -297,13 +261,13 @@ static double mempool_run(const struct tx *txs, const struct buf *enc, size_t n,
 static void bench_mempool(const struct bench_opts *o)
 {
     size_t n = (size_t)scaled(MEMPOOL_OPS, o->scale);
-    struct bench_user *senders = users_new(n);
-    struct bench_user *to = users_new(1);
-    struct tx *txs = txs_new(n);
+    struct bench_user *senders = bench_users_new(n);
+    struct bench_user *to = bench_users_new(1);
+    struct tx *txs = bench_txs_new(n);
 
     /* One tx from each of n senders. */
     for (size_t i = 0; i < n; i++)
-        make_transfer(&txs[i], &senders[i], to->pub, 1000, 0, FEE);
+        bench_make_transfer(&txs[i], &senders[i], to->pub, 1000, 0, FEE);
     double t = mempool_run(txs, NULL, n, senders, n);
     char name[96];
     snprintf(name, sizeof name, "mempool accept, 1 tx each from %zu senders", n);
@@ -331,244 +295,78 @@ static void bench_mempool(const struct bench_opts *o)
     size_t m = n_senders * chain;
     for (size_t s = 0; s < n_senders; s++)
         for (size_t k = 0; k < chain; k++)
-            make_transfer(&txs[s * chain + k], &senders[s], to->pub, 1000, k, FEE);
+            bench_make_transfer(&txs[s * chain + k], &senders[s], to->pub, 1000, k, FEE);
     t = mempool_run(txs, NULL, m, senders, n_senders);
     snprintf(name, sizeof name, "mempool accept, nonce chains of %zu, %zu senders", chain,
              n_senders);
     bench_report(name, m, t);
 
-    txs_free(txs, n);
+    bench_txs_free(txs, n);
     free(senders);
     free(to);
 }
 
 /* ---- 4. connecting a block of transfers --------------------------------- */
 
-/* A block on parent paying subsidy + fees to miner; salt varies the
- * coinbase so blocks with the same txs differ. */
-static void build_block(struct block *b, const struct blockindex_entry *parent,
-                        const uint8_t miner[32], const struct tx *txs, size_t n, uint32_t salt)
-{
-    block_clear(b);
-    block_init(b);
-    amount_t fees = 0;
-    for (size_t i = 0; i < n; i++)
-        fees += txs[i].fee;
-    uint64_t height = parent->height + 1;
-    struct coinbase_payload cp = {.amount = subsidy_at(height, params->halving_interval) + fees,
-                                  .extra_len = 4,
-                                  .extra = {(uint8_t)salt, (uint8_t)(salt >> 8),
-                                            (uint8_t)(salt >> 16), (uint8_t)(salt >> 24)}};
-    memcpy(cp.recipient, miner, 32);
-    struct tx cb;
-    tx_init(&cb);
-    if (!coinbase_build(&cb, height, &cp) || !block_take_tx(b, &cb))
-        bench_fail("building a coinbase failed");
-    for (size_t i = 0; i < n; i++) {
-        struct tx t;
-        tx_init(&t);
-        if (!tx_copy(&t, &txs[i]) || !block_take_tx(b, &t))
-            bench_fail("out of memory building a block");
-    }
-    memcpy(b->header.prev_hash, parent->hash, 32);
-    b->header.time = parent->header.time + 60;
-    b->header.bits = params->pow_limit_bits;
-    block_set_merkle_root(b);
-    bool found = false;
-    if (!miner_grind(b, params, UINT64_MAX, &found) || !found)
-        bench_fail("grinding a regtest block failed");
-}
-
-/* Submits b and insists it becomes the tip. */
-static void submit_tip(struct chain *c, const struct block *b)
-{
-    struct block_fault f;
-    char reason[256];
-    enum chain_result r = chain_process_block(c, b, &f, reason, sizeof reason);
-    if (r != CHAIN_OK)
-        bench_fail("chain_process_block: result %d (%s)", (int)r, reason);
-    uint8_t h[32];
-    block_hash(b, h);
-    if (memcmp(chain_tip(c)->hash, h, 32) != 0)
-        bench_fail("the block did not become the tip");
-}
-
 static void bench_block(const struct bench_opts *o, struct bench_results *res)
 {
     size_t T = o->block_txs;
     unsigned R = o->repeats;
-    char dir[4096], err[512] = "";
-    if (!bench_tmpdir_create(dir, sizeof dir))
-        bench_fail("cannot create a temporary datadir");
-    struct chain *c = NULL;
-    struct chain_options opt = {.cache_bytes = DBCACHE_BYTES, .reindex = false,
-                                .verify_threads = o->threads};
-    if (!chain_open(&c, params, dir, &opt, err, sizeof err))
-        bench_fail("chain_open: %s", err);
+    struct chain *c = bench_chain_open(o->threads);
 
     /* 101 empty blocks: the funder's first coinbase matures. */
-    struct bench_user *funder = users_new(1), *miner = users_new(1);
+    struct bench_user *funder = bench_users_new(1), *miner = bench_users_new(1);
     struct block b;
     block_init(&b);
-    const size_t empty_blocks = (size_t)params->coinbase_maturity + 1;
-    double t_empty = 0;
-    for (size_t i = 0; i < empty_blocks; i++) {
-        build_block(&b, chain_tip(c), funder->pub, NULL, 0, 0);
-        double t0 = bench_now();
-        submit_tip(c, &b);
-        t_empty += bench_now() - t0;
-    }
+    const size_t empty_blocks = (size_t)bench_params->coinbase_maturity + 1;
+    double t_empty = bench_mine_empty(c, funder->pub, empty_blocks);
     bench_report("connect empty block (coinbase only)", empty_blocks, t_empty);
 
     /* One block funds T senders from the funder's nonce chain. */
-    struct bench_user *senders = users_new(T), *recipients = users_new(T);
-    struct tx *txs = txs_new(T);
+    struct bench_user *senders = bench_users_new(T), *recipients = bench_users_new(T);
+    struct tx *txs = bench_txs_new(T);
     for (size_t i = 0; i < T; i++)
-        make_transfer(&txs[i], funder, senders[i].pub, 100000, i, FEE);
-    build_block(&b, chain_tip(c), miner->pub, txs, T, 0);
+        bench_make_transfer(&txs[i], funder, senders[i].pub, 100000, i, FEE);
+    bench_build_block(&b, chain_tip(c), miner->pub, txs, T, 0);
     double t0 = bench_now();
-    submit_tip(c, &b);
+    bench_submit_tip(c, &b);
     double t_fund = bench_now() - t0;
     char name[128];
     snprintf(name, sizeof name, "connect %zu-tx block from 1 sender (1 run)", T);
     bench_report(name, T, t_fund);
 
-    /* The measured block: T senders each pay a fresh account. Each repeat
-     * connects a distinct block (another coinbase salt) with the same txs,
-     * then invalidates it, which disconnects it again. */
+    /* The measured block: T senders each pay a fresh account. */
     for (size_t i = 0; i < T; i++)
-        make_transfer(&txs[i], &senders[i], recipients[i].pub, 1000, 0, FEE);
-    struct blockindex_entry *parent = chain_tip(c);
-    uint8_t parent_hash[32];
-    memcpy(parent_hash, parent->hash, 32);
-    double *conn = calloc(R, sizeof *conn), *disc = calloc(R, sizeof *disc);
-    double *stateless = calloc(R, sizeof *stateless), *apply = calloc(R, sizeof *apply);
-    double *stateless_1 = calloc(R, sizeof *stateless_1);
-    if (conn == NULL || disc == NULL || stateless == NULL || apply == NULL || stateless_1 == NULL)
-        bench_fail("out of memory");
-    size_t block_bytes = 0;
-    for (unsigned r = 0; r < R; r++) {
-        build_block(&b, parent, miner->pub, txs, T, r + 1);
-        block_bytes = block_encoded_size(&b);
+        bench_make_transfer(&txs[i], &senders[i], recipients[i].pub, 1000, 0, FEE);
+    struct bench_block_set set = {.txs = txs, .n = T};
+    bench_block_time(c, miner->pub, &set, 1, R);
+    const struct bench_block_times *t = &set.t;
 
-        /* The parts, in memory and without storage, for the breakdown. */
-        struct block_fault f;
-        t0 = bench_now();
-        bool ok = chain_check_block(c, &b, &f);
-        stateless[r] = bench_now() - t0;
-        if (!ok)
-            bench_fail("chain_check_block: %s", blockerr_reason(f.err));
-        t0 = bench_now();
-        ok = blockcheck_stateless(&b, params, &f);
-        stateless_1[r] = bench_now() - t0;
-        if (!ok)
-            bench_fail("blockcheck_stateless: %s", blockerr_reason(f.err));
-        struct state_backend be;
-        chain_tip_backend(c, &be);
-        struct state_view v;
-        state_view_init(&v, &be);
-        struct apply_ctx actx = {.params = params, .height = parent->height + 1,
-                                 .time = b.header.time};
-        t0 = bench_now();
-        ok = blockcheck_apply(&v, &b, &actx, &f);
-        apply[r] = bench_now() - t0;
-        if (!ok)
-            bench_fail("blockcheck_apply: %s (%s)", blockerr_reason(f.err), txerr_reason(f.txerr));
-        state_view_clear(&v);
-
-        t0 = bench_now();
-        submit_tip(c, &b);
-        conn[r] = bench_now() - t0;
-        if (chain_tip(c)->height != parent->height + 1)
-            bench_fail("unexpected tip height");
-
-        uint8_t h[32];
-        block_hash(&b, h);
-        t0 = bench_now();
-        if (!chain_invalidate(c, h, err, sizeof err))
-            bench_fail("chain_invalidate: %s", err);
-        disc[r] = bench_now() - t0;
-        if (memcmp(chain_tip(c)->hash, parent_hash, 32) != 0)
-            bench_fail("invalidating the block did not return to its parent");
-    }
-
-    /* The same block with its txs in the signature cache, as when they
-     * were checked on entering the mempool: each is checked once here
-     * (untimed) as mempool_accept does, then the block connects R times as
-     * above. */
-    if (!sigcache_set_size((size_t)SIGCACHE_DEFAULT_MB << 20))
-        bench_fail("out of memory for the signature cache");
-    for (size_t i = 0; i < T; i++)
-        if (txcheck_stateless(&txs[i], params->genesis.hash, NULL) != TXERR_OK)
-            bench_fail("a transfer fails its stateless check");
-    double *warm = calloc(R, sizeof *warm), *warm_check = calloc(R, sizeof *warm_check);
-    if (warm == NULL || warm_check == NULL)
-        bench_fail("out of memory");
-    uint64_t verified_before = txsign_verify_count();
-    for (unsigned r = 0; r < R; r++) {
-        build_block(&b, parent, miner->pub, txs, T, R + r + 1);
-        struct block_fault f;
-        t0 = bench_now();
-        bool ok = chain_check_block(c, &b, &f);
-        warm_check[r] = bench_now() - t0;
-        if (!ok)
-            bench_fail("chain_check_block (warm): %s", blockerr_reason(f.err));
-        t0 = bench_now();
-        submit_tip(c, &b);
-        warm[r] = bench_now() - t0;
-        uint8_t h[32];
-        block_hash(&b, h);
-        if (!chain_invalidate(c, h, err, sizeof err))
-            bench_fail("chain_invalidate: %s", err);
-    }
-    if (txsign_verify_count() != verified_before)
-        bench_fail("the warm block verified %llu signatures",
-                   (unsigned long long)(txsign_verify_count() - verified_before));
-    sigcache_set_size(0);
-
-    double mn, md;
     printf("  (%zu-tx block: %zu bytes; %u run%s, each a distinct block on the same parent)\n", T,
-           block_bytes, R, R == 1 ? "" : "s");
-    bench_stats(conn, R, &mn, &md);
-    res->block_median = md;
+           t->bytes, R, R == 1 ? "" : "s");
+    res->block_median = t->connect;
     res->block_txs = T;
     snprintf(name, sizeof name, "connect %zu-tx block, min (per tx)", T);
-    bench_report(name, T, mn);
+    bench_report(name, T, t->connect_min);
     snprintf(name, sizeof name, "connect %zu-tx block, median (per tx)", T);
-    bench_report(name, T, md);
-    bench_stats(stateless, R, &mn, &md);
-    res->block_stateless = md;
+    bench_report(name, T, t->connect);
+    res->block_stateless = t->stateless;
     res->block_threads = chain_verify_threads(c);
     snprintf(name, sizeof name, "  of which stateless block check (%u thr), median",
              res->block_threads);
-    bench_report(name, T, md);
-    bench_stats(stateless_1, R, &mn, &md);
-    res->block_stateless_1 = md;
-    snprintf(name, sizeof name, "  (the same check on 1 thread, median)");
-    bench_report(name, T, md);
-    bench_stats(apply, R, &mn, &md);
-    res->block_apply = md;
-    snprintf(name, sizeof name, "  of which apply to state view, median");
-    bench_report(name, T, md);
-    bench_stats(disc, R, &mn, &md);
+    bench_report(name, T, t->stateless);
+    res->block_stateless_1 = t->stateless_1;
+    bench_report("  (the same check on 1 thread, median)", T, t->stateless_1);
+    res->block_apply = t->apply;
+    bench_report("  of which apply to state view, median", T, t->apply);
     snprintf(name, sizeof name, "disconnect %zu-tx block (chain_invalidate), median", T);
-    bench_report(name, T, md);
-    bench_stats(warm, R, &mn, &md);
-    res->block_warm = md;
+    bench_report(name, T, t->disconnect);
+    res->block_warm = t->warm;
     snprintf(name, sizeof name, "connect %zu-tx block, signatures cached, median", T);
-    bench_report(name, T, md);
-    bench_stats(warm_check, R, &mn, &md);
-    snprintf(name, sizeof name, "  of which stateless block check, median");
-    bench_report(name, T, md);
-    free(warm);
-    free(warm_check);
+    bench_report(name, T, t->warm);
+    bench_report("  of which stateless block check, median", T, t->warm_check);
 
-    free(conn);
-    free(disc);
-    free(stateless);
-    free(stateless_1);
-    free(apply);
-    txs_free(txs, T);
+    bench_txs_free(txs, T);
     block_clear(&b);
     free(senders);
     free(recipients);
@@ -583,21 +381,24 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: bench_souk [options] [verify|txcheck|mempool|block ...]\n"
+            "Usage: bench_souk [options] [verify|txcheck|mempool|block|market|search ...]\n"
             "Times souk's validation hot paths and prints the machine they ran on.\n"
             "With no names every benchmark runs.\n\n"
             "Options:\n"
             "  -n <factor>  scale the operation counts of verify, txcheck and mempool\n"
             "               (default 1: %d verifies, %d tx checks, %d mempool accepts)\n"
-            "  -q           quick mode: -n 0.1 and 2 block runs\n"
-            "  -r <runs>    connect the block this many times (default %d; 1..100)\n"
-            "  -t <txs>     transfers in the measured block (default %d; 1..%d)\n"
+            "  -q           quick mode: -n 0.1, 2 block runs, 10000 listings, 200 searches\n"
+            "  -r <runs>    connect each block this many times (default %d; 1..100)\n"
+            "  -t <txs>     transfers, and market txs, in the measured blocks (default %d;\n"
+            "               1..%d; a market block must also fit in 4 MiB)\n"
+            "  -l <n>       listings in the search index (default %d; 1..1000000)\n"
+            "  -s <n>       search queries (default %d; 1..100000)\n"
             "  -p <n>       threads that check a block's signatures (default 0: one\n"
             "               per CPU core; 1: the validation thread alone; at most %d)\n"
             "  -h           this help\n\n"
             "Datadirs go under $TMPDIR (default /tmp) and are removed at exit.\n",
             VERIFY_OPS, TXCHECK_OPS, MEMPOOL_OPS, BLOCK_REPEATS, BLOCK_TXS, BLOCK_TXS_MAX,
-            CHECKQUEUE_MAX_THREADS);
+            SEARCH_LISTINGS, SEARCH_QUERIES, CHECKQUEUE_MAX_THREADS);
 }
 
 static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -612,11 +413,15 @@ static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsig
 
 static bool parse_opts(int argc, char **argv, struct bench_opts *o)
 {
-    *o = (struct bench_opts){.scale = 1.0, .repeats = BLOCK_REPEATS, .block_txs = BLOCK_TXS};
-    bool repeats_set = false;
+    *o = (struct bench_opts){.scale = 1.0,
+                             .repeats = BLOCK_REPEATS,
+                             .block_txs = BLOCK_TXS,
+                             .listings = SEARCH_LISTINGS,
+                             .queries = SEARCH_QUERIES};
+    bool repeats_set = false, listings_set = false, queries_set = false;
     int ch;
     unsigned long v;
-    while ((ch = getopt(argc, argv, "n:p:qr:t:h")) != -1) {
+    while ((ch = getopt(argc, argv, "l:n:p:qr:s:t:h")) != -1) {
         switch (ch) {
         case 'n': {
             char *end;
@@ -639,6 +444,26 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
             o->scale = 0.1;
             if (!repeats_set)
                 o->repeats = 2;
+            if (!listings_set)
+                o->listings = SEARCH_LISTINGS / 10;
+            if (!queries_set)
+                o->queries = SEARCH_QUERIES / 5;
+            break;
+        case 'l':
+            if (!parse_ulong(optarg, 1, 1000000, &v)) {
+                fprintf(stderr, "bench_souk: -l wants 1..1000000\n");
+                return false;
+            }
+            o->listings = (size_t)v;
+            listings_set = true;
+            break;
+        case 's':
+            if (!parse_ulong(optarg, 1, 100000, &v)) {
+                fprintf(stderr, "bench_souk: -s wants 1..100000\n");
+                return false;
+            }
+            o->queries = (size_t)v;
+            queries_set = true;
             break;
         case 'r':
             if (!parse_ulong(optarg, 1, 100, &v)) {
@@ -682,8 +507,36 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
     return true;
 }
 
+static const char *verdict(bool met)
+{
+    return met ? "met" : "NOT met";
+}
+
+static void print_market_summary(const struct bench_results *r)
+{
+    const struct bench_market_block_result *m = &r->market;
+    if (m->txs > 0) {
+        double cold = m->market_cold / m->transfer_cold, warm = m->market_warm / m->transfer_warm;
+        printf("\nmarket: the %zu-tx market block connects in %.1f ms against %.1f ms for as "
+               "many transfers\n  (%.2f times; target <= %.1f: %s); with signatures cached "
+               "%.1f ms against %.1f ms (%.2f times: %s)\n",
+               m->txs, m->market_cold * 1e3, m->transfer_cold * 1e3, cold, MARKET_BLOCK_TARGET,
+               verdict(cold <= MARKET_BLOCK_TARGET), m->market_warm * 1e3,
+               m->transfer_warm * 1e3, warm, verdict(warm <= MARKET_BLOCK_TARGET));
+    }
+    const struct bench_market_search_result *s = &r->search;
+    if (s->queries > 0)
+        printf("%ssearch: %zu queries over %zu listings, p50 %.2f ms, p99 %.2f ms "
+               "(target p99 < %.0f ms at 100000 listings: %s)\n",
+               m->txs > 0 ? "" : "\n", s->queries, s->listings, s->p50 * 1e3, s->p99 * 1e3,
+               SEARCH_P99_TARGET * 1e3,
+               s->listings < SEARCH_LISTINGS ? "not measured at that size"
+                                             : verdict(s->p99 < SEARCH_P99_TARGET));
+}
+
 static void print_summary(const struct bench_results *r)
 {
+    print_market_summary(r);
     if (r->block_median <= 0)
         return;
     double ms = 1e3;
@@ -720,12 +573,20 @@ int main(int argc, char **argv)
     sigcache_set_size(0);
     if (!parse_opts(argc, argv, &o))
         return 2;
-    params = chainparams_get(CHAIN_REGTEST);
+    bench_params = chainparams_get(CHAIN_REGTEST);
     /* Block times follow regtest's genesis at 60 s spacing; a clock pinned a
      * week after it keeps them valid (not in the future) whatever the real
      * date, without affecting anything timed. */
-    if (!time_set_mock((int64_t)params->genesis.time + 7 * 24 * 3600))
+    if (!time_set_mock((int64_t)bench_params->genesis.time + 7 * 24 * 3600))
         bench_fail("cannot set the node clock");
+    /* The market's types, rules and timeouts, registered before any chain
+     * opens, as soukd's start-up does (src/soukd/init.c). */
+    static struct pluginhost host;
+    char err[256];
+    pluginhost_init(&host);
+    if (!pluginhost_add(&host, &market_plugin, err, sizeof err) ||
+        !pluginhost_install(&host, err, sizeof err))
+        bench_fail("installing the market plugin: %s", err);
 
     const char *tmp = getenv("TMPDIR");
     printf("souk benchmark (bench_souk)\n");
@@ -744,6 +605,11 @@ int main(int argc, char **argv)
         bench_mempool(&o);
     if (o.run[CASE_BLOCK])
         bench_block(&o, &res);
+    if (o.run[CASE_MARKET])
+        bench_market_block(o.block_txs, o.repeats, o.threads, &res.market);
+    if (o.run[CASE_SEARCH])
+        bench_market_search(o.listings, o.queries, &res.search);
     print_summary(&res);
+    pluginhost_clear(&host);
     return 0;
 }

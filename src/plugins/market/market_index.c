@@ -7,6 +7,7 @@
 #include "consensus/tx.h"
 #include "consensus/txtype.h"
 #include "plugins/market/market.h"
+#include "plugins/market/market_rank.h"
 #include "plugins/market/market_state.h"
 
 enum { LOG_CREATE = 0, LOG_UPDATE = 1, LOG_CLOSE = 2 };
@@ -524,8 +525,6 @@ static void listing_from_row(sqlite3_stmt *st, struct market_index_listing *l, b
     " AND (?2 IS NULL OR l.category = ?2) AND (?3 IS NULL OR l.price >= ?3)"                 \
     " AND (?4 IS NULL OR l.price <= ?4) AND (?5 IS NULL OR l.seller = ?5)"                   \
     " AND (?6 = 0 OR l.expires = 0 OR l.expires >= ?6)"
-/* bm25 weights, by column: title, description, category, seller_name. */
-#define SEARCH_RANK "bm25(10.0, 1.0, 3.0, 5.0)"
 
 static void bind_filters(sqlite3_stmt *st, const struct market_index_query *q)
 {
@@ -540,16 +539,15 @@ static void bind_filters(sqlite3_stmt *st, const struct market_index_query *q)
     sqlite3_bind_int64(st, 6, (sqlite3_int64)q->live_at);
 }
 
-/* Steps st, passing each row through accept and paging; *seen counts the
- * rows stepped, *total the accepted ones. */
+/* Steps st, passing each row through accept and paging; *total counts the
+ * accepted ones. */
 static bool search_rows(sqlite3 *db, sqlite3_stmt *st, const struct market_index_query *q,
-                        bool ranked, market_index_emit_fn emit, void *emit_arg, uint64_t *seen,
+                        bool ranked, market_index_emit_fn emit, void *emit_arg,
                         uint64_t *total, char *err, size_t errlen)
 {
     int rc;
     bool ok = true;
     while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        (*seen)++;
         struct market_index_listing l;
         listing_from_row(st, &l, ranked);
         if (q->accept != NULL && !q->accept(&l, q->accept_arg))
@@ -563,98 +561,150 @@ static bool search_rows(sqlite3 *db, sqlite3_stmt *st, const struct market_index
     return rc == SQLITE_DONE || sql_fail(db, err, errlen);
 }
 
-/* The ranked search. bm25 over every match is what costs (a common word
- * matches a large share of the listings), so the page is read from FTS5's
- * own top-N ordering (ORDER BY rank LIMIT n) over a window of the best
- * matches, widened until the page is full or the matches run out, and the
- * total is counted apart without ranking. Only with an accept callback is
- * every match ranked, since what it keeps is known only by asking it. */
+/* The keys of the listings q's filters keep, ascending, read through the
+ * index on the seller or the category when the query names one. */
+static bool filter_keys(sqlite3 *db, const struct market_index_query *q, int64_t **keys,
+                        size_t *n, char *err, size_t errlen)
+{
+    char sql[320] = "SELECT l.k FROM listings l WHERE 1";
+    if (q->category != NULL)
+        strcat(sql, " AND l.category = ?2");
+    if (q->has_min_price)
+        strcat(sql, " AND l.price >= ?3");
+    if (q->has_max_price)
+        strcat(sql, " AND l.price <= ?4");
+    if (q->seller != NULL)
+        strcat(sql, " AND l.seller = ?5");
+    if (q->live_at != 0)
+        strcat(sql, " AND (l.expires = 0 OR l.expires >= ?6)");
+    strcat(sql, " ORDER BY l.k");
+    sqlite3_stmt *st = NULL;
+    if (!prepare(db, sql, &st, err, errlen))
+        return false;
+    bind_filters(st, q);
+    size_t cap = 0;
+    int rc;
+    bool mem = true;
+    while (mem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            int64_t *grown = realloc(*keys, ncap * sizeof *grown);
+            mem = grown != NULL;
+            if (!mem)
+                break;
+            *keys = grown;
+            cap = ncap;
+        }
+        (*keys)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (!mem) {
+        snprintf(err, errlen, "market index: out of memory");
+        return false;
+    }
+    return rc == SQLITE_DONE || sql_fail(db, err, errlen);
+}
+
+/* Emits hits [q->offset, n) with their listings' rows. */
+static bool emit_hits(sqlite3 *db, const struct market_index_query *q,
+                      const struct market_rank_hit *hits, size_t n, market_index_emit_fn emit,
+                      void *emit_arg, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (!prepare(db,
+                 "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed FROM listings l "
+                 "WHERE l.k = ?1",
+                 &st, err, errlen))
+        return false;
+    bool ok = true;
+    for (size_t i = q->offset; ok && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, hits[i].k);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            continue;  /* every FTS row has its listing; a page without one is shorter */
+        if (rc != SQLITE_ROW) {
+            ok = sql_fail(db, err, errlen);
+            break;
+        }
+        struct market_index_listing l;
+        listing_from_row(st, &l, false);
+        l.rank = hits[i].rank;
+        sqlite3_reset(st);
+        ok = emit(&l, emit_arg);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The page of a ranked search without an accept callback, through
+ * market_rank; FAILED also when an emit stops it. */
+static enum market_rank_status search_page(sqlite3 *db, const struct market_index_query *q,
+                                           const char *fts, market_index_emit_fn emit,
+                                           void *emit_arg, uint64_t *total, char *err,
+                                           size_t errlen)
+{
+    bool filtered = q->category != NULL || q->has_min_price || q->has_max_price ||
+                    q->seller != NULL || q->live_at != 0;
+    int64_t *keys = NULL;
+    size_t n_keys = 0;
+    if (filtered && !filter_keys(db, q, &keys, &n_keys, err, errlen)) {
+        free(keys);
+        return MARKET_RANK_FAILED;
+    }
+    if (filtered && n_keys == 0)
+        return MARKET_RANK_OK; /* *total is 0 */
+    uint64_t want = q->limit == 0                      ? 0
+                    : q->limit > UINT64_MAX - q->offset ? UINT64_MAX
+                                                        : q->offset + q->limit;
+    struct market_rank_hit *hits = NULL;
+    size_t n_hits = 0;
+    enum market_rank_status s =
+        market_rank_top(db, fts, keys, n_keys, want, &hits, &n_hits, total, err, errlen);
+    free(keys);
+    if (s == MARKET_RANK_OK && !emit_hits(db, q, hits, n_hits, emit, emit_arg, err, errlen))
+        s = MARKET_RANK_FAILED;
+    free(hits);
+    return s;
+}
+
+/* The ranked search. Without an accept callback only the page needs
+ * ranking: market_rank finds it (and counts the matches) without SQL's
+ * per-match bm25, with the filters applied as a set of listing keys. With
+ * an accept callback, or for a query market_rank leaves to SQL, every
+ * match is ranked and filtered through SQL, and paging counts what accept
+ * keeps. */
 static bool search_ranked(sqlite3 *db, const struct market_index_query *q, const char *fts,
                           market_index_emit_fn emit, void *emit_arg, uint64_t *total, char *err,
                           size_t errlen)
 {
-    static const char page_sql[] =
-        "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed, f.r FROM "
-        "(SELECT rowid AS k, rank AS r FROM listing_fts WHERE listing_fts MATCH ?1 AND "
-        "rank MATCH '" SEARCH_RANK "' ORDER BY rank LIMIT ?7) f "
-        "JOIN listings l ON l.k = f.k WHERE 1" SEARCH_FILTERS " ORDER BY f.r, l.k";
     static const char all_sql[] =
         "SELECT l.id, l.seller, l.price, l.quantity, l.expires, l.closed, "
-        "bm25(listing_fts, 10.0, 1.0, 3.0, 5.0) AS r FROM listing_fts "
+        "bm25(listing_fts, " MARKET_RANK_BM25_ARGS ") AS r FROM listing_fts "
         "JOIN listings l ON l.k = listing_fts.rowid WHERE listing_fts MATCH ?1" SEARCH_FILTERS
         " ORDER BY r, l.k";
-    static const char count_sql[] =
-        "SELECT count(*) FROM listing_fts JOIN listings l ON l.k = listing_fts.rowid "
-        "WHERE listing_fts MATCH ?1" SEARCH_FILTERS;
-    /* The FTS table holds only listings open and unexpired as of the
-     * index's height, so without filters it is counted alone. */
-    static const char count_fts_sql[] =
-        "SELECT count(*) FROM listing_fts WHERE listing_fts MATCH ?1";
-    bool filtered = q->category != NULL || q->has_min_price || q->has_max_price ||
-                    q->seller != NULL;
-    sqlite3_stmt *st = NULL;
-    uint64_t seen = 0;
-    if (q->accept != NULL) {
-        if (!prepare(db, all_sql, &st, err, errlen))
-            return false;
-        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-        bind_filters(st, q);
-        bool ok = search_rows(db, st, q, true, emit, emit_arg, &seen, total, err, errlen);
-        sqlite3_finalize(st);
-        return ok;
+    if (q->accept == NULL) {
+        /* One read transaction over the statements of the page: each
+         * would otherwise start its own (a lock on the -shm file and a
+         * look at the WAL index, system calls that cost more than reading
+         * a row). */
+        bool own = sqlite3_get_autocommit(db) != 0;
+        if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+            return sql_fail(db, err, errlen);
+        enum market_rank_status s = search_page(db, q, fts, emit, emit_arg, total, err, errlen);
+        if (own)
+            sqlite3_exec(db, s == MARKET_RANK_FAILED ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+        if (s != MARKET_RANK_USE_SQL)
+            return s == MARKET_RANK_OK;
+        *total = 0;
     }
-    if (!prepare(db, filtered ? count_sql : count_fts_sql, &st, err, errlen))
+    sqlite3_stmt *st = NULL;
+    if (!prepare(db, all_sql, &st, err, errlen))
         return false;
     sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-    if (filtered)
-        bind_filters(st, q);
-    int rc = sqlite3_step(st);
-    uint64_t matches = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    bind_filters(st, q);
+    bool ok = search_rows(db, st, q, true, emit, emit_arg, total, err, errlen);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return sql_fail(db, err, errlen);
-    *total = matches;
-    uint64_t want = q->offset + q->limit;
-    if (q->limit == 0 || q->offset >= matches)
-        return true;
-    /* Filters drop some of the best matches: a window twice the page is
-     * usually enough; each retry doubles it until it covers every match.
-     * The page is held until its window is known to be wide enough. */
-    struct market_index_listing *page = malloc(q->limit * sizeof *page);
-    if (page == NULL) {
-        snprintf(err, errlen, "market index: out of memory");
-        return false;
-    }
-    bool ok = true;
-    size_t n_page = 0;
-    for (uint64_t window = want * 2 + 16;; window *= 2) {
-        if (!prepare(db, page_sql, &st, err, errlen)) {
-            ok = false;
-            break;
-        }
-        sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-        bind_filters(st, q);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)(window > INT64_MAX ? INT64_MAX : window));
-        uint64_t kept = 0;
-        n_page = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (kept >= q->offset && kept < want)
-                listing_from_row(st, &page[n_page++], true);
-            kept++;
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) {
-            ok = sql_fail(db, err, errlen);
-            break;
-        }
-        /* Done when the page is full or every match was in the window
-         * (the cap only guards against a count that disagrees). */
-        if (kept >= want || kept >= matches || window > ((uint64_t)1 << 40))
-            break;
-    }
-    for (size_t i = 0; ok && i < n_page; i++)
-        ok = emit(&page[i], emit_arg);
-    free(page);
     return ok;
 }
 
@@ -688,8 +738,7 @@ bool market_index_search(sqlite3 *db, const struct market_index_query *q,
     if (q->include_closed)
         sqlite3_bind_int(st, 1, 1);
     bind_filters(st, q);
-    uint64_t seen = 0;
-    bool ok = search_rows(db, st, q, false, emit, emit_arg, &seen, total, err, errlen);
+    bool ok = search_rows(db, st, q, false, emit, emit_arg, total, err, errlen);
     sqlite3_finalize(st);
     return ok;
 }
