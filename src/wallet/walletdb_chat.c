@@ -105,7 +105,7 @@ enum wallet_err walletdb_chat_have(struct walletdb *db, const uint8_t id[32], bo
 
 #define CHAT_COLS                                                                              \
     "id, seq, own, counterparty, order_id, outgoing, timestamp, expires, received, kind, "     \
-    "length(body), mime, name, read, CASE WHEN ?9 THEN body END"
+    "length(body), mime, name, read, CASE WHEN ?9 = 2 OR (?9 = 1 AND kind = 0) THEN body END"
 
 static bool blob32(sqlite3_stmt *st, int col, uint8_t out[32])
 {
@@ -115,6 +115,8 @@ static bool blob32(sqlite3_stmt *st, int col, uint8_t out[32])
     return true;
 }
 
+/* The columns' last one is the body: ?9 = 2 every body, 1 only a text's,
+ * 0 none. */
 /* One row into m (initialized by the caller); false for a damaged row. */
 static bool chat_row(sqlite3_stmt *st, bool want_body, struct walletdb_chat *m)
 {
@@ -166,7 +168,7 @@ enum wallet_err walletdb_chat_get(struct walletdb *db, const uint8_t id[32], boo
     if (st == NULL)
         return WALLET_ERR_DB;
     sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, want_body ? 1 : 0);
+    sqlite3_bind_int(st, 9, want_body ? 2 : 0);
     int rc = sqlite3_step(st);
     enum wallet_err r = WALLET_OK;
     *found = rc == SQLITE_ROW;

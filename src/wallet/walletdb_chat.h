@@ -88,8 +88,9 @@ struct walletdb_chat_filter {
     bool sealed_only;
 };
 /* Newest first (by timestamp, then by when taken), skipping `skip`, at
- * most `count`; bodies only with want_body. fn returning false stops the
- * walk. The struct passed to fn is cleared afterwards. */
+ * most `count`; with want_body the texts' bodies (never an attachment's or
+ * a sealed message's: a listing does not carry them). fn returning false
+ * stops the walk. The struct passed to fn is cleared afterwards. */
 typedef bool (*walletdb_chat_fn)(void *ctx, const struct walletdb_chat *m);
 enum wallet_err walletdb_chat_for_each(struct walletdb *db, const struct walletdb_chat_filter *f,
                                        size_t count, size_t skip, bool want_body,

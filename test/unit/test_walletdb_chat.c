@@ -193,6 +193,17 @@ static bool note(void *ctx, const struct walletdb_chat *m)
     return s->n < 32;
 }
 
+/* A walk with bodies carries the texts', not the attachments'. */
+static bool bodies(void *ctx, const struct walletdb_chat *m)
+{
+    int *n = ctx;
+    ck_assert_uint_eq(m->body.len, m->kind == ENVELOPE_KIND_TEXT ? 9 + (m->id[0] >= 10) : 0);
+    if (m->kind == ENVELOPE_KIND_ATTACHMENT)
+        ck_assert_uint_eq(m->size, 300);
+    (*n)++;
+    return true;
+}
+
 static struct seen walk(struct walletdb *db, const struct walletdb_chat_filter *f, size_t count,
                         size_t skip)
 {
@@ -205,7 +216,11 @@ START_TEST(walks_and_filters)
 {
     struct walletdb *db = make();
     for (int n = 1; n <= 12; n++)
-        put(db, n, n == 7 ? WALLETDB_CHAT_SEALED : ENVELOPE_KIND_TEXT);
+        put(db, n, n == 7 ? WALLETDB_CHAT_SEALED : n == 9 ? ENVELOPE_KIND_ATTACHMENT
+                                                           : ENVELOPE_KIND_TEXT);
+    int visited = 0;
+    ck_assert_int_eq(walletdb_chat_for_each(db, NULL, 100, 0, true, bodies, &visited), WALLET_OK);
+    ck_assert_int_eq(visited, 12);
 
     struct seen s = walk(db, NULL, 100, 0);
     ck_assert_uint_eq(s.n, 12);
