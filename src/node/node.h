@@ -25,6 +25,7 @@
 
 struct args;
 struct chain_params;
+struct chatbus;
 struct event_base;
 struct rpc_table;
 struct http_server;
@@ -54,6 +55,9 @@ struct node_ctx {
     void *miner;
     void *wallet;   /* struct walletman; NULL with -disablewallet */
     struct pluginhost *plugins; /* the plugins this node hosts (start-up code owns it) */
+    /* Chat envelopes kept by the chat plugin, heard by the wallets
+     * (node/chatbus.h; start-up code owns it; NULL in tools and tests). */
+    struct chatbus *chatbus;
 
     /* Set once shutdown has been requested (signal or the stop RPC). */
     atomic_bool shutdown_requested;

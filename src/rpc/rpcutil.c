@@ -1,6 +1,10 @@
 #include "rpc/rpcutil.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "consensus/chainparams.h"
 #include "consensus/tx.h"
@@ -114,4 +118,41 @@ const struct txtype_def *rpc_txtype_from_json(struct rpc_request *req, const jso
         def = NULL;
     }
     return def;
+}
+
+json_t *rpc_base64_json(const void *data, size_t len)
+{
+    if (len > (size_t)INT32_MAX / 2)
+        return NULL;
+    size_t n = 4 * ((len + 2) / 3);
+    char *text = malloc(n + 1);
+    if (text == NULL)
+        return NULL;
+    EVP_EncodeBlock((unsigned char *)text, data, (int)len);
+    json_t *v = json_stringn(text, n);
+    free(text);
+    return v;
+}
+
+bool rpc_base64_decode(const char *text, size_t len, struct buf *out)
+{
+    if (len % 4 != 0 || len > (size_t)INT32_MAX / 2)
+        return false;
+    /* EVP_DecodeBlock takes blanks and stray padding; the form here is
+     * exact: the alphabet, then at most two '=' at the very end. */
+    size_t pad = 0;
+    if (len > 0 && text[len - 1] == '=')
+        pad = len > 1 && text[len - 2] == '=' ? 2 : 1;
+    for (size_t i = 0; i < len - pad; i++)
+        if (!isalnum((unsigned char)text[i]) && text[i] != '+' && text[i] != '/')
+            return false;
+    if (len == 0)
+        return true;
+    if (!buf_reserve(out, len / 4 * 3))
+        return false;
+    int n = EVP_DecodeBlock(out->data + out->len, (const unsigned char *)text, (int)len);
+    if (n < 0 || (size_t)n < pad)
+        return false;
+    out->len += (size_t)n - pad;
+    return true;
 }

@@ -18,6 +18,7 @@
 
 #include "consensus/txtype.h"
 #include "crypto/address.h"
+#include "util/buf.h"
 
 struct plugin_ctx;
 struct rpc_request;
@@ -54,5 +55,13 @@ bool rpc_option_uint(struct rpc_request *req, const json_t *o, const char *key, 
  * non-negative id. NULL with the error set: -3 for another JSON type, -8
  * for an unknown type or the coinbase. Messages start with "type: ". */
 const struct txtype_def *rpc_txtype_from_json(struct rpc_request *req, const json_t *v);
+
+/* Bytes in JSON as base64 (RFC 4648, with padding): a new string, NULL
+ * when memory runs out. */
+json_t *rpc_base64_json(const void *data, size_t len);
+/* Appends the bytes of text[0..len), standard base64 with its padding and
+ * nothing else (no line breaks or blanks), to out. False, out as before,
+ * for anything else or when memory runs out. */
+bool rpc_base64_decode(const char *text, size_t len, struct buf *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include <event2/thread.h>
 
 #include "consensus/chainparams.h"
+#include "node/chatbus.h"
 #include "node/pluginhost.h"
 #include "node/services.h"
 #include "p2p/net.h"
@@ -211,6 +212,7 @@ static const struct init_hook init_hooks[] = {
 
 struct init_state {
     struct pluginhost plugins;
+    struct chatbus chatbus;
     struct args_option *opts;
     size_t n_opts;
     struct args args;
@@ -766,6 +768,7 @@ static void teardown(struct init_state *st)
         event_base_free(st->ctx.base);
     rpc_table_clear(&st->rpc);
     pluginhost_clear(&st->plugins);
+    chatbus_destroy(&st->chatbus);
     pthread_mutex_destroy(&st->ctx.lock);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
@@ -783,6 +786,8 @@ int init_main(int argc, char *argv[])
     atomic_init(&st.ctx.shutdown_requested, false);
     st.ctx.args = &st.args;
     st.ctx.rpc = &st.rpc;
+    chatbus_init(&st.chatbus);
+    st.ctx.chatbus = &st.chatbus;
     st.ctx.priv = &st;
     st.ctx.request_shutdown = request_shutdown;
     st.ctx.warmup_status = warmup_status;

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "wallet/rpc_wallet.h"
+#include "wallet/rpc_wallet_chat.h"
 #include "wallet/rpc_wallet_tx.h"
 
 #include <ctype.h>
@@ -943,6 +944,6 @@ bool rpc_wallet_register(struct rpc_table *t, char *err, size_t errlen)
 {
     return rpc_register_table(t, wallet_methods, sizeof wallet_methods / sizeof wallet_methods[0],
                               err, errlen) &&
-           rpc_wallet_tx_register(t, err, errlen);
+           rpc_wallet_tx_register(t, err, errlen) && rpc_wallet_chat_register(t, err, errlen);
 }
 

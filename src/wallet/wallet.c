@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/wallet_impl.h"
+#include "wallet/walletchat.h"
 
 static const char *const wallet_errors[WALLET_ERR_COUNT_] = {
     [WALLET_OK] = "success",
@@ -613,6 +614,7 @@ enum wallet_err wallet_import_privkey(struct wallet *w, const uint8_t secret[32]
         r = wallet_record_pending_of_key(w, pub);
     if (r != WALLET_OK || !rescan)
         return r;
+    wallet_chat_catch_up(w);
     /* The index knows where the key first appears: scan from there. */
     struct node_ctx *node = w->node;
     struct txindex_hist *h = NULL;

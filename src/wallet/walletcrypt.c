@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/wallet_impl.h"
+#include "wallet/walletchat.h"
 
 #define WALLET_MESSAGE_TAG "souk/message"
 
@@ -173,6 +174,8 @@ enum wallet_err wallet_unlock(struct wallet *w, const char *passphrase, int64_t 
             walletdb_commit(w->db) != WALLET_OK)
             wallet_rollback_locked(w);
     }
+    /* Messages that arrived while it was locked can be read now. */
+    wallet_chat_open_sealed_locked(w);
     wallet_leave(w);
     return WALLET_OK;
 }

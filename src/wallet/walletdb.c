@@ -14,6 +14,7 @@
 
 #include "util/log.h"
 #include "util/sqlitedb.h"
+#include "wallet/walletdb_chat.h"
 
 struct walletdb {
     sqlite3 *db;
@@ -74,6 +75,8 @@ static enum wallet_err walletdb_create_schema(struct walletdb *db)
     for (size_t i = 0; r == WALLET_OK && i < sizeof walletdb_schema / sizeof walletdb_schema[0];
          i++)
         r = walletdb_exec(db, walletdb_schema[i]);
+    for (size_t i = 0; r == WALLET_OK && i < WALLETDB_CHAT_N_SCHEMA; i++)
+        r = walletdb_exec(db, walletdb_chat_schema[i]);
     if (r == WALLET_OK) {
         snprintf(pragma, sizeof pragma, "INSERT INTO schema_version VALUES(%d)",
                  WALLETDB_SCHEMA_VERSION);
@@ -111,10 +114,43 @@ static enum wallet_err walletdb_check(struct walletdb *db, char *err, size_t err
         return WALLET_ERR_CORRUPT;
     }
     if (!sqlitedb_exec(db->db, "SELECT 1 FROM meta LIMIT 0; SELECT 1 FROM keys LIMIT 0; "
-                               "SELECT 1 FROM txs LIMIT 0", why, sizeof why)) {
+                               "SELECT 1 FROM txs LIMIT 0", why, sizeof why) ||
+        (db->schema_version >= 2 &&
+         !sqlitedb_exec(db->db, "SELECT 1 FROM chat LIMIT 0", why, sizeof why))) {
         snprintf(err, errlen, "damaged wallet file: %s", why);
         return WALLET_ERR_CORRUPT;
     }
+    return WALLET_OK;
+}
+
+/* Brings a file of an older schema up to this one, in one transaction: a
+ * crash leaves the old schema, which the next load migrates again.
+ *   1 -> 2: the chat table (messages to and from the wallet's keys). */
+static enum wallet_err walletdb_migrate(struct walletdb *db, char *err, size_t errlen)
+{
+    int from = db->schema_version;
+    if (from == WALLETDB_SCHEMA_VERSION)
+        return WALLET_OK;
+    enum wallet_err r = walletdb_begin(db);
+    for (size_t i = 0; r == WALLET_OK && from < 2 && i < WALLETDB_CHAT_N_SCHEMA; i++)
+        r = walletdb_exec(db, walletdb_chat_schema[i]);
+    if (r == WALLET_OK) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE schema_version SET version=%d",
+                 WALLETDB_SCHEMA_VERSION);
+        r = walletdb_exec(db, sql);
+    }
+    if (r == WALLET_OK)
+        r = walletdb_commit(db);
+    if (r != WALLET_OK) {
+        walletdb_rollback(db);
+        snprintf(err, errlen, "cannot upgrade the wallet file from schema version %d to %d: %s",
+                 from, WALLETDB_SCHEMA_VERSION, sqlite3_errmsg(db->db));
+        return r;
+    }
+    LOG_INFO(LOG_CAT_WALLET, "wallet file upgraded from schema version %d to %d", from,
+             WALLETDB_SCHEMA_VERSION);
+    db->schema_version = WALLETDB_SCHEMA_VERSION;
     return WALLET_OK;
 }
 
@@ -191,6 +227,8 @@ enum wallet_err walletdb_open(const char *path, bool create, struct walletdb **o
         snprintf(err, errlen, "cannot set up %s: %s", path, sqlite3_errmsg(db->db));
         r = WALLET_ERR_DB;
     }
+    if (r == WALLET_OK && !create)
+        r = walletdb_migrate(db, err, errlen);
     if (r == WALLET_OK && create) {
         r = walletdb_create_schema(db);
         if (r != WALLET_OK)
@@ -217,6 +255,8 @@ void walletdb_close(struct walletdb *db)
 }
 
 int walletdb_schema_version(const struct walletdb *db) { return db->schema_version; }
+
+sqlite3 *walletdb_handle(struct walletdb *db) { return db->db; }
 
 enum wallet_err walletdb_begin(struct walletdb *db) { return walletdb_exec(db, "BEGIN IMMEDIATE"); }
 enum wallet_err walletdb_commit(struct walletdb *db) { return walletdb_exec(db, "COMMIT"); }

@@ -5,7 +5,8 @@
  * key, secret — sealed when the wallet is encrypted —, derivation index or
  * -1 for an imported key, label, whether it was handed out) and txs (every
  * transaction touching the wallet: raw bytes, where it is confirmed, what
- * it does to the wallet). The file is marked with its own application_id
+ * it does to the wallet) and, from schema version 2, chat (the messages
+ * sent and received by the wallet's keys: walletdb_chat.h). The file is marked with its own application_id
  * and runs in WAL mode with secure_delete, so replaced secrets are
  * overwritten rather than left in free pages.
  *
@@ -24,7 +25,8 @@
 #include "util/buf.h"
 #include "wallet/wallet.h"
 
-#define WALLETDB_SCHEMA_VERSION 1
+/* 2 added the chat table; a file of version 1 is upgraded when opened. */
+#define WALLETDB_SCHEMA_VERSION 2
 /* "SOUK" in the SQLite header's application_id field. */
 #define WALLETDB_APP_ID 0x534f554b
 /* A plain secret (32) or a sealed one (nonce 12 + 32 + tag 16). */
@@ -36,11 +38,16 @@ struct walletdb;
  * killed half-way leaves, a database without records, is replaced) and is
  * made with a fresh schema; otherwise it must exist and hold records
  * (WALLET_ERR_NOT_FOUND) and be a wallet of a schema this code reads
- * (WALLET_ERR_CORRUPT, with a message saying what is wrong). */
+ * (WALLET_ERR_CORRUPT, with a message saying what is wrong); a file of an
+ * older schema is upgraded in place, in one transaction. */
 enum wallet_err walletdb_open(const char *path, bool create, struct walletdb **out, char *err,
                               size_t errlen);
 void walletdb_close(struct walletdb *db);
 int walletdb_schema_version(const struct walletdb *db);
+/* The SQLite connection, for the wallet's other tables' code
+ * (walletdb_chat.c); the same rules apply. */
+struct sqlite3;
+struct sqlite3 *walletdb_handle(struct walletdb *db);
 
 enum wallet_err walletdb_begin(struct walletdb *db);
 enum wallet_err walletdb_commit(struct walletdb *db);

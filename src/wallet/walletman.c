@@ -12,10 +12,12 @@
 #include <openssl/crypto.h>
 
 #include "node/chain.h"
+#include "node/chatbus.h"
 #include "node/services.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "wallet/wallet_impl.h"
+#include "wallet/walletchat.h"
 
 static void walletman_accepted(void *ctx, const struct tx *tx, const uint8_t txid[SHA256_LEN])
 {
@@ -24,6 +26,31 @@ static void walletman_accepted(void *ctx, const struct tx *tx, const uint8_t txi
     for (size_t i = 0; i < wm->n; i++)
         wallet_tx_accepted(wm->wallets[i], tx, txid);
     pthread_mutex_unlock(&wm->mu);
+}
+
+/* The chat bus's listener: an envelope between a loaded wallet's key and
+ * anyone goes to that wallet. */
+static bool walletman_chat_want(void *ctx, const uint8_t sender[32], const uint8_t recipient[32])
+{
+    struct walletman *wm = ctx;
+    bool want = false;
+    pthread_mutex_lock(&wm->mu);
+    for (size_t i = 0; i < wm->n && !want; i++)
+        want = wallet_chat_wants(wm->wallets[i], sender, recipient);
+    pthread_mutex_unlock(&wm->mu);
+    return want;
+}
+
+static bool walletman_chat_take(void *ctx, const uint8_t id[32], const struct envelope *e)
+{
+    struct walletman *wm = ctx;
+    bool news = false;
+    pthread_mutex_lock(&wm->mu);
+    for (size_t i = 0; i < wm->n; i++)
+        if (wallet_chat_take(wm->wallets[i], id, e))
+            news = true;
+    pthread_mutex_unlock(&wm->mu);
+    return news;
 }
 
 static bool walletman_mkdir(const char *path)
@@ -61,8 +88,14 @@ enum wallet_err walletman_new(struct node_ctx *ctx, struct walletman **out, char
     if (!ok)
         services_remove_listeners(ctx, wm);
     pthread_mutex_unlock(&ctx->lock);
+    struct chatbus_listener cl = {.ctx = wm, .want = walletman_chat_want,
+                                  .take = walletman_chat_take};
+    if (ok && !chatbus_add_listener(ctx->chatbus, &cl)) {
+        services_remove_listeners(ctx, wm);
+        ok = false;
+    }
     if (!ok) {
-        snprintf(err, errlen, "no room for the wallet's mempool listener");
+        snprintf(err, errlen, "no room for the wallet's mempool or chat listener");
         pthread_mutex_destroy(&wm->mu);
         pthread_mutex_destroy(&wm->load_mu);
         free(wm);
@@ -76,6 +109,7 @@ void walletman_free(struct walletman *wm)
 {
     if (wm == NULL)
         return;
+    chatbus_remove_listener(wm->node->chatbus, wm);
     pthread_mutex_lock(&wm->node->lock);
     services_remove_listeners(wm->node, wm);
     pthread_mutex_unlock(&wm->node->lock);
@@ -274,6 +308,9 @@ enum wallet_err walletman_create(struct walletman *wm, const char *name, const c
     }
     if (r == WALLET_OK && first >= 0)
         r = wallet_rescan(w, first, -1, NULL, NULL);
+    /* A restored seed may have messages waiting in the node's chat store. */
+    if (r == WALLET_OK && seed != NULL)
+        wallet_chat_catch_up(w);
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {
         LOG_INFO(LOG_CAT_WALLET, "wallet %s created%s%s", name,
@@ -337,6 +374,10 @@ enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wa
     if (r == WALLET_OK && (r = wallet_resubmit(w)) != WALLET_OK)
         snprintf(err, errlen, "resubmitting pending transactions failed: %s",
                  wallet_strerror(r));
+    /* Messages that reached the node while the wallet was not loaded (a
+     * failure is logged: the wallet is usable without them). */
+    if (r == WALLET_OK)
+        wallet_chat_catch_up(w);
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {
         LOG_INFO(LOG_CAT_WALLET, "wallet %s loaded", name);

@@ -110,8 +110,50 @@ START_TEST(transaction_types)
 }
 END_TEST
 
+static void check_base64(const char *bytes, size_t len, const char *text)
+{
+    json_t *v = rpc_base64_json(bytes, len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(json_string_value(v), text);
+    json_decref(v);
+    struct buf out;
+    buf_init(&out);
+    ck_assert(buf_append(&out, "x", 1));
+    ck_assert(rpc_base64_decode(text, strlen(text), &out));
+    ck_assert_uint_eq(out.len, len + 1);
+    ck_assert_mem_eq(out.data + 1, bytes, len);
+    buf_clear(&out);
+}
+
+START_TEST(base64)
+{
+    /* RFC 4648's vectors, and every byte value */
+    check_base64("", 0, "");
+    check_base64("f", 1, "Zg==");
+    check_base64("fo", 2, "Zm8=");
+    check_base64("foo", 3, "Zm9v");
+    check_base64("foobar", 6, "Zm9vYmFy");
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    json_t *v = rpc_base64_json(all, sizeof all);
+    check_base64(all, sizeof all, json_string_value(v));
+    json_decref(v);
+
+    static const char *const bad[] = {"Zg=", "Zg", "Z===", "Zm9v\n", " Zm9v", "Zm=v",
+                                      "Zm9-", "Zm9_", "====", "Zg==Zg==", "Zm9v!A=="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct buf out;
+        buf_init(&out);
+        ck_assert_msg(!rpc_base64_decode(bad[i], strlen(bad[i]), &out), "%s", bad[i]);
+        ck_assert_uint_eq(out.len, 0);
+        buf_clear(&out);
+    }
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
-    const TTest *tests[] = {addresses, transaction_types, NULL};
+    const TTest *tests[] = {addresses, transaction_types, base64, NULL};
     return fixture_suite("rpcutil", NULL, tests);
 }

@@ -16,6 +16,7 @@
 #include "util/hex.h"
 #include "util/time.h"
 #include "wallet/wallet.h"
+#include "wallet/walletdb.h"
 
 #define COIN AMOUNT_COIN
 
@@ -179,7 +180,7 @@ START_TEST(manager_create_load_unload)
     ck_assert_int_eq(walletman_load(wm, "alice", &w, err, sizeof err), WALLET_OK);
     ck_assert_int_eq(wallet_get_info(w, &info), WALLET_OK);
     ck_assert_str_eq(info.name, "alice");
-    ck_assert_int_eq(info.schema_version, 1);
+    ck_assert_int_eq(info.schema_version, WALLETDB_SCHEMA_VERSION);
     ck_assert(!info.encrypted && !info.locked);
     ck_assert_uint_eq(info.key_count, 1);
     ck_assert_uint_eq(info.next_index, 1);

@@ -51,7 +51,7 @@ START_TEST(create_open_and_refusals)
     ck_assert_int_eq(walletdb_open(path, true, &db2, err, sizeof err), WALLET_ERR_EXISTS);
     ck_assert_ptr_null(db2);
     ck_assert_int_eq(walletdb_open(path, false, &db2, err, sizeof err), WALLET_OK);
-    ck_assert_int_eq(walletdb_schema_version(db2), 1);
+    ck_assert_int_eq(walletdb_schema_version(db2), WALLETDB_SCHEMA_VERSION);
     walletdb_close(db2);
 
     char missing[320];

@@ -1,14 +1,17 @@
 #include "plugins/chat/chat.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "consensus/chainparams.h"
+#include "node/chatbus.h"
 #include "node/node.h"
 #include "plugins/chat/chat_rpc.h"
 #include "plugins/chat/chat_store.h"
 #include "crypto/sha256.h"
 #include "util/args.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -34,6 +37,70 @@ enum envelope_err chat_accept_check(struct plugin_ctx *pc, const uint8_t *bytes,
     return err;
 }
 
+/* ---- -chatnotify --------------------------------------------------------------- */
+
+static void *notify_main(void *arg)
+{
+    char *cmd = arg;
+    struct chat_state *cs = *(struct chat_state **)cmd;
+    const char *line = cmd + sizeof cs;
+    int rc = system(line);
+    if (rc != 0)
+        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: \"%s\" exited with status %d", line, rc);
+    free(cmd);
+    atomic_fetch_sub(&cs->notify_running, 1);
+    return NULL;
+}
+
+/* Runs the -chatnotify command with each %s replaced by the message id, on
+ * a detached thread (the caller may be the P2P thread). */
+static void chat_notify(struct chat_state *cs, const uint8_t id[32])
+{
+    if (cs->notify == NULL)
+        return;
+    char hex[65];
+    hex_encode(id, 32, hex);
+    if (atomic_fetch_add(&cs->notify_running, 1) >= CHAT_NOTIFY_MAX_RUNNING) {
+        atomic_fetch_sub(&cs->notify_running, 1);
+        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: %d commands still running; not run for %s",
+                 CHAT_NOTIFY_MAX_RUNNING, hex);
+        return;
+    }
+    size_t n = 0;
+    for (const char *p = cs->notify; (p = strstr(p, "%s")) != NULL; p += 2)
+        n++;
+    /* The state pointer, then the command line. */
+    size_t len = sizeof cs + strlen(cs->notify) + n * 62 + 1;
+    char *buf = malloc(len);
+    pthread_t th;
+    pthread_attr_t attr;
+    bool started = false;
+    if (buf != NULL) {
+        memcpy(buf, &cs, sizeof cs);
+        char *out = buf + sizeof cs;
+        for (const char *p = cs->notify; *p != '\0';) {
+            if (p[0] == '%' && p[1] == 's') {
+                memcpy(out, hex, 64);
+                out += 64;
+                p += 2;
+            } else {
+                *out++ = *p++;
+            }
+        }
+        *out = '\0';
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            started = pthread_create(&th, &attr, notify_main, buf) == 0;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    if (!started) {
+        free(buf);
+        atomic_fetch_sub(&cs->notify_running, 1);
+        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: could not start the command for %s", hex);
+    }
+}
+
 bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e,
                const uint8_t *bytes, size_t len, bool *added, char *err, size_t errlen)
 {
@@ -42,6 +109,8 @@ bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelop
     bool ok = chat_store_add(pc->db, id, e, bytes, len, time_now(), cs->max_bytes, added, err,
                              errlen);
     plugin_db_unlock(pc);
+    if (ok && *added && chatbus_kept(pc->node->chatbus, id, e))
+        chat_notify(pc->state, id);
     return ok;
 }
 
@@ -129,7 +198,58 @@ static const struct args_option chat_options[] = {
      "Keep at most <n> MiB of chat envelopes (1 to 16384); past it, those that expire "
      "soonest are dropped first.",
      0, "Chat options:"},
+    {"chatnotify", "<cmd>", NULL,
+     "Run <cmd> when a loaded wallet receives a new chat message (%s in cmd is replaced by "
+     "the message id).",
+     0, NULL},
 };
+
+/* ---- the node's chat store on the chat bus ------------------------------------- */
+
+#define CHAT_REPLAY_BATCH 256
+
+/* Walks the unexpired envelopes in id order, a batch of (id, sender,
+ * recipient) at a time under the database lock, and hands each one wanted
+ * to take with the lock released (taking decrypts and writes a wallet). */
+static bool chat_replay(void *ctx, chatbus_want_fn want, chatbus_take_fn take, void *arg)
+{
+    struct plugin_ctx *pc = ctx;
+    struct chat_store_parties *rows = malloc(CHAT_REPLAY_BATCH * sizeof *rows);
+    if (rows == NULL)
+        return false;
+    uint8_t cursor[32];
+    bool ok = true, more = true, first = true;
+    struct buf body;
+    buf_init(&body);
+    while (ok && more) {
+        plugin_db_lock(pc);
+        long n = chat_store_parties(pc->db, first ? NULL : cursor, time_now(), rows,
+                                    CHAT_REPLAY_BATCH);
+        plugin_db_unlock(pc);
+        ok = n >= 0;
+        more = n == CHAT_REPLAY_BATCH;
+        first = false;
+        for (long i = 0; ok && i < n; i++) {
+            memcpy(cursor, rows[i].id, 32);
+            if (!want(arg, rows[i].sender, rows[i].recipient))
+                continue;
+            bool found = false;
+            buf_reset(&body);
+            plugin_db_lock(pc);
+            ok = chat_store_get(pc->db, rows[i].id, &body, &found);
+            plugin_db_unlock(pc);
+            struct envelope e;
+            envelope_init(&e);
+            /* Gone meanwhile (expired, or dropped for room): nothing to give. */
+            if (ok && found && envelope_decode(body.data, body.len, &e) == ENVELOPE_OK)
+                take(arg, rows[i].id, &e);
+            envelope_clear(&e);
+        }
+    }
+    buf_clear(&body);
+    free(rows);
+    return ok;
+}
 
 static struct chat_state chat_running;
 
@@ -140,6 +260,11 @@ static bool chat_start(struct plugin_ctx *pc, char *err, size_t errlen)
                      err, errlen) != ARGS_OK)
         return false;
     chat_running.max_bytes = (uint64_t)mb << 20;
+    const char *notify = args_get_str(pc->node->args, "chatnotify", NULL);
+    chat_running.notify = notify != NULL && notify[0] != '\0' ? notify : NULL;
+    atomic_init(&chat_running.notify_running, 0);
+    pthread_mutex_init(&chat_running.stamp_mu, NULL);
+    chat_running.last_stamp_us = -1;
     pc->state = &chat_running;
     uint64_t removed = 0;
     plugin_db_lock(pc);
@@ -148,7 +273,18 @@ static bool chat_start(struct plugin_ctx *pc, char *err, size_t errlen)
     if (ok && removed > 0)
         LOG_INFO(LOG_CAT_CHAT, "chat: %llu expired envelopes dropped at start-up",
                  (unsigned long long)removed);
+    /* The wallets loaded at start-up take what arrived for them while the
+     * node was down. */
+    struct chatbus_store store = {.ctx = pc, .replay = chat_replay};
+    if (ok && !chatbus_set_store(pc->node->chatbus, &store))
+        LOG_WARN(LOG_CAT_CHAT, "chat: the wallets could not read the chat store");
     return ok;
+}
+
+static void chat_stop(struct plugin_ctx *pc)
+{
+    chatbus_clear_store(pc->node->chatbus);
+    pthread_mutex_destroy(&chat_running.stamp_mu);
 }
 
 const struct plugin chat_plugin = {
@@ -164,4 +300,5 @@ const struct plugin chat_plugin = {
     .options = chat_options,
     .n_options = sizeof chat_options / sizeof chat_options[0],
     .start = chat_start,
+    .stop = chat_stop,
 };

@@ -3,12 +3,18 @@
  * until they expire.
  *
  * This module holds the plugin: its inventory type (P2P type 3, command
- * "chat"), its option -chatmaxmb, and the checks an envelope passes before
- * it is kept or relayed. chat_store.h keeps the envelopes, chat_rpc.c has
- * the RPC methods. Owns the store's cap and nothing else. */
+ * "chat"), its options -chatmaxmb and -chatnotify, and the checks an
+ * envelope passes before it is kept or relayed. It is the node's chat
+ * store on the chat bus (node/chatbus.h): each envelope it newly keeps is
+ * passed on there, and a wallet catching up reads the store through it.
+ * chat_store.h keeps the envelopes, chat_rpc.c has the RPC methods for
+ * envelopes, chat_send.c the ones that send from the wallet. Owns the
+ * store's cap, the -chatnotify command and the last stamp's figures. */
 #ifndef SOUK_PLUGINS_CHAT_H
 #define SOUK_PLUGINS_CHAT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,8 +25,20 @@
 #define CHAT_MAX_MB_DEFAULT 64
 #define CHAT_MAX_MB_MAX 16384
 
+/* -chatnotify commands running at once; past it a notification is
+ * skipped (and logged) rather than piling up processes. */
+#define CHAT_NOTIFY_MAX_RUNNING 16
+
 struct chat_state {
     uint64_t max_bytes;
+    const char *notify;          /* -chatnotify, or NULL */
+    atomic_int notify_running;
+    /* The last stamp this node ground for a message it sent (chat_getinfo). */
+    pthread_mutex_t stamp_mu;
+    int64_t last_stamp_us;       /* -1: none yet */
+    unsigned last_stamp_bits;
+    unsigned last_stamp_threads;
+    int64_t last_stamp_time;
 };
 
 extern const struct plugin chat_plugin;
@@ -35,7 +53,9 @@ int chat_misbehaviour(enum envelope_err err);
  * on success *e holds it and id its message id. */
 enum envelope_err chat_accept_check(struct plugin_ctx *pc, const uint8_t *bytes, size_t len,
                                     struct envelope *e, uint8_t id[32]);
-/* Keeps a checked envelope; *added: it was new (then it is to be announced). */
+/* Keeps a checked envelope; *added: it was new (then it is to be announced,
+ * and the node's wallets hear of it through the chat bus, node/chatbus.h;
+ * when one of them took it as a new message for itself, -chatnotify runs). */
 bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e,
                const uint8_t *bytes, size_t len, bool *added, char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
-/* The chat plugin's RPC methods for envelopes a wallet app built itself:
- * submit one, decode one, and the store's figures. */
+/* The chat plugin's RPC methods: for envelopes a wallet app built itself
+ * (submit one, decode one), the store's figures, and the table, which
+ * holds chat_send.c's methods too. */
 #include <stdio.h>
 #include <string.h>
 
@@ -127,10 +128,47 @@ static bool rpc_chat_getinfo(struct rpc_request *req, json_t **result)
          rpc_put(o, "next_expiry", info.next_expiry > 0 ? json_integer(info.next_expiry)
                                                         : json_null()) &&
          rpc_put(o, "pow_bits", json_integer(req->node->params->chat_pow_bits));
+    struct chat_state *st = pc->state;
+    pthread_mutex_lock(&st->stamp_mu);
+    json_t *stamp = st->last_stamp_us < 0 ? json_null() : json_object();
+    if (st->last_stamp_us >= 0)
+        ok = ok && rpc_put(stamp, "seconds", json_real((double)st->last_stamp_us / 1e6)) &&
+             rpc_put(stamp, "bits", json_integer(st->last_stamp_bits)) &&
+             rpc_put(stamp, "threads", json_integer(st->last_stamp_threads)) &&
+             rpc_put(stamp, "time", json_integer(st->last_stamp_time));
+    pthread_mutex_unlock(&st->stamp_mu);
+    ok = rpc_put(o, "last_stamp", stamp) && ok;
     return rpc_done_if(req, result, o, ok);
 }
 
 const struct rpc_method chat_rpc_methods[CHAT_RPC_N_METHODS] = {
+    {"chat", "chat_send", chat_rpc_send,
+     "Sends a text from the request's wallet to an address: sealed, signed, stamped, relayed.",
+     "The wallet seals and signs the envelope (createenvelope); this node grinds its stamp\n"
+     "on every core, keeps it and announces it to its peers. The wallet records the message\n"
+     "(chat_list). options: {\"order_id\": 64 hex digits, \"ttl\": seconds the network keeps it,\n"
+     "1 to 604800 (default 604800), \"from\": the wallet's address that sends (default: the\n"
+     "one it used last with the recipient, else its first)}\n"
+     "Result: {\"id\", \"from\", \"to\", \"expires\", \"size\": the envelope's bytes,\n"
+     "         \"pow_bits\", \"pow_threads\", \"pow_tries\", \"pow_seconds\": the stamp's work}\n"
+     "Errors: -5 invalid or wrong-network address, -8 empty or too long text or a bad\n"
+     "option, -4 from is not the wallet's, -13 locked",
+     {{"address", RPC_ARG_STR, false, "The recipient's address"},
+      {"text", RPC_ARG_STR, false, "The message"},
+      {"options", RPC_ARG_OBJ, true, "order_id, ttl, from"}}},
+    {"chat", "chat_sendfile", chat_rpc_sendfile,
+     "Sends a file (an image, a document) from the request's wallet to an address.",
+     "As chat_send, with an attachment: the file at an absolute path on the node's machine,\n"
+     "or its bytes in base64. Sealed, it must fit the envelope's 256 KiB.\n"
+     "options: {\"mime\": type/subtype (default: from the file's first bytes, PNG, JPEG, GIF,\n"
+     "WebP or PDF, else application/octet-stream), \"name\": at most 255 bytes (default: the\n"
+     "path's last part, or none), \"order_id\", \"ttl\", \"from\" as chat_send}\n"
+     "Result: as chat_send, with \"mime\" and \"name\"\n"
+     "Errors: as chat_send; -8 a file that cannot be read, is empty or too large, text that\n"
+     "is neither base64 nor an absolute path, a bad mime or name",
+     {{"address", RPC_ARG_STR, false, "The recipient's address"},
+      {"path_or_base64", RPC_ARG_STR, false, "An absolute path, or the bytes in base64"},
+      {"options", RPC_ARG_OBJ, true, "mime, name, order_id, ttl, from"}}},
     {"chat", "chat_sendrawenvelope", rpc_chat_sendrawenvelope,
      "Submits an envelope a wallet app sealed, signed and stamped itself; keeps and relays it.",
      "The envelope must pass every rule of doc/chat.md (shape, keys, ttl, time, work,\n"
@@ -147,6 +185,8 @@ const struct rpc_method chat_rpc_methods[CHAT_RPC_N_METHODS] = {
     {"chat", "chat_getinfo", rpc_chat_getinfo,
      "Returns the chat store's figures.",
      "Result: {\"messages\", \"bytes\", \"max_bytes\" (-chatmaxmb), \"next_expiry\": time or null,\n"
-     "         \"pow_bits\": the network's base work for a stamp}",
+     "         \"pow_bits\": the network's base work for a stamp, \"last_stamp\": null or\n"
+     "         {\"seconds\", \"bits\", \"threads\", \"time\"}: the last stamp this node ground\n"
+     "         for chat_send or chat_sendfile}",
      {{NULL}}},
 };

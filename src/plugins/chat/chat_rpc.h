@@ -4,7 +4,11 @@
 
 #include "rpc/server.h"
 
-#define CHAT_RPC_N_METHODS 3
+#define CHAT_RPC_N_METHODS 5
 extern const struct rpc_method chat_rpc_methods[CHAT_RPC_N_METHODS];
+
+/* chat_send.c: sending from the request's wallet. */
+bool chat_rpc_send(struct rpc_request *req, json_t **result);
+bool chat_rpc_sendfile(struct rpc_request *req, json_t **result);
 
 #endif

@@ -163,21 +163,55 @@ bool chat_store_info(sqlite3 *db, struct chat_store_info *out)
     return ok;
 }
 
-long chat_store_ids(sqlite3 *db, const uint8_t *after, int64_t now, uint8_t (*ids)[32],
-                    size_t max)
+/* Runs "SELECT id[, sender, recipient] ... WHERE id > after AND not
+ * expired ORDER BY id LIMIT max" with the cursor bound. */
+static sqlite3_stmt *walk_from(sqlite3 *db, const char *sql, const uint8_t *after, int64_t now,
+                               size_t max)
 {
     sqlite3_stmt *st = NULL;
     static const uint8_t none[1] = {0};
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id FROM envelopes WHERE id > ?1 AND expires >= ?2 "
-                           "ORDER BY id LIMIT ?3",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
     /* Any 32-byte id sorts after a 0-length blob. */
     sqlite3_bind_blob(st, 1, after != NULL ? after : none, after != NULL ? 32 : 0,
                       SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    return st;
+}
+
+long chat_store_parties(sqlite3 *db, const uint8_t *after, int64_t now,
+                        struct chat_store_parties *rows, size_t max)
+{
+    sqlite3_stmt *st = walk_from(db,
+                                 "SELECT id, sender, recipient FROM envelopes WHERE id > ?1 AND "
+                                 "expires >= ?2 ORDER BY id LIMIT ?3",
+                                 after, now, max);
+    if (st == NULL)
+        return -1;
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == 32 && sqlite3_column_bytes(st, 1) == 32 &&
+            sqlite3_column_bytes(st, 2) == 32) {
+            memcpy(rows[n].id, sqlite3_column_blob(st, 0), 32);
+            memcpy(rows[n].sender, sqlite3_column_blob(st, 1), 32);
+            memcpy(rows[n].recipient, sqlite3_column_blob(st, 2), 32);
+            n++;
+        }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+long chat_store_ids(sqlite3 *db, const uint8_t *after, int64_t now, uint8_t (*ids)[32],
+                    size_t max)
+{
+    sqlite3_stmt *st = walk_from(db,
+                                 "SELECT id FROM envelopes WHERE id > ?1 AND expires >= ?2 "
+                                 "ORDER BY id LIMIT ?3",
+                                 after, now, max);
+    if (st == NULL)
+        return -1;
     long n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -46,5 +46,14 @@ bool chat_store_info(sqlite3 *db, struct chat_store_info *out);
  * batches with the last id as the cursor. Returns how many, or -1. */
 long chat_store_ids(sqlite3 *db, const uint8_t *after, int64_t now, uint8_t (*ids)[32],
                     size_t max);
+/* The same walk with each envelope's sender and recipient (for a wallet
+ * catching up: it looks at the keys before it asks for the envelope). */
+struct chat_store_parties {
+    uint8_t id[32];
+    uint8_t sender[32];
+    uint8_t recipient[32];
+};
+long chat_store_parties(sqlite3 *db, const uint8_t *after, int64_t now,
+                        struct chat_store_parties *rows, size_t max);
 
 #endif
