@@ -16,6 +16,7 @@
 
 #include "bench/bench.h"
 #include "bench/bench_chain.h"
+#include "bench/bench_chat.h"
 #include "bench/bench_market.h"
 #include "consensus/account.h"
 #include "consensus/block.h"
@@ -70,10 +71,16 @@ enum bench_case {
     CASE_BLOCK,
     CASE_MARKET,
     CASE_SEARCH,
+    CASE_CHAT,
     CASE_COUNT_
 };
-static const char *const case_names[CASE_COUNT_] = {"verify", "txcheck", "mempool",
-                                                    "block",  "market",  "search"};
+static const char *const case_names[CASE_COUNT_] = {"verify", "txcheck", "mempool", "block",
+                                                    "market", "search",  "chat"};
+/* Stamps timed at main difficulty, and the envelopes a new peer is offered
+ * (the chat case). A main stamp should take under 2 s at the median. */
+#define CHAT_STAMPS 15
+#define CHAT_INVENTORY 100000
+#define CHAT_STAMP_TARGET 2.0
 
 struct bench_opts {
     double scale;
@@ -81,6 +88,7 @@ struct bench_opts {
     size_t block_txs;
     unsigned threads; /* block signature threads; 0: one per core */
     size_t listings, queries;
+    size_t stamps, inventory;
     bool run[CASE_COUNT_];
 };
 
@@ -92,6 +100,7 @@ struct bench_results {
     unsigned block_threads;
     struct bench_market_block_result market;   /* txs 0: not measured */
     struct bench_market_search_result search;  /* queries 0: not measured */
+    struct bench_chat_result chat;             /* stamps 0: not measured */
 };
 
 static uint64_t scaled(uint64_t base, double scale)
@@ -381,13 +390,14 @@ static void bench_block(const struct bench_opts *o, struct bench_results *res)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: bench_souk [options] [verify|txcheck|mempool|block|market|search ...]\n"
+            "Usage: bench_souk [options] [verify|txcheck|mempool|block|market|search|chat ...]\n"
             "Times souk's validation hot paths and prints the machine they ran on.\n"
             "With no names every benchmark runs.\n\n"
             "Options:\n"
             "  -n <factor>  scale the operation counts of verify, txcheck and mempool\n"
             "               (default 1: %d verifies, %d tx checks, %d mempool accepts)\n"
-            "  -q           quick mode: -n 0.1, 2 block runs, 10000 listings, 200 searches\n"
+            "  -q           quick mode: -n 0.1, 2 block runs, 10000 listings, 200 searches,\n"
+            "               5 chat stamps and an inventory of 10000 envelopes\n"
             "  -r <runs>    connect each block this many times (default %d; 1..100)\n"
             "  -t <txs>     transfers, and market txs, in the measured blocks (default %d;\n"
             "               1..%d; a market block must also fit in 4 MiB)\n"
@@ -417,7 +427,8 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
                              .repeats = BLOCK_REPEATS,
                              .block_txs = BLOCK_TXS,
                              .listings = SEARCH_LISTINGS,
-                             .queries = SEARCH_QUERIES};
+                             .queries = SEARCH_QUERIES, .stamps = CHAT_STAMPS,
+                             .inventory = CHAT_INVENTORY};
     bool repeats_set = false, listings_set = false, queries_set = false;
     int ch;
     unsigned long v;
@@ -448,6 +459,8 @@ static bool parse_opts(int argc, char **argv, struct bench_opts *o)
                 o->listings = SEARCH_LISTINGS / 10;
             if (!queries_set)
                 o->queries = SEARCH_QUERIES / 5;
+            o->stamps = 5;
+            o->inventory = CHAT_INVENTORY / 10;
             break;
         case 'l':
             if (!parse_ulong(optarg, 1, 1000000, &v)) {
@@ -534,9 +547,24 @@ static void print_market_summary(const struct bench_results *r)
                                              : verdict(s->p99 < SEARCH_P99_TARGET));
 }
 
+static void print_chat_summary(const struct bench_results *r)
+{
+    const struct bench_chat_result *c = &r->chat;
+    if (c->stamps == 0)
+        return;
+    printf("\nchat: a main-difficulty stamp (20 bits) takes %.2f s at the median of %zu on %u "
+           "thread%s (max %.2f s; target median < %.0f s: %s);\n  checking and opening one "
+           "%.0f us, keeping one %.2f ms; a new peer's offer of %zu envelopes is read in "
+           "%.0f ms\n",
+           c->stamp_main_median, c->stamps, c->threads, c->threads == 1 ? "" : "s",
+           c->stamp_main_max, CHAT_STAMP_TARGET, verdict(c->stamp_main_median < CHAT_STAMP_TARGET),
+           c->open_verify * 1e6, c->insert * 1e3, c->inventory, c->inventory_total * 1e3);
+}
+
 static void print_summary(const struct bench_results *r)
 {
     print_market_summary(r);
+    print_chat_summary(r);
     if (r->block_median <= 0)
         return;
     double ms = 1e3;
@@ -609,6 +637,8 @@ int main(int argc, char **argv)
         bench_market_block(o.block_txs, o.repeats, o.threads, &res.market);
     if (o.run[CASE_SEARCH])
         bench_market_search(o.listings, o.queries, &res.search);
+    if (o.run[CASE_CHAT])
+        bench_chat(o.stamps, o.inventory, &res.chat);
     print_summary(&res);
     pluginhost_clear(&host);
     return 0;
