@@ -80,6 +80,45 @@ def market_seeds(keys):
     write("fuzz_market", "order_dispute_bad_utf8", bytes([9]) + keys[0].pubkey + bad[:-1] + b"\xff")
 
 
+def ip16(text):
+    """An address as the P2P layer keeps it: IPv6, IPv4 mapped."""
+    import ipaddress
+    a = ipaddress.ip_address(text)
+    if a.version == 4:
+        return b"\0" * 10 + b"\xff\xff" + a.packed
+    return a.packed
+
+
+def peers_seeds():
+    """fuzz_p2p: peers.dat bodies (the target appends the checksum): new and
+    tried entries, IPv6, a local address, stored buckets, other table sizes,
+    and a few refused ones (duplicate, bad bucket, wrong version)."""
+    now = 1795564800
+
+    def entry(ip, port=8733, tried=0, buckets=(), src="9.9.9.9", when=now - 60, tries=0):
+        return [ip16(ip), port, 1, when, ip16(src), when - 30 if tries else 0,
+                when if tried else 0, tries, tried, list(buckets)]
+
+    def body(entries, version=1, sizes=(1024, 256, 64)):
+        return msgpack.encode(["souk-peers", version, bytes(range(32))] + list(sizes) + [entries])
+
+    seeds = {
+        "peers_empty": body([]),
+        "peers_new_tried": body([entry("1.2.3.4"), entry("5.6.7.8", tried=1),
+                                 entry("2a00:1450::1", src="2a01::1"), entry("127.0.0.1", 28733)]),
+        "peers_buckets": body([entry("11.1.1.1", buckets=[3, 900]), entry("12.1.1.1", buckets=[5]),
+                               entry("13.1.1.1", tries=4, when=now - 40 * 86400)]),
+        "peers_other_sizes": body([entry("1.2.3.4", buckets=[4000])], sizes=(4096, 256, 64)),
+        "peers_crowded": body([entry("20.30.%d.%d" % (i // 200, i % 200 + 1), tried=i % 2,
+                                     src="%d.1.1.1" % (30 + i % 150)) for i in range(40)]),
+        "peers_duplicate": body([entry("1.2.3.4"), entry("1.2.3.4", tried=1)]),
+        "peers_bad_bucket": body([entry("1.2.3.4", buckets=[1024])]),
+        "peers_version2": body([entry("1.2.3.4")], version=2),
+    }
+    for name, data in seeds.items():
+        write("fuzz_p2p", name, data)
+
+
 def rpc_seeds():
     """Bodies for fuzz_rpc: its test methods (echo, types, fail, amounts,
     copy, nothing) and the control ones, in JSON-RPC 1.0 and 2.0, named and
@@ -187,6 +226,7 @@ def main():
     for name, data in frames.items():
         write("fuzz_p2p", name, data)
     txpayload_seeds(keys)
+    peers_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
