@@ -10,12 +10,18 @@
 #ifndef SOUK_TEST_FUZZ_H
 #define SOUK_TEST_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 void fuzz_one(const uint8_t *data, size_t size);
+
+/* A fresh directory for a target's files (in /dev/shm when there is one:
+ * no disk writes per input), removed with its contents at exit. Its path
+ * (at most cap bytes) goes to out. */
+bool fuzz_tmpdir(char *out, size_t cap, const char *tag);
 
 #define FUZZ_ASSERT(cond)                                                              \
     do {                                                                               \

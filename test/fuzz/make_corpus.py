@@ -119,6 +119,79 @@ def peers_seeds():
         write("fuzz_p2p", name, data)
 
 
+def undo_seeds():
+    """fuzz_undo: a flags byte (bits 0-1: 0 sound, 1 cut short, 2 wrong
+    checksum, 3 the rest is the whole file; bit 2: wrong magic; bits 3-5:
+    bytes of an earlier record before it) and undo bytes."""
+    key_a, key_m = b"a" + b"\1" * 32, b"m" + bytes(8)
+    undo = msgpack.encode([[key_a, msgpack.encode([5, 1])], [key_m]])
+    of_block = b"\x42\x42\x42" + bytes(29)
+    record = (b"\x72\x73\x6f\x6b" + (len(undo) + 32).to_bytes(4, "little") + undo +
+              hashlib.sha256(of_block + undo).digest())
+    seeds = {
+        "sound": b"\x00" + undo,
+        "empty": b"\x00" + msgpack.encode([]),
+        "after_record": bytes([5 << 3]) + undo,
+        "bad_magic": b"\x04" + undo,
+        "cut_short": b"\x01" + undo,
+        "bad_checksum": b"\x02" + undo,
+        "whole_file": b"\x03" + record,
+        "whole_file_offset": bytes([3 | 2 << 3]) + b"\0\0" + record,
+        "same_key_twice": b"\x00" + msgpack.encode([[key_a], [key_a, b"v"]]),
+        "empty_value": b"\x00" + msgpack.encode([[key_a, b""]]),
+        "longest_key": b"\x00" + msgpack.encode([[b"k" * 256, b"v"]]),
+        "key_too_long": b"\x00" + msgpack.encode([[b"k" * 257]]),
+        "three_fields": b"\x00" + msgpack.encode([[key_a, b"v", b"w"]]),
+    }
+    for name, data in seeds.items():
+        write("fuzz_undo", name, data)
+
+
+def blockindex_seeds():
+    """fuzz_blockindex: records, each a length byte and its bytes: the
+    metadata record, then entry values (the target computes their keys).
+    Regtest headers from a parentless root: a chain with a fork, and
+    records that break one rule each."""
+    from test_framework.messages import BlockHeader
+
+    def meta(blk_file=0, blk_size=0, rev_file=0, rev_size=0, flags=0, version=1):
+        return msgpack.encode([version, blk_file, blk_size, rev_file, rev_size, flags])
+
+    def entry(h, height, seq, status=0x0f, version=1):
+        return msgpack.encode([version, h.to_array(), height, status, 1, 0, 8 * seq, 0, 40 * seq,
+                               seq])
+
+    def records(*recs):
+        out = b""
+        for r in recs:
+            assert len(r) < 256
+            out += bytes([len(r)]) + r
+        return out
+
+    root = BlockHeader(time=1700000000, nonce=1)
+    chain = [root]
+    for i in range(4):
+        chain.append(BlockHeader(chain[-1].hash(), b"\x11" * 32, 1700000060 + 60 * i, nonce=i))
+    side = BlockHeader(chain[2].hash(), b"\x22" * 32, 1700000500, bits=0x1f7fffff)
+    entries = [entry(h, i, i) for i, h in enumerate(chain)]
+    seeds = {
+        "chain": records(meta(0, 4000, 0, 900), *entries),
+        "chain_reversed": records(meta(), *reversed(entries)),
+        "fork": records(meta(flags=1), *entries, entry(side, 3, 9)),
+        "meta_only": records(meta(7, 1 << 20, 6, 1 << 19, 1)),
+        "meta_version2": records(meta(version=2), *entries[:2]),
+        "orphan": records(meta(), entries[0], entries[2]),
+        "wrong_height": records(meta(), entries[0], entry(chain[1], 5, 1)),
+        "twice": records(meta(), entries[0], entries[1], entries[1]),
+        "second_root": records(meta(), entries[0], entry(BlockHeader(time=1, nonce=2), 0, 3)),
+        "no_work": records(meta(), entry(BlockHeader(time=5, bits=0), 0, 0)),
+        "bad_status": records(meta(), entry(root, 0, 0, status=0x40)),
+        "entry_version2": records(meta(), entry(root, 0, 0, version=2)),
+    }
+    for name, data in seeds.items():
+        write("fuzz_blockindex", name, data)
+
+
 def rpc_seeds():
     """Bodies for fuzz_rpc: its test methods (echo, types, fail, amounts,
     copy, nothing) and the control ones, in JSON-RPC 1.0 and 2.0, named and
@@ -227,6 +300,8 @@ def main():
         write("fuzz_p2p", name, data)
     txpayload_seeds(keys)
     peers_seeds()
+    undo_seeds()
+    blockindex_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
