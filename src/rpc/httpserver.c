@@ -166,6 +166,18 @@ bool http_subnet_parse(const char *s, struct http_subnet *out)
             return false;
         }
     }
+    /* Peers that arrive IPv4-mapped are matched as IPv4 peers, so a mapped
+     * address here means its IPv4 address (as an IPv6 subnet it would allow
+     * nobody); a prefix that does not reach its IPv4 part is refused. */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (n.family == AF_INET6 && memcmp(n.addr, mapped, sizeof mapped) == 0) {
+        if (n.prefix < 96)
+            return false;
+        n.family = AF_INET;
+        n.prefix -= 96;
+        memmove(n.addr, n.addr + 12, 4);
+        memset(n.addr + 4, 0, 12);
+    }
     *out = n;
     return true;
 }
