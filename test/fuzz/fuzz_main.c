@@ -27,6 +27,35 @@ static void remove_tmpdirs(void)
         nftw(tmpdirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+size_t fuzz_split(const uint8_t *data, size_t size, const char **parts, size_t n)
+{
+    static char *copy;
+    static size_t cap;
+    if (size + 1 > cap) {
+        char *p = realloc(copy, size + 1);
+        FUZZ_ASSERT(p != NULL);
+        copy = p;
+        cap = size + 1;
+    }
+    if (size > 0)
+        memcpy(copy, data, size);
+    copy[size] = '\0';
+    size_t have = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (at > size) {
+            parts[i] = "";
+            continue;
+        }
+        parts[i] = copy + at;
+        have++;
+        if (i + 1 < n) {
+            const char *nul = memchr(copy + at, '\0', size + 1 - at);
+            at = (size_t)(nul - copy) + 1;
+        }
+    }
+    return have;
+}
+
 bool fuzz_tmpdir(char *out, size_t cap, const char *tag)
 {
     if (n_tmpdirs == (int)(sizeof tmpdirs / sizeof tmpdirs[0]))

@@ -502,7 +502,8 @@ START_TEST(records_one_by_one)
         ck_assert_ptr_nonnull(b);
         ck_assert_uint_eq(b->height, e->height);
         ck_assert_int_eq(u256_cmp(&b->chainwork, &e->chainwork), 0);
-        ck_assert(b->prev == NULL ? e->prev == NULL : memcmp(b->prev->hash, e->prev->hash, 32) == 0);
+        ck_assert(b->prev == NULL ? e->prev == NULL
+                                  : memcmp(b->prev->hash, e->prev->hash, SHA256_LEN) == 0);
         struct buf again;
         buf_init(&again);
         ck_assert(blockindex_entry_encode(b, &again));
