@@ -105,8 +105,7 @@ if [ "${SOUK_TEST_FUZZ:-1}" != 0 ]; then
     secs=${SOUK_FUZZ_SECONDS:-8}
     echo "test.sh: short fuzz run (build-fuzz/, $secs s per target)"
     log=$(mktemp)
-    "$top/contrib/fuzz.sh" --short "$secs" 2>&1 | tee "$log" | grep --line-buffered -v '^fuzz.sh: ' |
-      sed -u 's/^/  build-fuzz: /'
+    "$top/contrib/fuzz.sh" --short "$secs" 2>&1 | tee "$log" | sed -u 's/^/  build-fuzz: /'
     rc=${PIPESTATUS[0]}
     p=$(grep -c ', ok$' "$log")
     f=$(grep -c ', FAILED' "$log")
