@@ -11,9 +11,11 @@ packages=(
 # With --test, also what only the test command needs: the Docker network
 # test (test/functional/docker_network.py) uses Debian's engine and Compose
 # 1.29, and debootstrap for the base image (contrib/docker/base-image.sh)
-# when no registry can be reached. The quick start does not install them.
+# when no registry can be reached; the short fuzz run (contrib/fuzz.sh)
+# needs clang and its libFuzzer and sanitizer runtimes. The quick start
+# does not install them.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker.io docker-compose debootstrap)
+  packages+=(docker.io docker-compose debootstrap clang libclang-rt-14-dev)
 fi
 
 missing=()

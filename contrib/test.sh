@@ -3,7 +3,11 @@
 #   1. unit tests (make check) on a regular build in build/
 #   2. the same unit tests on an ASan+UBSan build in build-asan/
 #      (skip with SOUK_TEST_SANITIZERS=0)
-#   3. the functional tests against both builds (the sanitizer one only when
+#   3. a short fuzz run: every fuzz target for a few seconds from its corpus,
+#      as a libFuzzer binary with ASan+UBSan in build-fuzz/ (contrib/fuzz.sh
+#      --short; SOUK_FUZZ_SECONDS per target, default 8; skip with
+#      SOUK_TEST_FUZZ=0); a finding fails the suite
+#   4. the functional tests against both builds (the sanitizer one only when
 #      step 2 ran)
 # Exits non-zero on any failure; the last line is "N passed, N failed".
 set -uo pipefail
@@ -86,6 +90,33 @@ else
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3} \
       build_and_check "$top/build-asan" --enable-werror --with-sanitizers=address,undefined || status=1
+  fi
+fi
+
+# The short fuzz run: one result per target. clang comes with the test
+# dependencies; without it (or in an in-place build, where build-fuzz/
+# cannot be configured) the run is skipped with a note.
+if [ "${SOUK_TEST_FUZZ:-1}" != 0 ]; then
+  if [ "$build_dir" != "$top/build" ]; then
+    echo "test.sh: short fuzz run skipped (the source tree is configured in place)"
+  elif ! command -v clang >/dev/null 2>&1; then
+    echo "test.sh: short fuzz run skipped (no clang)"
+  else
+    secs=${SOUK_FUZZ_SECONDS:-8}
+    echo "test.sh: short fuzz run (build-fuzz/, $secs s per target)"
+    log=$(mktemp)
+    "$top/contrib/fuzz.sh" --short "$secs" 2>&1 | tee "$log" | sed -u 's/^/  build-fuzz: /'
+    rc=${PIPESTATUS[0]}
+    p=$(grep -c ', ok$' "$log")
+    f=$(grep -c ', FAILED' "$log")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ]; then
+      status=1
+      # Nothing failed by itself: the targets did not build.
+      [ "$f" -eq 0 ] && { grep '^fuzz.sh: ' "$log" | tail -3 >&2; failed=$((failed + 1)); }
+    fi
+    rm -f "$log"
   fi
 fi
 

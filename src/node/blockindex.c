@@ -140,6 +140,16 @@ void blockindex_clear(struct blockindex *bi)
     bi->seed = seed;
 }
 
+void blockindex_reset(struct blockindex *bi)
+{
+    if (bi->table_cap)
+        memset(bi->table, 0, bi->table_cap * sizeof *bi->table);
+    bi->n_dirty = 0;
+    bi->count = 0;
+    bi->next_seq = 0;
+    bi->root = NULL;
+}
+
 size_t blockindex_count(const struct blockindex *bi) { return bi->count; }
 
 struct blockindex_entry *blockindex_entry_at(const struct blockindex *bi, size_t i)
@@ -380,7 +390,13 @@ size_t blockindex_dirty_count(const struct blockindex *bi)
 #define ENTRY_FIELDS 10
 #define META_FIELDS 6
 
-static bool encode_entry(const struct blockindex_entry *e, struct buf *out)
+void blockindex_entry_key(const uint8_t hash[SHA256_LEN], uint8_t key[BLOCKINDEX_ENTRY_KEY_LEN])
+{
+    key[0] = ENTRY_PREFIX;
+    memcpy(key + 1, hash, SHA256_LEN);
+}
+
+bool blockindex_entry_encode(const struct blockindex_entry *e, struct buf *out)
 {
     struct ser_writer w;
     ser_writer_init(&w, out);
@@ -400,11 +416,10 @@ static bool encode_entry(const struct blockindex_entry *e, struct buf *out)
 
 static bool put_entry(struct db_batch *batch, const struct blockindex_entry *e, struct buf *val)
 {
-    uint8_t key[1 + SHA256_LEN];
-    key[0] = ENTRY_PREFIX;
-    memcpy(key + 1, e->hash, SHA256_LEN);
+    uint8_t key[BLOCKINDEX_ENTRY_KEY_LEN];
+    blockindex_entry_key(e->hash, key);
     buf_reset(val);
-    if (!encode_entry(e, val))
+    if (!blockindex_entry_encode(e, val))
         return false;
     db_batch_put(batch, key, sizeof key, val->data, val->len);
     return true;
@@ -428,16 +443,7 @@ bool blockindex_write(const struct blockindex *bi, struct db_batch *batch,
     }
     if (ok) {
         buf_reset(&val);
-        struct ser_writer w;
-        ser_writer_init(&w, &val);
-        ser_write_array(&w, META_FIELDS);
-        ser_write_uint(&w, RECORD_VERSION);
-        ser_write_uint(&w, meta->cursor.blk_file);
-        ser_write_uint(&w, meta->cursor.blk_size);
-        ser_write_uint(&w, meta->cursor.rev_file);
-        ser_write_uint(&w, meta->cursor.rev_size);
-        ser_write_uint(&w, meta->flags);
-        ok = ser_writer_ok(&w);
+        ok = blockindex_meta_encode(meta, &val);
         if (ok)
             db_batch_put(batch, META_KEY, sizeof META_KEY, val.data, val.len);
     }
@@ -475,6 +481,20 @@ enum blockindex_err blockindex_flush(struct blockindex *bi, struct db *db,
     return BLOCKINDEX_OK;
 }
 
+bool blockindex_meta_encode(const struct blockindex_meta *meta, struct buf *out)
+{
+    struct ser_writer w;
+    ser_writer_init(&w, out);
+    ser_write_array(&w, META_FIELDS);
+    ser_write_uint(&w, RECORD_VERSION);
+    ser_write_uint(&w, meta->cursor.blk_file);
+    ser_write_uint(&w, meta->cursor.blk_size);
+    ser_write_uint(&w, meta->cursor.rev_file);
+    ser_write_uint(&w, meta->cursor.rev_size);
+    ser_write_uint(&w, meta->flags);
+    return ser_writer_ok(&w);
+}
+
 static enum ser_err get_u32(const msgpack_object *o, uint32_t *out)
 {
     uint64_t v;
@@ -484,8 +504,7 @@ static enum ser_err get_u32(const msgpack_object *o, uint32_t *out)
     return se;
 }
 
-/* Decodes one stored entry into e (hash already set from the key). */
-static enum ser_err decode_entry(const uint8_t *val, size_t len, struct blockindex_entry *e)
+enum ser_err blockindex_entry_decode(const uint8_t *val, size_t len, struct blockindex_entry *e)
 {
     struct ser_doc doc;
     ser_doc_init(&doc);
@@ -521,25 +540,14 @@ static enum ser_err decode_entry(const uint8_t *val, size_t len, struct blockind
     return se;
 }
 
-static enum blockindex_err load_meta(struct db *db, struct blockindex_meta *meta,
-                                     bool *has_meta, char *err, size_t errlen)
+enum ser_err blockindex_meta_decode(const uint8_t *val, size_t len, struct blockindex_meta *out)
 {
-    struct buf val;
-    buf_init(&val);
-    bool found = false;
-    char dberr[256];
-    memset(meta, 0, sizeof *meta);
-    if (!db_get(db, META_KEY, sizeof META_KEY, &val, &found, dberr, sizeof dberr))
-        return fail(BLOCKINDEX_ERR_DB, err, errlen, "%s", dberr);
-    *has_meta = found;
-    if (!found)
-        return BLOCKINDEX_OK;
     struct ser_doc doc;
     ser_doc_init(&doc);
     const msgpack_object *f;
     uint64_t version;
     struct blockindex_meta m;
-    enum ser_err se = ser_doc_parse(&doc, val.data, val.len);
+    enum ser_err se = ser_doc_parse(&doc, val, len);
     if (se == SER_OK)
         se = ser_get_array(ser_doc_root(&doc), META_FIELDS, &f);
     if (se == SER_OK && (se = ser_get_uint(&f[0], &version)) == SER_OK &&
@@ -556,10 +564,28 @@ static enum blockindex_err load_meta(struct db *db, struct blockindex_meta *meta
     if (se == SER_OK)
         se = ser_get_uint(&f[5], &m.flags);
     ser_doc_clear(&doc);
+    if (se == SER_OK)
+        *out = m;
+    return se;
+}
+
+static enum blockindex_err load_meta(struct db *db, struct blockindex_meta *meta,
+                                     bool *has_meta, char *err, size_t errlen)
+{
+    struct buf val;
+    buf_init(&val);
+    bool found = false;
+    char dberr[256];
+    memset(meta, 0, sizeof *meta);
+    if (!db_get(db, META_KEY, sizeof META_KEY, &val, &found, dberr, sizeof dberr))
+        return fail(BLOCKINDEX_ERR_DB, err, errlen, "%s", dberr);
+    *has_meta = found;
+    if (!found)
+        return BLOCKINDEX_OK;
+    enum ser_err se = blockindex_meta_decode(val.data, val.len, meta);
     buf_clear(&val);
     if (se != SER_OK)
         return fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "metadata record: %s", ser_strerror(se));
-    *meta = m;
     return BLOCKINDEX_OK;
 }
 
@@ -570,9 +596,9 @@ static int by_height(const void *a, const void *b)
     return x->height < y->height ? -1 : x->height > y->height;
 }
 
-/* Links every loaded entry to its parent, in height order so that each
+/* Every loaded entry is linked to its parent in height order, so that each
  * parent is complete before its children. */
-static enum blockindex_err link_loaded(struct blockindex *bi, char *err, size_t errlen)
+enum blockindex_err blockindex_load_link(struct blockindex *bi, char *err, size_t errlen)
 {
     if (bi->count == 0)
         return BLOCKINDEX_OK;
@@ -618,6 +644,32 @@ static enum blockindex_err link_loaded(struct blockindex *bi, char *err, size_t 
     return r;
 }
 
+enum blockindex_err blockindex_load_record(struct blockindex *bi, const uint8_t *key, size_t klen,
+                                           const uint8_t *val, size_t vlen, char *err,
+                                           size_t errlen)
+{
+    if (klen != BLOCKINDEX_ENTRY_KEY_LEN || key[0] != ENTRY_PREFIX)
+        return fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry key of %zu bytes", klen);
+    char hx[2 * SHA256_LEN + 1];
+    hex_encode(key + 1, SHA256_LEN, hx);
+    if (blockindex_find(bi, key + 1))
+        return fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry %s twice", hx);
+    struct blockindex_entry *e = reserve_entry(bi);
+    if (!e)
+        return fail(BLOCKINDEX_ERR_NOMEM, err, errlen, "loading entry %zu", bi->count);
+    enum ser_err se = blockindex_entry_decode(val, vlen, e);
+    if (se != SER_OK)
+        return fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry %s: %s", hx, ser_strerror(se));
+    memcpy(e->hash, key + 1, SHA256_LEN);
+    uint8_t h[SHA256_LEN];
+    block_header_hash(&e->header, h);
+    if (memcmp(h, e->hash, SHA256_LEN) != 0)
+        return fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry %s holds another header", hx);
+    bi->count++;
+    table_put(bi, e);
+    return BLOCKINDEX_OK;
+}
+
 enum blockindex_err blockindex_load(struct blockindex *bi, struct db *db,
                                     struct blockindex_meta *meta, bool *has_meta, char *err,
                                     size_t errlen)
@@ -632,42 +684,20 @@ enum blockindex_err blockindex_load(struct blockindex *bi, struct db *db,
     if (!it)
         return fail(BLOCKINDEX_ERR_NOMEM, err, errlen, "creating an iterator");
     const uint8_t prefix = ENTRY_PREFIX;
-    char hx[2 * SHA256_LEN + 1];
     for (db_iter_seek_prefix(it, &prefix, 1); db_iter_valid(it); db_iter_next(it)) {
         size_t klen, vlen;
         const uint8_t *k = db_iter_key(it, &klen);
         const uint8_t *v = db_iter_value(it, &vlen);
-        if (klen != 1 + SHA256_LEN) {
-            r = fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry key of %zu bytes", klen);
+        r = blockindex_load_record(bi, k, klen, v, vlen, err, errlen);
+        if (r != BLOCKINDEX_OK)
             break;
-        }
-        hex_encode(k + 1, SHA256_LEN, hx);
-        struct blockindex_entry *e = reserve_entry(bi);
-        if (!e) {
-            r = fail(BLOCKINDEX_ERR_NOMEM, err, errlen, "loading entry %zu", bi->count);
-            break;
-        }
-        memcpy(e->hash, k + 1, SHA256_LEN);
-        enum ser_err se = decode_entry(v, vlen, e);
-        if (se != SER_OK) {
-            r = fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry %s: %s", hx, ser_strerror(se));
-            break;
-        }
-        uint8_t h[SHA256_LEN];
-        block_header_hash(&e->header, h);
-        if (memcmp(h, e->hash, SHA256_LEN) != 0) {
-            r = fail(BLOCKINDEX_ERR_CORRUPT, err, errlen, "entry %s holds another header", hx);
-            break;
-        }
-        bi->count++;
-        table_put(bi, e);
     }
     char dberr[256];
     if (r == BLOCKINDEX_OK && !db_iter_status(it, dberr, sizeof dberr))
         r = fail(BLOCKINDEX_ERR_DB, err, errlen, "%s", dberr);
     db_iter_free(it);
     if (r == BLOCKINDEX_OK)
-        r = link_loaded(bi, err, errlen);
+        r = blockindex_load_link(bi, err, errlen);
     if (r != BLOCKINDEX_OK) {
         blockindex_clear(bi);
         return r;

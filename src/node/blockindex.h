@@ -102,6 +102,10 @@ struct blockindex_meta {
 void blockindex_init(struct blockindex *bi);
 /* Frees every entry; bi is empty and reusable. */
 void blockindex_clear(struct blockindex *bi);
+/* Forgets every entry but keeps the memory they took, for an index that is
+ * filled again and again (a fuzz target's): the next entries reuse it.
+ * Entry pointers from before are invalid. */
+void blockindex_reset(struct blockindex *bi);
 
 size_t blockindex_count(const struct blockindex *bi);
 /* Entries in the order they were added (or loaded); i < count. */
@@ -166,6 +170,33 @@ enum blockindex_err blockindex_flush(struct blockindex *bi, struct db *db,
 enum blockindex_err blockindex_load(struct blockindex *bi, struct db *db,
                                     struct blockindex_meta *meta, bool *has_meta, char *err,
                                     size_t errlen);
+
+/* The records blockindex_load reads, one by one (also for tests and the
+ * fuzz target, which have no database):
+ *   entry: key 'b' || hash, value [version 1, header, height, status,
+ *          tx_count, data file, data offset, undo file, undo offset, seq];
+ *   metadata: [version 1, blk_file, blk_size, rev_file, rev_size, flags].
+ * The key is the entry's checksum: the header must hash to it. */
+#define BLOCKINDEX_ENTRY_KEY_LEN (1 + SHA256_LEN)
+void blockindex_entry_key(const uint8_t hash[SHA256_LEN], uint8_t key[BLOCKINDEX_ENTRY_KEY_LEN]);
+/* Appends the value of e's record. */
+bool blockindex_entry_encode(const struct blockindex_entry *e, struct buf *out);
+/* Decodes a value into e's stored fields (not its hash, links or work). */
+enum ser_err blockindex_entry_decode(const uint8_t *val, size_t len, struct blockindex_entry *e);
+bool blockindex_meta_encode(const struct blockindex_meta *meta, struct buf *out);
+/* *out untouched on error. */
+enum ser_err blockindex_meta_decode(const uint8_t *val, size_t len, struct blockindex_meta *out);
+/* Adds one entry record to an index being loaded, unlinked.
+ * BLOCKINDEX_ERR_CORRUPT for a bad key or value, a header that does not
+ * hash to the key, or a hash loaded already (the index is then left as it
+ * was, apart from capacity). */
+enum blockindex_err blockindex_load_record(struct blockindex *bi, const uint8_t *key, size_t klen,
+                                           const uint8_t *val, size_t vlen, char *err,
+                                           size_t errlen);
+/* Links the records loaded: parents, heights (which must agree with the
+ * stored ones), skip pointers, chain work and time_max; one root. On
+ * failure the index is inconsistent and must be cleared. */
+enum blockindex_err blockindex_load_link(struct blockindex *bi, char *err, size_t errlen);
 
 /* ---- the active chain ---------------------------------------------------- */
 

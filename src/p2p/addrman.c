@@ -51,6 +51,15 @@ struct am_entry {
     uint8_t tried_pos;
 };
 
+/* How full the buckets of one table are, and which hold anything, so that
+ * select draws a non-empty bucket in one go (sized for the larger table). */
+struct am_fill {
+    uint8_t count[ADDRMAN_NEW_BUCKET_COUNT];
+    uint16_t busy[ADDRMAN_NEW_BUCKET_COUNT];    /* the non-empty buckets, in no order */
+    uint16_t busy_at[ADDRMAN_NEW_BUCKET_COUNT]; /* where a non-empty bucket sits in busy */
+    uint32_t n_busy;
+};
+
 /* Everything but the lock, so a decoded image can be built aside and
  * swapped in whole. Entry ids are stable indexes into entries[]. */
 struct am_state {
@@ -67,8 +76,7 @@ struct am_state {
     uint32_t n_new, n_tried;
     int32_t *new_tbl;         /* NEW_SLOTS ids, -1 empty */
     int32_t *tried_tbl;       /* TRIED_SLOTS ids, -1 empty */
-    uint8_t new_count[ADDRMAN_NEW_BUCKET_COUNT];
-    uint8_t tried_count[ADDRMAN_TRIED_BUCKET_COUNT];
+    struct am_fill new_fill, tried_fill;
     int32_t *index;           /* open addressing (ip, port) -> id, -1 empty */
     uint32_t index_cap;       /* power of two */
     int64_t last_good;
@@ -80,6 +88,12 @@ struct am_state {
 struct addrman {
     pthread_mutex_t mu;
     struct am_state s;
+    /* What the last decode left over (the state it replaced, or the tables
+     * of a failed attempt), for the next decode to empty and build in
+     * (has_spare): a manager that decodes repeatedly does not allocate and
+     * fault in 320 KiB of tables each time. */
+    struct am_state spare;
+    bool has_spare;
 };
 
 static const char *const decode_err_text[ADDRMAN_DECODE_COUNT_] = {
@@ -292,16 +306,38 @@ static void state_clear(struct am_state *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Sets the counters of an empty state whose tables are all -1 (slots and
+ * index), and its key unless it already has that one. */
+static void state_start(struct am_state *s, const uint8_t key[ADDRMAN_KEY_LEN], bool rekey,
+                        bool allow_local)
+{
+    if (rekey) {
+        memcpy(s->key, key, ADDRMAN_KEY_LEN);
+        uint8_t h[SHA256_LEN];
+        sha256_tagged("souk/addrman/index", key, ADDRMAN_KEY_LEN, h);
+        s->index_seed[0] = le64(h);
+        s->index_seed[1] = le64(h + 8);
+        s->index_seed[2] = le64(h + 16);
+    }
+    s->allow_local = allow_local;
+    s->entries_used = 0;
+    s->n_free = 0;
+    s->n_entries = 0;
+    s->n_new = 0;
+    s->n_tried = 0;
+    memset(s->new_fill.count, 0, sizeof s->new_fill.count);
+    memset(s->tried_fill.count, 0, sizeof s->tried_fill.count);
+    s->new_fill.n_busy = 0;
+    s->tried_fill.n_busy = 0;
+    /* "Never" (0) must count as older than the first success: with 1 here a
+     * node that has never connected still counts each address's first
+     * failure, as bitcoind does. */
+    s->last_good = 1;
+}
+
 static bool state_init(struct am_state *s, const uint8_t key[ADDRMAN_KEY_LEN], bool allow_local)
 {
     memset(s, 0, sizeof *s);
-    memcpy(s->key, key, ADDRMAN_KEY_LEN);
-    s->allow_local = allow_local;
-    uint8_t h[SHA256_LEN];
-    sha256_tagged("souk/addrman/index", key, ADDRMAN_KEY_LEN, h);
-    s->index_seed[0] = le64(h);
-    s->index_seed[1] = le64(h + 8);
-    s->index_seed[2] = le64(h + 16);
     s->new_tbl = malloc(sizeof(int32_t) * NEW_SLOTS);
     s->tried_tbl = malloc(sizeof(int32_t) * TRIED_SLOTS);
     s->index_cap = 1024;
@@ -313,11 +349,26 @@ static bool state_init(struct am_state *s, const uint8_t key[ADDRMAN_KEY_LEN], b
     memset(s->new_tbl, 0xff, sizeof(int32_t) * NEW_SLOTS);
     memset(s->tried_tbl, 0xff, sizeof(int32_t) * TRIED_SLOTS);
     memset(s->index, 0xff, sizeof(int32_t) * s->index_cap);
-    /* "Never" (0) must count as older than the first success: with 1 here a
-     * node that has never connected still counts each address's first
-     * failure, as bitcoind does. */
-    s->last_good = 1;
+    state_start(s, key, true, allow_local);
     return true;
+}
+
+/* Empties s under key, keeping every allocation. Only the slots its live
+ * entries hold are reset, so the cost follows the entries rather than the
+ * size of the tables; the index (sized to the entries) is wiped whole. */
+static void state_reset(struct am_state *s, const uint8_t key[ADDRMAN_KEY_LEN], bool allow_local)
+{
+    for (uint32_t id = 0; id < s->entries_used; id++) {
+        const struct am_entry *e = &s->entries[id];
+        if (!e->in_use)
+            continue;
+        for (unsigned i = 0; i < e->n_new; i++)
+            s->new_tbl[e->new_bucket[i] * ADDRMAN_BUCKET_SIZE + e->new_pos[i]] = -1;
+        if (e->in_tried)
+            s->tried_tbl[e->tried_bucket * ADDRMAN_BUCKET_SIZE + e->tried_pos] = -1;
+    }
+    memset(s->index, 0xff, sizeof(int32_t) * s->index_cap);
+    state_start(s, key, memcmp(s->key, key, ADDRMAN_KEY_LEN) != 0, allow_local);
 }
 
 static uint32_t index_hash(const struct am_state *s, const struct netaddr *ip, uint16_t port)
@@ -453,11 +504,28 @@ static void delete_entry(struct am_state *s, uint32_t id)
 
 /* ---- table moves ------------------------------------------------------ */
 
+static void fill_add(struct am_fill *f, unsigned bucket)
+{
+    if (f->count[bucket]++ == 0) {
+        f->busy_at[bucket] = (uint16_t)f->n_busy;
+        f->busy[f->n_busy++] = (uint16_t)bucket;
+    }
+}
+
+static void fill_remove(struct am_fill *f, unsigned bucket)
+{
+    if (--f->count[bucket] == 0) {
+        uint16_t last = f->busy[--f->n_busy];
+        f->busy[f->busy_at[bucket]] = last;
+        f->busy_at[last] = f->busy_at[bucket];
+    }
+}
+
 static void place_new(struct am_state *s, uint32_t id, unsigned bucket, unsigned pos)
 {
     struct am_entry *e = &s->entries[id];
     s->new_tbl[bucket * ADDRMAN_BUCKET_SIZE + pos] = (int32_t)id;
-    s->new_count[bucket]++;
+    fill_add(&s->new_fill, bucket);
     if (e->n_new == 0)
         s->n_new++;
     e->new_bucket[e->n_new] = (uint16_t)bucket;
@@ -474,7 +542,7 @@ static void clear_new_slot(struct am_state *s, unsigned bucket, unsigned pos)
         return;
     struct am_entry *e = &s->entries[id];
     s->new_tbl[bucket * ADDRMAN_BUCKET_SIZE + pos] = -1;
-    s->new_count[bucket]--;
+    fill_remove(&s->new_fill, bucket);
     for (unsigned i = 0; i < e->n_new; i++) {
         if (e->new_bucket[i] == bucket && e->new_pos[i] == pos) {
             e->new_bucket[i] = e->new_bucket[e->n_new - 1];
@@ -496,7 +564,7 @@ static void unlink_new(struct am_state *s, uint32_t id)
     struct am_entry *e = &s->entries[id];
     for (unsigned i = 0; i < e->n_new; i++) {
         s->new_tbl[e->new_bucket[i] * ADDRMAN_BUCKET_SIZE + e->new_pos[i]] = -1;
-        s->new_count[e->new_bucket[i]]--;
+        fill_remove(&s->new_fill, e->new_bucket[i]);
     }
     if (e->n_new > 0)
         s->n_new--;
@@ -507,7 +575,7 @@ static void place_tried(struct am_state *s, uint32_t id, unsigned bucket, unsign
 {
     struct am_entry *e = &s->entries[id];
     s->tried_tbl[bucket * ADDRMAN_BUCKET_SIZE + pos] = (int32_t)id;
-    s->tried_count[bucket]++;
+    fill_add(&s->tried_fill, bucket);
     s->n_tried++;
     e->in_tried = true;
     e->tried_bucket = (uint16_t)bucket;
@@ -518,7 +586,7 @@ static void unlink_tried(struct am_state *s, uint32_t id)
 {
     struct am_entry *e = &s->entries[id];
     s->tried_tbl[e->tried_bucket * ADDRMAN_BUCKET_SIZE + e->tried_pos] = -1;
-    s->tried_count[e->tried_bucket]--;
+    fill_remove(&s->tried_fill, e->tried_bucket);
     s->n_tried--;
     e->in_tried = false;
 }
@@ -631,23 +699,20 @@ static bool good_one(struct am_state *s, const struct netaddr *ip, uint16_t port
 /* Picks from one table; false after SELECT_MAX_HITS refusals. */
 static bool select_from(struct am_state *s, bool tried, int64_t now, struct addrman_addr *out)
 {
-    unsigned nbuckets = tried ? ADDRMAN_TRIED_BUCKET_COUNT : ADDRMAN_NEW_BUCKET_COUNT;
-    const uint8_t *counts = tried ? s->tried_count : s->new_count;
+    const struct am_fill *fill = tried ? &s->tried_fill : &s->new_fill;
     const int32_t *tbl = tried ? s->tried_tbl : s->new_tbl;
-    if ((tried ? s->n_tried : s->n_new) == 0)
+    if (fill->n_busy == 0)
         return false;
     double factor = 1.0;
-    for (unsigned hits = 0; hits < SELECT_MAX_HITS;) {
-        unsigned b = (unsigned)am_rand_range(s, nbuckets);
-        if (counts[b] == 0)
-            continue;
+    for (unsigned hits = 0; hits < SELECT_MAX_HITS; hits++) {
+        /* Uniform among the non-empty buckets, as drawing buckets until
+         * one is non-empty would be, without a thousand draws per pick in
+         * a sparse table. */
+        unsigned b = fill->busy[am_rand_range(s, fill->n_busy)];
         unsigned start = (unsigned)am_rand_range(s, ADDRMAN_BUCKET_SIZE);
         int32_t id = -1;
         for (unsigned i = 0; i < ADDRMAN_BUCKET_SIZE && id < 0; i++)
             id = tbl[b * ADDRMAN_BUCKET_SIZE + (start + i) % ADDRMAN_BUCKET_SIZE];
-        hits++;
-        if (id < 0)
-            continue;
         const struct am_entry *e = &s->entries[id];
         if (is_terrible(e, now))
             continue;
@@ -699,8 +764,17 @@ void addrman_free(struct addrman *am)
     if (!am)
         return;
     state_clear(&am->s);
+    if (am->has_spare)
+        state_clear(&am->spare);
     pthread_mutex_destroy(&am->mu);
     free(am);
+}
+
+void addrman_clear(struct addrman *am)
+{
+    pthread_mutex_lock(&am->mu);
+    state_reset(&am->s, am->s.key, am->s.allow_local);
+    pthread_mutex_unlock(&am->mu);
 }
 
 size_t addrman_add(struct addrman *am, const struct addrman_addr *addrs, size_t n,
@@ -1017,7 +1091,10 @@ static enum addrman_decode_err place_entry(struct am_state *s, const struct file
     return ADDRMAN_DECODE_OK;
 }
 
-static enum addrman_decode_err decode_body(struct am_state *s, bool allow_local,
+/* Decodes a peers.dat body into s: built from scratch, or, with reuse, in
+ * the tables s already has (emptied first). Without reuse, s holds nothing
+ * to free on failure; with reuse it stays a valid state either way. */
+static enum addrman_decode_err decode_body(struct am_state *s, bool reuse, bool allow_local,
                                            const uint8_t *body, size_t len)
 {
     struct ser_doc doc;
@@ -1045,7 +1122,9 @@ static enum addrman_decode_err decode_body(struct am_state *s, bool allow_local,
         goto out;
     bool sizes_match = nb == ADDRMAN_NEW_BUCKET_COUNT && tb == ADDRMAN_TRIED_BUCKET_COUNT &&
                        bs == ADDRMAN_BUCKET_SIZE;
-    if (!state_init(s, key, allow_local)) {
+    if (reuse) {
+        state_reset(s, key, allow_local);
+    } else if (!state_init(s, key, allow_local)) {
         r = ADDRMAN_DECODE_NOMEM;
         goto out;
     }
@@ -1055,7 +1134,8 @@ static enum addrman_decode_err decode_body(struct am_state *s, bool allow_local,
         if (r == ADDRMAN_DECODE_OK)
             r = place_entry(s, &fe);
         if (r != ADDRMAN_DECODE_OK) {
-            state_clear(s);
+            if (!reuse)
+                state_clear(s);
             goto out;
         }
     }
@@ -1073,19 +1153,36 @@ enum addrman_decode_err addrman_decode(struct addrman *am, const uint8_t *data, 
     sha256(data, len - SHA256_LEN, sum);
     if (memcmp(sum, data + len - SHA256_LEN, SHA256_LEN) != 0)
         return ADDRMAN_DECODE_CHECKSUM;
+    /* The image is built aside (in the spare tables when there are some)
+     * without the lock, and swapped in whole. */
+    struct am_state work;
     pthread_mutex_lock(&am->mu);
     bool allow_local = am->s.allow_local;
+    bool have = am->has_spare;
+    if (have) {
+        work = am->spare;
+        am->has_spare = false;
+    }
     pthread_mutex_unlock(&am->mu);
-    struct am_state fresh;
-    enum addrman_decode_err r = decode_body(&fresh, allow_local, data, len - SHA256_LEN);
-    if (r != ADDRMAN_DECODE_OK)
-        return r;
+    enum addrman_decode_err r = decode_body(&work, have, allow_local, data, len - SHA256_LEN);
     pthread_mutex_lock(&am->mu);
-    struct am_state old = am->s;
-    am->s = fresh;
+    if (r == ADDRMAN_DECODE_OK) {
+        struct am_state old = am->s;
+        am->s = work;
+        work = old;
+        have = true;
+    }
+    /* What is left over (the replaced state, or a failed attempt's tables)
+     * is the next decode's spare; another decode may have left one already. */
+    bool keep = have && !am->has_spare;
+    if (keep) {
+        am->spare = work;
+        am->has_spare = true;
+    }
     pthread_mutex_unlock(&am->mu);
-    state_clear(&old);
-    return ADDRMAN_DECODE_OK;
+    if (have && !keep)
+        state_clear(&work);
+    return r;
 }
 
 bool addrman_save(struct addrman *am, const char *path, char *err, size_t errlen)

@@ -258,8 +258,8 @@ static bool json_time(const json_t *o, const char *key, int64_t *out)
     return true;
 }
 
-/* Fills bm from banlist.json text; false with a reason (bm may then hold
- * part of the file: the caller empties it). */
+/* Fills bm (only its ban list, which starts empty) from banlist.json text;
+ * false with a reason (bm may then hold part of the file). */
 static bool decode_json(struct banman *bm, const char *text, size_t len, int64_t now,
                         char *why, size_t whylen)
 {
@@ -330,15 +330,13 @@ static void load(struct banman *bm)
     char why[512];
     if (rr == DATAFILE_READ_TOO_LARGE) {
         snprintf(why, sizeof why, "%s", err);
-    } else if (decode_json(bm, (const char *)b.data, b.len, time_now(), why, sizeof why)) {
+    } else if (banman_decode(bm, (const char *)b.data, b.len, why, sizeof why)) {
         buf_clear(&b);
         bm->dirty = false;
         LOG_INFO(LOG_CAT_NET, "loaded %zu bans from %s", bm->n_bans, bm->path);
         return;
     }
     buf_clear(&b);
-    bm->n_bans = 0;
-    bm->dirty = false;
     char moved[4200], merr[512];
     if (datafile_move_aside(bm->path, moved, sizeof moved, merr, sizeof merr))
         LOG_WARN(LOG_CAT_NET, "%s is corrupt (%s): moved it to %s and starting with no bans",
@@ -349,6 +347,33 @@ static void load(struct banman *bm)
 }
 
 /* ---- public API ------------------------------------------------------- */
+
+bool banman_decode(struct banman *bm, const char *text, size_t len, char *why, size_t whylen)
+{
+    struct banman fresh;
+    memset(&fresh, 0, sizeof fresh);
+    if (!decode_json(&fresh, text, len, time_now(), why, whylen)) {
+        free(fresh.bans);
+        return false;
+    }
+    pthread_mutex_lock(&bm->mu);
+    struct banman_entry *old = bm->bans;
+    bm->bans = fresh.bans;
+    bm->n_bans = fresh.n_bans;
+    bm->cap_bans = fresh.cap_bans;
+    bm->dirty = true;
+    pthread_mutex_unlock(&bm->mu);
+    free(old);
+    return true;
+}
+
+char *banman_encode(struct banman *bm)
+{
+    pthread_mutex_lock(&bm->mu);
+    char *text = encode_json(bm);
+    pthread_mutex_unlock(&bm->mu);
+    return text;
+}
 
 struct banman *banman_new(const char *path)
 {

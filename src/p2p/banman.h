@@ -108,6 +108,16 @@ size_t banman_sweep(struct banman *bm);
  * with a message in err when the write fails. */
 bool banman_flush(struct banman *bm, char *err, size_t errlen);
 
+/* Replaces the manual bans with those of banlist.json text, as loading
+ * does: entries expired by now are dropped, a subnet listed twice keeps
+ * its later end, anything malformed refuses the whole text (bm unchanged,
+ * the reason in why). The new bans count as changed (the next flush writes
+ * them). */
+bool banman_decode(struct banman *bm, const char *text, size_t len, char *why, size_t whylen);
+/* The banlist.json text of the bans (as the file is written, expired ones
+ * included until a sweep); caller frees. NULL when out of memory. */
+char *banman_encode(struct banman *bm);
+
 /* Discourages ip for BANMAN_DISCOURAGE_SECS from now. */
 void banman_discourage(struct banman *bm, const struct netaddr *ip);
 bool banman_is_discouraged(struct banman *bm, const struct netaddr *ip);

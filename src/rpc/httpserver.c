@@ -166,6 +166,18 @@ bool http_subnet_parse(const char *s, struct http_subnet *out)
             return false;
         }
     }
+    /* Peers that arrive IPv4-mapped are matched as IPv4 peers, so a mapped
+     * address here means its IPv4 address (as an IPv6 subnet it would allow
+     * nobody); a prefix that does not reach its IPv4 part is refused. */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (n.family == AF_INET6 && memcmp(n.addr, mapped, sizeof mapped) == 0) {
+        if (n.prefix < 96)
+            return false;
+        n.family = AF_INET;
+        n.prefix -= 96;
+        memmove(n.addr, n.addr + 12, 4);
+        memset(n.addr + 4, 0, 12);
+    }
     *out = n;
     return true;
 }
@@ -726,13 +738,12 @@ static void guard_timer_cb(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(c->evcon);
 }
 
-/* The value of the first header `name` in the head block, trimmed, into
- * out; false when absent or too long. */
-static bool head_find(const struct http_conn *c, const char *name, char *out, size_t outlen)
+bool http_head_value(const char *head, size_t head_len, const char *name, char *out,
+                     size_t outlen)
 {
     size_t nl = strlen(name);
-    const char *p = memchr(c->head, '\n', c->head_len); /* skip the request line */
-    const char *end = c->head + c->head_len;
+    const char *p = memchr(head, '\n', head_len); /* skip the request line */
+    const char *end = head + head_len;
     while (p != NULL && p + 1 < end) {
         const char *line = p + 1;
         const char *eol = memchr(line, '\n', (size_t)(end - line));
@@ -776,12 +787,12 @@ static void guard_head_done(struct http_conn *c)
     c->authorized = true;
     c->user[0] = '\0';
     if (c->s->authorize != NULL) {
-        bool have = head_find(c, "Authorization", value, sizeof value);
+        bool have = http_head_value(c->head, c->head_len, "Authorization", value, sizeof value);
         c->authorized = c->s->authorize(have ? value : NULL, c->user, sizeof c->user,
                                         c->s->authorize_arg);
     }
     c->content_length = -1;
-    if (head_find(c, "Content-Length", value, sizeof value)) {
+    if (http_head_value(c->head, c->head_len, "Content-Length", value, sizeof value)) {
         char *e;
         errno = 0;
         long long v = strtoll(value, &e, 10);

@@ -84,6 +84,14 @@ bool http_subnet_parse(const char *s, struct http_subnet *out);
  * IPv4-mapped IPv6 peers are matched against IPv4 subnets. */
 bool http_subnet_match(const struct http_subnet *net, const void *sockaddr);
 
+/* The value of the first header `name` (any case) in a request head (the
+ * request line, then header lines ending in LF or CRLF) as it came off the
+ * socket, trimmed of blanks, NUL-terminated into out; false when absent or
+ * longer than outlen - 1. How the connection guard finds the credentials
+ * of a request before evhttp has parsed it. */
+bool http_head_value(const char *head, size_t head_len, const char *name, char *out,
+                     size_t outlen);
+
 struct http_config {
     const char *const *bind;   /* host or host:port / [v6]:port; NULL/0 → loopback */
     size_t n_bind;

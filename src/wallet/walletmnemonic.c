@@ -14,8 +14,8 @@ static const char *const walletmnemonic_errors[WALLETMNEMONIC_ERR_COUNT_] = {
     [WALLETMNEMONIC_OK] = "success",
     [WALLETMNEMONIC_ERR_COUNT] = "a mnemonic has 24 words",
     [WALLETMNEMONIC_ERR_WORD] = "a word is not in the BIP39 English list",
-    [WALLETMNEMONIC_ERR_CHECKSUM] = "the words do not match their checksum (a word wrong or "
-                                    "out of order)",
+    [WALLETMNEMONIC_ERR_CHECKSUM] = ("the words do not match their checksum (a word wrong or "
+                                     "out of order)"),
 };
 
 const char *walletmnemonic_strerror(enum walletmnemonic_err err)

@@ -1,12 +1,80 @@
 /* Replays inputs through fuzz_one: every file named on the command line,
  * or every file in a directory named there. Exits non-zero when none was
  * found, so a missing corpus is noticed. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
 #include "fuzz.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdirs[4][512];
+static int n_tmpdirs;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_tmpdirs(void)
+{
+    for (int i = 0; i < n_tmpdirs; i++)
+        nftw(tmpdirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+size_t fuzz_split(const uint8_t *data, size_t size, const char **parts, size_t n)
+{
+    static char *copy;
+    static size_t cap;
+    if (size + 1 > cap) {
+        char *p = realloc(copy, size + 1);
+        FUZZ_ASSERT(p != NULL);
+        copy = p;
+        cap = size + 1;
+    }
+    if (size > 0)
+        memcpy(copy, data, size);
+    copy[size] = '\0';
+    size_t have = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (at > size) {
+            parts[i] = "";
+            continue;
+        }
+        parts[i] = copy + at;
+        have++;
+        if (i + 1 < n) {
+            const char *nul = memchr(copy + at, '\0', size + 1 - at);
+            at = (size_t)(nul - copy) + 1;
+        }
+    }
+    return have;
+}
+
+bool fuzz_tmpdir(char *out, size_t cap, const char *tag)
+{
+    if (n_tmpdirs == (int)(sizeof tmpdirs / sizeof tmpdirs[0]))
+        return false;
+    struct stat st;
+    const char *base = getenv("TMPDIR");
+    if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+        base = "/dev/shm";
+    else if (base == NULL || base[0] == '\0')
+        base = "/tmp";
+    char *dir = tmpdirs[n_tmpdirs];
+    int n = snprintf(dir, sizeof tmpdirs[0], "%s/souk-fuzz-%s-XXXXXX", base, tag);
+    if (n < 0 || (size_t)n >= sizeof tmpdirs[0] || (size_t)n >= cap || mkdtemp(dir) == NULL)
+        return false;
+    if (n_tmpdirs++ == 0)
+        atexit(remove_tmpdirs);
+    memcpy(out, dir, (size_t)n + 1);
+    return true;
+}
 
 #ifdef SOUK_FUZZ_LIBFUZZER
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -80,6 +80,263 @@ def market_seeds(keys):
     write("fuzz_market", "order_dispute_bad_utf8", bytes([9]) + keys[0].pubkey + bad[:-1] + b"\xff")
 
 
+def ip16(text):
+    """An address as the P2P layer keeps it: IPv6, IPv4 mapped."""
+    import ipaddress
+    a = ipaddress.ip_address(text)
+    if a.version == 4:
+        return b"\0" * 10 + b"\xff\xff" + a.packed
+    return a.packed
+
+
+def peers_seeds():
+    """fuzz_p2p: peers.dat bodies (the target appends the checksum): new and
+    tried entries, IPv6, a local address, stored buckets, other table sizes,
+    and a few refused ones (duplicate, bad bucket, wrong version)."""
+    now = 1795564800
+
+    def entry(ip, port=8733, tried=0, buckets=(), src="9.9.9.9", when=now - 60, tries=0):
+        return [ip16(ip), port, 1, when, ip16(src), when - 30 if tries else 0,
+                when if tried else 0, tries, tried, list(buckets)]
+
+    def body(entries, version=1, sizes=(1024, 256, 64)):
+        return msgpack.encode(["souk-peers", version, bytes(range(32))] + list(sizes) + [entries])
+
+    seeds = {
+        "peers_empty": body([]),
+        "peers_new_tried": body([entry("1.2.3.4"), entry("5.6.7.8", tried=1),
+                                 entry("2a00:1450::1", src="2a01::1"), entry("127.0.0.1", 28733)]),
+        "peers_buckets": body([entry("11.1.1.1", buckets=[3, 900]), entry("12.1.1.1", buckets=[5]),
+                               entry("13.1.1.1", tries=4, when=now - 40 * 86400)]),
+        "peers_other_sizes": body([entry("1.2.3.4", buckets=[4000])], sizes=(4096, 256, 64)),
+        "peers_crowded": body([entry("20.30.%d.%d" % (i // 200, i % 200 + 1), tried=i % 2,
+                                     src="%d.1.1.1" % (30 + i % 150)) for i in range(40)]),
+        "peers_duplicate": body([entry("1.2.3.4"), entry("1.2.3.4", tried=1)]),
+        "peers_bad_bucket": body([entry("1.2.3.4", buckets=[1024])]),
+        "peers_version2": body([entry("1.2.3.4")], version=2),
+    }
+    for name, data in seeds.items():
+        write("fuzz_p2p", name, data)
+
+
+def undo_seeds():
+    """fuzz_undo: a flags byte (bits 0-1: 0 sound, 1 cut short, 2 wrong
+    checksum, 3 the rest is the whole file; bit 2: wrong magic; bits 3-5:
+    bytes of an earlier record before it) and undo bytes."""
+    key_a, key_m = b"a" + b"\1" * 32, b"m" + bytes(8)
+    undo = msgpack.encode([[key_a, msgpack.encode([5, 1])], [key_m]])
+    of_block = b"\x42\x42\x42" + bytes(29)
+    record = (b"\x72\x73\x6f\x6b" + (len(undo) + 32).to_bytes(4, "little") + undo +
+              hashlib.sha256(of_block + undo).digest())
+    seeds = {
+        "sound": b"\x00" + undo,
+        "empty": b"\x00" + msgpack.encode([]),
+        "after_record": bytes([5 << 3]) + undo,
+        "bad_magic": b"\x04" + undo,
+        "cut_short": b"\x01" + undo,
+        "bad_checksum": b"\x02" + undo,
+        "whole_file": b"\x03" + record,
+        "whole_file_offset": bytes([3 | 2 << 3]) + b"\0\0" + record,
+        "same_key_twice": b"\x00" + msgpack.encode([[key_a], [key_a, b"v"]]),
+        "empty_value": b"\x00" + msgpack.encode([[key_a, b""]]),
+        "longest_key": b"\x00" + msgpack.encode([[b"k" * 256, b"v"]]),
+        "key_too_long": b"\x00" + msgpack.encode([[b"k" * 257]]),
+        "three_fields": b"\x00" + msgpack.encode([[key_a, b"v", b"w"]]),
+    }
+    for name, data in seeds.items():
+        write("fuzz_undo", name, data)
+
+
+def blockindex_seeds():
+    """fuzz_blockindex: records, each a length byte and its bytes: the
+    metadata record, then entry values (the target computes their keys).
+    Regtest headers from a parentless root: a chain with a fork, and
+    records that break one rule each."""
+    from test_framework.messages import BlockHeader
+
+    def meta(blk_file=0, blk_size=0, rev_file=0, rev_size=0, flags=0, version=1):
+        return msgpack.encode([version, blk_file, blk_size, rev_file, rev_size, flags])
+
+    def entry(h, height, seq, status=0x0f, version=1):
+        return msgpack.encode([version, h.to_array(), height, status, 1, 0, 8 * seq, 0, 40 * seq,
+                               seq])
+
+    def records(*recs):
+        out = b""
+        for r in recs:
+            assert len(r) < 256
+            out += bytes([len(r)]) + r
+        return out
+
+    root = BlockHeader(time=1700000000, nonce=1)
+    chain = [root]
+    for i in range(4):
+        chain.append(BlockHeader(chain[-1].hash(), b"\x11" * 32, 1700000060 + 60 * i, nonce=i))
+    side = BlockHeader(chain[2].hash(), b"\x22" * 32, 1700000500, bits=0x1f7fffff)
+    entries = [entry(h, i, i) for i, h in enumerate(chain)]
+    seeds = {
+        "chain": records(meta(0, 4000, 0, 900), *entries),
+        "chain_reversed": records(meta(), *reversed(entries)),
+        "fork": records(meta(flags=1), *entries, entry(side, 3, 9)),
+        "meta_only": records(meta(7, 1 << 20, 6, 1 << 19, 1)),
+        "meta_version2": records(meta(version=2), *entries[:2]),
+        "orphan": records(meta(), entries[0], entries[2]),
+        "wrong_height": records(meta(), entries[0], entry(chain[1], 5, 1)),
+        "twice": records(meta(), entries[0], entries[1], entries[1]),
+        "second_root": records(meta(), entries[0], entry(BlockHeader(time=1, nonce=2), 0, 3)),
+        "no_work": records(meta(), entry(BlockHeader(time=5, bits=0), 0, 0)),
+        "bad_status": records(meta(), entry(root, 0, 0, status=0x40)),
+        "entry_version2": records(meta(), entry(root, 0, 0, version=2)),
+    }
+    for name, data in seeds.items():
+        write("fuzz_blockindex", name, data)
+
+
+def write_all(target, seeds):
+    for name, data in seeds.items():
+        write(target, name, data if isinstance(data, bytes) else data.encode())
+
+
+def rpcauth_seeds():
+    """fuzz_rpcauth: head NUL -rpcauth value NUL user NUL password NUL URI."""
+    import base64
+    import hmac
+
+    def head(cred, name="Authorization", sep=": "):
+        value = "Basic " + base64.b64encode(cred.encode()).decode() if cred is not None else ""
+        return ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s\r\nContent-Length: 42\r\n\r\n"
+                % (name, sep, value))
+
+    def rpcauth(user, salt, password):
+        mac = hmac.new(salt.encode(), password.encode(), hashlib.sha256).hexdigest()
+        return "%s:%s$%s" % (user, salt, mac)
+
+    def join(*parts):
+        return "\0".join(parts)
+
+    bob = rpcauth("bob", "pepper", "hunter2")
+    write_all("fuzz_rpcauth", {
+        "alice": join(head("alice:secret"), bob, "carol", "pw", "/wallet/alice%20shop"),
+        "bob_lower_tabs": join(head("bob:hunter2", "authorization", ":\t "), bob, "c", "", "/"),
+        "wrong_password": join(head("alice:Secret"), "x:y$" + "ab" * 32, "u", "p", "/wallet/"),
+        "no_colon": join(head("alice"), "bob:$" + "00" * 32, "", "p", "/wallet/%00"),
+        "header_value_only": join("Basic " + base64.b64encode(b"bob:hunter2").decode(), bob),
+        "bad_base64": join("GET / HTTP/1.0\nAuthorization: Basic ab=d\n\n", "bob:pepper$zz"),
+        "padding": join(head("alice:secre"), rpcauth("dave", "s", "p"), "dave", "p",
+                        "/wallet/" + "%41" * 65),
+        "no_header": join(head(None, "X-Other"), "", "a:b", "c", "/wallet/x?y#z"),
+        "long_credentials": join(head("u" * 700 + ":" + "p" * 700), bob, "u" * 1024, "p" * 1024,
+                                 "/wallet/" + "w" * 64),
+    })
+
+
+def banlist_seeds():
+    """fuzz_banlist: banlist.json texts (the target's clock: 1700000000)."""
+    def ban(addr, created=1690000000, until=1800000000):
+        return {"address": addr, "ban_created": created, "banned_until": until}
+
+    def doc(bans, **extra):
+        return json.dumps(dict({"version": 1, "banned": bans}, **extra), indent=2)
+
+    write_all("fuzz_banlist", {
+        "several": doc([ban("1.2.3.4"), ban("10.0.0.0/8"), ban("2001:db8::/32"), ban("::1")]),
+        "duplicate_and_expired": doc([ban("5.6.0.0/16", until=1700000100), ban("5.6.7.7/16"),
+                                      ban("9.9.9.9", until=5)]),
+        "host_bits": doc([ban("1.2.3.4/16"), ban("fe80::1234/10"), ban("0.0.0.0/0")]),
+        "extra_keys": doc([ban("8.8.8.8")], comment="ignored"),
+        "empty": doc([]),
+        "bad_prefix": doc([ban("1.2.3.4/33")]),
+        "bad_time": doc([{"address": "1.2.3.4", "ban_created": -1, "banned_until": "x"}]),
+        "wrong_version": json.dumps({"version": 2, "banned": []}),
+        "duplicate_keys": '{"version": 1, "version": 1, "banned": []}',
+    })
+
+
+def amount_seeds():
+    """fuzz_amount: amounts as JSON and as text."""
+    items = ["1.5", "0.00000001", "21000000000", "21000000000.00000001", "20999999999.99999999",
+             "1e5", "1.123456789", "-1", "0", "00.10", ".5", "5.", "123456.78", "0.1",
+             "1.7976931348623157e308", "true", '"1.5"', '"21000000000"', '"1e5"', '""',
+             '"0.000000010"', "9007199254740993", "4.9e-324", "[1]"]
+    write_all("fuzz_amount", {"a%02d" % i: t for i, t in enumerate(items)})
+
+
+def hex_seeds():
+    """fuzz_hex: hex text."""
+    items = ["00ff", "ABcd", "abc", "zz", "00" * 31 + "ff", "0x00", "", "deadbeef" * 16, "0g"]
+    write_all("fuzz_hex", {"h%d" % i: t for i, t in enumerate(items)})
+
+
+def netaddr_seeds():
+    """fuzz_netaddr: addresses, services and subnets as text."""
+    items = ["1.2.3.4", "1.2.3.4:8733", "[2001:db8::1]:0", "[::1]", "::ffff:1.2.3.4",
+             "2001:db8::/32", "1.2.3.4/16", "10.0.0.0/255.0.0.0", "::ffff:10.0.0.0/120",
+             "fe80::1%eth0", "1.2.3.4:65536", "256.1.1.1", "0.0.0.0/0", "::/0", "1.2.3.4/33",
+             "[1.2.3.4]:5", "127.0.0.1", "10.0.0.0/255.0.255.0", "2001:db8::1:8733",
+             "fc00::/7", "::ffff:0:0/95"]
+    write_all("fuzz_netaddr", {"n%02d" % i: t for i, t in enumerate(items)})
+
+
+def sigmsg_seeds():
+    """fuzz_sigmsg: signature text NUL address NUL message (a last byte that
+    is a multiple of 4 also signs the message with a key made from it)."""
+    import base64
+    from test_framework import key as k
+    secret = bytes([7]) * 32
+    pub = k.pubkey_from_secret(secret)
+    addr = encode_address(pub, "regtest")
+    msg = b"pay 5 to bob"
+    sig = k.sign(secret, k.tagged_hash("souk/message", msg), aux=bytes(32))
+    b64 = base64.b64encode(sig)
+    write_all("fuzz_sigmsg", {
+        "valid_base64": b64 + b"\0" + addr.encode() + b"\0" + msg,
+        "valid_hex": sig.hex().encode() + b"\0" + addr.encode() + b"\0" + msg,
+        "other_message": b64 + b"\0" + addr.encode() + b"\0" + msg + b"!",
+        "noncanonical_base64": b64[:85] + b"B==" + b"\0" + addr.encode() + b"\0" + msg,
+        "upper_hex": sig.hex().upper().encode() + b"\0" + addr.upper().encode() + b"\0" + msg,
+        "sign_this": b"\0\0hello world\x04",
+    })
+
+
+def mnemonic_seeds():
+    """fuzz_mnemonic: 0 and text, or 1, a seed and style bytes."""
+    with open(os.path.join(HERE, "..", "data", "bip39_english.txt")) as f:
+        words = f.read().split()
+    assert len(words) == 2048
+
+    def mnemonic(seed):
+        bits = int.from_bytes(seed + hashlib.sha256(seed).digest()[:1], "big")
+        return " ".join(words[(bits >> (11 * (23 - i))) & 2047] for i in range(24))
+
+    seed = bytes(range(32))
+    good = mnemonic(seed)
+    w = good.split()
+    write_all("fuzz_mnemonic", {
+        "text": "\0" + good,
+        "text_shouting": "\0\t" + good.upper().replace(" ", " \n ") + "\r\n",
+        "text_23_words": "\0" + " ".join(w[:23]),
+        "text_unknown_word": "\0" + " ".join(w[:5] + ["bitcoin"] + w[6:]),
+        "text_swapped": "\0" + " ".join([w[1], w[0]] + w[2:]),
+        "text_long_word": "\0" + " ".join(["abandonment"] + w[1:]),
+        "zero_seed": "\0" + mnemonic(bytes(32)),
+        "seed": b"\x01" + seed + b"\x81\x40\x03\xc2",
+        "seed_short": b"\x01\xff\xee",
+    })
+
+
+def aead_seeds():
+    """fuzz_aead: flags, a 32-byte key, and a box or a plaintext."""
+    key = bytes(range(32))
+    write_all("fuzz_aead", {
+        "message": b"\x03" + key + b"meet at the usual place at noon",
+        "short": b"\x05" + key + b"0123456789",
+        "shared": b"\x08" + key + b"x" * 40,
+        "empty": b"\x01" + key,
+        "short_key": b"\x10" + b"abc",
+        "long": b"\x07" + key + bytes(range(256)) * 3,
+    })
+
+
 def rpc_seeds():
     """Bodies for fuzz_rpc: its test methods (echo, types, fail, amounts,
     copy, nothing) and the control ones, in JSON-RPC 1.0 and 2.0, named and
@@ -187,6 +444,17 @@ def main():
     for name, data in frames.items():
         write("fuzz_p2p", name, data)
     txpayload_seeds(keys)
+    peers_seeds()
+    undo_seeds()
+    blockindex_seeds()
+    rpcauth_seeds()
+    banlist_seeds()
+    amount_seeds()
+    hex_seeds()
+    netaddr_seeds()
+    sigmsg_seeds()
+    mnemonic_seeds()
+    aead_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])

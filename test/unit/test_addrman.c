@@ -363,6 +363,38 @@ START_TEST(select_covers_both_tables)
 }
 END_TEST
 
+/* In a sparse table every occupied bucket is picked as often as the
+ * others (no bucket is favoured by the empty ones around it). */
+START_TEST(select_sparse_buckets_even)
+{
+    struct addrman *am = make(false);
+    enum { N = 4, ROUNDS = 4000 };
+    struct netaddr a[N];
+    struct addrman_info info[N];
+    for (unsigned i = 0; i < N; i++) {
+        a[i] = ip4(11 + 40 * i, 7, 7, 7);
+        ck_assert_uint_eq(add1(am, aa(a[i], 8733, NOW), ip4(60 + 30 * i, 9, 9, 9)), 1);
+        ck_assert(addrman_lookup(am, &a[i], 8733, &info[i]));
+        for (unsigned j = 0; j < i; j++)
+            ck_assert_uint_ne(info[i].new_buckets[0], info[j].new_buckets[0]);
+    }
+    int got[N] = {0};
+    for (int r = 0; r < ROUNDS; r++) {
+        struct addrman_addr out;
+        ck_assert(addrman_select(am, true, &out));
+        for (unsigned i = 0; i < N; i++)
+            got[i] += netaddr_equal(&out.ip, &a[i]);
+    }
+    /* 1000 expected each, standard deviation 27: 800..1200 fails with
+     * p < 1e-12. */
+    for (unsigned i = 0; i < N; i++) {
+        ck_assert_int_gt(got[i], 800);
+        ck_assert_int_lt(got[i], 1200);
+    }
+    addrman_free(am);
+}
+END_TEST
+
 START_TEST(terrible_entries)
 {
     struct addrman *am = make(false);
@@ -855,6 +887,106 @@ START_TEST(decode_layout_rules)
 }
 END_TEST
 
+/* Addresses of one /16 from many sources, all made good: enough to fill
+ * and collide in both tables, so slots a clear missed would show. */
+static void fill_crowded(struct addrman *am, unsigned first)
+{
+    for (unsigned i = first; i < first + 700; i++) {
+        struct netaddr a = ip4(20, 30, i / 200, i % 200 + 1);
+        struct netaddr src = ip4(30 + i % 150, 1 + i / 150, 1, 1);
+        if (add1(am, aa(a, 8733, NOW), src) == 1)
+            addrman_good(am, &a, 8733);
+    }
+    fill_some(am);
+}
+
+static void assert_same_encoding(struct addrman *x, struct addrman *y)
+{
+    struct buf ex, ey;
+    buf_init(&ex);
+    buf_init(&ey);
+    ck_assert(addrman_encode(x, &ex));
+    ck_assert(addrman_encode(y, &ey));
+    ck_assert_uint_eq(ex.len, ey.len);
+    ck_assert_int_eq(memcmp(ex.data, ey.data, ex.len), 0);
+    buf_clear(&ex);
+    buf_clear(&ey);
+}
+
+START_TEST(clear_behaves_like_new)
+{
+    struct addrman *used = make(false);
+    fill_crowded(used, 0);
+    size_t n_new, n_tried;
+    addrman_counts(used, &n_new, &n_tried);
+    ck_assert_uint_gt(n_tried, 400);
+    ck_assert_uint_gt(n_new, 100);
+    addrman_clear(used);
+
+    struct addrman *fresh = make(false);
+    ck_assert_uint_eq(addrman_size(used), 0);
+    addrman_counts(used, &n_new, &n_tried);
+    ck_assert_uint_eq(n_new + n_tried, 0);
+    assert_same_encoding(used, fresh);
+    struct addrman_addr out[4];
+    ck_assert(!addrman_select(used, false, out));
+    ck_assert_uint_eq(addrman_get_addr(used, out, 4, 0), 0);
+    struct netaddr gone = ip4(20, 30, 0, 1);
+    struct addrman_info info;
+    ck_assert(!addrman_lookup(used, &gone, 8733, &info));
+
+    /* The same history from here gives the same manager: every slot the
+     * first filling took is free again, and the key is kept. Shifted by
+     * 100, the new addresses land on slots both of old and new ones. */
+    fill_crowded(used, 100);
+    fill_crowded(fresh, 100);
+    size_t f_new, f_tried;
+    addrman_counts(used, &n_new, &n_tried);
+    addrman_counts(fresh, &f_new, &f_tried);
+    ck_assert_uint_eq(n_new, f_new);
+    ck_assert_uint_eq(n_tried, f_tried);
+    assert_same_encoding(used, fresh);
+    for (unsigned i = 0; i < 5; i++) {
+        ck_assert(addrman_select(used, i % 2 == 0, out));
+        ck_assert(addrman_lookup(fresh, &out[0].ip, out[0].port, &info));
+    }
+
+    /* Decoding reuses the tables of what it replaced: a manager that has
+     * decoded (and failed to) several times reads an image as a new one. */
+    struct buf img;
+    buf_init(&img);
+    ck_assert(addrman_encode(fresh, &img));
+    struct addrman *again = make(false);
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(addrman_decode(again, img.data, img.len), ADDRMAN_DECODE_OK);
+        assert_same_encoding(again, fresh);
+        /* A body that fails halfway (an address twice) changes nothing,
+         * and its half-built tables are the next decode's spare. */
+        uint8_t ips[3][16];
+        struct netaddr x = ip("1.2.3.4"), y = ip("5.6.7.8");
+        memcpy(ips[0], x.ip, 16);
+        memcpy(ips[1], y.ip, 16);
+        memcpy(ips[2], x.ip, 16);
+        struct buf bad;
+        buf_init(&bad);
+        build_file(&bad, 1, ADDRMAN_NEW_BUCKET_COUNT, 3, (const uint8_t(*)[16])ips, 8733, 0, -1);
+        ck_assert_int_eq(addrman_decode(again, bad.data, bad.len), ADDRMAN_DECODE_DUPLICATE);
+        assert_same_encoding(again, fresh);
+        buf_clear(&bad);
+        addrman_clear(again);
+        ck_assert_uint_eq(addrman_size(again), 0);
+    }
+    struct addrman *other = make(false);
+    ck_assert_int_eq(addrman_decode(other, img.data, img.len), ADDRMAN_DECODE_OK);
+    assert_same_encoding(other, fresh);
+    buf_clear(&img);
+    addrman_free(other);
+    addrman_free(again);
+    addrman_free(fresh);
+    addrman_free(used);
+}
+END_TEST
+
 START_TEST(load_of_unreadable_path)
 {
     /* A directory where the file should be: reported, left alone, empty
@@ -890,12 +1022,14 @@ Suite *unit_suite(void)
     tcase_add_test(tc, one_group_limited_tried_buckets);
     tcase_add_test(tc, select_after_good);
     tcase_add_test(tc, select_covers_both_tables);
+    tcase_add_test(tc, select_sparse_buckets_even);
     tcase_add_test(tc, terrible_entries);
     tcase_add_test(tc, attempts_and_failures);
     tcase_add_test(tc, connected_refreshes_time);
     tcase_add_test(tc, tried_collision);
     tcase_add_test(tc, get_addr_bounds);
     tcase_add_test(tc, persistence_round_trip);
+    tcase_add_test(tc, clear_behaves_like_new);
     tcase_add_test(tc, empty_round_trip_and_missing_file);
     tcase_add_test(tc, corrupt_files_moved_aside);
     tcase_add_test(tc, decode_layout_rules);

@@ -418,6 +418,47 @@ START_TEST(corrupt_banlist)
 }
 END_TEST
 
+/* The codec alone: text in, the same bans out and back; a refused text
+ * leaves the bans there were. */
+START_TEST(decode_encode)
+{
+    struct banman *bm = banman_new(NULL);
+    struct banman_subnet keep = sub("9.9.9.9");
+    ck_assert_int_eq(banman_ban(bm, &keep, NOW + 50), BANMAN_OK);
+    char why[256];
+    const char *text = "{\"version\": 1, \"banned\": ["
+                       "{\"address\": \"1.2.3.4\", \"ban_created\": 1, \"banned_until\": 5},"
+                       "{\"address\": \"2001:db8::1/32\", \"ban_created\": 3, "
+                       "\"banned_until\": 1700000300},"
+                       "{\"address\": \"5.6.7.7/16\", \"ban_created\": 2, "
+                       "\"banned_until\": 1700000200}"
+                       "]}";
+    ck_assert_msg(banman_decode(bm, text, strlen(text), why, sizeof why), "%s", why);
+    ck_assert_uint_eq(banman_count(bm), 2);
+    ck_assert(!banned(bm, "9.9.9.9"));
+    ck_assert(banned(bm, "5.6.1.1"));
+    ck_assert(banned(bm, "2001:db8:ffff::1"));
+    char *out = banman_encode(bm);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_ptr_nonnull(strstr(out, "\"2001:db8::/32\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"5.6.0.0/16\""));
+    struct banman *again = banman_new(NULL);
+    ck_assert_msg(banman_decode(again, out, strlen(out), why, sizeof why), "%s", why);
+    char *out2 = banman_encode(again);
+    ck_assert_str_eq(out, out2);
+    free(out);
+    free(out2);
+
+    const char *bad = "{\"version\": 1, \"banned\": [{\"address\": \"1.2.3.4/33\", "
+                      "\"ban_created\": 1, \"banned_until\": 1800000000}]}";
+    ck_assert(!banman_decode(again, bad, strlen(bad), why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "prefix"));
+    ck_assert_uint_eq(banman_count(again), 2);
+    banman_free(again);
+    banman_free(bm);
+}
+END_TEST
+
 START_TEST(discouragement)
 {
     struct banman *bm = banman_new(NULL);
@@ -503,6 +544,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, persistence);
     tcase_add_test(tc, flush_writes_sweeps_and_reports);
     tcase_add_test(tc, corrupt_banlist);
+    tcase_add_test(tc, decode_encode);
     tcase_add_test(tc, discouragement);
     tcase_add_test(tc, discouragement_is_bounded);
     tcase_add_test(tc, strerror_table);

@@ -472,6 +472,119 @@ END_TEST
 START_TEST(corrupt_meta) { expect_corrupt(damage_meta, "metadata"); }
 END_TEST
 
+/* The records load reads, fed one by one in any order: the same tree, and
+ * a record twice or under another key is refused without changing it. */
+START_TEST(records_one_by_one)
+{
+    struct blockindex_entry *g = extend(NULL, 1, EASY_BITS, 1);
+    struct blockindex_entry *tip = extend(g, 20, EASY_BITS, 2);
+    extend(blockindex_ancestor(tip, 7), 4, HARDER_BITS, 3);
+    size_t n = blockindex_count(&bi);
+    struct buf *vals = calloc(n, sizeof *vals);
+    ck_assert_ptr_nonnull(vals);
+    struct blockindex back;
+    blockindex_init(&back);
+    for (size_t i = n; i-- > 0;) {
+        const struct blockindex_entry *e = blockindex_entry_at(&bi, i);
+        buf_init(&vals[i]);
+        ck_assert(blockindex_entry_encode(e, &vals[i]));
+        uint8_t key[BLOCKINDEX_ENTRY_KEY_LEN];
+        blockindex_entry_key(e->hash, key);
+        ck_assert_int_eq(blockindex_load_record(&back, key, sizeof key, vals[i].data,
+                                                vals[i].len, err, sizeof err),
+                         BLOCKINDEX_OK);
+    }
+    ck_assert_int_eq(blockindex_load_link(&back, err, sizeof err), BLOCKINDEX_OK);
+    ck_assert_uint_eq(blockindex_count(&back), n);
+    for (size_t i = 0; i < n; i++) {
+        const struct blockindex_entry *e = blockindex_entry_at(&bi, i);
+        const struct blockindex_entry *b = blockindex_find(&back, e->hash);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_uint_eq(b->height, e->height);
+        ck_assert_int_eq(u256_cmp(&b->chainwork, &e->chainwork), 0);
+        ck_assert(b->prev == NULL ? e->prev == NULL
+                                  : memcmp(b->prev->hash, e->prev->hash, SHA256_LEN) == 0);
+        struct buf again;
+        buf_init(&again);
+        ck_assert(blockindex_entry_encode(b, &again));
+        ck_assert_uint_eq(again.len, vals[i].len);
+        ck_assert_int_eq(memcmp(again.data, vals[i].data, again.len), 0);
+        buf_clear(&again);
+    }
+    uint8_t key[BLOCKINDEX_ENTRY_KEY_LEN];
+    blockindex_entry_key(tip->hash, key);
+    size_t at = (size_t)(tip->seq);
+    ck_assert_ptr_eq(blockindex_entry_at(&bi, at), tip);
+    err[0] = 0;
+    ck_assert_int_eq(blockindex_load_record(&back, key, sizeof key, vals[at].data, vals[at].len,
+                                            err, sizeof err),
+                     BLOCKINDEX_ERR_CORRUPT);
+    ck_assert_msg(strstr(err, "twice") != NULL, "%s", err);
+    key[1] ^= 1;
+    ck_assert_int_eq(blockindex_load_record(&back, key, sizeof key, vals[at].data, vals[at].len,
+                                            err, sizeof err),
+                     BLOCKINDEX_ERR_CORRUPT);
+    ck_assert_msg(strstr(err, "another header") != NULL, "%s", err);
+    key[0] = 'c';
+    ck_assert_int_eq(blockindex_load_record(&back, key, sizeof key, vals[at].data, vals[at].len,
+                                            err, sizeof err),
+                     BLOCKINDEX_ERR_CORRUPT);
+    ck_assert_uint_eq(blockindex_count(&back), n);
+    for (size_t i = 0; i < n; i++)
+        buf_clear(&vals[i]);
+    free(vals);
+    blockindex_clear(&back);
+
+    /* The metadata record. */
+    struct blockindex_meta m = {{3, 1000, 2, 77}, BLOCKINDEX_FLAG_REINDEXING}, m2, m3;
+    struct buf mv;
+    buf_init(&mv);
+    ck_assert(blockindex_meta_encode(&m, &mv));
+    ck_assert_int_eq(blockindex_meta_decode(mv.data, mv.len, &m2), SER_OK);
+    ck_assert_int_eq(memcmp(&m, &m2, sizeof m), 0);
+    mv.data[1] = 2; /* version 2 */
+    memset(&m3, 0x5a, sizeof m3);
+    ck_assert_int_eq(blockindex_meta_decode(mv.data, mv.len, &m3), SER_ERR_VERSION);
+    ck_assert_uint_eq(m3.flags, 0x5a5a5a5a5a5a5a5aull);
+    buf_clear(&mv);
+}
+END_TEST
+
+/* A reset index is empty and fills again like a new one. */
+START_TEST(reset_then_refill)
+{
+    struct blockindex_entry *tip = extend(extend(NULL, 1, EASY_BITS, 1), 5000, EASY_BITS, 2);
+    uint8_t old_tip[SHA256_LEN];
+    memcpy(old_tip, tip->hash, SHA256_LEN);
+    blockindex_reset(&bi);
+    ck_assert_uint_eq(blockindex_count(&bi), 0);
+    ck_assert_ptr_null(blockindex_root(&bi));
+    ck_assert_ptr_null(blockindex_find(&bi, old_tip));
+    ck_assert_uint_eq(blockindex_dirty_count(&bi), 0);
+
+    /* The same headers into the reset index and into a new one (extend
+     * works on bi, so the two take turns there). */
+    struct blockindex_entry *a = extend(extend(NULL, 1, EASY_BITS, 3), 100, HARDER_BITS, 4);
+    struct blockindex used = bi, fresh;
+    blockindex_init(&bi);
+    struct blockindex_entry *b = extend(extend(NULL, 1, EASY_BITS, 3), 100, HARDER_BITS, 4);
+    fresh = bi;
+    bi = used;
+    ck_assert_uint_eq(blockindex_count(&bi), blockindex_count(&fresh));
+    ck_assert_int_eq(memcmp(a->hash, b->hash, SHA256_LEN), 0);
+    ck_assert_uint_eq(a->seq, b->seq);
+    ck_assert_int_eq(u256_cmp(&a->chainwork, &b->chainwork), 0);
+    ck_assert_uint_eq(blockindex_dirty_count(&bi), blockindex_dirty_count(&fresh));
+    ck_assert_ptr_null(blockindex_find(&bi, old_tip));
+    for (size_t i = 0; i < blockindex_count(&bi); i++) {
+        const struct blockindex_entry *x = blockindex_entry_at(&bi, i);
+        ck_assert_ptr_eq(blockindex_find(&bi, x->hash), x);
+        ck_assert_ptr_eq(blockindex_ancestor(a, x->height), x);
+    }
+    blockindex_clear(&fresh);
+}
+END_TEST
+
 /* A long chain: lookups and ancestors stay fast and right. */
 START_TEST(long_chain)
 {
@@ -506,7 +619,7 @@ Suite *unit_suite(void)
     const TTest *tests[] = {
         tree_heights_work_ancestors, add_rules, median_time_past, active_chain, candidates,
         persistence_roundtrip, corrupt_value, corrupt_wrong_header, corrupt_missing_parent,
-        corrupt_key_length, corrupt_meta, long_chain, NULL
+        corrupt_key_length, corrupt_meta, records_one_by_one, reset_then_refill, long_chain, NULL
     };
     return fixture_suite("blockindex", &tc, tests);
 }

@@ -60,6 +60,13 @@ START_TEST(subnet_matching)
     /* Families never cross. */
     ck_assert(!match("0.0.0.0/0", "2001:db8::1"));
     ck_assert(!match("::/0", "1.2.3.4"));
+    /* An IPv4-mapped address in -rpcallowip is that IPv4 address (peers
+     * arriving mapped are IPv4 peers), so it allows the peer it names. */
+    ck_assert(match("::ffff:10.0.0.1", "10.0.0.1"));
+    ck_assert(match("::ffff:10.0.0.1", "::ffff:10.0.0.1"));
+    ck_assert(!match("::ffff:10.0.0.1", "10.0.0.2"));
+    ck_assert(match("::ffff:10.0.0.0/120", "10.0.0.77"));
+    ck_assert(!match("::ffff:10.0.0.0/120", "10.0.1.1"));
 }
 END_TEST
 
@@ -69,6 +76,8 @@ START_TEST(subnet_parse_rejects)
         "", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x", "10.0.0/8",
         "256.0.0.1", "::1/129", "fd00::/1000", "10.0.0.0/255.0.255.0", "host.example",
         "10.0.0.0/8/8", "::1/255.255.255.0",
+        /* a mapped address with a prefix shorter than its IPv4 part */
+        "::ffff:10.0.0.0/95", "::ffff:0.0.0.0/0", "::ffff:10.0.0.0/255.0.0.0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct http_subnet n;
@@ -83,6 +92,9 @@ START_TEST(subnet_parse_rejects)
     ck_assert(http_subnet_parse("2001:db8::/32", &n));
     ck_assert_uint_eq(n.prefix, 32);
     ck_assert_int_eq(n.family, AF_INET6);
+    ck_assert(http_subnet_parse("::ffff:192.168.0.0/112", &n));
+    ck_assert_uint_eq(n.prefix, 16);
+    ck_assert_int_eq(n.family, AF_INET);
 }
 END_TEST
 

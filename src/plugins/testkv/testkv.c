@@ -230,8 +230,8 @@ enum txerr testkv_prologue(struct state_view *v, const struct apply_ctx *ctx)
 /* ---- the index -------------------------------------------------------------- */
 
 const char *const testkv_schema[TESTKV_N_SCHEMA] = {
-    "CREATE TABLE kv_log(height INTEGER NOT NULL, pos INTEGER NOT NULL, txid BLOB NOT NULL, "
-    "key TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY(height, pos))",
+    ("CREATE TABLE kv_log(height INTEGER NOT NULL, pos INTEGER NOT NULL, txid BLOB NOT NULL, "
+     "key TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY(height, pos))"),
     "CREATE INDEX kv_log_key ON kv_log(key, height)",
     "CREATE TABLE notes(id BLOB PRIMARY KEY NOT NULL, body BLOB NOT NULL) WITHOUT ROWID",
 };
