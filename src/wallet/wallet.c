@@ -42,8 +42,8 @@ static const char *const wallet_errors[WALLET_ERR_COUNT_] = {
     [WALLET_ERR_BAD_PARAMETER] = "invalid parameter",
     [WALLET_ERR_DB] = "wallet database error",
     [WALLET_ERR_CORRUPT] = "the wallet file is damaged or not a wallet",
-    [WALLET_ERR_UNREADABLE] = "cannot open the message: it was not sealed between these two "
-                              "keys, or it was altered",
+    [WALLET_ERR_UNREADABLE] = ("cannot open the message: it was not sealed between these two "
+                               "keys, or it was altered"),
     [WALLET_ERR_NOMEM] = "out of memory",
 };
 

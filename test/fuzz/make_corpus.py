@@ -403,6 +403,28 @@ def rpc_seeds():
     return out
 
 
+def envelope_seeds():
+    """fuzz_envelope: chat envelopes (signed, stamped at 1 bit), plaintexts, near misses."""
+    from test_framework.key import tagged_hash
+    a, b = ECKey(b"\x11" * 32), ECKey(b"\x22" * 32)
+
+    def envelope(ct, ts=1800000000, ttl=3600, order=b"", version=1):
+        signed = [version, a.pubkey, b.pubkey, ts, ttl, order, ct]
+        sig = a.sign(tagged_hash("souk/chat/envelope", msgpack.encode(signed)), aux=b"\0" * 32)
+        return msgpack.encode([version, a.pubkey, b.pubkey, ts, ttl, order, 7, ct, sig])
+
+    write_all("fuzz_envelope", {
+        "text": envelope(b"\x01" * 60),
+        "order": envelope(b"\x02" * 40, order=b"\x33" * 32),
+        "empty": envelope(b""),
+        "version2": envelope(b"\x03" * 10, version=2),
+        "ttl0": envelope(b"\x04" * 10, ttl=0),
+        "plain_text": msgpack.encode([0, "Is the lamp still for sale?"]),
+        "plain_file": msgpack.encode([1, ["image/png", "parcel.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8]]),
+        "plain_kind2": msgpack.encode([2, ""]),
+    })
+
+
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
     market_seeds(keys)
@@ -455,6 +477,7 @@ def main():
     sigmsg_seeds()
     mnemonic_seeds()
     aead_seeds()
+    envelope_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
