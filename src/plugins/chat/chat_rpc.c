@@ -188,5 +188,5 @@ const struct rpc_method chat_rpc_methods[CHAT_RPC_N_METHODS] = {
      "         \"pow_bits\": the network's base work for a stamp, \"last_stamp\": null or\n"
      "         {\"seconds\", \"bits\", \"threads\", \"time\"}: the last stamp this node ground\n"
      "         for chat_send or chat_sendfile}",
-     {{NULL}}},
+     {{NULL, 0, false, NULL}}},
 };

@@ -95,7 +95,7 @@ static bool get_aspects(const msgpack_object *o, uint8_t out[REVIEW_N_ASPECTS])
 static bool decode_record(const msgpack_object *root, struct review_record *r)
 {
     const msgpack_object *f;
-    uint64_t role;
+    uint64_t role = 0;
     bool ok = ser_get_array(root, 9, &f) == SER_OK &&
               ser_get_bin_fixed(&f[0], 32, r->order_id) == SER_OK &&
               ser_get_bin_fixed(&f[1], 32, r->author) == SER_OK &&
@@ -106,7 +106,8 @@ static bool decode_record(const msgpack_object *root, struct review_record *r)
               ser_get_uint_max(&f[6], AMOUNT_MAX, &r->weight) == SER_OK &&
               ser_get_uint(&f[7], &r->height) == SER_OK &&
               ser_get_uint(&f[8], &r->reply_height) == SER_OK;
-    r->role = (enum market_role)role;
+    if (ok)
+        r->role = (enum market_role)role;
     return ok;
 }
 
