@@ -138,6 +138,10 @@ struct plugin_ctx {
     /* Announces an object of one of the plugin's inventory types to peers
      * (set by the start-up code when P2P runs; NULL otherwise). */
     void (*announce)(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32]);
+    /* Asks the peers that announced an object of one of its types for it:
+     * for an object it did not want when it was announced (set with
+     * announce; NULL without P2P). */
+    void (*request)(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32]);
 };
 
 /* The running plugin of that name, or NULL (from an RPC handler:

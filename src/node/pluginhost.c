@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "node/pluginhost.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "util/log.h"
 #include "util/crashpoint.h"
 #include "util/sqlitedb.h"
+#include "util/strutil.h"
 
 const uint8_t pluginhost_core_prefixes[] = {CHAINSTATE_META_PREFIX, ACCOUNT_PREFIX,
                                             DEADLINE_PREFIX};
@@ -362,6 +364,29 @@ static bool plugin_reset(void *ctx, char *err, size_t errlen)
 
 /* ---- start / stop ---------------------------------------------------------- */
 
+/* Moves a plugin's file (and its -wal, -shm) aside with that suffix:
+ * never destroyed, and a new one starts. */
+static bool move_aside(const char *path, const char *suffix)
+{
+    static const char *const parts[] = {"-wal", "-shm", ""};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char from[PATH_MAX + 96], to[PATH_MAX + 160];
+        snprintf(from, sizeof from, "%s%s", path, parts[i]);
+        snprintf(to, sizeof to, "%s%s%s", path, suffix, parts[i]);
+        if (access(from, F_OK) == 0 && rename(from, to) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool aside(const char *path, const char *suffix, char *err, size_t errlen)
+{
+    if (move_aside(path, suffix))
+        return true;
+    str_set_err(err, errlen, "cannot move %s aside: %s", path, strerror(errno));
+    return false;
+}
+
 static bool plugin_open_db(struct plugin_ctx *pc, const char *datadir, char *err, size_t errlen)
 {
     const struct plugin *p = pc->plugin;
@@ -380,23 +405,27 @@ static bool plugin_open_db(struct plugin_ctx *pc, const char *datadir, char *err
                                      .statements = stmts,
                                      .n_statements = p->n_schema + 1};
     bool ok = sqlitedb_open(path, &schema, &pc->db, err, errlen);
-    if (!ok && access(path, F_OK) == 0) {
+    char suffix[64];
+    int64_t version = schema.version;
+    if (ok && sqlitedb_query_int(pc->db, "PRAGMA user_version", &version, NULL, 0) &&
+        version < schema.version) {
+        /* A file of an older schema holds what the chain and the peers
+         * give again: it is set aside and started afresh (an index is then
+         * rebuilt from the genesis block). */
+        LOG_INFO(LOG_CAT_PLUGIN, "plugin %s: %s has schema version %d, this version writes %d; "
+                 "moving it aside and starting a new one",
+                 p->name, path, (int)version, schema.version);
+        sqlite3_close(pc->db);
+        pc->db = NULL;
+        snprintf(suffix, sizeof suffix, ".v%d-%lld", (int)version, (long long)time(NULL));
+        ok = aside(path, suffix, err, errlen) && sqlitedb_open(path, &schema, &pc->db, err, errlen);
+    } else if (!ok && access(path, F_OK) == 0) {
         /* A file that cannot be opened is moved aside, never destroyed, and
          * started afresh: the index is rebuilt from the chain. */
-        char aside[PATH_MAX + 96];
-        snprintf(aside, sizeof aside, "%s.damaged-%lld", path, (long long)time(NULL));
-        LOG_WARN(LOG_CAT_PLUGIN, "plugin %s: %s; moving it to %s and starting a new one",
-                 p->name, err, aside);
-        static const char *const suffixes[] = {"-wal", "-shm", ""};
-        ok = true;
-        for (size_t i = 0; ok && i < sizeof suffixes / sizeof suffixes[0]; i++) {
-            char from[PATH_MAX + 96], to[PATH_MAX + 128];
-            snprintf(from, sizeof from, "%s%s", path, suffixes[i]);
-            snprintf(to, sizeof to, "%s%s", aside, suffixes[i]);
-            ok = access(from, F_OK) != 0 || rename(from, to) == 0;
-        }
-        if (ok)
-            ok = sqlitedb_open(path, &schema, &pc->db, err, errlen);
+        snprintf(suffix, sizeof suffix, ".damaged-%lld", (long long)time(NULL));
+        LOG_WARN(LOG_CAT_PLUGIN, "plugin %s: %s; moving it to %s%s and starting a new one",
+                 p->name, err, path, suffix);
+        ok = aside(path, suffix, err, errlen) && sqlitedb_open(path, &schema, &pc->db, err, errlen);
     }
     free(stmts);
     return ok;
@@ -418,6 +447,7 @@ static bool plugin_start_one(struct plugin_ctx *pc, struct node_ctx *node, bool 
     char msg[256] = "";
     pc->node = node;
     pc->announce = NULL;
+    pc->request = NULL;
     bool ok = p->db_file == NULL || plugin_open_db(pc, node->datadir, msg, sizeof msg);
     if (ok && p->index_connect != NULL) {
         struct index_def def = {.name = p->name,

@@ -822,6 +822,7 @@ static void net_free(struct p2p_net *net)
     str_list_free(&net->onetry, &net->n_onetry);
     str_list_free(&net->seeds, &net->n_seeds);
     free(net->new_invs);
+    free(net->want_invs);
     free(net->reorg_txids);
     pthread_mutex_destroy(&net->mutex);
     pthread_mutex_destroy(&net->notify_mutex);

@@ -916,6 +916,25 @@ static size_t reorg_invs(struct p2p_net *net, const uint8_t (*txids)[32], size_t
     return n;
 }
 
+/* Objects plugins asked for go to the peers that announced them (their
+ * known set holds the id), each asked of a few at most. */
+static void request_wanted(struct p2p_net *net, const struct p2p_inv *wants, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (find_handler(net, wants[k].type) == NULL)
+            continue;
+        int asked = 0;
+        for (size_t i = 0; i < net->n_peers && asked < P2P_REQUEST_PEERS; i++) {
+            struct p2p_peer *p = net->peers[i];
+            if (!p2p_peer_usable(p) || !p2p_invset_has(&p->known, wants[k].hash))
+                continue;
+            send_invs(p, "getdata", &wants[k], 1);
+            p->plugin_in_flight++;
+            asked++;
+        }
+    }
+}
+
 void netproc_notified(struct p2p_net *net)
 {
     pthread_mutex_lock(&net->notify_mutex);
@@ -926,6 +945,10 @@ void netproc_notified(struct p2p_net *net)
     size_t n_txids = net->n_reorg_txids;
     net->new_invs = NULL;
     net->n_new_invs = net->cap_new_invs = 0;
+    struct p2p_inv *wants = net->want_invs;
+    size_t n_wants = net->n_want_invs;
+    net->want_invs = NULL;
+    net->n_want_invs = net->cap_want_invs = 0;
     net->new_tip = false;
     net->reorg_txids = NULL;
     net->n_reorg_txids = net->cap_reorg_txids = 0;
@@ -946,6 +969,8 @@ void netproc_notified(struct p2p_net *net)
             queue_inv(p, &invs[k]);
     }
     free(invs);
+    request_wanted(net, wants, n_wants);
+    free(wants);
     if (new_tip) {
         sync_announce_tip(net);
         /* A new tip can change any verdict. */
@@ -1096,6 +1121,24 @@ void p2p_announce_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32
         net->new_invs[net->n_new_invs].type = type;
         memcpy(net->new_invs[net->n_new_invs].hash, hash, 32);
         net->n_new_invs++;
+    }
+    pthread_mutex_unlock(&net->notify_mutex);
+    event_active(net->wake, EV_READ, 0);
+}
+
+void p2p_request_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32])
+{
+    struct p2p_net *net = p2p_net_get(ctx);
+    if (net == NULL)
+        return;
+    pthread_mutex_lock(&net->notify_mutex);
+    if (net->cap_want_invs < 100000)
+        (void)grow_array((void **)&net->want_invs, &net->cap_want_invs, net->n_want_invs + 1,
+                         sizeof *net->want_invs, 64);
+    if (net->n_want_invs < net->cap_want_invs) {
+        net->want_invs[net->n_want_invs].type = type;
+        memcpy(net->want_invs[net->n_want_invs].hash, hash, 32);
+        net->n_want_invs++;
     }
     pthread_mutex_unlock(&net->notify_mutex);
     event_active(net->wake, EV_READ, 0);

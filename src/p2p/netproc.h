@@ -70,5 +70,11 @@ bool p2p_register_inv_handler(struct node_ctx *ctx, const struct p2p_inv_handler
 /* Announces an object to every peer that does not know it yet, trickled
  * like transactions. Any thread, no lock needed. */
 void p2p_announce_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32]);
+/* Asks for an object of a plugin type from the peers that announced it
+ * (at most P2P_REQUEST_PEERS of them; none when no connected peer did):
+ * for an object the plugin came to want after its announcements, such as
+ * a photo named by a listing that has just connected. Any thread. */
+void p2p_request_inv(struct node_ctx *ctx, uint32_t type, const uint8_t hash[32]);
+#define P2P_REQUEST_PEERS 2
 
 #endif

@@ -235,6 +235,9 @@ struct p2p_net {
     pthread_mutex_t notify_mutex;
     struct p2p_inv *new_invs;
     size_t n_new_invs, cap_new_invs;
+    /* Plugin objects a plugin asked for (p2p_request_inv). */
+    struct p2p_inv *want_invs;
+    size_t n_want_invs, cap_want_invs;
     bool new_tip;
     /* txids of disconnected blocks: those back in the mempool once the
      * reorg is done are announced like new txs */

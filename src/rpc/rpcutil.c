@@ -1,8 +1,11 @@
 #include "rpc/rpcutil.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -154,5 +157,57 @@ bool rpc_base64_decode(const char *text, size_t len, struct buf *out)
     if (n < 0 || (size_t)n < pad)
         return false;
     out->len += (size_t)n - pad;
+    return true;
+}
+
+/* Reads a regular file whole, at most max + 1 bytes of it (one more tells
+ * that it is too large even when it grew after the stat). */
+static bool read_file(struct rpc_request *req, const char *path, size_t max, struct buf *out,
+                      bool *too_big, uint64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    if (f == NULL || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = f == NULL ? errno : EISDIR;
+        if (f != NULL && fstat(fileno(f), &sb) == 0 && !S_ISREG(sb.st_mode))
+            e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        if (f != NULL)
+            fclose(f);
+        return rpc_error(req, RPC_INVALID_PARAMETER, "cannot read %s: %s", path, strerror(e));
+    }
+    *size = (uint64_t)sb.st_size;
+    if (*size > max) {
+        fclose(f);
+        *too_big = true;
+        return true;
+    }
+    bool ok = buf_reserve(out, (size_t)*size + 1);
+    if (ok) {
+        size_t n = fread(out->data + out->len, 1, (size_t)*size + 1, f);
+        ok = !ferror(f);
+        out->len += n;
+        *too_big = n > max;
+        *size = n;
+    }
+    int e = errno;
+    fclose(f);
+    if (!ok)
+        return rpc_error(req, RPC_INVALID_PARAMETER, "cannot read %s: %s", path, strerror(e));
+    return true;
+}
+
+bool rpc_path_or_base64(struct rpc_request *req, const char *src, size_t max, struct buf *out,
+                        bool *too_big, uint64_t *size)
+{
+    *too_big = false;
+    *size = 0;
+    if (src[0] == '/')
+        return read_file(req, src, max, out, too_big, size);
+    if (!rpc_base64_decode(src, strlen(src), out))
+        return rpc_error(req, RPC_INVALID_PARAMETER,
+                         "path_or_base64: neither base64 nor an absolute path (a path starts "
+                         "with /)");
+    *size = out->len;
+    *too_big = out->len > max;
     return true;
 }

@@ -64,4 +64,12 @@ json_t *rpc_base64_json(const void *data, size_t len);
  * for anything else or when memory runs out. */
 bool rpc_base64_decode(const char *text, size_t len, struct buf *out);
 
+/* The bytes an argument names, appended to out: an absolute path (the
+ * file, read whole) or the bytes themselves in base64. *size is their
+ * count; more than max sets *too_big (out then holds nothing useful). False
+ * with -8 for anything else: "path_or_base64: neither base64 nor an
+ * absolute path ..." or "cannot read <path>: <why>". */
+bool rpc_path_or_base64(struct rpc_request *req, const char *src, size_t max, struct buf *out,
+                        bool *too_big, uint64_t *size);
+
 #endif

@@ -162,6 +162,11 @@ static void inv_announce(struct plugin_ctx *pc, uint32_t type, const uint8_t has
     p2p_announce_inv(pc->node, type, hash);
 }
 
+static void inv_request(struct plugin_ctx *pc, uint32_t type, const uint8_t hash[32])
+{
+    p2p_request_inv(pc->node, type, hash);
+}
+
 /* Runs after P2P started: the plugins' inventory types join it. */
 static bool plugins_p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
@@ -190,6 +195,7 @@ static bool plugins_p2p_start(struct node_ctx *ctx, char *err, size_t errlen)
             n++;
         }
         pc->announce = inv_announce;
+        pc->request = inv_request;
     }
     return true;
 }
@@ -198,7 +204,10 @@ static void plugins_p2p_stop(struct node_ctx *ctx)
 {
     struct pluginhost *host = ctx->plugins;
     for (size_t i = 0; i < host->n; i++)
+    {
         host->ctx[i].announce = NULL;
+        host->ctx[i].request = NULL;
+    }
 }
 
 static const struct init_hook init_hooks[] = {

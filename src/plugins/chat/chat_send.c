@@ -9,14 +9,13 @@
  * announces it. Keeping it passes it to the wallets (chat bus), so the
  * sender's wallet records the message it sent. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "consensus/chainparams.h"
+#include "consensus/media.h"
 #include "crypto/address.h"
 #include "crypto/aead.h"
 #include "node/node.h"
@@ -201,14 +200,9 @@ bool chat_rpc_send(struct rpc_request *req, json_t **result)
 /* The type of well-known files by their first bytes. */
 static const char *sniff_mime(const uint8_t *b, size_t n)
 {
-    if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0)
-        return "image/jpeg";
-    if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
-        return "image/gif";
-    if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
-        return "image/webp";
+    const char *image = media_image_mime(b, n);
+    if (image != NULL)
+        return image;
     if (n >= 5 && memcmp(b, "%PDF-", 5) == 0)
         return "application/pdf";
     return "application/octet-stream";
@@ -224,43 +218,6 @@ static bool mime_ok(const char *m)
     for (const char *c = m; *c != '\0'; c++)
         if (*c <= ' ' || *c > '~')
             return false;
-    return true;
-}
-
-/* Reads the file at path into out (at most max bytes, else *too_big with
- * *size its size). */
-static bool read_file(struct rpc_request *req, const char *path, size_t max, struct buf *out,
-                      bool *too_big, uint64_t *size)
-{
-    *too_big = false;
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    if (f == NULL || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        int e = f == NULL ? errno : EISDIR;
-        if (f != NULL && fstat(fileno(f), &sb) == 0 && !S_ISREG(sb.st_mode))
-            e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-        if (f != NULL)
-            fclose(f);
-        return rpc_error(req, RPC_INVALID_PARAMETER, "cannot read %s: %s", path, strerror(e));
-    }
-    *size = (uint64_t)sb.st_size;
-    if (*size > max) {
-        fclose(f);
-        *too_big = true;
-        return true;
-    }
-    bool ok = buf_reserve(out, (size_t)*size + 1);
-    if (ok) {
-        size_t n = fread(out->data + out->len, 1, (size_t)*size + 1, f);
-        ok = !ferror(f);
-        out->len += n;
-        *too_big = n > max;
-        *size = n;
-    }
-    int e = errno;
-    fclose(f);
-    if (!ok)
-        return rpc_error(req, RPC_INVALID_PARAMETER, "cannot read %s: %s", path, strerror(e));
     return true;
 }
 
@@ -310,18 +267,9 @@ bool chat_rpc_sendfile(struct rpc_request *req, json_t **result)
     buf_reset(&pt);
     struct buf bytes;
     buf_init(&bytes);
-    bool ok = true, too_big = false;
+    bool too_big = false;
     uint64_t size = 0;
-    if (is_path) {
-        ok = read_file(req, src, max, &bytes, &too_big, &size);
-    } else if (!rpc_base64_decode(src, strlen(src), &bytes)) {
-        ok = rpc_error(req, RPC_INVALID_PARAMETER,
-                       "path_or_base64: neither base64 nor an absolute path (a path starts "
-                       "with /)");
-    } else {
-        size = bytes.len;
-        too_big = bytes.len > max;
-    }
+    bool ok = rpc_path_or_base64(req, src, max, &bytes, &too_big, &size);
     if (ok && too_big)
         ok = rpc_error(req, RPC_INVALID_PARAMETER,
                        "file too large: %llu bytes; an attachment holds at most %zu bytes "

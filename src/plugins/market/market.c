@@ -6,6 +6,7 @@
 #include "consensus/account.h"
 #include "consensus/chainparams.h"
 #include "plugins/market/market_index.h"
+#include "plugins/market/market_media.h"
 #include "plugins/market/market_rpc.h"
 #include "plugins/market/market_state.h"
 
@@ -578,12 +579,29 @@ static enum txerr market_held(struct state_view *v, amount_t *out)
 static bool market_start(struct plugin_ctx *pc, char *err, size_t errlen)
 {
     char *msg = NULL;
-    if (pc->db == NULL || sqlite3_exec(pc->db, "PRAGMA wal_autocheckpoint=64", NULL, NULL,
-                                       &msg) == SQLITE_OK)
-        return true;
-    snprintf(err, errlen, "market index: %s", msg != NULL ? msg : "cannot set its checkpoint");
-    sqlite3_free(msg);
-    return false;
+    if (pc->db != NULL &&
+        sqlite3_exec(pc->db, "PRAGMA wal_autocheckpoint=64", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "market index: %s",
+                 msg != NULL ? msg : "cannot set its checkpoint");
+        sqlite3_free(msg);
+        return false;
+    }
+    return market_media_start(pc, err, errlen);
+}
+
+static void market_stop(struct plugin_ctx *pc)
+{
+    market_media_stop(pc);
+}
+
+/* The index, then the listing photos its new listings name. */
+static bool market_connect(struct plugin_ctx *pc, const struct plugin_block *b, char *err,
+                           size_t errlen)
+{
+    if (!market_index_connect(pc, b, err, errlen))
+        return false;
+    market_media_block(pc, b->height);
+    return true;
 }
 
 const struct plugin market_plugin = {
@@ -602,10 +620,17 @@ const struct plugin market_plugin = {
     .db_file = "market.sqlite",
     .schema = market_index_schema,
     .n_schema = MARKET_INDEX_N_SCHEMA,
-    .index_connect = market_index_connect,
+    .db_version = MARKET_INDEX_VERSION,
+    .index_connect = market_connect,
     .index_disconnect = market_index_disconnect,
     .index_reset = market_index_reset,
     .rpc_methods = market_rpc_methods,
     .n_rpc_methods = MARKET_RPC_N_METHODS,
+    /* Listing photos (market_media.c). */
+    .invs = market_media_invs,
+    .n_invs = N(market_media_invs),
+    .options = market_media_options,
+    .n_options = MARKET_MEDIA_N_OPTIONS,
     .start = market_start,
+    .stop = market_stop,
 };

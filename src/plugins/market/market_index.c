@@ -37,6 +37,10 @@ const char *const market_index_schema[MARKET_INDEX_N_SCHEMA] = {
     "order_id BLOB NOT NULL, txid BLOB NOT NULL, type INTEGER NOT NULL, sender BLOB NOT NULL, "
     "PRIMARY KEY(height, pos))",
     "CREATE INDEX order_events_order ON order_events(order_id, height, pos)",
+    /* The photos each listing names, for the media store's keep-or-drop. */
+    "CREATE TABLE listing_media(media BLOB NOT NULL, listing BLOB NOT NULL, "
+    "height INTEGER NOT NULL, PRIMARY KEY(media, listing)) WITHOUT ROWID",
+    "CREATE INDEX listing_media_height ON listing_media(height)",
 };
 
 static bool sql_fail(sqlite3 *db, char *err, size_t errlen)
@@ -299,6 +303,20 @@ static bool log_tx(sqlite3 *db, const struct tx *tx, const struct txpayload *p, 
         sqlite3_bind_int64(st, 11, kind == LOG_CREATE ? (sqlite3_int64)p->v[6].u : 0);
         rc = sqlite3_step(st);
         mem = touch(&t->listings, &t->n_listings, &t->cap_listings, id);
+        if (rc == SQLITE_DONE && kind == LOG_CREATE && p->v[5].len > 0) {
+            sqlite3_finalize(st);
+            st = NULL;
+            if (!prepare(db, "INSERT OR IGNORE INTO listing_media VALUES(?1, ?2, ?3)", &st, err,
+                         errlen))
+                return false;
+            for (size_t k = 0; rc == SQLITE_DONE && k < p->v[5].len; k++) {
+                sqlite3_reset(st);
+                sqlite3_bind_blob(st, 1, p->v[5].p + 32 * k, 32, SQLITE_STATIC);
+                sqlite3_bind_blob(st, 2, id, 32, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 3, (sqlite3_int64)height);
+                rc = sqlite3_step(st);
+            }
+        }
         break;
     }
     default: {
@@ -427,7 +445,8 @@ bool market_index_block(sqlite3 *db, const struct block *block, uint64_t height,
              exec(db, "DELETE FROM listing_log WHERE height = ?1", height, err, errlen) &&
              exec(db, "DELETE FROM profile_log WHERE height = ?1", height, err, errlen) &&
              exec(db, "DELETE FROM order_parties WHERE height = ?1", height, err, errlen) &&
-             exec(db, "DELETE FROM order_events WHERE height = ?1", height, err, errlen);
+             exec(db, "DELETE FROM order_events WHERE height = ?1", height, err, errlen) &&
+             exec(db, "DELETE FROM listing_media WHERE height = ?1", height, err, errlen);
     }
     /* The height the index stands at once this block is done. */
     uint64_t tip = connect ? height : height - 1;
@@ -446,7 +465,7 @@ bool market_index_clear(sqlite3 *db, char *err, size_t errlen)
     if (sqlite3_exec(db,
                      "DELETE FROM listing_log; DELETE FROM profile_log; DELETE FROM listings; "
                      "DELETE FROM listing_fts; DELETE FROM order_parties; "
-                     "DELETE FROM order_events",
+                     "DELETE FROM order_events; DELETE FROM listing_media",
                      NULL, NULL, &msg) == SQLITE_OK)
         return true;
     snprintf(err, errlen, "market index: %s", msg != NULL ? msg : "reset failed");
@@ -472,6 +491,48 @@ bool market_index_reset(struct plugin_ctx *pc, char *err, size_t errlen)
 }
 
 /* ---- queries ----------------------------------------------------------------- */
+
+int market_index_media_named(sqlite3 *db, const uint8_t media[32], uint64_t tip)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM listing_media m JOIN listings l ON l.id = m.listing "
+                           "WHERE m.media = ?1 AND l.closed = 0 AND (l.expires = 0 OR "
+                           "l.expires > ?2) LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_blob(st, 1, media, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)tip);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+bool market_index_media_at(sqlite3 *db, uint64_t height, uint8_t (**out)[32], size_t *n,
+                           char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = NULL;
+    if (!prepare(db, "SELECT DISTINCT media FROM listing_media WHERE height = ?1", &st, err,
+                 errlen))
+        return false;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
+    int rc = SQLITE_DONE;
+    bool mem = true;
+    while (mem && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        mem = touch(out, n, &cap, sqlite3_column_blob(st, 0));
+    sqlite3_finalize(st);
+    if (mem && rc == SQLITE_DONE)
+        return true;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    if (!mem)
+        snprintf(err, errlen, "market index: out of memory");
+    return mem ? sql_fail(db, err, errlen) : false;
+}
 
 bool market_index_fts_query(const char *text, char *out, size_t outlen)
 {

@@ -32,7 +32,9 @@
 #include "node/plugin.h"
 #include "util/amount.h"
 
-#define MARKET_INDEX_N_SCHEMA 11
+#define MARKET_INDEX_N_SCHEMA 13
+/* The schema's version: a file of an older one is rebuilt from the chain. */
+#define MARKET_INDEX_VERSION 2
 extern const char *const market_index_schema[MARKET_INDEX_N_SCHEMA];
 
 /* The plugin host's callbacks (see node/plugin.h). */
@@ -113,6 +115,14 @@ bool market_index_order_events(sqlite3 *db, const uint8_t order_id[32], market_i
                                void *arg, char *err, size_t errlen);
 
 /* The seller's latest profile name per the index (empty when none). */
+/* Whether a listing that takes orders in the block after `tip` (not
+ * closed, not expired) names the photo `media`: 1 yes, 0 no, -1 failure. */
+int market_index_media_named(sqlite3 *db, const uint8_t media[32], uint64_t tip);
+/* The photos named by the listings created at `height`, each once, into a
+ * new array (*out, free()) of *n ids. */
+bool market_index_media_at(sqlite3 *db, uint64_t height, uint8_t (**out)[32], size_t *n,
+                           char *err, size_t errlen);
+
 bool market_index_profile_name(sqlite3 *db, const uint8_t pubkey[32], char *out, size_t outlen);
 
 #endif

@@ -15,6 +15,7 @@
 #include "plugins/market/market.h"
 #include "plugins/market/market_actions.h"
 #include "plugins/market/market_index.h"
+#include "plugins/market/market_media.h"
 #include "plugins/market/market_state.h"
 #include "rpc/rpcutil.h"
 #include "rpc/server.h"
@@ -899,6 +900,28 @@ const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS] = {
      "          \"state\": an order state, \"limit\": 0-1000 (100), \"offset\": n}\n"
      "Result: {\"total\", \"orders\": [as market_getorder without \"history\"]}",
      {{"options", RPC_ARG_OBJ, true, "The address, filters and paging"}}},
+    {"market", "market_addmedia", market_media_rpc_add,
+     "Adds a listing photo to this node's media store; returns the id to put in a "
+     "listing's media.",
+     "The bytes must be a PNG, JPEG, WebP or GIF image of at most 512 KiB; mime (default:\n"
+     "the type the bytes start like) must name that type. The photo waits here, neither\n"
+     "served nor announced, up to 24 h for a listing naming it to connect; from then on\n"
+     "peers fetch it. Adding the same photo again returns the same id.\n"
+     "Result: {\"id\": hex, \"mime\", \"size\": bytes, \"named\": an active listing names it}",
+     {{"path_or_base64", RPC_ARG_STR, false, "An absolute path, or the bytes in base64"},
+      {"options", RPC_ARG_OBJ, true, "mime"}}},
+    {"market", "market_getmedia", market_media_rpc_get,
+     "Returns a listing photo held by this node.",
+     "Result: {\"id\", \"mime\", \"size\", \"data\": base64, \"named\": an active listing\n"
+     "         names it, \"local\": added through this node's RPC}\n"
+     "-5 when the node does not hold it (and says whether it is being fetched).",
+     {{"id", RPC_ARG_HASH, false, "The photo's id (as in a listing's media)"}}},
+    {"market", "market_getmediainfo", market_media_rpc_info,
+     "Returns the media store's size and counts.",
+     "Result: {\"blobs\", \"bytes\": encoded blobs, \"named\": named by active listings,\n"
+     "         \"wanted\": named and not held yet, \"max_bytes\": -mediamaxmb,\n"
+     "         \"keep_unnamed_secs\": how long a photo no active listing names is kept}",
+     {{NULL, 0, false, NULL}}},
 
     {"market", "market_setprofile", market_rpc_setprofile,
      "Sets (or renames) the wallet key's market profile.", ACTION_HELP ACTION_RESULT,

@@ -16,7 +16,7 @@
 #include "plugins/market/market_state.h"
 #include "rpc/server.h"
 
-#define MARKET_RPC_N_METHODS 17
+#define MARKET_RPC_N_METHODS 20
 extern const struct rpc_method market_rpc_methods[MARKET_RPC_N_METHODS];
 
 /* A key's reputation in one role as a new JSON object, read through v (the
