@@ -8,7 +8,9 @@ waits unrelayed — no other node gets it and node 0 answers a peer's
 getdata with notfound — until a listing naming it connects; then nodes 1
 and 2 (node 2 down when the listing connected and catching up afterwards)
 fetch both photos and market_getmedia there returns them byte for byte; a
-hostile peer answering a request with other bytes is scored and the photo
+market index
+of an older schema is set aside and rebuilt; a hostile peer answering a
+request with other bytes is scored and the photo
 stays wanted, one sending malformed bytes is disconnected, and the right
 bytes from any peer are kept and relayed; every bad input of
 market_addmedia and market_getmedia gets a clear error and changes
@@ -18,6 +20,7 @@ seller and the buyer exchange a text and an image with chat_send and
 chat_sendfile, and each reads the other's with chat_list and chat_get."""
 import base64
 import os
+import sqlite3
 import struct
 import zlib
 
@@ -153,8 +156,16 @@ class MarketMediaTest(SoukTestFramework):
             assert_equal([g["mime"] for g in got], ["image/png", "image/jpeg"])
             assert_equal([(g["named"], g["local"]) for g in got], [(True, False)] * 2)
         assert_equal(n2.cli("market_getlisting", self.listing)["media"], self.ids)
-        self.log.info("photos survive a restart")
-        self.restart_node(1)
+        self.log.info("photos survive a restart; a market index of an older schema is set aside and rebuilt")
+        self.stop_node(1)
+        netdir = os.path.join(n1.datadir, "regtest")
+        con = sqlite3.connect(os.path.join(netdir, "market.sqlite"))
+        con.execute("PRAGMA user_version = 1")
+        con.commit()
+        con.close()
+        self.start_node(1)
+        assert [f for f in os.listdir(netdir) if f.startswith("market.sqlite.v1-")]
+        assert_equal(n1.cli("market_listlistings")["total"], 1)
         self.connect_nodes(0, 1)
         self.connect_nodes(1, 2)
         assert_equal(base64.b64decode(n1.cli("market_getmedia", self.ids[0])["data"]), self.front)

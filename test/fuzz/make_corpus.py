@@ -425,6 +425,20 @@ def envelope_seeds():
     })
 
 
+def media_seeds():
+    """fuzz_media: listing photos of each image type, and near misses."""
+    write_all("fuzz_media", {
+        "png": msgpack.encode([1, "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 24]),
+        "jpeg": msgpack.encode([1, "image/jpeg", b"\xff\xd8\xff\xe0" + b"\x10" * 20]),
+        "webp": msgpack.encode([1, "image/webp", b"RIFF\x10\0\0\0WEBPVP8 " + b"\0" * 8]),
+        "gif": msgpack.encode([1, "image/gif", b"GIF89a" + b"\1" * 10]),
+        "mime_mismatch": msgpack.encode([1, "image/gif", b"\x89PNG\r\n\x1a\n"]),
+        "empty": msgpack.encode([1, "image/png", b""]),
+        "text": msgpack.encode([1, "text/plain", b"hello"]),
+        "version2": msgpack.encode([2, "image/gif", b"GIF87a"]),
+    })
+
+
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
     market_seeds(keys)
@@ -478,6 +492,7 @@ def main():
     mnemonic_seeds()
     aead_seeds()
     envelope_seeds()
+    media_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
