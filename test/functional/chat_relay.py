@@ -11,8 +11,10 @@ fields; every rule refuses with its reason over RPC and changes nothing;
 a P2P peer relaying a forged envelope is disconnected, one relaying a
 well-formed one gets it kept and relayed; a node that was down catches up
 from its peer's inventory on reconnecting; a peer pushing unrequested
-envelopes past the rate limit is disconnected; envelopes expire from every
-store when their ttl runs out (mock time)."""
+envelopes past the rate limit is disconnected, and one pushing 10,000
+distinct valid envelopes in one burst too, with the node's memory bounded
+and the node serving on; envelopes expire from every store when their ttl
+runs out (mock time)."""
 import os
 import time
 
@@ -20,11 +22,12 @@ from test_framework import msgpack
 from test_framework.bech32m import encode_address
 from test_framework.key import ECKey, sha256, tagged_hash
 from test_framework.msgpack import RawBytes, raw_uint
-from test_framework.p2p import P2PInterface, inv_item
+from test_framework.p2p import P2PInterface, frame, inv_item, message_body
 from test_framework.test_framework import SoukTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error, wait_until
 
 TAG = "souk/chat/envelope"
+BURST = 10000
 
 
 class Envelope:
@@ -181,6 +184,8 @@ class ChatRelayTest(SoukTestFramework):
         assert_equal(n2.chat_getinfo()["messages"], 6)   # the one envelope, once
         assert_equal(n2.getblockcount(), n0.getblockcount())
 
+        self.burst_of_distinct_envelopes()
+
         self.log.info("expired envelopes leave every store")
         later = int(time.time()) + 3601 + 60
         for n in self.nodes:
@@ -188,6 +193,59 @@ class ChatRelayTest(SoukTestFramework):
         assert_equal(self.counts(), [0, 0, 0])
         for n in self.nodes:
             assert_equal(n.chat_getinfo()["bytes"], 0)
+
+    def burst_of_distinct_envelopes(self):
+        """10,000 distinct, correctly signed and stamped envelopes pushed
+        unrequested in one burst: the node takes what the peer's allowance
+        lets through, drops the rest unread, disconnects the peer and serves
+        on, its memory bounded."""
+        n0, n1, n2 = self.nodes
+        self.log.info("10,000 distinct valid envelopes in one burst: the peer is cut off, the node serves on")
+        n0.createwallet("burst")
+        n0.getnewaddress()
+        to = encode_address(ECKey().pubkey, "regtest")
+        envs = []
+        for i in range(BURST):
+            raw = bytes.fromhex(n0.createenvelope(to, msgpack.encode([0, "offer %d" % i]).hex(),
+                                                  {"ttl": 3600})["hex"])
+            mid, nonce = sha256(raw), 0
+            while sha256(mid + nonce.to_bytes(8, "little"))[0] & 0x80:
+                nonce += 1
+            f = msgpack.decode(raw)
+            f[6] = nonce
+            envs.append(msgpack.encode(f))
+        pid = n2.process.pid
+        with open("/proc/%d/maps" % pid) as f:
+            asan = "libasan" in f.read()
+        rss_before = rss_mb(pid)
+        before = n2.chat_getinfo()["messages"]
+        p = n2.add_p2p_connection(P2PInterface())
+        p.send_raw(b"".join(frame(message_body("chat", RawBytes(e))) for e in envs))
+        assert p.wait_for_disconnect(60), "the node kept a peer that pushed 10,000 envelopes"
+        n2.disconnect_p2ps()
+        kept = n2.chat_getinfo()["messages"] - before
+        self.log.info("kept %d of the burst; resident memory %.1f -> %.1f MB", kept, rss_before,
+                      rss_mb(pid))
+        assert 0 < kept < 1000, kept
+        if not asan:
+            assert rss_mb(pid) - rss_before < 64, "resident memory grew %.1f MB" % (rss_mb(pid) - rss_before)
+        # it serves on: a new peer gets one of the kept envelopes, RPC answers
+        served = [e for e in envs if n2.chat_decodeenvelope(e.hex())["valid"]][:1]
+        p = n2.add_p2p_connection(P2PInterface())
+        since = p.mark()
+        mid = sha256(msgpack.encode(msgpack.decode(served[0])[:6] + [0] + msgpack.decode(served[0])[7:]))
+        p.send_message("getdata", [inv_item(3, mid)])
+        assert_equal(msgpack.encode(p.wait_for_message("chat", since=since)), served[0])
+        n2.disconnect_p2ps()
+        assert_equal(n2.getblockcount(), n0.getblockcount())
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 if __name__ == "__main__":
