@@ -12,10 +12,12 @@ packages=(
 # test (test/functional/docker_network.py) uses Debian's engine and Compose
 # 1.29, and debootstrap for the base image (contrib/docker/base-image.sh)
 # when no registry can be reached; the short fuzz run (contrib/fuzz.sh)
-# needs clang and its libFuzzer and sanitizer runtimes. The quick start
-# does not install them.
+# needs clang and its libFuzzer and sanitizer runtimes; the browser tests
+# of the web app drive headless Chromium through chromium-driver and
+# Selenium. The quick start does not install them.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker.io docker-compose debootstrap clang libclang-rt-14-dev)
+  packages+=(docker.io docker-compose debootstrap clang libclang-rt-14-dev
+             chromium chromium-driver python3-selenium)
 fi
 
 missing=()
