@@ -1,0 +1,131 @@
+// The web app's shell: hash routes to pages, the navigation, and the live
+// notifications that reach every page through /api/events.
+import {currentSession, events, loadSession, onSessionChange, rpc} from "./api.js";
+import {clear, h, notice} from "./dom.js";
+import * as account from "./pages/account.js";
+import * as home from "./pages/home.js";
+import * as shop from "./pages/shop.js";
+import * as listing from "./pages/listing.js";
+import * as sell from "./pages/sell.js";
+import * as orders from "./pages/orders.js";
+import * as chat from "./pages/chat.js";
+import * as profile from "./pages/profile.js";
+
+// [pattern, page module, render function name, needs a session]
+const ROUTES = [
+  [/^\/?$/, home, "render", false],
+  [/^\/shop$/, shop, "render", false],
+  [/^\/listing\/([0-9a-f]{64})$/, listing, "render", false],
+  [/^\/profile\/([^/]+)$/, profile, "render", false],
+  [/^\/sell$/, sell, "render", true],
+  [/^\/sell\/([0-9a-f]{64})$/, sell, "render", true],
+  [/^\/orders$/, orders, "renderList", true],
+  [/^\/order\/([0-9a-f]{64})$/, orders, "renderOrder", true],
+  [/^\/messages$/, chat, "renderThreads", true],
+  [/^\/messages\/([a-z0-9]+)(?:\/([0-9a-f]{64}))?$/, chat, "renderThread", true],
+  [/^\/account$/, account, "renderAccount", true],
+  [/^\/login$/, account, "renderLogin", false],
+  [/^\/signup$/, account, "renderSignup", false],
+];
+
+const main = document.getElementById("main");
+let current = null; // {page, onEvent}
+let unread = 0;
+
+export function go(path) {
+  location.hash = "#" + path;
+}
+
+function parseHash() {
+  const raw = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+  const q = raw.indexOf("?");
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+  return {path, query};
+}
+
+async function route() {
+  const {path, query} = parseHash();
+  for (const a of document.querySelectorAll("#nav a"))
+    a.toggleAttribute("aria-current", path.startsWith(a.getAttribute("href").slice(1)) && a.getAttribute("href") !== "#/");
+  const found = ROUTES.find(([re]) => re.test(path));
+  clear(main);
+  if (!found) {
+    main.append(h("h1", "Page not found"), h("p", h("a", {href: "#/"}, "Go to the start page")));
+    return;
+  }
+  const [re, mod, fn, needsSession] = found;
+  if (needsSession && !currentSession()) {
+    sessionStorage.setItem("after-login", path);
+    go("/login");
+    return;
+  }
+  const args = path.match(re).slice(1);
+  const ctx = {query, go, setUnread};
+  current = {onEvent: null};
+  try {
+    const r = await mod[fn](main, args, ctx);
+    if (r && r.onEvent) current.onEvent = r.onEvent;
+  } catch (e) {
+    main.append(notice("error", e.message));
+  }
+  document.title = (main.querySelector("h1")?.textContent || "souk") + " — souk";
+  main.focus({preventScroll: true});
+}
+
+function setUnread(n) {
+  unread = n;
+  const b = document.getElementById("badge");
+  b.hidden = n <= 0;
+  b.textContent = String(n);
+  b.setAttribute("aria-label", n + " unread messages");
+}
+
+function toast(text) {
+  const live = document.getElementById("live");
+  const t = h("div.toast", text);
+  live.append(t);
+  setTimeout(() => t.remove(), 6000);
+}
+
+const EVENT_WORDS = {
+  payment: (d) => "Payment received" + (d && d.amount !== undefined ? ": " + d.amount + " SOUK" : ""),
+  order: (d) => "Order update" + (d && d.state ? ": " + d.state.toLowerCase() : ""),
+  review: () => "New review",
+  chat: () => "New message",
+};
+
+let stopEvents = null;
+function startEvents() {
+  if (stopEvents) stopEvents();
+  stopEvents = events((kind, data) => {
+    if (kind === "chat") setUnread(unread + 1);
+    if (EVENT_WORDS[kind]) toast(EVENT_WORDS[kind](data));
+    if (current && current.onEvent) current.onEvent(kind, data);
+  });
+}
+
+async function refreshUnread() {
+  try {
+    const threads = await rpc("chat_threads");
+    setUnread(threads.reduce((n, t) => n + t.unread, 0));
+  } catch (e) {
+    setUnread(0);
+  }
+}
+
+onSessionChange((s) => {
+  for (const a of document.querySelectorAll("[data-auth]")) a.hidden = !s;
+  for (const a of document.querySelectorAll("[data-guest]")) a.hidden = Boolean(s);
+  if (s) {
+    startEvents();
+    refreshUnread();
+  } else if (stopEvents) {
+    stopEvents();
+    stopEvents = null;
+    setUnread(0);
+  }
+});
+
+window.addEventListener("hashchange", route);
+loadSession().then(route);
