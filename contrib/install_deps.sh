@@ -14,10 +14,11 @@ packages=(
 # when no registry can be reached; the short fuzz run (contrib/fuzz.sh)
 # needs clang and its libFuzzer and sanitizer runtimes; the browser tests
 # of the web app drive headless Chromium through chromium-driver and
-# Selenium. The quick start does not install them.
+# Selenium, and zbar-tools reads back the QR codes the app draws. The quick
+# start does not install them.
 if [ "${1:-}" = "--test" ]; then
   packages+=(docker.io docker-compose debootstrap clang libclang-rt-14-dev
-             chromium chromium-driver python3-selenium)
+             chromium chromium-driver python3-selenium zbar-tools)
 fi
 
 missing=()
