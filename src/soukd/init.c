@@ -38,6 +38,7 @@
 #include "rpc/server.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/time.h"
 #include "wallet/rpc_wallet.h"
 #include "wallet/walletinit.h"
@@ -757,6 +758,8 @@ static void teardown(struct init_state *st)
         event_free(st->startup_done_ev);
     rpc_service_stop(&st->ctx);
     stop_hooks(st);
+    notify_queue_stop(st->ctx.notify);
+    st->ctx.notify = NULL;
     if (st->pid_written)
         unlink(st->pid_path);
     for (int i = 0; i < 3; i++)
@@ -840,6 +843,10 @@ int init_main(int argc, char *argv[])
              st.ctx.datadir);
     if ((daemon_mode && !write_pid_file(&st)) || !setup_loop(&st))
         goto out_log;
+    if (!notify_queue_start(&st.ctx.notify, 0, err, sizeof err)) {
+        print_err("%s", err);
+        goto out_log;
+    }
     rpc_warmup_set_status("Starting\xe2\x80\xa6");
     if (!host_plugins(&st, err, sizeof err) || !start_rpc_methods(&st.ctx, err, sizeof err) ||
         !rpc_service_start(&st.ctx, err, sizeof err)) {
