@@ -65,6 +65,7 @@ struct http_req {
 struct http_route {
     char *prefix;
     bool exact;
+    bool public; /* served without credentials, never by the fast path */
     http_handler_fn fn;
     void *arg;
 };
@@ -1009,7 +1010,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
         send_error(ev, HTTP_NOTFOUND);
         return;
     }
-    if (s->authorize != NULL && verdict != 1) {
+    if (s->authorize != NULL && verdict != 1 && !rt->public) {
         const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
         if (!s->authorize(auth, user, sizeof user, s->authorize_arg)) {
             char *host = NULL;
@@ -1035,7 +1036,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     bool stopping = s->interrupted;
     bool full = s->depth >= s->max_depth;
     pthread_mutex_unlock(&s->mu);
-    if (!stopping && s->fast != NULL && s->fast(r, s->fast_arg)) {
+    if (!stopping && !rt->public && s->fast != NULL && s->fast(r, s->fast_arg)) {
         s->unflushed++;
         reply_on_loop(-1, EV_TIMEOUT, r);
         return;
@@ -1285,16 +1286,28 @@ fail:
     return false;
 }
 
-bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
-                             http_handler_fn fn, void *arg)
+static bool add_route(struct http_server *s, const char *prefix, bool exact, bool public,
+                      http_handler_fn fn, void *arg)
 {
     if (s->n_routes >= HTTP_MAX_HANDLERS)
         return false;
     char *p = strdup(prefix);
     if (p == NULL)
         return false;
-    s->routes[s->n_routes++] = (struct http_route){p, exact, fn, arg};
+    s->routes[s->n_routes++] = (struct http_route){p, exact, public, fn, arg};
     return true;
+}
+
+bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
+                             http_handler_fn fn, void *arg)
+{
+    return add_route(s, prefix, exact, false, fn, arg);
+}
+
+bool http_server_add_public_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_handler_fn fn, void *arg)
+{
+    return add_route(s, prefix, exact, true, fn, arg);
 }
 
 void http_server_interrupt(struct http_server *s)

@@ -116,8 +116,12 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
  * Longer prefixes are not preferred: handlers are tried in the order added. */
 bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
                              http_handler_fn fn, void *arg);
-/* Runs on the event loop thread for each authorized request before it is
- * queued; returns true when it has set the reply with http_req_reply*
+/* The same for a route anyone may use: its requests need no credentials
+ * (wrong ones are ignored) and never go to the fast path (REST). */
+bool http_server_add_public_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_handler_fn fn, void *arg);
+/* Runs on the event loop thread for each authorized request of a route
+ * that is not public, before it is queued; returns true when it has set the reply with http_req_reply*
  * (the request then never reaches a worker), false to leave it to the
  * route's handler. It must not block. */
 typedef bool (*http_fast_fn)(struct http_req *req, void *arg);
