@@ -26,6 +26,7 @@
 struct args;
 struct chain_params;
 struct chatbus;
+struct eventbus;
 struct event_base;
 struct rpc_table;
 struct http_server;
@@ -63,6 +64,9 @@ struct node_ctx {
      * raising thread (util/notify.h; start-up code owns it; NULL in tools
      * and tests, where nothing is run). */
     struct notify_queue *notify;
+    /* What happened, for event clients (node/eventbus.h; start-up code
+     * owns it; NULL in tools and tests). */
+    struct eventbus *events;
 
     /* Set once shutdown has been requested (signal or the stop RPC). */
     atomic_bool shutdown_requested;

@@ -67,6 +67,7 @@ struct http_route {
     bool exact;
     bool public; /* served without credentials, never by the fast path */
     http_handler_fn fn;
+    http_stream_fn stream; /* instead of fn: answered on the loop, streamed */
     void *arg;
 };
 
@@ -1023,6 +1024,14 @@ static void on_request(struct evhttp_request *ev, void *arg)
             return;
         }
     }
+    if (rt->stream != NULL) {
+        /* The handler owns the request until it ends the reply; the guard
+         * hears of the end as for any other reply. */
+        evhttp_request_set_on_complete_cb(ev, guard_done_cb, NULL);
+        rt->stream(ev, user, rt->arg);
+        OPENSSL_cleanse(user, sizeof user);
+        return;
+    }
     struct http_req *r = req_capture(s, ev);
     if (r == NULL) {
         send_error(ev, HTTP_INTERNAL);
@@ -1286,28 +1295,37 @@ fail:
     return false;
 }
 
-static bool add_route(struct http_server *s, const char *prefix, bool exact, bool public,
-                      http_handler_fn fn, void *arg)
+static bool add_route(struct http_server *s, const struct http_route *rt)
 {
     if (s->n_routes >= HTTP_MAX_HANDLERS)
         return false;
-    char *p = strdup(prefix);
+    char *p = strdup(rt->prefix);
     if (p == NULL)
         return false;
-    s->routes[s->n_routes++] = (struct http_route){p, exact, public, fn, arg};
+    s->routes[s->n_routes] = *rt;
+    s->routes[s->n_routes++].prefix = p;
     return true;
 }
 
 bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
                              http_handler_fn fn, void *arg)
 {
-    return add_route(s, prefix, exact, false, fn, arg);
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .fn = fn, .arg = arg});
 }
 
 bool http_server_add_public_handler(struct http_server *s, const char *prefix, bool exact,
                                     http_handler_fn fn, void *arg)
 {
-    return add_route(s, prefix, exact, true, fn, arg);
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .public = true, .fn = fn, .arg = arg});
+}
+
+bool http_server_add_stream_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_stream_fn fn, void *arg)
+{
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .stream = fn, .arg = arg});
 }
 
 void http_server_interrupt(struct http_server *s)

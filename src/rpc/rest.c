@@ -9,6 +9,7 @@
 #include "crypto/address.h"
 #include "node/node.h"
 #include "rpc/httpserver.h"
+#include "rpc/rpcutil.h"
 #include "rpc/server.h"
 
 #define REST_PREFIX "/rest/"
@@ -45,20 +46,6 @@ static void rest_error(struct http_req *r, int status, const char *fmt, ...)
     memcpy(msg + len, "\r\n", 2);
     http_req_add_reply_header(r, "Content-Type", "text/plain");
     http_req_reply(r, status, msg, len + 2);
-}
-
-/* What of a client's text an error message repeats: at most
- * REST_ECHO_MAX printable ASCII characters, anything else as '?'. */
-static void rest_echo(const char *s, size_t len, char out[REST_ECHO_MAX + 4])
-{
-    size_t n = len < REST_ECHO_MAX ? len : REST_ECHO_MAX;
-    for (size_t i = 0; i < n; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (len > n) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
 }
 
 void rest_reply_json(struct http_req *r, const json_t *result)
@@ -140,7 +127,7 @@ void rest_handle(struct http_req *r, void *arg)
         char list[256] = "";
         for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++)
             rest_list_add(list, sizeof list, "", resources[i].name);
-        rest_echo(path, slash != NULL ? (size_t)(slash - path) : path_len, echo);
+        rpc_echo(path, slash != NULL ? (size_t)(slash - path) : path_len, echo, sizeof echo);
         rest_error(r, 404, "unknown REST resource \"%s\" (available: %s)", echo, list);
         return;
     }
@@ -167,7 +154,7 @@ void rest_handle(struct http_req *r, void *arg)
     size_t id_len = (size_t)(dot - seg);
     char id[REST_SEGMENT_MAX + 1];
     if (id_len > REST_SEGMENT_MAX) {
-        rest_echo(seg, id_len, echo);
+        rpc_echo(seg, id_len, echo, sizeof echo);
         rest_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
         return;
     }
@@ -178,7 +165,7 @@ void rest_handle(struct http_req *r, void *arg)
         if (id[i] >= 'A' && id[i] <= 'F')
             id[i] = (char)(id[i] - 'A' + 'a');
     if (!rest_id_ok(node, res->id, id)) {
-        rest_echo(id, id_len, echo);
+        rpc_echo(id, id_len, echo, sizeof echo);
         rest_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
         return;
     }

@@ -11,6 +11,7 @@
 #include "rpc/auth.h"
 #include "rpc/httpserver.h"
 #include "rpc/rest.h"
+#include "rpc/sse.h"
 #include "rpc/server.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -54,6 +55,7 @@ static struct {
     struct node_ctx *ctx;
     struct rpc_auth auth;
     bool cookie;
+    struct sse_server *sse; /* GET /events */
 } service;
 
 /* ------------------------------------------------------------ HTTP handler */
@@ -194,6 +196,8 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         ok = false;
     }
+    if (ok && ctx->events != NULL)
+        ok = sse_start(ctx, ctx->http, &service.sse, err, errlen);
     if (ok)
         http_server_set_fast_path(ctx->http, on_rpc_request_fast, NULL);
     if (!ok)
@@ -203,14 +207,18 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
 
 void rpc_service_interrupt(struct node_ctx *ctx)
 {
+    sse_stop(service.sse);
     if (ctx->http != NULL)
         http_server_interrupt(ctx->http);
 }
 
 void rpc_service_stop(struct node_ctx *ctx)
 {
+    sse_stop(service.sse);
     http_server_free(ctx->http);
     ctx->http = NULL;
+    sse_free(service.sse);
+    service.sse = NULL;
     if (service.cookie)
         rpc_auth_cookie_remove(ctx->datadir);
     service.cookie = false;

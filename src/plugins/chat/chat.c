@@ -6,6 +6,7 @@
 
 #include "consensus/chainparams.h"
 #include "node/chatbus.h"
+#include "node/eventbus.h"
 #include "node/node.h"
 #include "plugins/chat/chat_rpc.h"
 #include "plugins/chat/chat_store.h"
@@ -52,6 +53,23 @@ static void chat_notify(struct chat_state *cs, struct node_ctx *node, const uint
     notify_run(node->notify, "-chatnotify", cs->notify, s, 1);
 }
 
+/* A new message, for event clients following its sender or recipient. */
+static void chat_publish(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e)
+{
+    struct node_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = NODE_EVENT_MESSAGE;
+    memcpy(ev.hash, id, 32);
+    memcpy(ev.keys[0], e->sender, 32);
+    memcpy(ev.keys[1], e->recipient, 32);
+    ev.n_keys = 2;
+    if (e->has_order) {
+        memcpy(ev.object, e->order_id, 32);
+        ev.has_object = true;
+    }
+    plugin_publish(pc, &ev);
+}
+
 bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e,
                const uint8_t *bytes, size_t len, bool *added, char *err, size_t errlen)
 {
@@ -60,8 +78,11 @@ bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelop
     bool ok = chat_store_add(pc->db, id, e, bytes, len, time_now(), cs->max_bytes, added, err,
                              errlen);
     plugin_db_unlock(pc);
-    if (ok && *added && chatbus_kept(pc->node->chatbus, id, e))
-        chat_notify(pc->state, pc->node, id);
+    if (ok && *added) {
+        if (chatbus_kept(pc->node->chatbus, id, e))
+            chat_notify(pc->state, pc->node, id);
+        chat_publish(pc, id, e);
+    }
     return ok;
 }
 
