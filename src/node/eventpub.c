@@ -14,7 +14,7 @@ const struct args_option eventpub_options[] = {
     {"eventsbuffer", "<n>", "10000",
      "Events (blocks, transactions, messages) the node holds for event clients that "
      "reconnect with Last-Event-ID, and how far a slow client may fall behind before it is "
-     "dropped (16 to 1000000).",
+     "dropped (16 to 1000000; each takes about half a kilobyte).",
      0, "Event options"},
 };
 const size_t eventpub_options_count = sizeof eventpub_options / sizeof eventpub_options[0];

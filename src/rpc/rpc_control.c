@@ -197,7 +197,7 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
         ok = false;
     }
     if (ok && ctx->events != NULL)
-        ok = sse_start(ctx, ctx->http, &service.sse, err, errlen);
+        ok = sse_start(ctx, ctx->http, (int)timeout, &service.sse, err, errlen);
     if (ok)
         http_server_set_fast_path(ctx->http, on_rpc_request_fast, NULL);
     if (!ok)

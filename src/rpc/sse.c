@@ -43,6 +43,7 @@ struct sse_client {
 
 struct sse_server {
     struct node_ctx *node;
+    int stall_seconds;
     struct event *wake_ev;  /* made active by the bus, from any thread */
     struct event *tick_ev;
     struct sse_client *clients;
@@ -180,6 +181,31 @@ static void sse_send(struct sse_client *c, struct evbuffer *chunk)
     c->last_write_us = time_mono_us();
 }
 
+/* Whether c's output is full (it is then fed nothing more for now). A
+ * client whose output stays full is dropped — *alive false, c freed —
+ * once the ring no longer holds the next event it needs, or after the
+ * server timeout. */
+static bool sse_full(struct sse_client *c, struct evbuffer *out, uint64_t oldest, bool *alive)
+{
+    if (evbuffer_get_length(out) < SSE_OUTPUT_MAX) {
+        c->blocked_us = 0;
+        return false;
+    }
+    int64_t now = time_mono_us();
+    if (c->blocked_us == 0)
+        c->blocked_us = now;
+    if (oldest != 0 && c->cursor + 1 < oldest) {
+        sse_end(c, true, "it fell behind the events held (-eventsbuffer)");
+        *alive = false;
+    } else if (now - c->blocked_us > (int64_t)c->srv->stall_seconds * 1000000) {
+        char why[64];
+        snprintf(why, sizeof why, "it took nothing for %d s", c->srv->stall_seconds);
+        sse_end(c, true, why);
+        *alive = false;
+    }
+    return true;
+}
+
 /* Feeds c what it has not had yet, as far as its output allows. False
  * when c was ended (and freed). */
 static bool sse_pump(struct sse_client *c)
@@ -197,22 +223,8 @@ static bool sse_pump(struct sse_client *c)
     for (;;) {
         uint64_t oldest, newest;
         eventbus_bounds(s->node->events, &oldest, &newest);
-        if (c->cursor >= newest)
+        if (sse_full(c, out, oldest, &alive) || c->cursor >= newest)
             break;
-        if (evbuffer_get_length(out) >= SSE_OUTPUT_MAX) {
-            int64_t now = time_mono_us();
-            if (c->cursor + 1 < oldest) {
-                sse_end(c, true, "it fell behind the events held (-eventsbuffer)");
-                alive = false;
-            } else if (c->blocked_us == 0) {
-                c->blocked_us = now;
-            } else if (now - c->blocked_us > (int64_t)SSE_STALL_SECONDS * 1000000) {
-                sse_end(c, true, "it took nothing for too long");
-                alive = false;
-            }
-            break;
-        }
-        c->blocked_us = 0;
         bool missed;
         size_t n = eventbus_read(s->node->events, &c->cursor, (const uint8_t(*)[32])c->keys,
                                  c->n_keys, s->batch, SSE_BATCH, &missed);
@@ -237,7 +249,10 @@ static void sse_pump_all(struct sse_server *s, bool tick)
         next = c->next;
         if (!sse_pump(c) || !tick)
             continue;
-        if (now - c->last_write_us >= (int64_t)SSE_KEEPALIVE_SECONDS * 1000000) {
+        /* Not for a client that takes nothing: its output stays bounded. */
+        struct evbuffer *out = sse_output(c);
+        if (out != NULL && evbuffer_get_length(out) < SSE_OUTPUT_MAX &&
+            now - c->last_write_us >= (int64_t)SSE_KEEPALIVE_SECONDS * 1000000) {
             struct evbuffer *b = evbuffer_new();
             if (b != NULL && evbuffer_add_printf(b, ": keepalive\n\n") > 0)
                 sse_send(c, b);
@@ -425,8 +440,8 @@ static void sse_on_request(struct evhttp_request *ev, const char *user, void *ar
 
 /* ---- life cycle ---------------------------------------------------------- */
 
-bool sse_start(struct node_ctx *node, struct http_server *http, struct sse_server **out,
-               char *err, size_t errlen)
+bool sse_start(struct node_ctx *node, struct http_server *http, int stall_seconds,
+               struct sse_server **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct sse_server *s = calloc(1, sizeof *s);
@@ -435,6 +450,7 @@ bool sse_start(struct node_ctx *node, struct http_server *http, struct sse_serve
         return false;
     }
     s->node = node;
+    s->stall_seconds = stall_seconds > 0 ? stall_seconds : 1;
     s->wake_ev = event_new(node->base, -1, 0, sse_on_wake, s);
     s->tick_ev = event_new(node->base, -1, EV_PERSIST, sse_on_tick, s);
     struct timeval tick = {0, SSE_TICK_MS * 1000};

@@ -12,7 +12,8 @@ Refusals: no credentials or wrong ones (401), no address, a bad one,
 another network's, too many, a bad Last-Event-ID (400), another method
 than GET (405). A client that stops reading is dropped once it has fallen
 behind what the node holds, while the node keeps answering RPC and another
-client keeps getting events."""
+client keeps getting events; with room in the ring, it is dropped once its
+output has not drained for -rpcservertimeout."""
 
 import base64
 import http.client
@@ -111,6 +112,7 @@ class RpcEventsTest(SoukTestFramework):
         self.test_live()
         self.test_resume()
         self.test_stalled_client()
+        self.test_stalled_timeout()
 
     def test_refusals(self):
         self.log.info("refusals: credentials, addresses, Last-Event-ID, method")
@@ -257,11 +259,7 @@ class RpcEventsTest(SoukTestFramework):
     def test_stalled_client(self):
         self.log.info("a client that reads nothing is dropped; the node and other clients go on")
         node = self.nodes[0]
-        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stalled.connect(("127.0.0.1", node.rpc_port))
-        stalled.sendall(("GET /events?address=%s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
-                         % (self.a, basic_auth(node))).encode())
+        stalled = self.open_stalled()
         healthy = SseClient(node, [self.b])
         # Blocks until the stalled client's buffers are full and the ring has
         # moved past it; the healthy client reads every few blocks, far
@@ -294,6 +292,34 @@ class RpcEventsTest(SoukTestFramework):
         h = self.generate(node, 1)[0]
         assert_equal(healthy.next()["data"]["hash"], h)
         healthy.close()
+
+    def open_stalled(self):
+        node = self.nodes[0]
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", node.rpc_port))
+        s.sendall(("GET /events?address=%s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
+                   % (self.a, basic_auth(node))).encode())
+        return s
+
+    def test_stalled_timeout(self):
+        self.log.info("with room in the ring, a client that takes nothing is dropped after "
+                      "-rpcservertimeout")
+        node = self.nodes[0]
+        self.restart_node(0, ["-eventsbuffer=20000", "-rpcservertimeout=2"])
+        stalled = self.open_stalled()
+        dropped = False
+        for _ in range(60):
+            self.generate(node, 100)
+            with open(node.debug_log_path, encoding="utf-8") as f:
+                log = f.read()
+            assert "fell behind" not in log.split("init done")[-1]
+            if "event client dropped: it took nothing for 2 s" in log:
+                dropped = True
+                break
+        assert dropped, "the stalled client was never dropped"
+        assert node.getblockcount() > 0
+        stalled.close()
 
 
 if __name__ == "__main__":
