@@ -37,7 +37,6 @@ struct sse_client {
     size_t n_keys;
     uint64_t cursor;       /* the last event id looked at for it */
     int64_t last_write_us; /* for keepalives */
-    int64_t blocked_us;    /* since when its output has been full; 0: it is not */
     struct sse_client *prev, *next;
 };
 
@@ -183,24 +182,15 @@ static void sse_send(struct sse_client *c, struct evbuffer *chunk)
 
 /* Whether c's output is full (it is then fed nothing more for now). A
  * client whose output stays full is dropped — *alive false, c freed —
- * once the ring no longer holds the next event it needs, or after the
- * server timeout. */
+ * once the ring no longer holds the next event it needs. (One that takes
+ * nothing at all for the server timeout is closed by its connection's
+ * write timeout before that, as any HTTP client.) */
 static bool sse_full(struct sse_client *c, struct evbuffer *out, uint64_t oldest, bool *alive)
 {
-    if (evbuffer_get_length(out) < SSE_OUTPUT_MAX) {
-        c->blocked_us = 0;
+    if (evbuffer_get_length(out) < SSE_OUTPUT_MAX)
         return false;
-    }
-    int64_t now = time_mono_us();
-    if (c->blocked_us == 0)
-        c->blocked_us = now;
     if (oldest != 0 && c->cursor + 1 < oldest) {
         sse_end(c, true, "it fell behind the events held (-eventsbuffer)");
-        *alive = false;
-    } else if (now - c->blocked_us > (int64_t)c->srv->stall_seconds * 1000000) {
-        char why[64];
-        snprintf(why, sizeof why, "it took nothing for %d s", c->srv->stall_seconds);
-        sse_end(c, true, why);
         *alive = false;
     }
     return true;
@@ -213,7 +203,9 @@ static bool sse_pump(struct sse_client *c)
     struct sse_server *s = c->srv;
     struct evbuffer *out = sse_output(c);
     if (out == NULL) {
-        sse_end(c, false, NULL); /* the client went away */
+        /* The client closed it, or it took nothing within the timeout. */
+        LOG_DEBUG(LOG_CAT_HTTP, "event client gone");
+        sse_end(c, false, NULL);
         return false;
     }
     struct evbuffer *chunk = evbuffer_new();
@@ -411,17 +403,25 @@ static void sse_on_request(struct evhttp_request *ev, const char *user, void *ar
         s->clients->prev = c;
     s->clients = c;
     s->n_clients++;
-    /* A stalled client shows in our buffer after this much, not after the
-     * megabytes a loopback socket can hold. */
-    struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
-    struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    int sndbuf = SSE_SOCKET_BUFFER;
-    if (bev != NULL)
-        setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
     evhttp_add_header(h, "Content-Type", "text/event-stream");
     evhttp_add_header(h, "Cache-Control", "no-cache");
     evhttp_send_reply_start(ev, 200, "OK");
+    struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+    struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    if (bev != NULL) {
+        /* A stalled client shows in our buffer after this much, not after
+         * the megabytes a loopback socket can hold. */
+        int sndbuf = SSE_SOCKET_BUFFER;
+        setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        /* A listener says nothing: no read timeout (evhttp still reads, to
+         * see the client close). Writes keep the server timeout, so one
+         * that takes nothing for that long is closed; and what it sends
+         * meanwhile stops being read past a few KiB. */
+        struct timeval write_tv = {s->stall_seconds, 0};
+        bufferevent_set_timeouts(bev, NULL, &write_tv);
+        bufferevent_setwatermark(bev, EV_READ, 0, SSE_INPUT_MAX);
+    }
     struct evbuffer *b = evbuffer_new();
     if (b != NULL) {
         evbuffer_add_printf(b, ": souk events\n\n");

@@ -14,9 +14,9 @@
  * client is fed only while what it has not yet taken from its connection
  * stays under SSE_OUTPUT_MAX, so the node never queues more for it than
  * that; a client that stops reading falls behind in the ring, and is
- * dropped once the ring no longer holds its next event, or once its
- * output has not drained within the server timeout (-rpcservertimeout,
- * the time any HTTP client has to do its part). Publishing never waits
+ * dropped once the ring no longer holds its next event; one that takes
+ * nothing at all is closed by its connection's write timeout
+ * (-rpcservertimeout, as any HTTP client). Publishing never waits
  * for a client.
  *
  * Loop thread only, but for the bus's wake-up. Owns the streams. */
@@ -36,11 +36,13 @@ struct sse_server;
 #define SSE_OUTPUT_MAX (64u * 1024u)
 /* The kernel's share of that: the send buffer of an event connection. */
 #define SSE_SOCKET_BUFFER (32 * 1024)
+/* What a client may send on its stream before it is no longer read. */
+#define SSE_INPUT_MAX 4096
 /* A comment line this often keeps proxies and dead-peer detection going. */
 #define SSE_KEEPALIVE_SECONDS 15
 
 /* Registers GET /events on http; the node's bus must exist. A client
- * whose output stays full for stall_seconds is dropped. */
+ * that takes nothing for stall_seconds is closed. */
 bool sse_start(struct node_ctx *node, struct http_server *http, int stall_seconds,
                struct sse_server **out, char *err, size_t errlen);
 /* Ends every stream (clients see the stream end); later requests get 503.
