@@ -3,7 +3,10 @@
 
 #include <string.h>
 
+#include "consensus/coinbase.h"
+#include "consensus/tx.h"
 #include "node/eventbus.h"
+#include "node/eventpub.h"
 
 static struct node_event tx_event(uint8_t who, uint8_t tag)
 {
@@ -140,10 +143,63 @@ START_TEST(clock_ids_and_no_bus)
 }
 END_TEST
 
+START_TEST(tx_events_name_payer_payee_and_amount)
+{
+    struct fixture_user alice, bob;
+    fixture_user_new(&alice);
+    fixture_user_new(&bob);
+    struct tx tx;
+    tx_init(&tx);
+    fixture_transfer(&tx, alice.sk, bob.pub, 12345, 0, 100);
+    uint8_t txid[32];
+    tx_txid(&tx, txid);
+    struct node_event e;
+    eventpub_tx_event(NULL, NULL, &tx, txid, false, 0, &e);
+    ck_assert_int_eq(e.kind, NODE_EVENT_TX);
+    ck_assert_str_eq(e.type, "transfer");
+    ck_assert(!e.flag);
+    ck_assert_mem_eq(e.hash, txid, 32);
+    ck_assert_mem_eq(e.object, txid, 32);
+    ck_assert(e.is_payment);
+    ck_assert_int_eq(e.amount, 12345);
+    ck_assert_mem_eq(e.payee, bob.pub, 32);
+    ck_assert_uint_eq(e.n_keys, 2);
+    ck_assert_mem_eq(e.keys[0], alice.pub, 32);
+    ck_assert_mem_eq(e.keys[1], bob.pub, 32);
+    eventpub_tx_event(NULL, NULL, &tx, txid, true, 7, &e);
+    ck_assert(e.flag);
+    ck_assert_uint_eq(e.height, 7);
+    tx_clear(&tx);
+
+    /* A payment to oneself concerns one key. */
+    tx_init(&tx);
+    fixture_transfer(&tx, alice.sk, alice.pub, 5, 1, 100);
+    eventpub_tx_event(NULL, NULL, &tx, txid, false, 0, &e);
+    ck_assert_uint_eq(e.n_keys, 1);
+    tx_clear(&tx);
+
+    /* A coinbase has no payer: only its recipient. */
+    struct block b;
+    block_init(&b);
+    struct coinbase_payload cb = {.amount = 5000};
+    memcpy(cb.recipient, bob.pub, 32);
+    fixture_block(&b, NULL, 1700000000, 1, &cb, NULL, 0);
+    tx_txid(&b.txs[0], txid);
+    eventpub_tx_event(NULL, NULL, &b.txs[0], txid, true, 1, &e);
+    ck_assert_str_eq(e.type, "coinbase");
+    ck_assert(e.is_payment);
+    ck_assert_int_eq(e.amount, 5000);
+    ck_assert_uint_eq(e.n_keys, 1);
+    ck_assert_mem_eq(e.keys[0], bob.pub, 32);
+    block_clear(&b);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {ids_increase_and_readers_see_their_events,
                             ring_keeps_the_newest_and_says_what_was_missed, concerns_by_any_key,
-                            clock_ids_and_no_bus, NULL};
+                            clock_ids_and_no_bus, tx_events_name_payer_payee_and_amount,
+                            NULL};
     return fixture_suite("eventbus", NULL, tests);
 }
