@@ -33,9 +33,7 @@ const struct rest_resource *rest_resources(size_t *n)
     return resources;
 }
 
-static void rest_error(struct http_req *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void rest_error(struct http_req *r, int status, const char *fmt, ...)
+void rest_reply_error(struct http_req *r, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -55,7 +53,7 @@ void rest_reply_json(struct http_req *r, const json_t *result)
     char *body = text != NULL ? realloc(text, len + 2) : NULL;
     if (body == NULL) {
         free(text);
-        rest_error(r, 500, "out of memory");
+        rest_reply_error(r, 500, "out of memory");
         return;
     }
     body[len++] = '\n';
@@ -114,7 +112,7 @@ void rest_handle(struct http_req *r, void *arg)
     struct node_ctx *node = arg;
     if (http_req_method(r) != HTTP_METHOD_GET) {
         http_req_add_reply_header(r, "Allow", "GET");
-        rest_error(r, 405, "the REST interface answers only GET requests");
+        rest_reply_error(r, 405, "the REST interface answers only GET requests");
         return;
     }
     const char *path = http_req_uri(r) + strlen(REST_PREFIX);
@@ -128,7 +126,7 @@ void rest_handle(struct http_req *r, void *arg)
         for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++)
             rest_list_add(list, sizeof list, "", resources[i].name);
         rpc_echo(path, slash != NULL ? (size_t)(slash - path) : path_len, echo, sizeof echo);
-        rest_error(r, 404, "unknown REST resource \"%s\" (available: %s)", echo, list);
+        rest_reply_error(r, 404, "unknown REST resource \"%s\" (available: %s)", echo, list);
         return;
     }
     const char *seg = slash + 1;
@@ -148,14 +146,14 @@ void rest_handle(struct http_req *r, void *arg)
         char list[64] = "";
         for (size_t i = 0; i < REST_MAX_FORMATS && res->formats[i].ext != NULL; i++)
             rest_list_add(list, sizeof list, ".", res->formats[i].ext);
-        rest_error(r, 404, "output format not found (available: %s)", list);
+        rest_reply_error(r, 404, "output format not found (available: %s)", list);
         return;
     }
     size_t id_len = (size_t)(dot - seg);
     char id[REST_SEGMENT_MAX + 1];
     if (id_len > REST_SEGMENT_MAX) {
         rpc_echo(seg, id_len, echo, sizeof echo);
-        rest_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
+        rest_reply_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
         return;
     }
     memcpy(id, seg, id_len);
@@ -166,13 +164,13 @@ void rest_handle(struct http_req *r, void *arg)
             id[i] = (char)(id[i] - 'A' + 'a');
     if (!rest_id_ok(node, res->id, id)) {
         rpc_echo(id, id_len, echo, sizeof echo);
-        rest_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
+        rest_reply_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
         return;
     }
     json_t *params = res->params != NULL ? json_loads(res->params, 0, NULL) : json_array();
     if (params == NULL || json_array_insert_new(params, 0, json_string(id)) != 0) {
         json_decref(params);
-        rest_error(r, 500, "out of memory");
+        rest_reply_error(r, 500, "out of memory");
         return;
     }
     json_t *result = NULL;
@@ -185,11 +183,11 @@ void rest_handle(struct http_req *r, void *arg)
     } else {
         int status = rest_status(code);
         if (status == 404 && code == RPC_METHOD_NOT_FOUND)
-            rest_error(r, 404, "this node does not serve %s objects", res->name);
+            rest_reply_error(r, 404, "this node does not serve %s objects", res->name);
         else if (status == 404)
-            rest_error(r, 404, "%s not found (%s)", id, msg != NULL ? msg : "");
+            rest_reply_error(r, 404, "%s not found (%s)", id, msg != NULL ? msg : "");
         else
-            rest_error(r, status, "%s", msg != NULL ? msg : "failed");
+            rest_reply_error(r, status, "%s", msg != NULL ? msg : "failed");
     }
     json_decref(result);
     free(msg);

@@ -57,6 +57,11 @@ struct rest_resource {
  * eight decimals), application/json. */
 void rest_reply_json(struct http_req *r, const json_t *result);
 
+/* An error: status, and the message as one text/plain line (for a
+ * format's reply function that cannot use the result). */
+void rest_reply_error(struct http_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The route's handler (arg: the struct node_ctx). */
 void rest_handle(struct http_req *r, void *arg);
 
