@@ -6,7 +6,9 @@ and listing actions, reviews and chat messages that concern the address —
 sent, received, or as a trade's counterparty — each with an id larger than
 the one before, and nothing that concerns only others. A client that
 reconnects with Last-Event-ID gets exactly what it missed; one whose id the
-node no longer holds (-eventsbuffer) is told so by a `missed` event first.
+node no longer holds (-eventsbuffer), or one from before a restart, is told
+so by a `missed` event first. Blocks taken away by invalidateblock and
+brought back are events too.
 
 Refusals: no credentials or wrong ones (401), no address, a bad one,
 another network's, too many, a bad Last-Event-ID (400), another method
@@ -235,8 +237,15 @@ class RpcEventsTest(SoukTestFramework):
             assert_equal((ev["id"], ev["from"], ev["to"], ev["order_id"]), (msg, a, b, order))
         # Nothing for Alice from a payment between others: the next is a block.
         node.sendrawtransaction(self.make_transfer(self.miner_key, 2, self.miner_address, COIN, 10000))
-        self.generate(node, 1)
+        h = self.generate(node, 1)[0]
         self.expect(ca, ["block"])
+        # A block taken away is an event too, and so is its return.
+        node.invalidateblock(h)
+        ev = self.expect(ca, ["block"])[0]["data"]
+        assert_equal((ev["hash"], ev["connected"]), (h, False))
+        node.reconsiderblock(h)
+        ev = self.expect(ca, ["block"])[0]["data"]
+        assert_equal((ev["hash"], ev["connected"]), (h, True))
         self.ca = ca
         cb.close()
 
@@ -271,7 +280,7 @@ class RpcEventsTest(SoukTestFramework):
         # A future id resumes from now.
         c = SseClient(node, [a], last_event_id=10**18)
         h = node.generatetoaddress(1, a)[0]
-        assert_equal(self.expect(c, ["block", "payment"])[0]["data"]["hash"], h)
+        self.last_before_restart = int(self.expect(c, ["block", "payment"])[0]["id"])
         c.close()
 
     def test_stalled_client(self):
@@ -314,6 +323,16 @@ class RpcEventsTest(SoukTestFramework):
                       "is closed")
         node = self.nodes[0]
         self.restart_node(0, ["-eventsbuffer=20000", "-rpcservertimeout=2"])
+        # An id from before the restart: those events are gone, and new ids
+        # are larger than any from before.
+        c = SseClient(node, [self.a], last_event_id=self.last_before_restart)
+        ev = c.next()
+        assert_equal((ev["event"], ev["data"]["last_event_id"]), ("missed", self.last_before_restart))
+        h = self.generate(node, 1)[0]
+        ev = c.next()
+        assert_equal((ev["event"], ev["data"]["hash"]), ("block", h))
+        assert int(ev["id"]) > self.last_before_restart
+        c.close()
         quiet = SseClient(node, [self.b])
         stalled = self.open_stalled()
         time.sleep(3)
