@@ -133,9 +133,9 @@ typedef void (*http_stream_fn)(struct evhttp_request *ev, const char *user, void
 bool http_server_add_stream_handler(struct http_server *s, const char *prefix, bool exact,
                                     http_stream_fn fn, void *arg);
 /* Runs on the event loop thread for each authorized request of a route
- * that is not public, before it is queued; returns true when it has set the reply with http_req_reply*
- * (the request then never reaches a worker), false to leave it to the
- * route's handler. It must not block. */
+ * that is not public, before it is queued; returns true when it has set
+ * the reply with http_req_reply* (the request then never reaches a
+ * worker), false to leave it to the route's handler. It must not block. */
 typedef bool (*http_fast_fn)(struct http_req *req, void *arg);
 /* Sets the fast path (NULL: none). Call before requests arrive. */
 void http_server_set_fast_path(struct http_server *s, http_fast_fn fn, void *arg);

@@ -150,10 +150,11 @@ void rest_handle(struct http_req *r, void *arg)
         return;
     }
     size_t id_len = (size_t)(dot - seg);
+    const char *kind = res->id == REST_ID_HASH ? "hash" : "address";
     char id[REST_SEGMENT_MAX + 1];
     if (id_len > REST_SEGMENT_MAX) {
         rpc_echo(seg, id_len, echo, sizeof echo);
-        rest_reply_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
+        rest_reply_error(r, 400, "Invalid %s: %s", kind, echo);
         return;
     }
     memcpy(id, seg, id_len);
@@ -164,7 +165,7 @@ void rest_handle(struct http_req *r, void *arg)
             id[i] = (char)(id[i] - 'A' + 'a');
     if (!rest_id_ok(node, res->id, id)) {
         rpc_echo(id, id_len, echo, sizeof echo);
-        rest_reply_error(r, 400, "Invalid %s: %s", res->id == REST_ID_HASH ? "hash" : "address", echo);
+        rest_reply_error(r, 400, "Invalid %s: %s", kind, echo);
         return;
     }
     json_t *params = res->params != NULL ? json_loads(res->params, 0, NULL) : json_array();

@@ -253,7 +253,8 @@ static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
                       json_real(best->height > tip->height
                                     ? (double)tip->height / (double)best->height
                                     : 1.0)) &&
-              rpc_put(o, "initialblockdownload", json_boolean(services_initial_download(tip, best))) &&
+              rpc_put(o, "initialblockdownload",
+                      json_boolean(services_initial_download(tip, best))) &&
               rpc_put(o, "chainwork", chainwork_json(tip));
     chain_leave(req);
     ok = ok && rpc_put(o, "size_on_disk", uint_json(blocks_size_on_disk(req->node->datadir))) &&
