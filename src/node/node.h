@@ -26,9 +26,11 @@
 struct args;
 struct chain_params;
 struct chatbus;
+struct eventbus;
 struct event_base;
 struct rpc_table;
 struct http_server;
+struct notify_queue;
 struct pluginhost;
 struct services;
 
@@ -58,6 +60,13 @@ struct node_ctx {
     /* Chat envelopes kept by the chat plugin, heard by the wallets
      * (node/chatbus.h; start-up code owns it; NULL in tools and tests). */
     struct chatbus *chatbus;
+    /* Runs -blocknotify, -walletnotify and -chatnotify commands off the
+     * raising thread (util/notify.h; start-up code owns it; NULL in tools
+     * and tests, where nothing is run). */
+    struct notify_queue *notify;
+    /* What happened, for event clients (node/eventbus.h; start-up code
+     * owns it; NULL in tools and tests). */
+    struct eventbus *events;
 
     /* Set once shutdown has been requested (signal or the stop RPC). */
     atomic_bool shutdown_requested;

@@ -19,8 +19,9 @@
  *     lost or corrupt;
  *   - its RPC methods (named <plugin>_<method>) and P2P inventory types;
  *   - start and stop.
- * A plugin sees this header, consensus primitives and the RPC method-table
- * interface for its methods; never another plugin's or P2P internals. */
+ * A plugin sees this header, consensus primitives, the RPC method-table
+ * interface for its methods and node/eventbus.h for the events it
+ * publishes; never another plugin's or P2P internals. */
 #ifndef SOUK_NODE_PLUGIN_H
 #define SOUK_NODE_PLUGIN_H
 
@@ -41,6 +42,7 @@
 
 struct args_option;
 struct node_ctx;
+struct node_event;
 struct rpc_method;
 struct plugin_ctx;
 
@@ -89,6 +91,14 @@ struct plugin {
      * through v: getsupplyinfo adds them up so that balances + held +
      * immature can be checked against the subsidy. NULL: it holds none. */
     enum txerr (*supply_held)(struct state_view *v, amount_t *out);
+    /* For event clients (node/eventbus.h): the accounts a tx of one of its
+     * types concerns that neither its sender nor its payload names (the
+     * seller an order_place buys from, an order's parties at each later
+     * step), read through v — the state at the tip, chain lock held — with
+     * p its decoded payload. Writes at most max; returns how many. NULL:
+     * the sender and the payload's accounts are all. */
+    size_t (*tx_parties)(struct state_view *v, const struct tx *tx, const struct txpayload *p,
+                         uint8_t (*out)[32], size_t max);
 
     /* Its SQLite file in the network datadir ("market.sqlite"), created
      * with `schema` (statements run in order; the host adds its own table
@@ -147,6 +157,11 @@ struct plugin_ctx {
 /* The running plugin of that name, or NULL (from an RPC handler:
  * plugin_find(req->node, "market")). */
 struct plugin_ctx *plugin_find(struct node_ctx *node, const char *name);
+
+/* Publishes an event on the node's event bus (node/eventbus.h) for event
+ * clients: what the plugin learns outside blocks and the mempool (a chat
+ * message kept). Safe from any thread; quick; nothing without a bus. */
+void plugin_publish(struct plugin_ctx *pc, const struct node_event *e);
 
 void plugin_db_lock(struct plugin_ctx *pc);
 void plugin_db_unlock(struct plugin_ctx *pc);

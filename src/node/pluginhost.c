@@ -10,6 +10,7 @@
 
 #include "consensus/account.h"
 #include "node/chainstate.h"
+#include "node/eventbus.h"
 #include "node/services.h"
 #include "util/log.h"
 #include "util/crashpoint.h"
@@ -509,6 +510,12 @@ struct plugin_ctx *plugin_find(struct node_ctx *node, const char *name)
         return NULL;
     struct plugin_ctx *pc = pluginhost_find(node->plugins, name);
     return pc != NULL && pc->node != NULL ? pc : NULL;
+}
+
+void plugin_publish(struct plugin_ctx *pc, const struct node_event *e)
+{
+    if (pc != NULL && pc->node != NULL)
+        eventbus_publish(pc->node->events, e);
 }
 
 void plugin_db_lock(struct plugin_ctx *pc)

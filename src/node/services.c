@@ -8,7 +8,9 @@
 #include "node/checkqueue.h"
 #include "util/crashpoint.h"
 #include "util/grow.h"
+#include "util/hex.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/time.h"
 
 const struct args_option services_options[] = {
@@ -33,6 +35,10 @@ const struct args_option services_options[] = {
      "Test only, regtest only: end the process on purpose, without any clean-up, with "
      "probability 1/n at each crash point inside the block storage, chainstate and index "
      "writes, to prove that a restart recovers (0 = never).", 0, NULL},
+    {"blocknotify", "<cmd>", NULL,
+     "Run this command through /bin/sh when the best block changes (%s = its hash), except "
+     "while the node is catching up; commands run one at a time, in order, off the node's own "
+     "threads.", 0, NULL},
     {"minrelaytxfee", "<units/byte>", "1",
      "Smallest fee rate, in base units per encoded byte, for relay and mining (0 to 1000000).",
      0, NULL},
@@ -52,6 +58,11 @@ struct services {
     pthread_mutex_t tip_mu;
     uint8_t tip_hash[SHA256_LEN];
     uint64_t tip_height;
+    /* -blocknotify (NULL: none) and the tip it last ran for (or the tip at
+     * start-up, which it does not run for). Under the chain lock. */
+    const char *blocknotify;
+    uint8_t notified_tip[SHA256_LEN];
+    bool caught_up;
 };
 
 static void services_set_tip(struct services *sv, const struct blockindex_entry *tip)
@@ -78,10 +89,45 @@ bool services_tip_snapshot(struct node_ctx *ctx, uint8_t hash[SHA256_LEN], uint6
     return true;
 }
 
+bool services_initial_download(const struct blockindex_entry *tip,
+                               const struct blockindex_entry *best)
+{
+    if (u256_cmp(&best->chainwork, &tip->chainwork) > 0)
+        return true;
+    return tip->height > 0 && (int64_t)tip->header.time < time_now() - 24 * 60 * 60;
+}
+
+/* -blocknotify once per new tip, as bitcoind: a reorg or a batch of blocks
+ * connected in one call is one change. Until the node has first caught up
+ * (its tip past the genesis block, recent and as far as the best header)
+ * nothing runs, so a syncing node does not queue a command per block; from
+ * then on every new tip runs it, as bitcoind's latched initial-download
+ * state does. */
+static void services_block_notify(struct node_ctx *ctx)
+{
+    struct services *sv = ctx->services;
+    if (sv == NULL || sv->blocknotify == NULL)
+        return;
+    const struct blockindex_entry *tip = chain_tip(ctx->chain);
+    if (memcmp(tip->hash, sv->notified_tip, SHA256_LEN) == 0)
+        return;
+    if (!sv->caught_up) {
+        if (tip->height == 0 || services_initial_download(tip, chain_best_header(ctx->chain)))
+            return;
+        sv->caught_up = true;
+    }
+    memcpy(sv->notified_tip, tip->hash, SHA256_LEN);
+    char hex[2 * SHA256_LEN + 1];
+    hex_encode(tip->hash, SHA256_LEN, hex);
+    const struct notify_subst s[] = {{'s', hex, false}};
+    notify_run(ctx->notify, "-blocknotify", sv->blocknotify, s, 1);
+}
+
 /* Also where transactions older than 14 days leave the mempool: a new tip
  * comes often enough for that, and it keeps all pool upkeep in one place. */
 static void services_follow_tip(struct node_ctx *ctx)
 {
+    services_block_notify(ctx);
     size_t expired = mempool_expire(ctx->mempool, time_now());
     if (expired > 0)
         LOG_INFO(LOG_CAT_MEMPOOL, "%zu transactions expired from the mempool", expired);
@@ -229,6 +275,8 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
     chain_add_listener(chain, &l);
     pthread_mutex_init(&sv->tip_mu, NULL);
     services_set_tip(sv, chain_tip(chain));
+    sv->blocknotify = args_get_str(ctx->args, "blocknotify", NULL);
+    memcpy(sv->notified_tip, chain_tip(chain)->hash, SHA256_LEN);
     ctx->services = sv;
     ctx->chain = chain;
     ctx->mempool = pool;

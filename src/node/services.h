@@ -63,6 +63,12 @@ void services_remove_listeners(struct node_ctx *ctx, const void *listener_ctx);
 enum mempool_err services_accept_tx(struct node_ctx *ctx, const struct tx *tx,
                                     struct mempool_accept_info *info);
 
+/* Initial block download: a header chain with more work than the tip is
+ * known (blocks still to fetch), or the tip is more than a day old. A node
+ * still at its genesis block is not downloading anything. */
+bool services_initial_download(const struct blockindex_entry *tip,
+                               const struct blockindex_entry *best);
+
 /* The tip as of the last block connected or disconnected, without the
  * chain lock (getblockcount and getbestblockhash answer while a block is
  * being validated). False when services are not running. */

@@ -65,7 +65,9 @@ struct http_req {
 struct http_route {
     char *prefix;
     bool exact;
+    bool public; /* served without credentials, never by the fast path */
     http_handler_fn fn;
+    http_stream_fn stream; /* instead of fn: answered on the loop, streamed */
     void *arg;
 };
 
@@ -1009,7 +1011,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
         send_error(ev, HTTP_NOTFOUND);
         return;
     }
-    if (s->authorize != NULL && verdict != 1) {
+    if (s->authorize != NULL && verdict != 1 && !rt->public) {
         const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
         if (!s->authorize(auth, user, sizeof user, s->authorize_arg)) {
             char *host = NULL;
@@ -1021,6 +1023,14 @@ static void on_request(struct evhttp_request *ev, void *arg)
             reply_unauthorized_later(s, ev);
             return;
         }
+    }
+    if (rt->stream != NULL) {
+        /* The handler owns the request until it ends the reply; the guard
+         * hears of the end as for any other reply. */
+        evhttp_request_set_on_complete_cb(ev, guard_done_cb, NULL);
+        rt->stream(ev, user, rt->arg);
+        OPENSSL_cleanse(user, sizeof user);
+        return;
     }
     struct http_req *r = req_capture(s, ev);
     if (r == NULL) {
@@ -1035,7 +1045,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     bool stopping = s->interrupted;
     bool full = s->depth >= s->max_depth;
     pthread_mutex_unlock(&s->mu);
-    if (!stopping && s->fast != NULL && s->fast(r, s->fast_arg)) {
+    if (!stopping && !rt->public && s->fast != NULL && s->fast(r, s->fast_arg)) {
         s->unflushed++;
         reply_on_loop(-1, EV_TIMEOUT, r);
         return;
@@ -1285,16 +1295,37 @@ fail:
     return false;
 }
 
-bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
-                             http_handler_fn fn, void *arg)
+static bool add_route(struct http_server *s, const struct http_route *rt)
 {
     if (s->n_routes >= HTTP_MAX_HANDLERS)
         return false;
-    char *p = strdup(prefix);
+    char *p = strdup(rt->prefix);
     if (p == NULL)
         return false;
-    s->routes[s->n_routes++] = (struct http_route){p, exact, fn, arg};
+    s->routes[s->n_routes] = *rt;
+    s->routes[s->n_routes++].prefix = p;
     return true;
+}
+
+bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
+                             http_handler_fn fn, void *arg)
+{
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .fn = fn, .arg = arg});
+}
+
+bool http_server_add_public_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_handler_fn fn, void *arg)
+{
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .public = true, .fn = fn, .arg = arg});
+}
+
+bool http_server_add_stream_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_stream_fn fn, void *arg)
+{
+    return add_route(s, &(struct http_route){.prefix = (char *)prefix, .exact = exact,
+                                             .stream = fn, .arg = arg});
 }
 
 void http_server_interrupt(struct http_server *s)

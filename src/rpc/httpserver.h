@@ -116,10 +116,26 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
  * Longer prefixes are not preferred: handlers are tried in the order added. */
 bool http_server_add_handler(struct http_server *s, const char *prefix, bool exact,
                              http_handler_fn fn, void *arg);
-/* Runs on the event loop thread for each authorized request before it is
- * queued; returns true when it has set the reply with http_req_reply*
- * (the request then never reaches a worker), false to leave it to the
- * route's handler. It must not block. */
+/* The same for a route anyone may use: its requests need no credentials
+ * (wrong ones are ignored) and never go to the fast path (REST). */
+bool http_server_add_public_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_handler_fn fn, void *arg);
+/* A route whose replies stream (server-sent events). fn runs on the event
+ * loop thread for each authorized request, never on a worker nor the fast
+ * path, and owns the libevent request from then on: it answers with
+ * evhttp_send_reply (or _start, _chunk ... _end), on the loop thread only,
+ * and must end it (evhttp_send_reply_end also frees a request whose client
+ * has gone: evhttp_request_get_connection is then NULL). user is the
+ * authorized user. http_server_interrupt does not end streams: their
+ * owner does, before http_server_free. */
+struct evhttp_request;
+typedef void (*http_stream_fn)(struct evhttp_request *ev, const char *user, void *arg);
+bool http_server_add_stream_handler(struct http_server *s, const char *prefix, bool exact,
+                                    http_stream_fn fn, void *arg);
+/* Runs on the event loop thread for each authorized request of a route
+ * that is not public, before it is queued; returns true when it has set
+ * the reply with http_req_reply* (the request then never reaches a
+ * worker), false to leave it to the route's handler. It must not block. */
 typedef bool (*http_fast_fn)(struct http_req *req, void *arg);
 /* Sets the fast path (NULL: none). Call before requests arrive. */
 void http_server_set_fast_path(struct http_server *s, http_fast_fn fn, void *arg);

@@ -233,17 +233,6 @@ static uint64_t blocks_size_on_disk(const char *datadir)
     return total;
 }
 
-/* Initial block download: a header chain with more work than the tip is
- * known (blocks still to fetch), or the tip is more than a day old. A
- * node still at its genesis block is not downloading anything. */
-static bool in_initial_download(const struct blockindex_entry *tip,
-                                const struct blockindex_entry *best)
-{
-    if (u256_cmp(&best->chainwork, &tip->chainwork) > 0)
-        return true;
-    return tip->height > 0 && (int64_t)tip->header.time < time_now() - 24 * 60 * 60;
-}
-
 static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
 {
     struct chain *c = chain_enter(req);
@@ -264,7 +253,8 @@ static bool rpc_getblockchaininfo(struct rpc_request *req, json_t **result)
                       json_real(best->height > tip->height
                                     ? (double)tip->height / (double)best->height
                                     : 1.0)) &&
-              rpc_put(o, "initialblockdownload", json_boolean(in_initial_download(tip, best))) &&
+              rpc_put(o, "initialblockdownload",
+                      json_boolean(services_initial_download(tip, best))) &&
               rpc_put(o, "chainwork", chainwork_json(tip));
     chain_leave(req);
     ok = ok && rpc_put(o, "size_on_disk", uint_json(blocks_size_on_disk(req->node->datadir))) &&

@@ -10,6 +10,8 @@
 #include "node/node.h"
 #include "rpc/auth.h"
 #include "rpc/httpserver.h"
+#include "rpc/rest.h"
+#include "rpc/sse.h"
 #include "rpc/server.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -34,6 +36,9 @@ const struct args_option rpc_control_options[] = {
      "<user>:<salt>$<hash> (the format of bitcoind's rpcauth.py).",
      ARGS_MULTI, NULL},
     {"rpcthreads", "<n>", "4", "Number of threads serving RPC calls.", 0, NULL},
+    {"rest", NULL, "0",
+     "Answer read-only REST requests (GET /rest/<resource>/<id>.json: block, tx, account, "
+     "listing, order, review) on the RPC port, without credentials (doc/events.md).", 0, NULL},
     {"rpcworkqueue", "<n>", "16",
      "Depth of the queue of RPC calls waiting for a thread; further calls get HTTP 503.", 0,
      NULL},
@@ -50,6 +55,7 @@ static struct {
     struct node_ctx *ctx;
     struct rpc_auth auth;
     bool cookie;
+    struct sse_server *sse; /* GET /events */
 } service;
 
 /* ------------------------------------------------------------ HTTP handler */
@@ -140,7 +146,9 @@ static bool setup_auth(struct node_ctx *ctx, char *err, size_t errlen)
 bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
 {
     int64_t port, threads, queue, timeout;
-    if (args_get_int(ctx->args, "rpcport", ctx->params->rpc_port, 1, 65535, &port, err, errlen) !=
+    bool rest;
+    if (args_get_bool(ctx->args, "rest", false, &rest, err, errlen) != ARGS_OK ||
+        args_get_int(ctx->args, "rpcport", ctx->params->rpc_port, 1, 65535, &port, err, errlen) !=
             ARGS_OK ||
         args_get_int(ctx->args, "rpcthreads", HTTP_DEFAULT_THREADS, 1, 256, &threads, err,
                      errlen) != ARGS_OK ||
@@ -182,10 +190,14 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
     bool ok = setup_auth(ctx, err, errlen) && http_server_new(ctx->base, &cfg, &ctx->http, err, errlen);
     free(allow);
     if (ok && (!http_server_add_handler(ctx->http, "/", true, on_rpc_request, NULL) ||
-               !http_server_add_handler(ctx->http, "/wallet/", false, on_rpc_request, NULL))) {
+               !http_server_add_handler(ctx->http, "/wallet/", false, on_rpc_request, NULL) ||
+               (rest && !http_server_add_public_handler(ctx->http, "/rest/", false, rest_handle,
+                                                        ctx)))) {
         snprintf(err, errlen, "out of memory");
         ok = false;
     }
+    if (ok && ctx->events != NULL)
+        ok = sse_start(ctx, ctx->http, (int)timeout, &service.sse, err, errlen);
     if (ok)
         http_server_set_fast_path(ctx->http, on_rpc_request_fast, NULL);
     if (!ok)
@@ -195,14 +207,18 @@ bool rpc_service_start(struct node_ctx *ctx, char *err, size_t errlen)
 
 void rpc_service_interrupt(struct node_ctx *ctx)
 {
+    sse_stop(service.sse);
     if (ctx->http != NULL)
         http_server_interrupt(ctx->http);
 }
 
 void rpc_service_stop(struct node_ctx *ctx)
 {
+    sse_stop(service.sse);
     http_server_free(ctx->http);
     ctx->http = NULL;
+    sse_free(service.sse);
+    service.sse = NULL;
     if (service.cookie)
         rpc_auth_cookie_remove(ctx->datadir);
     service.cookie = false;

@@ -33,6 +33,19 @@ bool rpc_param_address(struct rpc_request *req, size_t i, uint8_t pubkey[ADDRESS
     return rpc_param_str_required(req, i, &s) && rpc_address_decode(req, "", s, pubkey);
 }
 
+void rpc_echo(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t keep = len < cap ? len : cap - 4;
+    size_t n = 0;
+    for (; n < keep; n++)
+        out[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    if (n < len) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
 struct plugin_ctx *rpc_plugin(struct rpc_request *req, const char *name)
 {
     struct plugin_ctx *pc = plugin_find(req->node, name);

@@ -23,6 +23,11 @@
 struct plugin_ctx;
 struct rpc_request;
 
+/* What of a client's text (a path, a header) an error message repeats:
+ * the first len bytes of s as printable ASCII (anything else becomes '?'),
+ * shortened with "..." to fit cap (at least 4), NUL-terminated. */
+void rpc_echo(const char *s, size_t len, char *out, size_t cap);
+
 /* The running plugin of that name, or NULL with -1 "the <name> plugin is
  * not running". */
 struct plugin_ctx *rpc_plugin(struct rpc_request *req, const char *name);

@@ -20,6 +20,8 @@
 
 #include "consensus/chainparams.h"
 #include "node/chatbus.h"
+#include "node/eventbus.h"
+#include "node/eventpub.h"
 #include "node/pluginhost.h"
 #include "node/services.h"
 #include "p2p/net.h"
@@ -38,6 +40,7 @@
 #include "rpc/server.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/time.h"
 #include "wallet/rpc_wallet.h"
 #include "wallet/walletinit.h"
@@ -88,6 +91,7 @@ static const struct init_option_table init_option_tables[] = {
     {services_options, &services_options_count},
     {walletinit_options, &walletinit_options_count},
     {p2p_options, &p2p_options_count},
+    {eventpub_options, &eventpub_options_count},
 };
 
 /* Plugins: one line each. `option` names the boolean option that turns a
@@ -212,6 +216,7 @@ static void plugins_p2p_stop(struct node_ctx *ctx)
 
 static const struct init_hook init_hooks[] = {
     {"chain and mempool", services_start, services_stop, false, "Loading block index\xe2\x80\xa6"},
+    {"events", eventpub_start, eventpub_stop, false, "Loading block index\xe2\x80\xa6"},
     {"wallets", walletinit_start, walletinit_stop, false, "Loading wallets\xe2\x80\xa6"},
     {"plugins", plugins_start, plugins_stop, false, "Starting plugins\xe2\x80\xa6"},
     {"p2p", p2p_start, p2p_stop, true, "Starting network\xe2\x80\xa6"},
@@ -766,6 +771,10 @@ static void teardown(struct init_state *st)
         event_free(st->startup_done_ev);
     rpc_service_stop(&st->ctx);
     stop_hooks(st);
+    notify_queue_stop(st->ctx.notify);
+    st->ctx.notify = NULL;
+    eventbus_free(st->ctx.events);
+    st->ctx.events = NULL;
     if (st->pid_written)
         unlink(st->pid_path);
     for (int i = 0; i < 3; i++)
@@ -849,6 +858,11 @@ int init_main(int argc, char *argv[])
              st.ctx.datadir);
     if ((daemon_mode && !write_pid_file(&st)) || !setup_loop(&st))
         goto out_log;
+    if (!notify_queue_start(&st.ctx.notify, 0, err, sizeof err) ||
+        !eventpub_bus_new(&st.args, &st.ctx.events, err, sizeof err)) {
+        print_err("%s", err);
+        goto out_log;
+    }
     rpc_warmup_set_status("Starting\xe2\x80\xa6");
     if (!host_plugins(&st, err, sizeof err) || !start_rpc_methods(&st.ctx, err, sizeof err) ||
         !rpc_service_start(&st.ctx, err, sizeof err)) {

@@ -286,6 +286,7 @@ static bool wallet_load_key_cb(void *ctx, const struct walletdb_key *k)
 void wallet_rollback_locked(struct wallet *w)
 {
     walletdb_rollback(w->db);
+    w->n_notices = 0;
     /* The txn may have marked keys handed out or derived new ones in
      * memory; left so, a key would count as handed out without the file
      * saying so, and nothing would write it again. */
@@ -439,6 +440,9 @@ enum wallet_err wallet_open_file(struct walletman *wm, const char *name, const c
     }
     w->wm = wm;
     w->node = wm->node;
+    w->notify = w->node != NULL && w->node->args != NULL
+                    ? args_get_str(w->node->args, "walletnotify", NULL)
+                    : NULL;
     snprintf(w->name, sizeof w->name, "%s", name);
     pthread_mutex_init(&w->mu, NULL);
     enum wallet_err r = walletdb_open(path, create, &w->db, err, errlen);
@@ -493,6 +497,7 @@ void wallet_destroy(struct wallet *w)
     if (w == NULL)
         return;
     pthread_mutex_destroy(&w->mu);
+    free(w->notices);
     OPENSSL_cleanse(w, sizeof *w);
     free(w);
 }

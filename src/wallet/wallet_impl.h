@@ -61,6 +61,21 @@ struct wallet {
     uint8_t seed[WALLETKEYS_SEED_LEN];
     bool have_seed;            /* seed valid: unencrypted, or unlocked */
     struct index_runner *index; /* follows the chain for it while loaded */
+
+    /* -walletnotify (NULL: none) and what the open db transaction will
+     * announce once it commits (wallettrack.c). */
+    const char *notify;
+    struct wallet_notice *notices;
+    size_t n_notices, cap_notices;
+};
+
+/* A tx that entered the wallet, or was confirmed in a block it was not
+ * confirmed in before: one -walletnotify run. */
+struct wallet_notice {
+    uint8_t txid[32];
+    bool confirmed;
+    uint8_t block_hash[32];
+    uint64_t height;
 };
 
 struct walletman {

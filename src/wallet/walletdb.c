@@ -613,9 +613,17 @@ enum wallet_err walletdb_tx_unconfirm_block(struct walletdb *db, const uint8_t h
     return walletdb_unconfirm(db, "block_hash=?1", hash, 0);
 }
 
-enum wallet_err walletdb_tx_unconfirm_height(struct walletdb *db, uint64_t height)
+enum wallet_err walletdb_tx_unconfirm_height(struct walletdb *db, uint64_t height,
+                                             const uint8_t keep[32])
 {
-    return walletdb_unconfirm(db, "height=?1", NULL, height);
+    sqlite3_stmt *st = walletdb_prepare(
+        db, "UPDATE txs SET height=NULL, block_hash=NULL, position=NULL, block_time=NULL "
+            "WHERE height=?1 AND block_hash IS NOT ?2");
+    if (st == NULL)
+        return WALLET_ERR_DB;
+    sqlite3_bind_int64(st, 1, (int64_t)height);
+    sqlite3_bind_blob(st, 2, keep, 32, SQLITE_STATIC);
+    return walletdb_done(db, st);
 }
 
 enum wallet_err walletdb_tx_unconfirm_above(struct walletdb *db, uint64_t height)

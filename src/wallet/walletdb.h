@@ -119,7 +119,10 @@ enum wallet_err walletdb_tx_get(struct walletdb *db, const uint8_t txid[32],
                                 struct walletdb_tx *out, struct buf *raw, bool *found);
 /* Marks unconfirmed the txs of one block / at one height / above a height. */
 enum wallet_err walletdb_tx_unconfirm_block(struct walletdb *db, const uint8_t hash[32]);
-enum wallet_err walletdb_tx_unconfirm_height(struct walletdb *db, uint64_t height);
+/* Drops the confirmations at that height in any block but keep (a branch
+ * the chain left); the txs of keep itself stay confirmed. */
+enum wallet_err walletdb_tx_unconfirm_height(struct walletdb *db, uint64_t height,
+                                             const uint8_t keep[32]);
 enum wallet_err walletdb_tx_unconfirm_above(struct walletdb *db, uint64_t height);
 
 enum wallet_err walletdb_tx_delete(struct walletdb *db, const uint8_t txid[32]);

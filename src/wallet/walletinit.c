@@ -12,6 +12,10 @@ const struct args_option walletinit_options[] = {
      ARGS_MULTI, "Wallet options"},
     {"disablewallet", NULL, "0", "Run without wallets: no wallet is loaded and the wallet "
      "methods answer that wallets are disabled.", 0, NULL},
+    {"walletnotify", "<cmd>", NULL,
+     "Run this command through /bin/sh when a transaction enters a loaded wallet and again "
+     "when it is confirmed in a block (%s = txid, %w = wallet name, %b = block hash or "
+     "'unconfirmed', %h = height or -1).", 0, NULL},
 };
 const size_t walletinit_options_count =
     sizeof walletinit_options / sizeof walletinit_options[0];

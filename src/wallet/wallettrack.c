@@ -13,7 +13,9 @@
 #include "node/mempool.h"
 #include "node/services.h"
 #include "util/grow.h"
+#include "util/hex.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/time.h"
 #include "wallet/wallet_impl.h"
 
@@ -113,6 +115,58 @@ static bool wallet_classify_locked(struct wallet *w, const struct tx *tx, struct
     return true;
 }
 
+/* -walletnotify, as bitcoind: once when a tx first enters the wallet (from
+ * the mempool, or from a block when it was not seen before) and once when
+ * it is confirmed in a block it was not confirmed in before (mined, or
+ * mined again on the other branch of a reorg). Replaying a block the wallet
+ * already recorded, as a rescan or a restart does, announces nothing. The
+ * notice waits for the db transaction to commit. */
+static void wallet_notice_due_locked(struct wallet *w, const struct walletdb_tx *t)
+{
+    if (w->notify == NULL)
+        return;
+    struct walletdb_tx old;
+    bool found = false;
+    if (walletdb_tx_get(w->db, t->txid, &old, NULL, &found) != WALLET_OK)
+        return;
+    if (found && (!t->confirmed ||
+                  (old.confirmed && memcmp(old.block_hash, t->block_hash, 32) == 0)))
+        return;
+    if (!grow_array((void **)&w->notices, &w->cap_notices, w->n_notices + 1, sizeof *w->notices,
+                    8)) {
+        LOG_WARN(LOG_CAT_WALLET, "wallet %s: out of memory; -walletnotify skipped", w->name);
+        return;
+    }
+    struct wallet_notice *n = &w->notices[w->n_notices++];
+    memcpy(n->txid, t->txid, 32);
+    n->confirmed = t->confirmed;
+    memcpy(n->block_hash, t->block_hash, 32);
+    n->height = t->height;
+}
+
+/* Runs the notices of a db transaction that just committed: %s the txid,
+ * %w the wallet's name, %b the block hash or "unconfirmed", %h the height
+ * or -1 (bitcoind's placeholders). */
+static void wallet_notice_flush_locked(struct wallet *w)
+{
+    for (size_t i = 0; i < w->n_notices; i++) {
+        const struct wallet_notice *n = &w->notices[i];
+        char txid[65], block[65], height[24];
+        hex_encode(n->txid, 32, txid);
+        if (n->confirmed) {
+            hex_encode(n->block_hash, 32, block);
+            snprintf(height, sizeof height, "%llu", (unsigned long long)n->height);
+        } else {
+            snprintf(block, sizeof block, "unconfirmed");
+            snprintf(height, sizeof height, "-1");
+        }
+        const struct notify_subst s[] = {
+            {'s', txid, false}, {'w', w->name, true}, {'b', block, false}, {'h', height, false}};
+        notify_run(w->node->notify, "-walletnotify", w->notify, s, 4);
+    }
+    w->n_notices = 0;
+}
+
 /* Classifies and, if it touches the wallet, stores tx (inside a db txn). */
 static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *tx,
                                             const struct wallet_blockpos *e, uint32_t position,
@@ -131,6 +185,7 @@ static enum wallet_err wallet_record_locked(struct wallet *w, const struct tx *t
         t.position = position;
         t.block_time = e->time;
     }
+    wallet_notice_due_locked(w, &t);
     struct buf raw;
     buf_init(&raw);
     enum wallet_err r = tx_encode(tx, &raw) ? walletdb_tx_put(w->db, &t, raw.data, raw.len)
@@ -161,7 +216,7 @@ static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct 
         return r;
     uint64_t changes = walletdb_total_changes(w->db);
     if (rescan)
-        r = walletdb_tx_unconfirm_height(w->db, e->height);
+        r = walletdb_tx_unconfirm_height(w->db, e->height, e->hash);
     size_t recorded = 0;
     for (size_t i = 0; r == WALLET_OK && i < b->tx_count; i++)
         r = wallet_record_locked(w, &b->txs[i], e, (uint32_t)i, &recorded);
@@ -185,6 +240,8 @@ static enum wallet_err wallet_apply_block_locked(struct wallet *w, const struct 
         r = walletdb_commit(w->db);
     if (r != WALLET_OK)
         wallet_rollback_locked(w);
+    else
+        wallet_notice_flush_locked(w);
     return r;
 }
 
@@ -321,6 +378,8 @@ void wallet_tx_accepted(struct wallet *w, const struct tx *tx, const uint8_t txi
         wallet_rollback_locked(w);
         LOG_ERROR(LOG_CAT_WALLET, "wallet %s: recording a mempool tx failed: %s", w->name,
                   wallet_strerror(r));
+    } else {
+        wallet_notice_flush_locked(w);
     }
     wallet_leave(w);
 }
@@ -371,6 +430,8 @@ enum wallet_err wallet_record_pending_of_key(struct wallet *w, const uint8_t pub
         r = walletdb_commit(w->db);
     if (r != WALLET_OK)
         wallet_rollback_locked(w);
+    else
+        wallet_notice_flush_locked(w);
     wallet_leave(w);
     pthread_mutex_unlock(&node->lock);
     return r;

@@ -152,8 +152,26 @@ START_TEST(base64)
 }
 END_TEST
 
+START_TEST(echo)
+{
+    char out[8];
+    rpc_echo("abc", 3, out, sizeof out);
+    ck_assert_str_eq(out, "abc");
+    rpc_echo("a\nb\x01\xff", 5, out, sizeof out);
+    ck_assert_str_eq(out, "a?b??");
+    /* Only len bytes count; longer than fits: shortened with "...". */
+    rpc_echo("abcdefghij", 2, out, sizeof out);
+    ck_assert_str_eq(out, "ab");
+    rpc_echo("abcdefg", 7, out, sizeof out);
+    ck_assert_str_eq(out, "abcdefg");
+    rpc_echo("abcdefghij", 10, out, sizeof out);
+    ck_assert_str_eq(out, "abcd...");
+    ck_assert_uint_lt(strlen(out), sizeof out);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
-    const TTest *tests[] = {addresses, transaction_types, base64, NULL};
+    const TTest *tests[] = {addresses, transaction_types, base64, echo, NULL};
     return fixture_suite("rpcutil", NULL, tests);
 }

@@ -262,7 +262,7 @@ START_TEST(txs)
     ck_assert_int_eq(walletdb_tx_for_each(db, WALLETDB_TX_UNCONFIRMED, 10, 0, list_tx, &l),
                      WALLET_OK);
     ck_assert_uint_eq(l.n, 3);
-    ck_assert_int_eq(walletdb_tx_unconfirm_height(db, 5), WALLET_OK);
+    ck_assert_int_eq(walletdb_tx_unconfirm_height(db, 5, (uint8_t[32]){0}), WALLET_OK);
     uint64_t n;
     ck_assert_int_eq(walletdb_tx_count(db, &n), WALLET_OK);
     ck_assert_uint_eq(n, 4);
@@ -275,6 +275,17 @@ START_TEST(txs)
     ck_assert(!found);
     ck_assert_int_eq(walletdb_tx_count(db, &n), WALLET_OK);
     ck_assert_uint_eq(n, 3);
+
+    /* A height's confirmations on another branch go; the kept block's stay. */
+    put_tx(db, 5, true, 8, 0xb1, 0);
+    put_tx(db, 6, true, 8, 0xb2, 0);
+    ck_assert_int_eq(walletdb_tx_unconfirm_height(db, 8, (uint8_t[32]){0xb1}), WALLET_OK);
+    id[0] = 5;
+    ck_assert_int_eq(walletdb_tx_get(db, id, &t, NULL, &found), WALLET_OK);
+    ck_assert(found && t.confirmed && t.height == 8 && t.block_hash[0] == 0xb1);
+    id[0] = 6;
+    ck_assert_int_eq(walletdb_tx_get(db, id, &t, NULL, &found), WALLET_OK);
+    ck_assert(found && !t.confirmed);
     buf_clear(&raw);
     walletdb_close(db);
 }

@@ -6,6 +6,7 @@
 
 #include "consensus/chainparams.h"
 #include "node/chatbus.h"
+#include "node/eventbus.h"
 #include "node/node.h"
 #include "plugins/chat/chat_rpc.h"
 #include "plugins/chat/chat_store.h"
@@ -13,6 +14,7 @@
 #include "util/args.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/time.h"
 
 static const int chat_points[ENVELOPE_ERR_COUNT_] = {
@@ -39,66 +41,33 @@ enum envelope_err chat_accept_check(struct plugin_ctx *pc, const uint8_t *bytes,
 
 /* ---- -chatnotify --------------------------------------------------------------- */
 
-static void *notify_main(void *arg)
-{
-    char *cmd = arg;
-    struct chat_state *cs = *(struct chat_state **)cmd;
-    const char *line = cmd + sizeof cs;
-    int rc = system(line);
-    if (rc != 0)
-        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: \"%s\" exited with status %d", line, rc);
-    free(cmd);
-    atomic_fetch_sub(&cs->notify_running, 1);
-    return NULL;
-}
-
-/* Runs the -chatnotify command with each %s replaced by the message id, on
- * a detached thread (the caller may be the P2P thread). */
-static void chat_notify(struct chat_state *cs, const uint8_t id[32])
+/* Runs the -chatnotify command with each %s replaced by the message id,
+ * through the node's notification queue (the caller may be the P2P thread). */
+static void chat_notify(struct chat_state *cs, struct node_ctx *node, const uint8_t id[32])
 {
     if (cs->notify == NULL)
         return;
     char hex[65];
     hex_encode(id, 32, hex);
-    if (atomic_fetch_add(&cs->notify_running, 1) >= CHAT_NOTIFY_MAX_RUNNING) {
-        atomic_fetch_sub(&cs->notify_running, 1);
-        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: %d commands still running; not run for %s",
-                 CHAT_NOTIFY_MAX_RUNNING, hex);
-        return;
+    const struct notify_subst s[] = {{'s', hex, false}};
+    notify_run(node->notify, "-chatnotify", cs->notify, s, 1);
+}
+
+/* A new message, for event clients following its sender or recipient. */
+static void chat_publish(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e)
+{
+    struct node_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = NODE_EVENT_MESSAGE;
+    memcpy(ev.hash, id, 32);
+    memcpy(ev.keys[0], e->sender, 32);
+    memcpy(ev.keys[1], e->recipient, 32);
+    ev.n_keys = 2;
+    if (e->has_order) {
+        memcpy(ev.object, e->order_id, 32);
+        ev.has_object = true;
     }
-    size_t n = 0;
-    for (const char *p = cs->notify; (p = strstr(p, "%s")) != NULL; p += 2)
-        n++;
-    /* The state pointer, then the command line. */
-    size_t len = sizeof cs + strlen(cs->notify) + n * 62 + 1;
-    char *buf = malloc(len);
-    pthread_t th;
-    pthread_attr_t attr;
-    bool started = false;
-    if (buf != NULL) {
-        memcpy(buf, &cs, sizeof cs);
-        char *out = buf + sizeof cs;
-        for (const char *p = cs->notify; *p != '\0';) {
-            if (p[0] == '%' && p[1] == 's') {
-                memcpy(out, hex, 64);
-                out += 64;
-                p += 2;
-            } else {
-                *out++ = *p++;
-            }
-        }
-        *out = '\0';
-        if (pthread_attr_init(&attr) == 0) {
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            started = pthread_create(&th, &attr, notify_main, buf) == 0;
-            pthread_attr_destroy(&attr);
-        }
-    }
-    if (!started) {
-        free(buf);
-        atomic_fetch_sub(&cs->notify_running, 1);
-        LOG_WARN(LOG_CAT_CHAT, "-chatnotify: could not start the command for %s", hex);
-    }
+    plugin_publish(pc, &ev);
 }
 
 bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelope *e,
@@ -109,8 +78,11 @@ bool chat_keep(struct plugin_ctx *pc, const uint8_t id[32], const struct envelop
     bool ok = chat_store_add(pc->db, id, e, bytes, len, time_now(), cs->max_bytes, added, err,
                              errlen);
     plugin_db_unlock(pc);
-    if (ok && *added && chatbus_kept(pc->node->chatbus, id, e))
-        chat_notify(pc->state, id);
+    if (ok && *added) {
+        if (chatbus_kept(pc->node->chatbus, id, e))
+            chat_notify(pc->state, pc->node, id);
+        chat_publish(pc, id, e);
+    }
     return ok;
 }
 
@@ -262,7 +234,6 @@ static bool chat_start(struct plugin_ctx *pc, char *err, size_t errlen)
     chat_running.max_bytes = (uint64_t)mb << 20;
     const char *notify = args_get_str(pc->node->args, "chatnotify", NULL);
     chat_running.notify = notify != NULL && notify[0] != '\0' ? notify : NULL;
-    atomic_init(&chat_running.notify_running, 0);
     pthread_mutex_init(&chat_running.stamp_mu, NULL);
     chat_running.last_stamp_us = -1;
     pc->state = &chat_running;

@@ -14,7 +14,6 @@
 #define SOUK_PLUGINS_CHAT_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,14 +24,9 @@
 #define CHAT_MAX_MB_DEFAULT 64
 #define CHAT_MAX_MB_MAX 16384
 
-/* -chatnotify commands running at once; past it a notification is
- * skipped (and logged) rather than piling up processes. */
-#define CHAT_NOTIFY_MAX_RUNNING 16
-
 struct chat_state {
     uint64_t max_bytes;
     const char *notify;          /* -chatnotify, or NULL */
-    atomic_int notify_running;
     /* The last stamp this node ground for a message it sent (chat_getinfo). */
     pthread_mutex_t stamp_mu;
     int64_t last_stamp_us;       /* -1: none yet */

@@ -5,6 +5,7 @@
 
 #include "consensus/account.h"
 #include "consensus/chainparams.h"
+#include "plugins/market/market_events.h"
 #include "plugins/market/market_index.h"
 #include "plugins/market/market_media.h"
 #include "plugins/market/market_rpc.h"
@@ -616,6 +617,7 @@ const struct plugin market_plugin = {
     .prefixes = market_prefixes,
     .n_prefixes = N(market_prefixes),
     .supply_held = market_held,
+    .tx_parties = market_tx_parties, /* market_events.c */
     /* Search and read RPCs (market_index.c, market_rpc.c). */
     .db_file = "market.sqlite",
     .schema = market_index_schema,

@@ -182,6 +182,31 @@ static void review_stop(struct plugin_ctx *pc)
     market_rpc_set_reputation(NULL);
 }
 
+/* For event clients: both parties of the order a review is about, and a
+ * review's author and subject for its reply. */
+static size_t review_tx_parties(struct state_view *v, const struct tx *tx,
+                                const struct txpayload *p, uint8_t (*out)[32], size_t max)
+{
+    if (p->n == 0 || p->v[0].len != 32 || max < 2)
+        return 0;
+    bool found = false;
+    if (tx->type == REVIEW_TYPE_POST) {
+        struct market_order o;
+        if (market_order_get(v, p->v[0].p, &o, &found) != TXERR_OK || !found)
+            return 0;
+        memcpy(out[0], o.buyer, 32);
+        memcpy(out[1], o.seller, 32);
+        return 2;
+    }
+    struct review_record r;
+    if (tx->type != REVIEW_TYPE_REPLY || review_get(v, p->v[0].p, &r, &found) != TXERR_OK ||
+        !found)
+        return 0;
+    memcpy(out[0], r.author, 32);
+    memcpy(out[1], r.subject, 32);
+    return 2;
+}
+
 const struct plugin review_plugin = {
     .name = "review",
     .summary = "verified-purchase reviews, replies and reputation",
@@ -191,6 +216,7 @@ const struct plugin review_plugin = {
     .n_rules = N(review_rules),
     .prefixes = review_prefixes,
     .n_prefixes = N(review_prefixes),
+    .tx_parties = review_tx_parties,
     /* Texts and lookups by subject, author and order (review_index.c). */
     .db_file = "review.sqlite",
     .schema = review_index_schema,

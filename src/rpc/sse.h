@@ -1,0 +1,54 @@
+/* sse: GET /events?address=... on the RPC port — the node's event bus
+ * (node/eventbus.h) as server-sent events for the addresses asked about.
+ *
+ * A client (RPC credentials, like any RPC call) names one or more
+ * addresses; it is sent every block, and every transaction and chat
+ * message that concerns one of them, each as an SSE event whose id is the
+ * bus's: `block`, `payment` (a transfer or coinbase), the first word of
+ * the transaction type's name (`order`, `review`, `listing`, `profile`)
+ * and `message`. A client that reconnects with Last-Event-ID gets what it
+ * missed while the bus still holds it, or a `missed` event saying that it
+ * no longer does.
+ *
+ * Streams are served on the event loop thread from the bus's ring: a
+ * client is fed only while what it has not yet taken from its connection
+ * stays under SSE_OUTPUT_MAX, so the node never queues more for it than
+ * that; a client that stops reading falls behind in the ring, and is
+ * dropped once the ring no longer holds its next event; one that takes
+ * nothing at all is closed by its connection's write timeout
+ * (-rpcservertimeout, as any HTTP client). Publishing never waits
+ * for a client.
+ *
+ * Loop thread only, but for the bus's wake-up. Owns the streams. */
+#ifndef SOUK_RPC_SSE_H
+#define SOUK_RPC_SSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_server;
+struct node_ctx;
+struct sse_server;
+
+#define SSE_MAX_CLIENTS 1000
+#define SSE_MAX_ADDRESSES 16
+/* Bytes a client may leave untaken before it is fed no more for now. */
+#define SSE_OUTPUT_MAX (64u * 1024u)
+/* The kernel's share of that: the send buffer of an event connection. */
+#define SSE_SOCKET_BUFFER (32 * 1024)
+/* What a client may send on its stream before it is no longer read. */
+#define SSE_INPUT_MAX 4096
+/* A comment line this often keeps proxies and dead-peer detection going. */
+#define SSE_KEEPALIVE_SECONDS 15
+
+/* Registers GET /events on http; the node's bus must exist. A client
+ * that takes nothing for stall_seconds is closed. */
+bool sse_start(struct node_ctx *node, struct http_server *http, int stall_seconds,
+               struct sse_server **out, char *err, size_t errlen);
+/* Ends every stream (clients see the stream end); later requests get 503.
+ * Loop thread, or the loop no longer running. NULL ok. */
+void sse_stop(struct sse_server *s);
+/* Frees it, after the HTTP server that routes to it (http_server_free). */
+void sse_free(struct sse_server *s);
+
+#endif
