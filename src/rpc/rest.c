@@ -18,6 +18,25 @@
 /* How much of a bad id an error message repeats. */
 #define REST_ECHO_MAX 80
 
+/* A listing photo as itself: its bytes under its own content type (the
+ * result of market_getmedia, whose data is base64). */
+static void rest_reply_media(struct http_req *r, const json_t *result)
+{
+    const char *mime = json_string_value(json_object_get(result, "mime"));
+    const char *data = json_string_value(json_object_get(result, "data"));
+    struct buf bytes;
+    buf_init(&bytes);
+    if (mime == NULL || data == NULL || !rpc_base64_decode(data, strlen(data), &bytes)) {
+        buf_clear(&bytes);
+        rest_reply_error(r, 500, "the photo could not be read");
+        return;
+    }
+    http_req_add_reply_header(r, "Content-Type", mime);
+    http_req_add_reply_header(r, "X-Content-Type-Options", "nosniff");
+    http_req_reply(r, 200, (const char *)bytes.data, bytes.len);
+    buf_clear(&bytes);
+}
+
 static const struct rest_resource resources[] = {
     {"block", REST_ID_HASH, "getblock", "[2]", {{"json", rest_reply_json}}},
     {"tx", REST_ID_HASH, "getrawtransaction", "[true]", {{"json", rest_reply_json}}},
@@ -25,6 +44,8 @@ static const struct rest_resource resources[] = {
     {"listing", REST_ID_HASH, "market_getlisting", NULL, {{"json", rest_reply_json}}},
     {"order", REST_ID_HASH, "market_getorder", NULL, {{"json", rest_reply_json}}},
     {"review", REST_ID_HASH, "review_get", NULL, {{"json", rest_reply_json}}},
+    {"media", REST_ID_HASH, "market_getmedia", NULL,
+     {{"bin", rest_reply_media}, {"json", rest_reply_json}}},
 };
 
 const struct rest_resource *rest_resources(size_t *n)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""-rest: GET /rest/{block,tx,account,listing,order,review}/<id>.json on
+"""-rest: GET /rest/{block,tx,account,listing,order,review,media}/<id>.json on
 the RPC port, without credentials, answers exactly what the matching RPC
 method answers (getblock verbosity 2, getrawtransaction verbose,
 getaccount, market_getlisting, market_getorder, review_get), for a
@@ -12,6 +12,7 @@ unknown resource (404), another method than GET (405; a JSON-RPC body
 POSTed there without credentials runs nothing), and a node without -rest
 (404 for every /rest/ path, while its RPC still wants credentials)."""
 
+import base64
 import json
 from decimal import Decimal
 
@@ -59,8 +60,10 @@ class RpcRestTest(SoukTestFramework):
         self.generate(n0, 1, sync=False)
 
         self.log.info("a trade: listing, order, completion and a review")
-        listing = seller.market_createlisting({"title": "Oak chair", "price": 3, "quantity": 5},
-                                              OPT)["txid"]
+        photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+        media = n0.market_addmedia(base64.b64encode(photo).decode())["id"]
+        listing = seller.market_createlisting({"title": "Oak chair", "price": 3, "quantity": 5,
+                                               "media": [media]}, OPT)["txid"]
         self.generate(n0, 1, sync=False)
         order = buyer.market_placeorder(listing, 2, OPT)["txid"]
         self.generate(n0, 1, sync=False)
@@ -79,6 +82,11 @@ class RpcRestTest(SoukTestFramework):
         assert_equal(self.rest(n0, "/rest/order/%s.json" % order), n0.market_getorder(order))
         assert_equal(self.rest(n0, "/rest/review/%s.json" % review), n0.review_get(review))
         assert_equal(self.rest(n0, "/rest/review/%s.json" % review)["text"], "Sturdy")
+        # a listing photo as itself, under its own content type, or as JSON
+        status, headers, data = self.get(n0, "/rest/media/%s.bin" % media)
+        assert_equal((status, headers.get("content-type"), data), (200, "image/png", photo))
+        assert_equal(headers.get("x-content-type-options"), "nosniff")
+        assert_equal(self.rest(n0, "/rest/media/%s.json" % media), n0.market_getmedia(media))
         # Upper-case hex names the same object; a query string is ignored.
         assert_equal(self.rest(n0, "/rest/block/%s.json?x=1" % block.upper()),
                      n0.getblock(block, 2))
@@ -105,6 +113,8 @@ class RpcRestTest(SoukTestFramework):
         self.refused(n0, "/rest/listing/%s.json" % missing, 404, "no listing with this id")
         self.refused(n0, "/rest/order/%s.json" % missing, 404, "no order with this id")
         self.refused(n0, "/rest/review/%s.json" % listing, 404, "no review with this id")
+        self.refused(n0, "/rest/media/%s.bin" % missing, 404, "media not held by this node")
+        self.refused(n0, "/rest/media/xyz.bin", 400, "Invalid hash: xyz")
 
         self.log.info("formats, resources and methods")
         height = n0.getblockcount()
@@ -113,7 +123,7 @@ class RpcRestTest(SoukTestFramework):
         self.refused(n0, "/rest/block/%s.json.xml" % block, 404, "output format not found")
         self.refused(n0, "/rest/blocks/%s.json" % block, 404,
                      "unknown REST resource \"blocks\" (available: block, tx, account, listing, "
-                     "order, review)")
+                     "order, review, media)")
         self.refused(n0, "/rest/", 404, "unknown REST resource")
         headers = self.refused(n0, "/rest/block/%s.json" % block, 405, "only GET", method="POST")
         assert_equal(headers["allow"], "GET")
