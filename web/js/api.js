@@ -98,8 +98,11 @@ export async function logout() {
   }
 }
 
+// A new password ends every other session and gives this one a new token.
 export async function changePassword(oldPassword, newPassword) {
-  return request("/api/password", {old: oldPassword, "new": newPassword});
+  const r = await request("/api/password", {old: oldPassword, "new": newPassword});
+  setSession(r);
+  return r;
 }
 
 // Node error codes (doc/rpc.md) in words; the node's own message follows,
