@@ -607,7 +607,12 @@ void gw_api_handle(struct gateway *g, struct http_req *r)
         gw_reply_error(r, 405, MSG_BAD_REQUEST);
         return;
     }
-    if (rt->method == HTTP_METHOD_POST && !gw_request_is_json(http_req_header(r, "Content-Type"))) {
+    /* A body must be JSON, and so must the requests that carry no CSRF
+     * header (a bodiless logout needs no type). */
+    size_t blen;
+    http_req_body(r, &blen);
+    if (rt->method == HTTP_METHOD_POST && (blen > 0 || !rt->csrf) &&
+        !gw_request_is_json(http_req_header(r, "Content-Type"))) {
         gw_reply_error(r, 415, MSG_NOT_JSON);
         return;
     }
