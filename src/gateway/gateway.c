@@ -230,6 +230,7 @@ static void gateway_free(struct gateway *g)
     gw_sessions_clear(&g->sessions);
     gw_throttle_clear(&g->by_account);
     gw_throttle_clear(&g->by_address);
+    gw_throttle_clear(&g->signups);
     pthread_mutex_destroy(&g->wallet_mu);
     pthread_mutex_destroy(&g->stop_mu);
     pthread_cond_destroy(&g->stop_cond);
@@ -289,6 +290,7 @@ bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen)
     gw_sessions_init(&g->sessions, GATEWAY_SESSION_IDLE, GATEWAY_SESSION_MAX_AGE);
     gw_throttle_init(&g->by_account, GATEWAY_THROTTLE_ACCOUNT, GATEWAY_THROTTLE_MAX_DELAY);
     gw_throttle_init(&g->by_address, GATEWAY_THROTTLE_ADDRESS, GATEWAY_THROTTLE_MAX_DELAY);
+    gw_throttle_init(&g->signups, GATEWAY_THROTTLE_SIGNUP, GATEWAY_THROTTLE_MAX_DELAY);
     if (!read_options(g, &port, &idle, err, errlen) || !build_table(g, err, errlen)) {
         gateway_free(g);
         return false;

@@ -38,6 +38,9 @@ extern const size_t gateway_options_count;
 #define GATEWAY_THROTTLE_ACCOUNT 5
 #define GATEWAY_THROTTLE_ADDRESS 20
 #define GATEWAY_THROTTLE_MAX_DELAY 900
+/* Sign-ups from one client address before each further one waits the
+ * same way (each account holds a wallet on the operator's disk). */
+#define GATEWAY_THROTTLE_SIGNUP 10
 
 /* Does nothing unless -gateway is set. */
 bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen);

@@ -54,8 +54,7 @@ static void reply_throttled(struct http_req *r, int64_t wait)
 {
     char secs[32], msg[160];
     snprintf(secs, sizeof secs, "%lld", (long long)wait);
-    snprintf(msg, sizeof msg,
-             "Too many failed attempts. Please wait %lld second%s and try again.",
+    snprintf(msg, sizeof msg, "Too many attempts. Please wait %lld second%s and try again.",
              (long long)wait, wait == 1 ? "" : "s");
     http_req_add_reply_header(r, "Retry-After", secs);
     gw_reply_error(r, 429, msg);
@@ -239,6 +238,12 @@ static void api_signup(struct api_ctx *c)
         gw_reply_error(c->r, 503, MSG_NO_WALLETS);
         return;
     }
+    int64_t wait = gw_throttle_wait(&g->signups, c->client, time_now());
+    if (wait > 0) {
+        json_decref(root);
+        reply_throttled(c->r, wait);
+        return;
+    }
     gw_wallet_name(a.username, a.wallet);
     struct gw_secret sec;
     bool derived = gw_kdf_new(&a.kdf) && gw_password_derive(vals[1], lens[1], &a.kdf, &sec);
@@ -297,6 +302,7 @@ static void api_signup(struct api_ctx *c)
         gw_reply_error(c->r, 500, MSG_INTERNAL);
         return;
     }
+    gw_throttle_fail(&g->signups, c->client, time_now());
     LOG_INFO(LOG_CAT_HTTP, "gateway: account %s signed up", a.username);
     set_cookie(g, c->r, token);
     OPENSSL_cleanse(token, sizeof token);

@@ -26,6 +26,7 @@ struct gateway {
     struct gw_sessions sessions;
     struct gw_throttle by_account;
     struct gw_throttle by_address;
+    struct gw_throttle signups;   /* successful sign-ups per client address */
     struct rpc_table table;    /* the node's methods and the refusal */
     char webdir[PATH_MAX];
     char deleted_dir[PATH_MAX];

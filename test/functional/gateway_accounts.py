@@ -4,7 +4,7 @@ Content-Security-Policy and no way out of -webdir; sign-up (the seed words
 restore the account's wallet), login, logout, the session cookie's flags,
 the same answer for a wrong username and a wrong password, login throttling
 (429 with Retry-After, per account and per client address, never a lock
-for good), the CSRF header, session expiry (on the node's clock, and the
+for good), sign-ups per client address, the CSRF header, session expiry (on the node's clock, and the
 sweeper locking a wallet whose user walked away), password change (the old
 password and old sessions stop working, the wallet opens with the new one),
 account deletion (the wallet directory moved aside, not destroyed), the
@@ -159,6 +159,7 @@ class GatewayAccountsTest(SoukTestFramework):
         self.test_password_change()
         self.test_delete()
         self.test_body_cap()
+        self.test_signup_throttle()
         self.test_sweeper()
 
     # ---------------------------------------------------------------- static
@@ -506,6 +507,20 @@ class GatewayAccountsTest(SoukTestFramework):
         assert_equal(r.status, 500)
         assert_equal(r.json()["error"]["code"], -32602)
         assert_equal(self.bob.rpc("getbalance").status, 200)
+
+    def test_signup_throttle(self):
+        self.log.info("Sign-ups: 10 per client address, then each further one waits")
+        # alice, bob, carol and the new alice so far.
+        for i in range(6):
+            c = Client(self.port)
+            assert_equal(c.signup("shopper%d" % i, "shopper password").status, 200)
+            assert_equal(c.post("/api/logout").status, 204)
+        r = Client(self.port).signup("shopper6", "shopper password")
+        assert_equal(r.status, 429)
+        assert int(r.header("Retry-After")) >= 1
+        self.node.setmocktime(int(time.time()) + int(r.header("Retry-After")) + 5)
+        assert_equal(Client(self.port).signup("shopper6", "shopper password").status, 200)
+        self.node.setmocktime(0)
 
     def test_sweeper(self):
         self.log.info("A user who walks away: the sweeper ends the session and locks the wallet")
