@@ -133,7 +133,11 @@ static void on_static(struct http_req *r, void *arg)
     gw_security_headers(r);
     http_req_add_reply_header(r, "Content-Type", gw_static_type(rel));
     http_req_add_reply_header(r, "Cache-Control", "no-cache");
-    if (b.len == 0) {
+    if (b.len == 0 || m == HTTP_METHOD_HEAD) {
+        /* evhttp would send a body even to HEAD: the length alone goes. */
+        char len[32];
+        snprintf(len, sizeof len, "%zu", b.len);
+        http_req_add_reply_header(r, "Content-Length", len);
         buf_clear(&b);
         http_req_reply(r, 200, NULL, 0);
         return;

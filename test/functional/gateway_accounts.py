@@ -17,6 +17,7 @@ import http.cookiejar
 import json
 import os
 import shutil
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -187,6 +188,21 @@ class GatewayAccountsTest(SoukTestFramework):
             assert_equal(r.header("Content-Security-Policy"), CSP)
         r = Client(self.port).post("/index.html", {})
         assert_equal(r.status, 405)
+        # HEAD: the headers of GET, no body.
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        sock.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+        sock.close()
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert b"Content-Security-Policy: " + CSP.encode() in head
+        assert b"Content-Length: 34\r\n" in head + b"\r\n", head
+        assert_equal(rest, b"")
         # The RPC port does not serve the gateway and vice versa.
         r = Client(self.port).post("/", raw=b'{"method":"getblockcount"}')
         assert_equal(r.status, 405)
