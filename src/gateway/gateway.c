@@ -344,7 +344,9 @@ bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen)
         .auth_fail_delay_ms = -1,
         .max_body = GATEWAY_MAX_BODY,
     };
-    if (!http_server_new(ctx->base, &cfg, &g->http, err, errlen)) {
+    if (!http_server_new(ctx->base, &cfg, &g->http, why, sizeof why)) {
+        /* The HTTP layer names the RPC options; these are the gateway's. */
+        snprintf(err, errlen, "-gatewaybind/-gatewayport %u: %s", (unsigned)port, why);
         gateway_free(g);
         return false;
     }

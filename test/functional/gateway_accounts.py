@@ -9,7 +9,8 @@ sweeper locking a wallet whose user walked away), password change (the old
 password and old sessions stop working, the wallet opens with the new one),
 account deletion (the wallet directory moved aside, not destroyed), the
 /api/rpc allowlist, no way to reach another account's wallet, and the
-1 MiB body cap. doc/gateway.md describes all of it."""
+1 MiB body cap; off by default, and a start that cannot bind its port
+fails. doc/gateway.md describes all of it."""
 
 import glob
 import http.client
@@ -162,6 +163,7 @@ class GatewayAccountsTest(SoukTestFramework):
         self.test_body_cap()
         self.test_signup_throttle()
         self.test_sweeper()
+        self.test_off_and_bad_port()
 
     # ---------------------------------------------------------------- static
     def test_static(self):
@@ -546,6 +548,19 @@ class GatewayAccountsTest(SoukTestFramework):
         assert "gw-bob" in self.node.listwallets()
         wait_until(lambda: "gw-bob" not in self.node.listwallets(), timeout=30)
         assert_equal(c.request("GET", "/api/session").status, 401)
+
+    def test_off_and_bad_port(self):
+        self.log.info("Off by default; a port it cannot bind stops the start")
+        self.restart_node(0, [])
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+            raise AssertionError("the gateway port answers without -gateway")
+        except ConnectionRefusedError:
+            pass
+        self.stop_node(0)
+        self.node.assert_start_raises_init_error(
+            self.args + ["-gatewayport=%d" % self.node.rpc_port],
+            "-gatewaybind/-gatewayport %d" % self.node.rpc_port)
 
 
 if __name__ == "__main__":
