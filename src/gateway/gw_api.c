@@ -354,6 +354,7 @@ static void api_login(struct api_ctx *c)
         return;
     }
     if (m == PW_NONE) {
+        OPENSSL_cleanse(&a, sizeof a);
         throttle_fail(g, name_ok ? username : NULL, c->client);
         gw_reply_error(c->r, 401, MSG_WRONG_LOGIN);
         return;

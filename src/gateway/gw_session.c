@@ -76,6 +76,16 @@ bool gw_sessions_create(struct gw_sessions *s, const struct gw_session_info *inf
     e.created = now;
     e.last_used = now;
     pthread_mutex_lock(&s->mu);
+    size_t mine = 0, lru = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i].info.username, info->username) != 0)
+            continue;
+        if (mine == 0 || s->v[i].last_used < s->v[lru].last_used)
+            lru = i;
+        mine++;
+    }
+    if (mine >= GW_SESSIONS_PER_ACCOUNT)
+        drop_at(s, lru);
     bool ok = s->n < GW_SESSIONS_MAX && grow_array((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v, 16);
     if (ok) {
         s->v[s->n++] = e;

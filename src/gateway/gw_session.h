@@ -32,6 +32,9 @@
 #define GW_TOKEN_LEN 32
 #define GW_TOKEN_HEX (2 * GW_TOKEN_LEN)
 #define GW_SESSIONS_MAX 100000
+/* Sessions one account may hold; a new one beyond ends its least
+ * recently used (so no account can fill the table). */
+#define GW_SESSIONS_PER_ACCOUNT 32
 
 struct gw_session_info {
     char username[GW_USERNAME_MAX + 1];
@@ -53,8 +56,10 @@ struct gw_sessions {
 void gw_sessions_init(struct gw_sessions *s, int64_t idle, int64_t max_age);
 void gw_sessions_clear(struct gw_sessions *s);
 
-/* A new session for the account; token and csrf get fresh hex. False when
- * randomness or memory fails, or GW_SESSIONS_MAX sessions are open. */
+/* A new session for the account; token and csrf get fresh hex. With
+ * GW_SESSIONS_PER_ACCOUNT open already, the account's least recently used
+ * one ends. False when randomness or memory fails, or GW_SESSIONS_MAX
+ * sessions are open. */
 bool gw_sessions_create(struct gw_sessions *s, const struct gw_session_info *info, int64_t now,
                         char token[GW_TOKEN_HEX + 1], char csrf[GW_TOKEN_HEX + 1]);
 

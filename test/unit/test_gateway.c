@@ -200,6 +200,19 @@ START_TEST(sessions_sweep_and_account_removal)
     ck_assert_uint_eq(gw_sessions_remove_account(&s, "dave"), 2);
     ck_assert_int_eq(gw_sessions_get(&s, td, 61, &got), GW_SESSION_NONE);
     ck_assert_uint_eq(gw_sessions_count_account(&s, "dave"), 0);
+
+    /* One account cannot fill the table: its least recently used goes. */
+    char first[GW_TOKEN_HEX + 1], second[GW_TOKEN_HEX + 1];
+    ck_assert(gw_sessions_create(&s, &dave, 100, first, c));
+    ck_assert(gw_sessions_create(&s, &dave, 101, second, c));
+    ck_assert_int_eq(gw_sessions_get(&s, first, 102, &got), GW_SESSION_VALID); /* used later */
+    for (int i = 2; i < GW_SESSIONS_PER_ACCOUNT; i++)
+        ck_assert(gw_sessions_create(&s, &dave, 103, t, c));
+    ck_assert_uint_eq(gw_sessions_count_account(&s, "dave"), GW_SESSIONS_PER_ACCOUNT);
+    ck_assert(gw_sessions_create(&s, &dave, 104, t, c));
+    ck_assert_uint_eq(gw_sessions_count_account(&s, "dave"), GW_SESSIONS_PER_ACCOUNT);
+    ck_assert_int_eq(gw_sessions_get(&s, second, 105, &got), GW_SESSION_NONE);
+    ck_assert_int_eq(gw_sessions_get(&s, first, 105, &got), GW_SESSION_VALID);
     gw_sessions_clear(&s);
 }
 END_TEST
