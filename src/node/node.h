@@ -56,6 +56,7 @@ struct node_ctx {
     void *mempool;
     void *miner;
     void *wallet;   /* struct walletman; NULL with -disablewallet */
+    void *gateway;  /* struct gateway; NULL without -gateway (src/gateway) */
     struct pluginhost *plugins; /* the plugins this node hosts (start-up code owns it) */
     /* Chat envelopes kept by the chat plugin, heard by the wallets
      * (node/chatbus.h; start-up code owns it; NULL in tools and tests). */

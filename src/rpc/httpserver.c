@@ -1233,7 +1233,7 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
     }
     evhttp_set_timeout(s->http, (int)s->timeout.tv_sec);
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_SIZE);
-    evhttp_set_max_body_size(s->http, HTTP_MAX_BODY_SIZE);
+    evhttp_set_max_body_size(s->http, cfg->max_body > 0 ? cfg->max_body : HTTP_MAX_BODY_SIZE);
     evhttp_set_bevcb(s->http, guard_new_bev, NULL);
     s->done_ev = event_new(base, -1, EV_READ, replies_on_loop, s);
     if (s->done_ev == NULL) {

@@ -104,6 +104,7 @@ struct http_config {
     http_authorize_fn authorize; /* NULL: every request is authorized */
     void *authorize_arg;
     int auth_fail_delay_ms;      /* < 0: HTTP_AUTH_FAIL_DELAY_MS */
+    size_t max_body;             /* bytes; 0: HTTP_MAX_BODY_SIZE (evhttp answers 413 past it) */
 };
 
 /* Creates the server on base: binds every address (fails when none can be

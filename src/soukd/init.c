@@ -19,6 +19,7 @@
 #include <event2/thread.h>
 
 #include "consensus/chainparams.h"
+#include "gateway/gateway.h"
 #include "node/chatbus.h"
 #include "node/eventbus.h"
 #include "node/eventpub.h"
@@ -92,6 +93,7 @@ static const struct init_option_table init_option_tables[] = {
     {walletinit_options, &walletinit_options_count},
     {p2p_options, &p2p_options_count},
     {eventpub_options, &eventpub_options_count},
+    {gateway_options, &gateway_options_count},
 };
 
 /* Plugins: one line each. `option` names the boolean option that turns a
@@ -221,6 +223,7 @@ static const struct init_hook init_hooks[] = {
     {"plugins", plugins_start, plugins_stop, false, "Starting plugins\xe2\x80\xa6"},
     {"p2p", p2p_start, p2p_stop, true, "Starting network\xe2\x80\xa6"},
     {"plugin inventories", plugins_p2p_start, plugins_p2p_stop, true, "Starting network\xe2\x80\xa6"},
+    {"gateway", gateway_start, gateway_stop, true, "Starting the gateway\xe2\x80\xa6"},
 };
 /* ================================================================== */
 

@@ -439,6 +439,41 @@ def media_seeds():
     })
 
 
+def gateway_seeds():
+    """fuzz_gateway: URI NUL Cookie NUL Content-Type NUL body NUL username."""
+    def join(*parts):
+        return "\0".join(parts)
+
+    tok = "souk_session=" + "ab" * 32
+    write_all("fuzz_gateway", {
+        "index": join("/", tok, "application/json",
+                      '{"username":"alice","password":"correct horse"}', "Alice"),
+        "module": join("/js/app.mjs?v=1", "theme=dark; souk_session=" + "0f" * 32 + "; x=1",
+                       "Application/JSON; charset=utf-8",
+                       '{"jsonrpc":"2.0","id":1,"method":"getbalance","params":[]}', "bob_01"),
+        "traversal": join("/%2e%2e/%2e%2e/etc/passwd.html", "souk_session=zz", "text/plain",
+                          '{"method":"stop","id":7}', "../x"),
+        "encoded_slash": join("/js%2f..%2f..%2fsecret.css", "souk_session=" + "AB" * 32,
+                              " application/jsonp",
+                              '[{"id":1,"method":"getblockcount"},{"id":2,"method":"dumpseed"},'
+                              '3,{"id":4}]', "ab"),
+        "file_arg": join("/img/logo.png", "", "application/x-www-form-urlencoded",
+                         '{"method":"market_addmedia","params":["/etc/passwd"],"id":"x"}',
+                         "ALICE-long_name_0123456789abcdef"),
+        "file_arg_named": join("/help/", "a=b;;souk_session=;", "application/json;",
+                               '{"method":"chat_sendfile","params":{"address":"rsouk1x",'
+                               '"path_or_base64":"/root/k"}}', "\u00e9t\u00e9"),
+        "refuse_self": join("/.hidden.css", tok.replace("ab", "12") + "\t", "application/json ; x",
+                            '{"method":"gateway.refuse","params":[0,"ok"]}', "abc"),
+        "not_json": join("/a%zz.css", "souk_session", "", "{not json", "a b"),
+        "scalar": join("//x.css", "SOUK_SESSION=" + "ab" * 32, "APPLICATION/JSON", "42",
+                       "abcdefghijklmnopqrstuvwxyz0123456"),
+        "reals": join("/favicon.ico", "souk_session=" + "ab" * 31, "application/json",
+                      '{"method":"sendtoaddress","params":["rsouk1q",0.1,1e300,-0.0],"id":null}',
+                      "x_y"),
+    })
+
+
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
     market_seeds(keys)
@@ -493,6 +528,7 @@ def main():
     aead_seeds()
     envelope_seeds()
     media_seeds()
+    gateway_seeds()
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])

@@ -34,7 +34,7 @@ from .bech32m import encode_address
 from .key import ECKey
 from .messages import COIN, genesis_hash, transfer_tx
 from .test_node import TestNode, Binaries
-from .util import (PortSeed, MAX_NODES, p2p_port, rpc_port, port_is_free, sync_blocks, sync_mempools,
+from .util import (PortSeed, MAX_NODES, p2p_port, rpc_port, gateway_port, port_is_free, sync_blocks, sync_mempools,
                    wait_until, assert_equal, to_units)
 
 __all__ = ["SoukTestFramework", "SkipTest", "TEST_EXIT_PASSED", "TEST_EXIT_FAILED", "TEST_EXIT_SKIPPED"]
@@ -98,7 +98,7 @@ class SoukTestFramework:
         conf_lines = conf_lines or self.conf_lines or [[]] * num
         for i in range(num):
             idx = len(self.nodes)
-            for port in (p2p_port(idx), rpc_port(idx)):
+            for port in (p2p_port(idx), rpc_port(idx), gateway_port(idx)):
                 if not port_is_free(port):
                     raise RuntimeError("port %d is already in use (port seed %d); rerun with another --portseed"
                                        % (port, PortSeed.n))

@@ -25,7 +25,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from .authproxy import AuthServiceProxy, JSONRPCException, HTTPError, read_cookie
-from .util import p2p_port, rpc_port, TestFailure
+from .util import p2p_port, rpc_port, gateway_port, TestFailure
 
 __all__ = ["TestNode", "Binaries", "FailedToStartError", "CliError", "write_config"]
 
@@ -84,6 +84,10 @@ def _set_pdeathsig():
         pass
 
 
+# The web app in the source tree (what -webdir points at in tests).
+WEB_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "web"))
+
+
 def write_config(datadir, index, extra_lines=(), auto_connect=False):
     """souk.conf: network at the top, per-node ports in [regtest].
     The node listens on 127.0.0.1 only and, unless auto_connect, makes no automatic
@@ -99,6 +103,10 @@ def write_config(datadir, index, extra_lines=(), auto_connect=False):
         if not auto_connect:
             f.write("connect=0\n")
         f.write("rpcport=%d\n" % rpc_port(index))
+        # The gateway (off unless a test passes -gateway) on a port of the
+        # test's own block, serving the web app from the source tree.
+        f.write("gatewayport=%d\n" % gateway_port(index))
+        f.write("webdir=%s\n" % WEB_DIR)
         f.write("printtoconsole=0\n")
         for line in extra_lines:
             f.write(line + "\n")
@@ -117,6 +125,7 @@ class TestNode:
         self.rpc_timeout = rpc_timeout
         self.p2p_port = p2p_port(index)
         self.rpc_port = rpc_port(index)
+        self.gateway_port = gateway_port(index)
         self.process = None
         self.running = False
         self.rpc = None

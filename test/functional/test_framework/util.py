@@ -9,6 +9,7 @@ PORTS_PER_TEST consecutive ports in [PORT_MIN, PORT_MIN + PORT_RANGE):
     base        = PORT_MIN + (seed % PORT_SLOTS) * PORTS_PER_TEST
     p2p_port(n) = base + n                    n = node index, < MAX_NODES
     rpc_port(n) = base + MAX_NODES + n
+    gateway_port(n) = base + 2 * MAX_NODES + n   (-gatewayport, used with -gateway)
 
 so two tests with different seeds modulo PORT_SLOTS never share a port. The
 runner hands out seed = run_offset + i for its i-th test, where run_offset is
@@ -28,7 +29,7 @@ from .authproxy import JSONRPCException
 
 __all__ = [
     "PORT_MIN", "PORT_RANGE", "MAX_NODES", "PORTS_PER_TEST", "PORT_SLOTS", "PortSeed",
-    "p2p_port", "rpc_port", "port_is_free",
+    "p2p_port", "rpc_port", "gateway_port", "port_is_free",
     "assert_equal", "assert_not_equal", "assert_greater_than", "assert_greater_than_or_equal",
     "assert_raises", "assert_raises_rpc_error", "assert_raises_message", "wait_until",
     "sync_blocks", "sync_mempools", "TestFailure", "satoshi_round", "to_coins", "to_units",
@@ -37,7 +38,7 @@ __all__ = [
 PORT_MIN = 20000
 PORT_RANGE = 8000
 MAX_NODES = 10
-PORTS_PER_TEST = 2 * MAX_NODES
+PORTS_PER_TEST = 3 * MAX_NODES
 PORT_SLOTS = PORT_RANGE // PORTS_PER_TEST
 
 logger = logging.getLogger("TestFramework.util")
@@ -67,6 +68,12 @@ def rpc_port(n):
     if not 0 <= n < MAX_NODES:
         raise ValueError("node index %d out of range" % n)
     return _base() + MAX_NODES + n
+
+
+def gateway_port(n):
+    if not 0 <= n < MAX_NODES:
+        raise ValueError("node index %d out of range" % n)
+    return _base() + 2 * MAX_NODES + n
 
 
 def port_is_free(port, host="127.0.0.1"):
