@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "consensus/chainparams.h"
+#include "gateway/gw_events.h"
 #include "gateway/gw_impl.h"
 #include "gateway/gw_rpc.h"
 #include "gateway/gw_static.h"
@@ -218,7 +219,9 @@ static void gateway_free(struct gateway *g)
 {
     if (g == NULL)
         return;
+    gw_events_stop(g);
     http_server_free(g->http);
+    gw_events_free(g);
     if (g->sweeper_running) {
         pthread_mutex_lock(&g->stop_mu);
         g->stopping = true;
@@ -347,6 +350,11 @@ bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen)
     if (!http_server_new(ctx->base, &cfg, &g->http, why, sizeof why)) {
         /* The HTTP layer names the RPC options; these are the gateway's. */
         snprintf(err, errlen, "-gatewaybind/-gatewayport %u: %s", (unsigned)port, why);
+        gateway_free(g);
+        return false;
+    }
+    if (!gw_events_start(g, why, sizeof why)) {
+        snprintf(err, errlen, "gateway: %s", why);
         gateway_free(g);
         return false;
     }

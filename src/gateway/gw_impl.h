@@ -16,12 +16,14 @@
 #include "rpc/httpserver.h"
 #include "rpc/server.h"
 
+struct sse_server;
 struct walletman;
 
 struct gateway {
     struct node_ctx *ctx;
     struct walletman *wm;      /* NULL with -disablewallet: no accounts then */
     struct http_server *http;
+    struct sse_server *events; /* GET /api/events (gw_events.h) */
     struct gw_store *store;
     struct gw_sessions sessions;
     struct gw_throttle by_account;

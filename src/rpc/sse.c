@@ -48,6 +48,8 @@ struct sse_server {
     struct sse_client *clients;
     size_t n_clients;
     bool stopped;
+    sse_keys_fn keys_fn; /* NULL: the addresses of the query string */
+    void *keys_ctx;
     struct node_event batch[SSE_BATCH];
 };
 
@@ -392,7 +394,10 @@ static void sse_on_request(struct evhttp_request *ev, const char *user, void *ar
     }
     bool missed;
     uint64_t last = 0;
-    if (!sse_parse_query(s, ev, c) || !sse_parse_start(s, ev, c, &missed, &last)) {
+    bool keyed = s->keys_fn != NULL
+                     ? s->keys_fn(s->keys_ctx, ev, c->keys, SSE_MAX_ADDRESSES, &c->n_keys)
+                     : sse_parse_query(s, ev, c);
+    if (!keyed || !sse_parse_start(s, ev, c, &missed, &last)) {
         free(c);
         return;
     }
@@ -443,6 +448,13 @@ static void sse_on_request(struct evhttp_request *ev, const char *user, void *ar
 bool sse_start(struct node_ctx *node, struct http_server *http, int stall_seconds,
                struct sse_server **out, char *err, size_t errlen)
 {
+    return sse_start_route(node, http, "/events", NULL, NULL, stall_seconds, out, err, errlen);
+}
+
+bool sse_start_route(struct node_ctx *node, struct http_server *http, const char *path,
+                     sse_keys_fn keys_fn, void *keys_ctx, int stall_seconds,
+                     struct sse_server **out, char *err, size_t errlen)
+{
     *out = NULL;
     struct sse_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -450,19 +462,21 @@ bool sse_start(struct node_ctx *node, struct http_server *http, int stall_second
         return false;
     }
     s->node = node;
+    s->keys_fn = keys_fn;
+    s->keys_ctx = keys_ctx;
     s->stall_seconds = stall_seconds > 0 ? stall_seconds : 1;
     s->wake_ev = event_new(node->base, -1, 0, sse_on_wake, s);
     s->tick_ev = event_new(node->base, -1, EV_PERSIST, sse_on_tick, s);
     struct timeval tick = {0, SSE_TICK_MS * 1000};
     if (s->wake_ev == NULL || s->tick_ev == NULL || event_add(s->tick_ev, &tick) != 0 ||
-        !http_server_add_stream_handler(http, "/events", true, sse_on_request, s) ||
+        !http_server_add_stream_handler(http, path, true, sse_on_request, s) ||
         !eventbus_subscribe(node->events, sse_bus_wake, s)) {
         if (s->wake_ev != NULL)
             event_free(s->wake_ev);
         if (s->tick_ev != NULL)
             event_free(s->tick_ev);
         free(s);
-        snprintf(err, errlen, "cannot start the event stream (/events)");
+        snprintf(err, errlen, "cannot start the event stream (%s)", path);
         return false;
     }
     *out = s;

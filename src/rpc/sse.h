@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_server;
 struct node_ctx;
@@ -45,6 +46,18 @@ struct sse_server;
  * that takes nothing for stall_seconds is closed. */
 bool sse_start(struct node_ctx *node, struct http_server *http, int stall_seconds,
                struct sse_server **out, char *err, size_t errlen);
+
+/* Who a stream on another route is for: fills keys (at most max) from the
+ * request — a login session, say — or replies with a refusal itself and
+ * returns false. Runs on the loop thread. */
+struct evhttp_request;
+typedef bool (*sse_keys_fn)(void *ctx, struct evhttp_request *ev, uint8_t (*keys)[32],
+                            size_t max, size_t *n);
+/* The same streams on `path` of http (a route of its own: register it
+ * before a prefix that covers it), for the keys keys_fn names. */
+bool sse_start_route(struct node_ctx *node, struct http_server *http, const char *path,
+                     sse_keys_fn keys_fn, void *keys_ctx, int stall_seconds,
+                     struct sse_server **out, char *err, size_t errlen);
 /* Ends every stream (clients see the stream end); later requests get 503.
  * Loop thread, or the loop no longer running. NULL ok. */
 void sse_stop(struct sse_server *s);

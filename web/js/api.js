@@ -147,7 +147,7 @@ export async function rpc(method, ...params) {
 export function events(fn) {
   if (typeof EventSource === "undefined") return () => {};
   const es = new EventSource("/api/events");
-  const kinds = ["block", "payment", "order", "review", "chat"];
+  const kinds = ["block", "payment", "order", "listing", "review", "profile", "message", "missed"];
   for (const k of kinds) {
     es.addEventListener(k, (ev) => {
       let data = null;

@@ -16,6 +16,8 @@ export function h(spec, attrs, ...children) {
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
     else if (k === "value") el.value = v;
+    // Through the CSSOM: the page's CSP refuses style attributes.
+    else if (k === "style") el.style.cssText = v;
     else if (k === "checked" || k === "disabled" || k === "selected") el[k] = Boolean(v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }

@@ -88,20 +88,38 @@ function toast(text) {
   setTimeout(() => t.remove(), 6000);
 }
 
-const EVENT_WORDS = {
-  payment: (d) => "Payment received" + (d && d.amount !== undefined ? ": " + d.amount + " SOUK" : ""),
-  order: (d) => "Order update" + (d && d.state ? ": " + d.state.toLowerCase() : ""),
-  review: () => "New review",
-  chat: () => "New message",
+const ORDER_WORDS = {
+  order_place: "New order", order_accept: "Order accepted", order_ship: "Order shipped",
+  order_complete: "Order completed", order_cancel: "Order cancelled", order_dispute: "Order disputed",
+  order_resolve: "Dispute settled",
 };
+
+// A few words for the events worth a toast; null for the others. Each
+// transaction is announced when it is confirmed, not twice.
+function eventWords(kind, d, me) {
+  if (!d || (kind !== "message" && !d.confirmed)) return null;
+  if (kind === "payment" && d.to === me) return "Payment received: " + d.amount + " SOUK";
+  if (kind === "order") return ORDER_WORDS[d.type] || null;
+  if (kind === "review") return d.type === "review_reply" ? "A review was answered" : "New review";
+  if (kind === "message" && d.from !== me) return "New message";
+  return null;
+}
 
 let stopEvents = null;
 function startEvents() {
   if (stopEvents) stopEvents();
   stopEvents = events((kind, data) => {
-    if (kind === "chat") setUnread(unread + 1);
-    if (EVENT_WORDS[kind]) toast(EVENT_WORDS[kind](data));
-    if (current && current.onEvent) current.onEvent(kind, data);
+    const me = currentSession() ? currentSession().address : null;
+    if (kind === "message" && data && data.from !== me) setUnread(unread + 1);
+    const words = eventWords(kind, data, me);
+    if (words) toast(words);
+    if (current && current.onEvent) {
+      // The wallet may record a message or a block's effects a moment
+      // after the event: look again shortly.
+      current.onEvent(kind, data);
+      const page = current;
+      setTimeout(() => { if (current === page) page.onEvent(kind, data); }, 1200);
+    }
   });
 }
 

@@ -24,7 +24,7 @@ export async function renderThreads(main, args, ctx) {
         h("div.muted", preview(t.last))));
   }
   await load();
-  return {onEvent: (kind) => { if (kind === "chat") load(); }};
+  return {onEvent: (kind) => { if (kind === "message") load(); }};
 }
 
 function preview(m) {
@@ -76,7 +76,7 @@ export async function renderThread(main, [addr, order], ctx) {
     }
   }
   await load();
-  return {onEvent: (kind) => { if (kind === "chat") load(); }};
+  return {onEvent: (kind) => { if (kind === "message") load(); }};
 }
 
 async function bubble(m) {

@@ -36,16 +36,33 @@ export async function renderList(main, args, ctx) {
       h("td", o.buyer === me ? "buyer" : o.seller === me ? "seller" : "arbiter"),
       h("td", STATE_WORDS[o.state] || o.state),
       h("td", coins(o.total))))));
-  return {onEvent: (kind) => { if (kind === "order" || kind === "block") ctx.go("/orders"); }};
+  return {onEvent: (kind) => { if (kind === "block") ctx.go("/orders?" + Date.now()); }};
 }
 
 export async function renderOrder(main, [id], ctx) {
   const box = h("div");
   main.append(box);
+  let shown = null;
   async function load() {
-    const [o, tip] = await Promise.all([rpc("market_getorder", id), rpc("getblockcount")]);
-    const l = await rpc("market_getlisting", o.listing_id).catch(() => null);
+    let o, tip;
+    try {
+      [o, tip] = await Promise.all([rpc("market_getorder", id), rpc("getblockcount")]);
+    } catch (e) {
+      if (e.code !== -5) throw e;
+      // Placed but not yet in a block: the next one brings it.
+      if (shown !== "pending")
+        clear(box).append(h("h1", "Your order"),
+          h("p", {id: "order-state"}, h("strong", "Sent: it is confirmed with the next block (about a minute).")));
+      shown = "pending";
+      return;
+    }
     const me = currentSession().address;
+    const reviews = await rpc("review_list", {order_id: id}).catch(() => ({reviews: []}));
+    // Drawn again only when something changed, so what the user is typing stays.
+    const sig = JSON.stringify([o.state, o.history.length, o.deadlines, reviews.reviews.map((r) => r.id)]);
+    if (sig === shown) return;
+    shown = sig;
+    const l = await rpc("market_getlisting", o.listing_id).catch(() => null);
     const role = o.buyer === me ? "buyer" : o.seller === me ? "seller" : o.arbiter === me ? "arbiter" : null;
     const other = role === "buyer" ? o.seller : o.buyer;
     clear(box).append(
@@ -62,7 +79,7 @@ export async function renderOrder(main, [id], ctx) {
       h("h2", "Timeline"), timeline(o, tip),
       h("div", {id: "order-actions"}, actions(o, role, load)));
     if ((o.state === "COMPLETED" || o.state === "RESOLVED") && (role === "buyer" || role === "seller"))
-      box.append(await reviewForm(o, role, me, load));
+      box.append(reviewForm(o, role, me, reviews, load));
   }
   await load();
   return {onEvent: (kind) => { if (kind === "order" || kind === "block" || kind === "review") load(); }};
@@ -145,8 +162,7 @@ function splitSlider(o, out, reload) {
   }, out));
 }
 
-async function reviewForm(o, role, me, reload) {
-  const done = await rpc("review_list", {order_id: o.id}).catch(() => ({reviews: []}));
+function reviewForm(o, role, me, done, reload) {
   if (done.reviews.some((r) => r.author === me)) return h("p.muted", {id: "reviewed"}, "You reviewed this order.");
   const aspects = role === "buyer" ? ["quality", "description", "delivery", "communication"] : ["communication"];
   const rating = starInput("review-rating", "Overall");
