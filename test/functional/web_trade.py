@@ -87,7 +87,7 @@ class WebTradeTest(SoukTestFramework):
             self.s_addr = self.signup(s, n0, "oakworks")
             self.b_addr = self.signup(b, n1, "bea")
             self.a_addr = self.signup(a, n0, "carol")
-            for i, addr in enumerate((self.s_addr, self.b_addr)):
+            for i, addr in enumerate((self.s_addr, self.b_addr, self.a_addr)):
                 n0.sendrawtransaction(self.make_transfer(self.miner_key, i, addr, 100 * COIN, 2000))
             self.mine()
             self.log.info("the balance arrives on the open page without a reload")
@@ -98,10 +98,12 @@ class WebTradeTest(SoukTestFramework):
             self.listing()
             self.order_and_chat()
             self.ship_complete_review()
-            # No script error and nothing the CSP refused; a guest's first
-            # look at /api/session is an expected 401.
+            self.dispute()
+            self.errors_in_words()
+            # No script error and nothing the CSP refused (the 401s of a
+            # guest's session check and of the wrong password are expected).
             for br in (s, b, a):
-                assert_equal([e for e in br.errors() if "/api/session" not in e], [])
+                assert_equal([e for e in br.errors() if "status of 401" not in e], [])
 
     def listing(self):
         s, b = self.s, self.b
@@ -212,6 +214,63 @@ class WebTradeTest(SoukTestFramework):
         b.wait_text(".reputation", "5.0")
         b.shot("profile")
         s.shot("profile")
+
+    def dispute(self):
+        s, b, a = self.s, self.b, self.a
+        self.log.info("a second order goes to the arbiter, who splits it with the slider")
+        b.open(self.url(self.nodes[1]) + "#/listing/" + self.listing_id)
+        b.type("#order-arbiter", self.a_addr)
+        b.type("#order-fee", "2")
+        b.click_text("button", "Place order")
+        b.find("#order-state")
+        order = b.driver.current_url.rsplit("/", 1)[1]
+        self.mine()
+        s.open(self.url(self.nodes[0]) + "#/order/" + order)
+        s.click_text("button", "Accept order")
+        self.mine()
+        b.wait_text("#order-state", "Accepted")
+        b.type("#dispute-reason", "It arrived dented")
+        b.click_text("button", "Ask the arbiter")
+        self.mine()
+        b.wait_text("#order-state", "In dispute")
+        a.open(self.url(self.nodes[0]) + "#/orders")
+        a.wait_text("#order-list", "arbiter")
+        a.click("#order-list a")
+        a.find("#split")
+        # total 2.5, fee 0.05: the buyer gets 60% of the 2.45 left
+        a.js("const r = document.getElementById('split'); r.value = 60; r.dispatchEvent(new Event('input'))")
+        a.wait_text("#split-text", "Buyer gets 1.47 SOUK")
+        a.shot("dispute")
+        a.click_text("button", "Settle")
+        self.mine()
+        b.wait_text("#order-state", "Resolved")
+        a.wait_text("#order-state", "Resolved")
+        order_info = self.nodes[0].market_getorder(order)
+        assert_equal(order_info["state"], "RESOLVED")
+
+    def errors_in_words(self):
+        b = self.b
+        self.log.info("errors in words; logging in again with the keyboard alone")
+        b.open(self.url(self.nodes[1]) + "#/")
+        b.type("#send-to", self.s_addr)
+        b.type("#send-amount", "5000")
+        b.click_text("button", "Send")
+        b.wait_text(".notice.error", "You do not have enough coins for this")
+        b.type("#send-to", "rsouk1notanaddress")
+        b.type("#send-amount", "1")
+        b.click_text("button", "Send")
+        b.wait_text(".notice.error", "address")
+        b.shot("error")
+        b.click("a[href='#/account']")
+        b.click_text("button", "Log out")
+        b.find("a[href='#/login']:not([hidden])")
+        b.open(self.url(self.nodes[1]) + "#/login")
+        from selenium.webdriver.common.keys import Keys
+        user = b.find("#login-form input[name=username]")
+        user.send_keys("bea" + Keys.TAB + "wrong password" + Keys.ENTER)
+        b.wait_text("#login-form .notice.error", "Wrong username or password")
+        b.type("#login-form input[name=password]", "pass-bea-123" + Keys.ENTER)
+        b.wait_text("#balance", "SOUK")
 
 
 if __name__ == "__main__":

@@ -118,3 +118,10 @@ export function readFileBase64(file) {
     r.readAsDataURL(file);
   });
 }
+
+// Appends children to el as h() does (null, false and undefined skipped,
+// arrays flattened); returns el.
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}

@@ -1,7 +1,7 @@
 // The web app's shell: hash routes to pages, the navigation, and the live
 // notifications that reach every page through /api/events.
 import {currentSession, events, loadSession, onSessionChange, rpc} from "./api.js";
-import {clear, h, notice} from "./dom.js";
+import {add, clear, h, notice} from "./dom.js";
 import * as account from "./pages/account.js";
 import * as home from "./pages/home.js";
 import * as shop from "./pages/shop.js";
@@ -51,7 +51,7 @@ async function route() {
   const found = ROUTES.find(([re]) => re.test(path));
   clear(main);
   if (!found) {
-    main.append(h("h1", "Page not found"), h("p", h("a", {href: "#/"}, "Go to the start page")));
+    add(main, h("h1", "Page not found"), h("p", h("a", {href: "#/"}, "Go to the start page")));
     return;
   }
   const [re, mod, fn, needsSession] = found;
@@ -67,7 +67,7 @@ async function route() {
     const r = await mod[fn](main, args, ctx);
     if (r && r.onEvent) current.onEvent = r.onEvent;
   } catch (e) {
-    main.append(notice("error", e.message));
+    add(main, notice("error", e.message));
   }
   document.title = (main.querySelector("h1")?.textContent || "souk") + " — souk";
   main.focus({preventScroll: true});
@@ -81,11 +81,13 @@ function setUnread(n) {
   b.setAttribute("aria-label", n + " unread messages");
 }
 
+// At most three at a time, each for a few seconds.
 function toast(text) {
   const live = document.getElementById("live");
+  while (live.children.length >= 3) live.firstChild.remove();
   const t = h("div.toast", text);
-  live.append(t);
-  setTimeout(() => t.remove(), 6000);
+  add(live, t);
+  setTimeout(() => t.remove(), 4000);
 }
 
 const ORDER_WORDS = {

@@ -1,6 +1,6 @@
 // Sign up (the seed words shown once), log in, and the account page.
 import {changePassword, currentSession, login, logout, rpc, signup} from "../api.js";
-import {actionButton, clear, field, h, notice} from "../dom.js";
+import {actionButton, add, clear, field, h, notice} from "../dom.js";
 
 function afterLogin(go) {
   const next = sessionStorage.getItem("after-login");
@@ -23,10 +23,10 @@ export function renderLogin(main, args, ctx) {
       await login(user.value.trim().toLowerCase(), pass.value);
       afterLogin(ctx.go);
     } catch (err) {
-      out.append(notice("error", err.message));
+      add(out, notice("error", err.message));
     }
   });
-  main.append(h("h1", "Log in"), form);
+  add(main, h("h1", "Log in"), form);
   user.focus();
 }
 
@@ -45,11 +45,11 @@ export function renderSignup(main, args, ctx) {
     e.preventDefault();
     clear(out);
     if (pass.value !== again.value) {
-      out.append(notice("error", "The two passwords are not the same."));
+      add(out, notice("error", "The two passwords are not the same."));
       return;
     }
     if (pass.value.length < 8) {
-      out.append(notice("error", "The password needs at least 8 characters."));
+      add(out, notice("error", "The password needs at least 8 characters."));
       return;
     }
     try {
@@ -57,10 +57,10 @@ export function renderSignup(main, args, ctx) {
       clear(main);
       showSeed(main, r, ctx);
     } catch (err) {
-      out.append(notice("error", err.message));
+      add(out, notice("error", err.message));
     }
   });
-  main.append(h("h1", "Create your account"),
+  add(main, h("h1", "Create your account"),
     h("p", "Your account comes with a key pair of your own: everything you buy, sell or " +
       "review is signed with it."), form);
   user.focus();
@@ -71,7 +71,7 @@ function showSeed(main, r, ctx) {
   const next = h("button", {type: "button", disabled: true, id: "seed-continue"}, "Continue");
   ok.addEventListener("change", () => { next.disabled = !ok.checked; });
   next.addEventListener("click", () => afterLogin(ctx.go));
-  main.append(h("h1", "Write down your seed words"),
+  add(main, h("h1", "Write down your seed words"),
     h("div.card",
       h("p", "These 24 words restore your keys on any souk wallet, even without this site. " +
         "They are shown only this once. Write them down in order and keep them private."),
@@ -87,7 +87,7 @@ export async function renderAccount(main, args, ctx) {
   const oldp = h("input", {type: "password", autocomplete: "current-password"});
   const newp = h("input", {type: "password", autocomplete: "new-password", minlength: 8});
   const addrs = h("ul");
-  main.append(h("h1", "Your account"),
+  add(main, h("h1", "Your account"),
     h("div.card", h("p", "Signed in as ", h("strong", s.username)),
       h("p", "Address: ", h("span.mono", s.address)),
       h("p", h("a", {href: "#/profile/" + s.address}, "Your public profile and reviews")),
@@ -96,14 +96,14 @@ export async function renderAccount(main, args, ctx) {
     h("div.card", h("h2", "Change password"), field("Current password", oldp), field("New password", newp), out,
       actionButton("Change password", async () => {
         await changePassword(oldp.value, newp.value);
-        out.append(notice("ok", "Your password is changed."));
+        add(out, notice("ok", "Your password is changed."));
         oldp.value = newp.value = "";
       }, out)),
     h("p", actionButton("Log out", async () => { await logout(); ctx.go("/"); }, null, "secondary")));
   try {
-    for (const a of await rpc("listaddresses")) addrs.append(h("li.mono", typeof a === "string" ? a : a.address));
+    for (const a of await rpc("listaddresses")) add(addrs, h("li.mono", typeof a === "string" ? a : a.address));
   } catch (e) {
-    addrs.append(h("li", notice("error", e.message)));
+    add(addrs, h("li", notice("error", e.message)));
   }
 }
 
@@ -119,6 +119,6 @@ function profileForm() {
     field("About", about), out,
     actionButton("Save profile", async () => {
       await rpc("market_setprofile", name.value.trim(), about.value);
-      out.append(notice("ok", "Saved. It shows once the next block confirms it (about a minute)."));
+      add(out, notice("ok", "Saved. It shows once the next block confirms it (about a minute)."));
     }, out));
 }

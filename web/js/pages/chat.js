@@ -1,22 +1,22 @@
 // Conversations: one per counterparty (and order), texts and attachments
 // (images shown inline, other files to download), newest arriving live.
 import {rpc} from "../api.js";
-import {actionButton, clear, dataUrl, h, notice, readFileBase64, shortAddr, shortId, when} from "../dom.js";
+import {actionButton, add, clear, dataUrl, h, notice, readFileBase64, shortAddr, shortId, when} from "../dom.js";
 
 export async function renderThreads(main, args, ctx) {
-  main.append(h("h1", "Messages"));
+  add(main, h("h1", "Messages"));
   const list = h("div", {id: "threads"});
-  main.append(list);
+  add(main, list);
   async function load() {
     const threads = await rpc("chat_threads");
     ctx.setUnread(threads.reduce((n, t) => n + t.unread, 0));
     clear(list);
     if (!threads.length) {
-      list.append(h("p.muted", "No conversations yet. Ask a seller a question from any listing."));
+      add(list, h("p.muted", "No conversations yet. Ask a seller a question from any listing."));
       return;
     }
     for (const t of threads)
-      list.append(h("a.card" + (t.unread ? ".unread" : ""),
+      add(list, h("a.card" + (t.unread ? ".unread" : ""),
         {href: "#/messages/" + t.counterparty + (t.order_id ? "/" + t.order_id : ""), style: "display:block",
           dataset: {counterparty: t.counterparty}},
         h("div", shortAddr(t.counterparty), t.order_id ? " · order " + shortId(t.order_id) : "",
@@ -35,14 +35,14 @@ function preview(m) {
 }
 
 export async function renderThread(main, [addr, order], ctx) {
-  main.append(h("h1", "Conversation with ", shortAddr(addr)),
+  add(main, h("h1", "Conversation with ", shortAddr(addr)),
     order ? h("p", "About ", h("a", {href: "#/order/" + order}, "order " + shortId(order))) : null);
   const thread = h("div.thread", {id: "thread", "aria-live": "polite"});
-  main.append(thread);
+  add(main, thread);
   const text = h("textarea", {id: "chat-text", placeholder: "Write a message", "aria-label": "Message"});
   const file = h("input", {type: "file", id: "chat-file", "aria-label": "Attach a file"});
   const out = h("div");
-  main.append(h("div.card", text, h("div.row", file,
+  add(main, h("div.card", text, h("div.row", file,
     actionButton("Send", async () => {
       const opts = order ? {order_id: order} : {};
       if (file.files.length) {
@@ -66,7 +66,7 @@ export async function renderThread(main, [addr, order], ctx) {
     for (const m of msgs) {
       if (shown.has(m.id)) continue;
       shown.add(m.id);
-      thread.append(await bubble(m));
+      add(thread, await bubble(m));
     }
     const unread = msgs.filter((m) => !m.read && m.direction === "in").map((m) => m.id);
     if (unread.length) {
@@ -82,21 +82,21 @@ export async function renderThread(main, [addr, order], ctx) {
 async function bubble(m) {
   const el = h("div.msg" + (m.direction === "out" ? ".out" : ""), {dataset: {msg: m.id}});
   if (m.kind === "text") {
-    el.append(m.text);
+    add(el, m.text);
   } else if (m.kind === "attachment") {
     try {
       const full = await rpc("chat_get", m.id);
       if (/^image\/(png|jpeg|gif|webp)$/.test(full.mime))
-        el.append(h("img", {src: dataUrl(full.mime, full.data), alt: full.name || "image"}));
+        add(el, h("img", {src: dataUrl(full.mime, full.data), alt: full.name || "image"}));
       const bytes = Uint8Array.from(atob(full.data), (c) => c.charCodeAt(0));
       const url = URL.createObjectURL(new Blob([bytes], {type: "application/octet-stream"}));
-      el.append(h("a", {href: url, download: full.name || "file"}, "Download " + (full.name || "file") + " (" + full.size + " bytes)"));
+      add(el, h("a", {href: url, download: full.name || "file"}, "Download " + (full.name || "file") + " (" + full.size + " bytes)"));
     } catch (e) {
-      el.append(notice("error", e.message));
+      add(el, notice("error", e.message));
     }
   } else {
-    el.append(h("em", "Sealed: log in again to unlock your wallet and read it."));
+    add(el, h("em", "Sealed: log in again to unlock your wallet and read it."));
   }
-  el.append(h("span.meta", (m.direction === "out" ? "You · " : "") + when(m.timestamp)));
+  add(el, h("span.meta", (m.direction === "out" ? "You · " : "") + when(m.timestamp)));
   return el;
 }

@@ -2,7 +2,7 @@
 // signed-in user, the balance, a receive address with its QR code, sending
 // coins and the latest transactions.
 import {currentSession, rpc} from "../api.js";
-import {actionButton, clear, coins, field, h, notice, when} from "../dom.js";
+import {actionButton, add, clear, coins, field, h, notice, when} from "../dom.js";
 import {qrCanvas} from "../qr.js";
 import {listingGrid} from "./shop.js";
 
@@ -15,20 +15,20 @@ export async function render(main, args, ctx) {
     ctx.go("/shop?q=" + encodeURIComponent(q.value));
   });
   if (!s) {
-    main.append(h("h1", "Buy and sell, peer to peer"),
+    add(main, h("h1", "Buy and sell, peer to peer"),
       h("p", "Every listing, order and review here is signed by the person who made it and " +
         "kept by every node of the network. ", h("a", {href: "#/signup"}, "Create an account"),
         " or ", h("a", {href: "#/login"}, "log in"), "."), search, h("h2", "Newest listings"));
     const grid = h("div");
-    main.append(grid);
+    add(main, grid);
     const r = await rpc("market_listlistings", {limit: 12}).catch((e) => ({error: e}));
-    if (r.error) grid.append(notice("error", r.error.message));
-    else grid.append(listingGrid(r.listings));
+    if (r.error) add(grid, notice("error", r.error.message));
+    else add(grid, listingGrid(r.listings));
     return;
   }
   const balance = h("div");
   const txs = h("div");
-  main.append(h("h1", "Hello, " + s.username), search,
+  add(main, h("h1", "Hello, " + s.username), search,
     h("div.row",
       h("div.card.grow", h("h2", "Balance"), balance),
       h("div.card", h("h2", "Receive"), receive(s.address))),
@@ -37,19 +37,19 @@ export async function render(main, args, ctx) {
   async function load() {
     try {
       const b = (await rpc("getbalances")).mine;
-      clear(balance).append(h("p.big", {id: "balance"}, coins(b.trusted)),
+      add(clear(balance), h("p.big", {id: "balance"}, coins(b.trusted)),
         b.untrusted_pending ? h("p.muted", coins(b.untrusted_pending) + " on its way") : null,
         b.immature ? h("p.muted", coins(b.immature) + " still maturing") : null);
       const list = await rpc("listtransactions", "*", 10);
       clear(txs);
-      if (!list.length) txs.append(h("p.muted", "No transactions yet."));
-      else txs.append(h("table", h("tr", h("th", "When"), h("th", "What"), h("th", "Amount")),
+      if (!list.length) add(txs, h("p.muted", "No transactions yet."));
+      else add(txs, h("table", h("tr", h("th", "When"), h("th", "What"), h("th", "Amount")),
         list.reverse().map((t) => h("tr",
           h("td", when(t.time)),
           h("td", t.type.replace(/_/g, " "), t.confirmations ? "" : " (unconfirmed)"),
           h("td", coins(t.amount))))));
     } catch (e) {
-      clear(balance).append(notice("error", e.message));
+      add(clear(balance), notice("error", e.message));
     }
   }
   await load();
@@ -84,7 +84,7 @@ function sendForm(done) {
       if (!/^\d+(\.\d{1,8})?$/.test(a) || Number(a) <= 0)
         throw new Error("Enter an amount like 1.5 (at most 8 decimals).");
       const txid = await rpc("sendtoaddress", to.value.trim(), Number(a));
-      out.append(notice("ok", "Sent. It confirms with the next block (about a minute). Reference " + txid.slice(0, 12) + "…"));
+      add(out, notice("ok", "Sent. It confirms with the next block (about a minute). Reference " + txid.slice(0, 12) + "…"));
       to.value = amount.value = "";
       done();
     }, out));

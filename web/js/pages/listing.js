@@ -1,7 +1,7 @@
 // A listing: photos, price, stock, the seller and their reputation and
 // reviews, and the order form (with an arbiter and its fee).
 import {currentSession, rpc} from "../api.js";
-import {actionButton, clear, coins, field, h, notice} from "../dom.js";
+import {actionButton, add, clear, coins, field, h, notice} from "../dom.js";
 import {photo} from "./media.js";
 import {reputationBox, reviewList} from "./reputation.js";
 
@@ -9,7 +9,7 @@ export async function render(main, [id], ctx) {
   const l = await rpc("market_getlisting", id);
   const s = currentSession();
   const mine = s && l.seller === s.address;
-  main.append(h("h1", {id: "listing-title"}, l.title),
+  add(main, h("h1", {id: "listing-title"}, l.title),
     h("div.photos", {id: "listing-photos"}, l.media.map((m, i) => photo(m, l.title + ", photo " + (i + 1)))),
     h("div.card",
       h("p.big", {id: "listing-price"}, coins(l.price)),
@@ -20,13 +20,13 @@ export async function render(main, [id], ctx) {
       h("p", "Sold by ", h("a", {href: "#/profile/" + l.seller}, l.seller_name || l.seller)),
       mine ? h("p", h("a", {href: "#/sell/" + l.id}, "Edit this listing")) : null,
       s && !mine ? h("p", h("a", {href: "#/messages/" + l.seller}, "Ask the seller a question")) : null));
-  if (s && !mine && l.status === "ACTIVE" && l.stock > 0) main.append(orderForm(l, ctx));
-  else if (!s) main.append(h("p", h("a", {href: "#/login"}, "Log in"), " to order."));
+  if (s && !mine && l.status === "ACTIVE" && l.stock > 0) add(main, orderForm(l, ctx));
+  else if (!s) add(main, h("p", h("a", {href: "#/login"}, "Log in"), " to order."));
   const rep = h("div");
-  main.append(h("h2", "The seller's reputation"), rep);
-  rpc("review_getreputation", l.seller).then((r) => rep.append(reputationBox(r)))
-    .catch((e) => rep.append(notice("error", e.message)));
-  main.append(h("h2", "Reviews of the seller"), await reviewList(l.seller, s && s.address));
+  add(main, h("h2", "The seller's reputation"), rep);
+  rpc("review_getreputation", l.seller).then((r) => add(rep, reputationBox(r)))
+    .catch((e) => add(rep, notice("error", e.message)));
+  add(main, h("h2", "Reviews of the seller"), await reviewList(l.seller, s && s.address));
 }
 
 function orderForm(l, ctx) {
@@ -40,7 +40,7 @@ function orderForm(l, ctx) {
     const n = Math.max(1, parseInt(qty.value, 10) || 1);
     const t = l.price * n;
     const f = arbiter.value.trim() ? t * (Number(fee.value) || 0) / 100 : 0;
-    clear(total).append("Total ", h("strong", coins(t)),
+    add(clear(total), "Total ", h("strong", coins(t)),
       f ? " — of which the arbiter gets " + coins(f) + " if they settle a dispute" : "",
       ". The coins wait in escrow until you confirm you received the item.");
   };

@@ -2,7 +2,7 @@
 // (the page's Content-Security-Policy allows data: images, nothing else
 // from outside). Loaded once per page view.
 import {rpc} from "../api.js";
-import {dataUrl, h} from "../dom.js";
+import {add, dataUrl, h} from "../dom.js";
 
 const cache = new Map();
 
@@ -16,10 +16,10 @@ function load(id) {
 export function photo(id, alt) {
   const box = h("figure.photo", {dataset: {media: id}});
   load(id).then((url) => {
-    box.append(h("img", {src: url, alt: alt || "Listing photo", loading: "lazy"}));
+    add(box, h("img", {src: url, alt: alt || "Listing photo", loading: "lazy"}));
   }).catch(() => {
     cache.delete(id);
-    box.append(h("span.muted", "Photo not available yet"));
+    add(box, h("span.muted", "Photo not available yet"));
   });
   return box;
 }

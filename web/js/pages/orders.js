@@ -2,7 +2,7 @@
 // date, and only the actions this user may take now (a dispute's split for
 // the arbiter, a review once it is over).
 import {currentSession, rpc} from "../api.js";
-import {actionButton, clear, coins, field, h, notice, shortAddr, when} from "../dom.js";
+import {actionButton, add, clear, coins, field, h, notice, shortAddr, when} from "../dom.js";
 
 const SPACING = 60; // seconds between blocks (DESIGN.md section 3)
 
@@ -22,14 +22,14 @@ const TYPE_WORDS = {
 };
 
 export async function renderList(main, args, ctx) {
-  main.append(h("h1", "Your orders"));
+  add(main, h("h1", "Your orders"));
   const r = await rpc("market_listorders", {limit: 100});
   const me = currentSession().address;
   if (!r.total) {
-    main.append(h("p.muted", "No orders yet. ", h("a", {href: "#/shop"}, "Find something to buy.")));
+    add(main, h("p.muted", "No orders yet. ", h("a", {href: "#/shop"}, "Find something to buy.")));
     return;
   }
-  main.append(h("table", {id: "order-list"},
+  add(main, h("table", {id: "order-list"},
     h("tr", h("th", "Order"), h("th", "You are"), h("th", "State"), h("th", "Total")),
     r.orders.map((o) => h("tr",
       h("td", h("a", {href: "#/order/" + o.id}, o.id.slice(0, 10) + "…")),
@@ -41,7 +41,7 @@ export async function renderList(main, args, ctx) {
 
 export async function renderOrder(main, [id], ctx) {
   const box = h("div");
-  main.append(box);
+  add(main, box);
   let shown = null;
   async function load() {
     let o, tip;
@@ -51,7 +51,7 @@ export async function renderOrder(main, [id], ctx) {
       if (e.code !== -5) throw e;
       // Placed but not yet in a block: the next one brings it.
       if (shown !== "pending")
-        clear(box).append(h("h1", "Your order"),
+        add(clear(box), h("h1", "Your order"),
           h("p", {id: "order-state"}, h("strong", "Sent: it is confirmed with the next block (about a minute).")));
       shown = "pending";
       return;
@@ -65,7 +65,7 @@ export async function renderOrder(main, [id], ctx) {
     const l = await rpc("market_getlisting", o.listing_id).catch(() => null);
     const role = o.buyer === me ? "buyer" : o.seller === me ? "seller" : o.arbiter === me ? "arbiter" : null;
     const other = role === "buyer" ? o.seller : o.buyer;
-    clear(box).append(
+    add(clear(box), 
       h("h1", "Order of ", l ? l.title : "a listing"),
       h("p", {id: "order-state"}, h("strong", STATE_WORDS[o.state] || o.state)),
       h("div.card",
@@ -79,7 +79,7 @@ export async function renderOrder(main, [id], ctx) {
       h("h2", "Timeline"), timeline(o, tip),
       h("div", {id: "order-actions"}, actions(o, role, load)));
     if ((o.state === "COMPLETED" || o.state === "RESOLVED") && (role === "buyer" || role === "seller"))
-      box.append(reviewForm(o, role, me, reviews, load));
+      add(box, reviewForm(o, role, me, reviews, load));
   }
   await load();
   return {onEvent: (kind) => { if (kind === "order" || kind === "block" || kind === "review") load(); }};
@@ -108,7 +108,7 @@ function timeline(o, tip) {
 function act(label, method, args, out, reload, cls) {
   return actionButton(label, async () => {
     await rpc(method, ...args);
-    clear(out).append(notice("ok", "Sent. It takes effect with the next block (about a minute)."));
+    add(clear(out), notice("ok", "Sent. It takes effect with the next block (about a minute)."));
     setTimeout(reload, 1500);
   }, out, cls);
 }
@@ -122,7 +122,7 @@ function actions(o, role, reload) {
     const note = h("input", {id: "ship-note", placeholder: "Tracking number (only the buyer can read it)"});
     b.push(field("Shipping note", note), actionButton("Mark as shipped", async () => {
       await rpc("market_shiporder", o.id, note.value.trim() ? {note: note.value.trim()} : {});
-      clear(out).append(notice("ok", "Sent. It takes effect with the next block (about a minute)."));
+      add(clear(out), notice("ok", "Sent. It takes effect with the next block (about a minute)."));
       setTimeout(reload, 1500);
     }, out));
   }
@@ -135,7 +135,7 @@ function actions(o, role, reload) {
     b.push(field("Open a dispute", why), actionButton("Ask the arbiter", async () => {
       if (!why.value.trim()) throw new Error("Say what went wrong, for the arbiter.");
       await rpc("market_disputeorder", o.id, why.value.trim());
-      clear(out).append(notice("ok", "The dispute opens with the next block."));
+      add(clear(out), notice("ok", "The dispute opens with the next block."));
       setTimeout(reload, 1500);
     }, out, "danger"));
   }
@@ -151,13 +151,13 @@ function splitSlider(o, out, reload) {
   const slider = h("input", {type: "range", id: "split", min: 0, max: 100, value: 50, "aria-label": "Share refunded to the buyer"});
   const show = h("p", {id: "split-text"});
   const amount = () => Math.round(pool * Number(slider.value) / 100 * 1e8) / 1e8;
-  const update = () => clear(show).append("Buyer gets ", h("strong", coins(amount())),
+  const update = () => add(clear(show), "Buyer gets ", h("strong", coins(amount())),
     ", seller gets ", h("strong", coins(pool - amount())), ", you get the fee ", coins(o.arbiter_fee), ".");
   slider.addEventListener("input", update);
   update();
   return h("div", h("h3", "Settle the dispute"), slider, show, actionButton("Settle", async () => {
     await rpc("market_resolveorder", o.id, amount());
-    clear(out).append(notice("ok", "Settled with the next block."));
+    add(clear(out), notice("ok", "Settled with the next block."));
     setTimeout(reload, 1500);
   }, out));
 }
@@ -176,7 +176,7 @@ function reviewForm(o, role, me, done, reload) {
       const opts = {};
       for (const [a, i] of inputs) if (i.value()) opts[a] = i.value();
       await rpc("review_post", o.id, rating.value(), text.value, opts);
-      clear(out).append(notice("ok", "Published with the next block."));
+      add(clear(out), notice("ok", "Published with the next block."));
       setTimeout(reload, 1500);
     }, out));
 }
@@ -185,6 +185,6 @@ function reviewForm(o, role, me, done, reload) {
 function starInput(name, label) {
   const group = h("fieldset.starinput", {id: name}, h("legend", label));
   for (let i = 1; i <= 5; i++)
-    group.append(h("label", h("input", {type: "radio", name, value: i}), " " + "★".repeat(i)));
+    add(group, h("label", h("input", {type: "radio", name, value: i}), " " + "★".repeat(i)));
   return {el: group, value: () => Number(group.querySelector("input:checked")?.value || 0)};
 }

@@ -1,7 +1,7 @@
 // A public profile: name, about, trade counts, reputation and reviews (the
 // subject may reply to each once).
 import {currentSession, rpc} from "../api.js";
-import {actionButton, clear, h, notice} from "../dom.js";
+import {actionButton, add, clear, h, notice} from "../dom.js";
 import {reputationBox, reviewList} from "./reputation.js";
 import {listingGrid} from "./shop.js";
 
@@ -15,16 +15,16 @@ export async function render(main, [who], ctx) {
   }
   const rep = await rpc("review_getreputation", who);
   const addr = rep.address;
-  main.append(h("h1", {id: "profile-name"}, p ? p.name : "A souk user"),
+  add(main, h("h1", {id: "profile-name"}, p ? p.name : "A souk user"),
     h("p.mono", addr),
     p && p.about ? h("p", {style: "white-space:pre-wrap"}, p.about) : null,
     h("div.card", h("h2", "As a seller"), reputationBox(rep),
       h("p.muted", trades(rep.as_seller.trades, "sold")),
       h("h2", "As a buyer"), h("p.muted", trades(rep.as_buyer.trades, "bought"))));
-  if (s && s.address !== addr) main.append(h("p", h("a", {href: "#/messages/" + addr}, "Send a message")));
+  if (s && s.address !== addr) add(main, h("p", h("a", {href: "#/messages/" + addr}, "Send a message")));
   const listings = await rpc("market_listlistings", {seller: addr, limit: 24}).catch(() => null);
-  if (listings && listings.total) main.append(h("h2", "Listings"), listingGrid(listings.listings));
-  main.append(h("h2", "Reviews"), await reviewList(addr, s && s.address, replyForm));
+  if (listings && listings.total) add(main, h("h2", "Listings"), listingGrid(listings.listings));
+  add(main, h("h2", "Reviews"), await reviewList(addr, s && s.address, replyForm));
 }
 
 function trades(t, verb) {
@@ -39,6 +39,6 @@ function replyForm(r) {
   return h("div", text, out, actionButton("Reply", async () => {
     if (!text.value.trim()) throw new Error("Write your reply first.");
     await rpc("review_reply", r.id, text.value);
-    clear(out).append(notice("ok", "Your reply shows with the next block."));
+    add(clear(out), notice("ok", "Your reply shows with the next block."));
   }, out));
 }

@@ -1,7 +1,7 @@
 // A seller's reputation (stars, aspect bars) and the review list with
 // replies, shared by the listing and the profile pages.
 import {rpc} from "../api.js";
-import {h, notice, shortAddr, stars} from "../dom.js";
+import {add, h, notice, shortAddr, stars} from "../dom.js";
 
 const ASPECTS = ["quality", "description", "delivery", "communication"];
 
@@ -29,8 +29,8 @@ export function reviewItem(r, canReply, onReply) {
       " (", r.author_role, ")"),
     h("p", r.text),
     h("p.muted", ASPECTS.filter((a) => r.aspects && r.aspects[a]).map((a) => a + " " + r.aspects[a] + "/5").join(" · ")));
-  if (r.reply) li.append(h("blockquote", h("strong", "Reply: "), r.reply.text));
-  else if (canReply) li.append(onReply(r));
+  if (r.reply) add(li, h("blockquote", h("strong", "Reply: "), r.reply.text));
+  else if (canReply) add(li, onReply(r));
   return li;
 }
 

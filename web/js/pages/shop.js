@@ -1,6 +1,6 @@
 // Browsing and searching the listings, with filters and paging.
 import {rpc} from "../api.js";
-import {coins, h, notice, stars} from "../dom.js";
+import {add, coins, h, notice, stars} from "../dom.js";
 import {photo} from "./media.js";
 
 const PAGE = 24;
@@ -47,7 +47,7 @@ export async function render(main, args, ctx) {
     if (stock.checked) p.set("stock", "1");
     ctx.go("/shop?" + p.toString());
   });
-  main.append(h("h1", q.get("q") ? "Results for “" + q.get("q") + "”" : "Shop"), form);
+  add(main, h("h1", q.get("q") ? "Results for “" + q.get("q") + "”" : "Shop"), form);
   const opts = {limit: PAGE, offset: page * PAGE};
   if (q.get("category")) opts.category = q.get("category");
   if (q.get("min")) opts.min_price = Number(q.get("min"));
@@ -62,10 +62,10 @@ export async function render(main, args, ctx) {
         category: opts.category});
     }
   } catch (e) {
-    main.append(notice("error", e.message));
+    add(main, notice("error", e.message));
     return;
   }
-  main.append(h("p.muted", {id: "result-count"}, r.total + (r.total === 1 ? " listing" : " listings")),
+  add(main, h("p.muted", {id: "result-count"}, r.total + (r.total === 1 ? " listing" : " listings")),
     listingGrid(r.listings));
   const pages = Math.ceil(r.total / PAGE);
   if (pages > 1) {
@@ -74,7 +74,7 @@ export async function render(main, args, ctx) {
       p.set("page", String(n));
       return h("a", {href: "#/shop?" + p.toString()}, label);
     };
-    main.append(h("nav.row", {"aria-label": "Pages"},
+    add(main, h("nav.row", {"aria-label": "Pages"},
       page > 0 ? link(page - 1, "← Previous") : null,
       h("span", "Page " + (page + 1) + " of " + pages),
       page + 1 < pages ? link(page + 1, "Next →") : null));
