@@ -205,7 +205,7 @@ class GatewayAccountsTest(SoukTestFramework):
         assert b"Content-Security-Policy: " + CSP.encode() in head
         assert b"Content-Length: 34\r\n" in head + b"\r\n", head
         assert_equal(rest, b"")
-        # The RPC port does not serve the gateway and vice versa.
+        # The gateway is not the RPC server: POST / is no JSON-RPC here.
         r = Client(self.port).post("/", raw=b'{"method":"getblockcount"}')
         assert_equal(r.status, 405)
 
