@@ -2,7 +2,10 @@
 # Quick start: installs what is missing, builds souk, starts a regtest node in
 # the background with a wallet holding mined coins, and prints commands to try.
 #   contrib/quickstart.sh          set up and start
-#   contrib/quickstart.sh stop     stop the node it started
+#   contrib/quickstart.sh shop     the same with the gateway: the web app at
+#                                  http://127.0.0.1:28734/ and a block mined
+#                                  every $SOUK_QUICKSTART_BLOCK_SECONDS (15) s
+#   contrib/quickstart.sh stop     stop the node it started (and its miner)
 # The node's data lives in $SOUK_QUICKSTART_DIR (default ~/.souk-quickstart), its
 # RPC port is $SOUK_QUICKSTART_RPCPORT (28732), its P2P port $SOUK_QUICKSTART_PORT
 # (28733); it listens on 127.0.0.1 only. Run it again after `stop`: it loads
@@ -13,10 +16,26 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${SOUK_QUICKSTART_DIR:-$HOME/.souk-quickstart}
 port=${SOUK_QUICKSTART_RPCPORT:-28732}
 p2pport=${SOUK_QUICKSTART_PORT:-28733}
+gwport=${SOUK_QUICKSTART_GATEWAYPORT:-28734}
+blocksecs=${SOUK_QUICKSTART_BLOCK_SECONDS:-15}
+shop=false
+[ "${1:-}" = "shop" ] && shop=true
 build=$top/build
 cli=("$build/souk-cli" -regtest "-datadir=$dir" "-rpcport=$port")
 
+# Stops the shop's miner loop, by the pid it wrote.
+stop_miner() {
+  local mpid
+  [ -f "$dir/miner.pid" ] || return 0
+  mpid=$(tr -dc '0-9' <"$dir/miner.pid" 2>/dev/null || true)
+  if [ -n "$mpid" ] && grep -q quickstart "/proc/$mpid/cmdline" 2>/dev/null; then
+    kill "$mpid" 2>/dev/null || true
+  fi
+  rm -f "$dir/miner.pid"
+}
+
 if [ "${1:-}" = "stop" ]; then
+  stop_miner
   pidfile=$dir/regtest/soukd.pid
   pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
   if ! "${cli[@]}" stop >/dev/null 2>&1; then
@@ -56,11 +75,22 @@ echo "quickstart: building (make -j$(nproc))"
 make -C "$build" -j"$(nproc)" >/dev/null
 
 mkdir -p "$dir"
+gateway=()
+if $shop; then
+  gateway=(-gateway "-gatewayport=$gwport" "-webdir=$top/web")
+  # A node started without the gateway is started again with it.
+  if "${cli[@]}" getblockcount >/dev/null 2>&1 &&
+     ! curl -s -o /dev/null "http://127.0.0.1:$gwport/"; then
+    echo "quickstart: restarting the node with the gateway"
+    "$0" stop >/dev/null
+  fi
+fi
 if "${cli[@]}" getblockcount >/dev/null 2>&1; then
   echo "quickstart: a node is already running in $dir"
 else
   # Loopback only, as contrib/testnet.sh: a quick start is not a public node.
-  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port" "-port=$p2pport" -bind=127.0.0.1
+  "$build/soukd" -regtest -daemon "-datadir=$dir" "-rpcport=$port" "-port=$p2pport" -bind=127.0.0.1 \
+    ${gateway[@]+"${gateway[@]}"}
   "${cli[@]}" -rpcwait getblockcount >/dev/null
 fi
 
@@ -99,6 +129,25 @@ if [ "$height" -lt 101 ]; then
   "${cli[@]}" generatetoaddress 101 "$addr" >/dev/null
 fi
 balance=$("${wcli[@]}" getbalance)
+
+if $shop; then
+  # Regtest mines nothing by itself: a loop mines a block every few seconds
+  # so that what people do in the shop confirms; it ends with the node.
+  stop_miner
+  QS_ADDR=$addr QS_SECS=$blocksecs nohup bash -c 'while "$@" getblockcount >/dev/null 2>&1; do
+      "$@" generatetoaddress 1 "$QS_ADDR" >/dev/null 2>&1; sleep "$QS_SECS"; done' \
+    quickstart-miner "${cli[@]}" >/dev/null 2>&1 </dev/null &
+  echo $! >"$dir/miner.pid"
+  cat <<MSG
+
+souk shop running on regtest: open http://127.0.0.1:$gwport/ in a browser.
+A block is mined every $blocksecs s, so what you do there confirms within that.
+New accounts start with no coins; give one 10 from the quick start's wallet:
+  ${cli[*]} -rpcwallet=$wallet sendtoaddress <the account's address> 10
+Stop it all with: contrib/quickstart.sh stop
+MSG
+  exit 0
+fi
 
 cat <<MSG
 

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 
 from test_framework.test_framework import SoukTestFramework
-from test_framework.util import p2p_port, rpc_port, wait_until
+from test_framework.util import gateway_port, p2p_port, rpc_port, wait_until
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RUN_TIMEOUT = 600
@@ -81,7 +81,8 @@ class DocWalkthroughsTest(SoukTestFramework):
         self.num_nodes = 0
 
     def substitute(self, text, index):
-        return text.replace("28732", str(rpc_port(index))).replace("28733", str(p2p_port(index)))
+        return (text.replace("28732", str(rpc_port(index))).replace("28733", str(p2p_port(index)))
+                .replace("28734", str(gateway_port(index))))
 
     def run_script(self, name, script, cwd, env):
         path = os.path.join(self.options.tmpdir, name + ".sh")
@@ -132,7 +133,9 @@ class DocWalkthroughsTest(SoukTestFramework):
         qs = os.path.join(home, "quickstart")
         env = self.env_for(home, 0, qs)
         env.update({"SOUK_QUICKSTART_DIR": qs, "SOUK_QUICKSTART_RPCPORT": str(rpc_port(0)),
-                    "SOUK_QUICKSTART_PORT": str(p2p_port(0))})
+                    "SOUK_QUICKSTART_PORT": str(p2p_port(0)),
+                    "SOUK_QUICKSTART_GATEWAYPORT": str(gateway_port(0)),
+                    "SOUK_QUICKSTART_BLOCK_SECONDS": "2"})
         try:
             self.log.info("README.md's quick start, from the repository")
             self.run_script("readme-1", to_script([self.substitute(b, 0) for b in blocks]), REPO, env)
@@ -141,6 +144,7 @@ class DocWalkthroughsTest(SoukTestFramework):
             self.run_script("readme-2", to_script(elsewhere), home, env)
         finally:
             self.stop_by_pidfile(os.path.join(qs, "regtest", "soukd.pid"))
+            self.stop_by_pidfile(os.path.join(qs, "miner.pid"), b"quickstart-miner")
 
     def walkthrough(self, name, blocks, index):
         self.log.info("%s: %d blocks", name, len(blocks))
@@ -169,8 +173,8 @@ class DocWalkthroughsTest(SoukTestFramework):
                 node.wait()
         shutil.rmtree(os.path.join(home, ".souk"), ignore_errors=True)
 
-    def stop_by_pidfile(self, pidfile):
-        """Kills a quick-start node left running by a failed run, by its own pid."""
+    def stop_by_pidfile(self, pidfile, name=b"soukd"):
+        """Kills a quick-start node (or its miner) left running by a failed run, by its own pid."""
         try:
             with open(pidfile) as f:
                 pid = int(f.read().strip())
@@ -178,9 +182,9 @@ class DocWalkthroughsTest(SoukTestFramework):
             return
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"soukd" not in f.read():
+                if name not in f.read():
                     return
-            self.log.warning("stopping the quick-start node left running (pid %d)", pid)
+            self.log.warning("stopping the quick start's %s left running (pid %d)", name.decode(), pid)
             os.kill(pid, 9)
         except OSError:
             pass
