@@ -5,7 +5,8 @@ One node with the gateway. Checks: without a session the route answers 401
 with a JSON error, and after logout too; with one it streams
 text/event-stream carrying every block and the payments to the account's
 address (and not another account's), each with an id; a client that
-reconnects with Last-Event-ID gets what it missed."""
+reconnects with Last-Event-ID gets what it missed; 200 streams at once and
+one client that never reads do not hold the node up."""
 import http.client
 import json
 
@@ -114,6 +115,22 @@ class GatewayEventsTest(SoukTestFramework):
         got = s.until("block", lambda d: d["height"] == node.getblockcount())
         assert int(got[0]["id"]) > first
         s.close()
+        self.log.info("200 streams and one that never reads: every stream gets the block, RPC answers")
+        import socket
+        streams = [Stream(port, a_cookie) for _ in range(200)]
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n" % a_cookie).encode())
+        for _ in range(3):
+            self.generate(node, 1)
+            height = node.getblockcount()
+            for st in streams:
+                st.until("block", lambda d: d["height"] == height)
+        for st in streams:
+            st.close()
+        stalled.close()
+
         self.log.info("after logout: 401")
         status, _, _ = self.api("POST", "/api/logout", {}, cookie=a_cookie, csrf=alice["csrf"])
         assert_equal(status, 204)
