@@ -120,6 +120,12 @@ if [ "${SOUK_TEST_FUZZ:-1}" != 0 ]; then
   fi
 fi
 
+# The functional tests run under Debian's interpreter when there is one: the
+# browser tests need its python3-selenium, which another python3 first on
+# PATH (a pyenv, a venv) does not see.
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+
 # run_functional <label> <build dir>
 run_functional() {
   local label=$1 dir=$2 log rc last
@@ -127,7 +133,7 @@ run_functional() {
   # Each test's line shows as it finishes; the runner's own total is kept
   # for the sum below instead of printed.
   log=$(mktemp)
-  SOUK_BUILD_DIR="$dir" python3 -u "$top/test/functional/test_runner.py" 2>&1 | tee "$log" | sed -u '$d'
+  SOUK_BUILD_DIR="$dir" "$python" -u "$top/test/functional/test_runner.py" 2>&1 | tee "$log" | sed -u '$d'
   rc=${PIPESTATUS[0]}
   last=$(tail -1 "$log")
   rm -f "$log"
