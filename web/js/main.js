@@ -50,6 +50,9 @@ async function route() {
     a.toggleAttribute("aria-current", path.startsWith(a.getAttribute("href").slice(1)) && a.getAttribute("href") !== "#/");
   const found = ROUTES.find(([re]) => re.test(path));
   clear(main);
+  // Focus goes to the new page at once, not once it has loaded: by then
+  // the person may be typing in one of its fields.
+  main.focus({preventScroll: true});
   if (!found) {
     add(main, h("h1", "Page not found"), h("p", h("a", {href: "#/"}, "Go to the start page")));
     return;
@@ -70,7 +73,6 @@ async function route() {
     add(main, notice("error", e.message));
   }
   document.title = (main.querySelector("h1")?.textContent || "souk") + " — souk";
-  main.focus({preventScroll: true});
 }
 
 function setUnread(n) {

@@ -91,8 +91,9 @@ class Browser:
                 except Exception:
                     pass
             time.sleep(0.2)
-        raise AssertionError("%s: %r never showed %r (last %r) on %s" %
-                             (self.name, css, text, last, self.driver.current_url))
+        notices = [n.text for n in self.find_all(".notice")]
+        raise AssertionError("%s: %r never showed %r (last %r) on %s; notices on the page: %r" %
+                             (self.name, css, text, last, self.driver.current_url, notices))
 
     def type(self, css, text, clear=True):
         el = self.find(css)
