@@ -176,7 +176,7 @@ struct p2p_peer {
 
     /* sync */
     struct blockindex_entry *best_known; /* best header the peer is known to have */
-    struct blockindex_entry *last_announced; /* last tip we told it about */
+    struct blockindex_entry *last_announced; /* last header we sent it */
     struct p2p_block_req *blocks[P2P_MAX_BLOCKS_IN_FLIGHT];
     size_t n_blocks;
     int64_t window_stall_us;  /* since when it holds up the window (0: it does not) */

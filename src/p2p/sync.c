@@ -677,13 +677,18 @@ void sync_announce_tip(struct p2p_net *net)
                 h[k] = e->header;
             struct header_list l = {h, n};
             p2p_peer_send_msg(peer, "headers", w_headers, &l);
+            /* Only a header sent counts as known to the peer: after an inv
+             * it still lacks the header (it asks with getheaders), and the
+             * next announcement built on it would not connect there (a
+             * fast run of blocks then scored us "unconnecting headers"),
+             * as Bitcoin Core keeps pindexBestHeaderSent for headers only. */
+            peer->last_announced = tip;
         } else {
             struct p2p_inv inv = {P2P_INV_BLOCK, {0}};
             memcpy(inv.hash, tip->hash, 32);
             struct inv_list l = {&inv, 1};
             p2p_peer_send_msg(peer, "inv", w_invs, &l);
         }
-        peer->last_announced = tip;
         p2p_invset_add(&peer->known, tip->hash);
     }
     pthread_mutex_unlock(&ctx->lock);
