@@ -115,6 +115,13 @@ class Browser:
         el.click()
         return el
 
+    def act(self, label, done, timeout=30):
+        """Clicks the button labelled label and waits for the page's notice
+        saying the action was sent (text done): only then is its transaction
+        in the node's mempool, ready to be mined."""
+        self.click_text("button", label)
+        return self.wait_text(".notice.ok", done, timeout)
+
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
