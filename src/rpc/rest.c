@@ -13,8 +13,6 @@
 #include "rpc/server.h"
 
 #define REST_PREFIX "/rest/"
-/* Longest path segment looked at: an address or a hash and a format fit. */
-#define REST_SEGMENT_MAX 160
 /* How much of a bad id an error message repeats. */
 #define REST_ECHO_MAX 80
 
@@ -91,14 +89,14 @@ static const struct rest_resource *rest_find(const char *name, size_t len)
     return NULL;
 }
 
-static bool rest_id_ok(struct node_ctx *node, enum rest_id kind, const char *id)
+static bool rest_id_ok(const char *hrp, enum rest_id kind, const char *id)
 {
     if (kind == REST_ID_ADDRESS) {
         uint8_t pub[ADDRESS_PUBKEY_LEN];
-        return address_decode(node->params->hrp, id, pub) == ADDRESS_OK;
+        return address_decode(hrp, id, pub) == ADDRESS_OK;
     }
     size_t n = strlen(id);
-    return n == 64 && strspn(id, "0123456789abcdefABCDEF") == n;
+    return n == 64 && strspn(id, "0123456789abcdef") == n;
 }
 
 /* Appends ", " (after the first) and item to out. */
@@ -128,15 +126,9 @@ static int rest_status(int code)
     }
 }
 
-void rest_handle(struct http_req *r, void *arg)
+int rest_parse_path(const char *path, const char *hrp, struct rest_target *t, char *err,
+                    size_t errlen)
 {
-    struct node_ctx *node = arg;
-    if (http_req_method(r) != HTTP_METHOD_GET) {
-        http_req_add_reply_header(r, "Allow", "GET");
-        rest_reply_error(r, 405, "the REST interface answers only GET requests");
-        return;
-    }
-    const char *path = http_req_uri(r) + strlen(REST_PREFIX);
     size_t path_len = strcspn(path, "?#");
     char echo[REST_ECHO_MAX + 4];
     const char *slash = memchr(path, '/', path_len);
@@ -147,8 +139,8 @@ void rest_handle(struct http_req *r, void *arg)
         for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++)
             rest_list_add(list, sizeof list, "", resources[i].name);
         rpc_echo(path, slash != NULL ? (size_t)(slash - path) : path_len, echo, sizeof echo);
-        rest_reply_error(r, 404, "unknown REST resource \"%s\" (available: %s)", echo, list);
-        return;
+        snprintf(err, errlen, "unknown REST resource \"%s\" (available: %s)", echo, list);
+        return 404;
     }
     const char *seg = slash + 1;
     size_t seg_len = path_len - (size_t)(seg - path);
@@ -167,28 +159,50 @@ void rest_handle(struct http_req *r, void *arg)
         char list[64] = "";
         for (size_t i = 0; i < REST_MAX_FORMATS && res->formats[i].ext != NULL; i++)
             rest_list_add(list, sizeof list, ".", res->formats[i].ext);
-        rest_reply_error(r, 404, "output format not found (available: %s)", list);
-        return;
+        snprintf(err, errlen, "output format not found (available: %s)", list);
+        return 404;
     }
     size_t id_len = (size_t)(dot - seg);
     const char *kind = res->id == REST_ID_HASH ? "hash" : "address";
-    char id[REST_SEGMENT_MAX + 1];
     if (id_len > REST_SEGMENT_MAX) {
         rpc_echo(seg, id_len, echo, sizeof echo);
-        rest_reply_error(r, 400, "Invalid %s: %s", kind, echo);
-        return;
+        snprintf(err, errlen, "Invalid %s: %s", kind, echo);
+        return 400;
     }
-    memcpy(id, seg, id_len);
-    id[id_len] = '\0';
+    memcpy(t->id, seg, id_len);
+    t->id[id_len] = '\0';
     /* Hex in either case names the same object; the methods take lower case. */
     for (size_t i = 0; res->id == REST_ID_HASH && i < id_len; i++)
-        if (id[i] >= 'A' && id[i] <= 'F')
-            id[i] = (char)(id[i] - 'A' + 'a');
-    if (!rest_id_ok(node, res->id, id)) {
-        rpc_echo(id, id_len, echo, sizeof echo);
-        rest_reply_error(r, 400, "Invalid %s: %s", kind, echo);
+        if (t->id[i] >= 'A' && t->id[i] <= 'F')
+            t->id[i] = (char)(t->id[i] - 'A' + 'a');
+    if (!rest_id_ok(hrp, res->id, t->id)) {
+        rpc_echo(t->id, id_len, echo, sizeof echo);
+        snprintf(err, errlen, "Invalid %s: %s", kind, echo);
+        return 400;
+    }
+    t->res = res;
+    t->fmt = fmt;
+    return 0;
+}
+
+void rest_handle(struct http_req *r, void *arg)
+{
+    struct node_ctx *node = arg;
+    if (http_req_method(r) != HTTP_METHOD_GET) {
+        http_req_add_reply_header(r, "Allow", "GET");
+        rest_reply_error(r, 405, "the REST interface answers only GET requests");
         return;
     }
+    struct rest_target t;
+    char err[400];
+    int status = rest_parse_path(http_req_uri(r) + strlen(REST_PREFIX), node->params->hrp, &t,
+                                 err, sizeof err);
+    if (status != 0) {
+        rest_reply_error(r, status, "%s", err);
+        return;
+    }
+    const struct rest_resource *res = t.res;
+    const char *id = t.id;
     json_t *params = res->params != NULL ? json_loads(res->params, 0, NULL) : json_array();
     if (params == NULL || json_array_insert_new(params, 0, json_string(id)) != 0) {
         json_decref(params);
@@ -201,9 +215,9 @@ void rest_handle(struct http_req *r, void *arg)
     bool ok = rpc_call(node->rpc, node, "/", res->method, params, &result, &code, &msg);
     json_decref(params);
     if (ok) {
-        fmt->reply(r, result);
+        t.fmt->reply(r, result);
     } else {
-        int status = rest_status(code);
+        status = rest_status(code);
         if (status == 404 && code == RPC_METHOD_NOT_FOUND)
             rest_reply_error(r, 404, "this node does not serve %s objects", res->name);
         else if (status == 404)

@@ -53,6 +53,24 @@ struct rest_resource {
     struct rest_format formats[REST_MAX_FORMATS]; /* ends at the first without ext */
 };
 
+/* Longest id looked at: an address or a hash fits. */
+#define REST_SEGMENT_MAX 160
+
+/* What a REST path names. */
+struct rest_target {
+    const struct rest_resource *res;
+    const struct rest_format *fmt;
+    char id[REST_SEGMENT_MAX + 1]; /* hex ids in lower case */
+};
+
+/* Reads path, the request path after "/rest/" (it ends at '?', '#' or the
+ * NUL), for a node whose addresses start with hrp: 0 and *t when it names
+ * a resource, a valid id of its kind and a format the resource serves;
+ * else the HTTP status (404 unknown resource or format, 400 bad id) and
+ * the message for the client in err. Pure: the id is not looked up. */
+int rest_parse_path(const char *path, const char *hrp, struct rest_target *t, char *err,
+                    size_t errlen);
+
 /* The JSON reply: the result as the RPC prints it (amounts as numbers with
  * eight decimals), application/json. */
 void rest_reply_json(struct http_req *r, const json_t *result);

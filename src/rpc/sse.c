@@ -297,42 +297,66 @@ static void sse_refuse(struct evhttp_request *ev, int status, const char *fmt, .
         evbuffer_free(b);
 }
 
-/* The addresses of the query; false (refused) when none or a bad one. */
-static bool sse_parse_query(struct sse_server *s, struct evhttp_request *ev,
-                            struct sse_client *c)
+int sse_parse_query(const char *query, const char *hrp, uint8_t (*keys)[32], size_t *n,
+                    char *err, size_t errlen)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
-    const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
     struct evkeyvalq kv;
+    *n = 0;
     /* It initialises kv, even for an empty query. */
     if (evhttp_parse_query_str(query != NULL ? query : "", &kv) != 0) {
         evhttp_clear_headers(&kv);
-        sse_refuse(ev, 400, "the query string does not parse");
-        return false;
+        snprintf(err, errlen, "the query string does not parse");
+        return 400;
     }
-    bool ok = true;
+    int status = 0;
     char echo[96];
-    for (struct evkeyval *p = kv.tqh_first; ok && p != NULL; p = p->next.tqe_next) {
+    for (struct evkeyval *p = kv.tqh_first; status == 0 && p != NULL; p = p->next.tqe_next) {
         if (strcmp(p->key, "address") != 0)
             continue;
-        if (c->n_keys == SSE_MAX_ADDRESSES) {
-            sse_refuse(ev, 400, "address: at most %d addresses", SSE_MAX_ADDRESSES);
-            ok = false;
-        } else if (address_decode(s->node->params->hrp, p->value, c->keys[c->n_keys]) !=
-                   ADDRESS_OK) {
+        if (*n == SSE_MAX_ADDRESSES) {
+            snprintf(err, errlen, "address: at most %d addresses", SSE_MAX_ADDRESSES);
+            status = 400;
+        } else if (address_decode(hrp, p->value, keys[*n]) != ADDRESS_OK) {
             rpc_echo(p->value, strlen(p->value), echo, sizeof echo);
-            sse_refuse(ev, 400, "Invalid address: %s", echo);
-            ok = false;
+            snprintf(err, errlen, "Invalid address: %s", echo);
+            status = 400;
         } else {
-            c->n_keys++;
+            (*n)++;
         }
     }
     evhttp_clear_headers(&kv);
-    if (ok && c->n_keys == 0) {
-        sse_refuse(ev, 400, "address: required (GET /events?address=<address>)");
-        ok = false;
+    if (status == 0 && *n == 0) {
+        snprintf(err, errlen, "address: required (GET /events?address=<address>)");
+        status = 400;
     }
-    return ok;
+    return status;
+}
+
+bool sse_parse_event_id(const char *v, uint64_t *id, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0) {
+        char echo[48];
+        rpc_echo(v, strlen(v), echo, sizeof echo);
+        snprintf(err, errlen, "Last-Event-ID: expected an event id (decimal), got \"%s\"", echo);
+        return false;
+    }
+    *id = x;
+    return true;
+}
+
+/* The addresses of the query; false (refused) when none or a bad one. */
+static bool sse_query_keys(struct sse_server *s, struct evhttp_request *ev, struct sse_client *c)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+    char err[200];
+    int status = sse_parse_query(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
+                                 s->node->params->hrp, c->keys, &c->n_keys, err, sizeof err);
+    if (status != 0)
+        sse_refuse(ev, status, "%s", err);
+    return status == 0;
 }
 
 /* Where the stream starts: after Last-Event-ID when the client sends one,
@@ -347,13 +371,10 @@ static bool sse_parse_start(struct sse_server *s, struct evhttp_request *ev,
     const char *v = evhttp_find_header(evhttp_request_get_input_headers(ev), "Last-Event-ID");
     if (v == NULL)
         return true;
-    char *end;
-    errno = 0;
-    unsigned long long id = strtoull(v, &end, 10);
-    if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0) {
-        char echo[48];
-        rpc_echo(v, strlen(v), echo, sizeof echo);
-        sse_refuse(ev, 400, "Last-Event-ID: expected an event id (decimal), got \"%s\"", echo);
+    uint64_t id;
+    char err[200];
+    if (!sse_parse_event_id(v, &id, err, sizeof err)) {
+        sse_refuse(ev, 400, "%s", err);
         return false;
     }
     *last = id;
@@ -396,7 +417,7 @@ static void sse_on_request(struct evhttp_request *ev, const char *user, void *ar
     uint64_t last = 0;
     bool keyed = s->keys_fn != NULL
                      ? s->keys_fn(s->keys_ctx, ev, c->keys, SSE_MAX_ADDRESSES, &c->n_keys)
-                     : sse_parse_query(s, ev, c);
+                     : sse_query_keys(s, ev, c);
     if (!keyed || !sse_parse_start(s, ev, c, &missed, &last)) {
         free(c);
         return;

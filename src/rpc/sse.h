@@ -58,6 +58,15 @@ typedef bool (*sse_keys_fn)(void *ctx, struct evhttp_request *ev, uint8_t (*keys
 bool sse_start_route(struct node_ctx *node, struct http_server *http, const char *path,
                      sse_keys_fn keys_fn, void *keys_ctx, int stall_seconds,
                      struct sse_server **out, char *err, size_t errlen);
+/* Reads the query of GET /events (NULL: none) for a node whose addresses
+ * start with hrp: 0 and the keys of its `address` parameters in keys
+ * (room for SSE_MAX_ADDRESSES), *n of them, at least one; else the HTTP
+ * status (400) and the message for the client in err. */
+int sse_parse_query(const char *query, const char *hrp, uint8_t (*keys)[32], size_t *n,
+                    char *err, size_t errlen);
+/* Reads a Last-Event-ID header: a decimal event id and nothing else. */
+bool sse_parse_event_id(const char *v, uint64_t *id, char *err, size_t errlen);
+
 /* Ends every stream (clients see the stream end); later requests get 503.
  * Loop thread, or the loop no longer running. NULL ok. */
 void sse_stop(struct sse_server *s);

@@ -474,6 +474,31 @@ def gateway_seeds():
     })
 
 
+def rest_seeds(keys):
+    """fuzz_rest: REST path (after /rest/) NUL /events query NUL Last-Event-ID."""
+    def join(*parts):
+        return "\0".join(parts)
+
+    a = encode_address(keys[0].pubkey, "regtest")
+    b = encode_address(keys[1].pubkey, "regtest")
+    h = "0f" * 32
+    write_all("fuzz_rest", {
+        "block": join("block/" + h + ".json", "address=" + a, "42"),
+        "tx_upper": join("tx/" + h.upper() + ".json?x=1#y", "address=%s&address=%s" % (a, b),
+                         "0"),
+        "account": join("account/" + a + ".json", "x=1&address=" + a + "&y", "007"),
+        "media_bin": join("media/" + h + ".bin", "address=" + a.upper(), "18446744073709551615"),
+        "wrong_format": join("listing/" + h + ".bin", "address=" + a + "&address=", "1.5"),
+        "wrong_net": join("account/" + encode_address(keys[0].pubkey, "main") + ".json",
+                          "address=" + encode_address(keys[0].pubkey, "main"),
+                          "18446744073709551616"),
+        "unknown": join("blocks/" + h + ".json", "", "-1"),
+        "no_slash": join("review", "&".join(["address=" + a] * 17), " 1"),
+        "short_id": join("order/abc.json", "address=%zz", ""),
+        "double_dot": join("block/" + h + ".json.json", "address=" + a + "%00", "1 "),
+    })
+
+
 def main():
     keys = [ECKey(bytes([i + 1]) * 32) for i in range(3)]
     market_seeds(keys)
@@ -529,6 +554,7 @@ def main():
     envelope_seeds()
     media_seeds()
     gateway_seeds()
+    rest_seeds(keys)
     for name, data in rpc_seeds().items():
         write("fuzz_rpc", name, data)
     print("corpus written:", hashlib.sha256(b"".join(txs)).hexdigest()[:16])
