@@ -45,6 +45,7 @@ struct node_ctx;
 struct node_event;
 struct rpc_method;
 struct plugin_ctx;
+struct sqlitepool;
 
 /* A kind of object the plugin gossips between nodes by inventory (as
  * transactions are). The callbacks run on the P2P event-loop thread
@@ -140,6 +141,8 @@ struct plugin_ctx {
      * callbacks) takes it with plugin_db_lock around its use. */
     sqlite3 *db;
     pthread_mutex_t db_mu;
+    /* Host-owned: read-only connections to the same file (below). */
+    struct sqlitepool *readers;
     void *state;                 /* the plugin's own, set in start */
     struct index_runner *index;  /* NULL without an index */
     /* Host-owned: the last index step failed on the disk (SQLite said the
@@ -165,6 +168,20 @@ void plugin_publish(struct plugin_ctx *pc, const struct node_event *e);
 
 void plugin_db_lock(struct plugin_ctx *pc);
 void plugin_db_unlock(struct plugin_ctx *pc);
+
+/* A connection for reading the plugin's file without db_mu, for one
+ * caller until plugin_db_reader_put: a read-only connection inside a read
+ * transaction, so everything read through it is one snapshot — the file
+ * as of its last committed change (an index's last committed block; WAL
+ * lets it read while the index writes). RPC handlers that only read the
+ * index use it, so searches run side by side on every core instead of one
+ * at a time behind the index. At most PLUGIN_DB_READERS are open at once
+ * (a caller past that waits for one). When none can be opened the
+ * plugin's own connection is returned, locked, until the put. NULL only
+ * for a plugin without a file. */
+#define PLUGIN_DB_READERS 8
+sqlite3 *plugin_db_reader_get(struct plugin_ctx *pc);
+void plugin_db_reader_put(struct plugin_ctx *pc, sqlite3 *db);
 
 /* Waits until the plugin's index has caught up with the chain as of the
  * call (an RPC that reads the index calls this first, as bitcoind's wallet

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/crashpoint.h"
 #include "util/sqlitedb.h"
+#include "util/sqlitepool.h"
 #include "util/strutil.h"
 
 const uint8_t pluginhost_core_prefixes[] = {CHAINSTATE_META_PREFIX, ACCOUNT_PREFIX,
@@ -388,6 +389,29 @@ static bool aside(const char *path, const char *suffix, char *err, size_t errlen
     return false;
 }
 
+/* ---- read-only connections ---------------------------------------------- */
+
+sqlite3 *plugin_db_reader_get(struct plugin_ctx *pc)
+{
+    if (pc->db == NULL)
+        return NULL;
+    sqlite3 *db = pc->readers != NULL ? sqlitepool_get(pc->readers) : NULL;
+    if (db != NULL)
+        return db;
+    plugin_db_lock(pc);
+    return pc->db;
+}
+
+void plugin_db_reader_put(struct plugin_ctx *pc, sqlite3 *db)
+{
+    if (db == NULL)
+        return;
+    if (db == pc->db)
+        plugin_db_unlock(pc);
+    else
+        sqlitepool_put(pc->readers, db);
+}
+
 static bool plugin_open_db(struct plugin_ctx *pc, const char *datadir, char *err, size_t errlen)
 {
     const struct plugin *p = pc->plugin;
@@ -429,6 +453,12 @@ static bool plugin_open_db(struct plugin_ctx *pc, const char *datadir, char *err
         ok = aside(path, suffix, err, errlen) && sqlitedb_open(path, &schema, &pc->db, err, errlen);
     }
     free(stmts);
+    if (ok && (pc->readers = sqlitepool_new(path, PLUGIN_DB_READERS)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        sqlite3_close(pc->db);
+        pc->db = NULL;
+        ok = false;
+    }
     return ok;
 }
 
@@ -436,6 +466,9 @@ static void plugin_close(struct plugin_ctx *pc)
 {
     index_runner_stop(pc->index);
     pc->index = NULL;
+    /* The plugin's RPCs no longer run: every reader is back. */
+    sqlitepool_free(pc->readers);
+    pc->readers = NULL;
     if (pc->db != NULL)
         sqlite3_close(pc->db);
     pc->db = NULL;

@@ -380,10 +380,9 @@ static bool listings_tip(struct state_view *v, uint64_t height, void *arg)
      * pass over every match (listing_emit still checks the page). */
     r->q.accept = r->q.text == NULL || r->has_stock ? listing_accept : NULL;
     r->q.accept_arg = r;
-    plugin_db_lock(r->pc);
-    bool ok = market_index_search(r->pc->db, &r->q, listing_emit, r, &r->total, r->err,
-                                  sizeof r->err);
-    plugin_db_unlock(r->pc);
+    sqlite3 *db = plugin_db_reader_get(r->pc);
+    bool ok = market_index_search(db, &r->q, listing_emit, r, &r->total, r->err, sizeof r->err);
+    plugin_db_reader_put(r->pc, db);
     if (!ok && !r->failed)
         r->index_failed = true;
     return ok && !r->failed;
@@ -420,10 +419,9 @@ static bool page_tip(struct state_view *v, uint64_t height, void *arg)
  * database, so a slow query never holds up validation. */
 static bool search_unlocked(struct listing_run *r)
 {
-    plugin_db_lock(r->pc);
-    bool ok = market_index_search(r->pc->db, &r->q, page_collect, r, &r->total, r->err,
-                                  sizeof r->err);
-    plugin_db_unlock(r->pc);
+    sqlite3 *db = plugin_db_reader_get(r->pc);
+    bool ok = market_index_search(db, &r->q, page_collect, r, &r->total, r->err, sizeof r->err);
+    plugin_db_reader_put(r->pc, db);
     if (!ok) {
         if (r->err[0] == '\0')
             snprintf(r->err, sizeof r->err, "market index: out of memory");
@@ -629,9 +627,9 @@ static bool rpc_market_getorder(struct rpc_request *req, json_t **result)
     if (o == NULL)
         return rpc_nomem(req);
     struct history_run h = {.req = req, .arr = json_array()};
-    plugin_db_lock(pc);
-    bool ok = market_index_order_events(pc->db, l.id, history_event, &h, err, sizeof err);
-    plugin_db_unlock(pc);
+    sqlite3 *db = plugin_db_reader_get(pc);
+    bool ok = market_index_order_events(db, l.id, history_event, &h, err, sizeof err);
+    plugin_db_reader_put(pc, db);
     if (!ok) {
         json_decref(h.arr);
         json_decref(o);
@@ -709,12 +707,12 @@ static bool orders_tip(struct state_view *v, uint64_t height, void *arg)
 {
     (void)height;
     struct orders_run *r = arg;
-    plugin_db_lock(r->pc);
+    sqlite3 *db = plugin_db_reader_get(r->pc);
     bool ok = true;
     for (size_t i = 0; ok && i < r->n_parties; i++)
-        ok = market_index_party_orders(r->pc->db, r->parties[i], r->as, orders_collect, r,
-                                       r->err, sizeof r->err);
-    plugin_db_unlock(r->pc);
+        ok = market_index_party_orders(db, r->parties[i], r->as, orders_collect, r, r->err,
+                                       sizeof r->err);
+    plugin_db_reader_put(r->pc, db);
     if (!ok)
         return false;
     if (r->n_refs > 1)

@@ -184,9 +184,9 @@ static bool get_tip(struct state_view *v, uint64_t height, void *arg)
     struct review_index_row *row = malloc(sizeof *row);
     if (row == NULL)
         return false;
-    plugin_db_lock(g->pc);
-    bool ok = review_index_get(g->pc->db, g->id, row, &g->found, g->err, sizeof g->err);
-    plugin_db_unlock(g->pc);
+    sqlite3 *db = plugin_db_reader_get(g->pc);
+    bool ok = review_index_get(db, g->id, row, &g->found, g->err, sizeof g->err);
+    plugin_db_reader_put(g->pc, db);
     if (!ok)
         g->index_failed = true;
     else if (g->found)
@@ -270,9 +270,9 @@ static bool list_tip(struct state_view *v, uint64_t height, void *arg)
     }
     l->q.subject = l->has[0] ? l->who[0].pub : NULL;
     l->q.author = l->has[1] ? l->who[1].pub : NULL;
-    plugin_db_lock(l->pc);
-    bool ok = review_index_list(l->pc->db, &l->q, list_emit, l, &l->total, l->err, sizeof l->err);
-    plugin_db_unlock(l->pc);
+    sqlite3 *db = plugin_db_reader_get(l->pc);
+    bool ok = review_index_list(db, &l->q, list_emit, l, &l->total, l->err, sizeof l->err);
+    plugin_db_reader_put(l->pc, db);
     if (!ok && !l->failed)
         l->index_failed = true;
     return ok;
