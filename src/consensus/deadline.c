@@ -250,6 +250,8 @@ static enum txerr deadline_run_one(struct state_view *v, const struct apply_ctx 
             err = TXERR_STORAGE;
         if (err == TXERR_OK)
             err = h->fire(v, key, klen, data, dlen, ctx);
+        if (err == TXERR_OK && ctx->on_deadline != NULL)
+            ctx->on_deadline(ctx->on_deadline_arg, (uint8_t)owner, key, klen);
         ser_doc_clear(&doc);
     }
     buf_clear(&val);

@@ -35,6 +35,10 @@ struct apply_ctx {
     const uint8_t *txid;              /* the tx's id (ids of listings, orders...) */
     const struct txpayload *payload;  /* its payload, decoded and bounds-checked */
     amount_t fees;                    /* coinbase only: the fees of the block's other txs */
+    /* Told of each scheduled entry (consensus/deadline.h) that fell due and
+     * ran, for event clients: consensus never reads it. NULL: nobody. */
+    void (*on_deadline)(void *arg, uint8_t owner, const uint8_t *key, size_t klen);
+    void *on_deadline_arg;
 };
 
 /* Highest id a type may have; ids index a fixed table. */

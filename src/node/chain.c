@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "consensus/deadline.h"
 #include "consensus/txtype.h"
 #include "node/checkqueue.h"
 #include "node/syncprogress.h"
@@ -65,6 +66,10 @@ struct chain {
      * written (as Bitcoin Core's ActivateBestChain takes the new block). */
     const struct block *fresh;
     uint8_t fresh_hash[SHA256_LEN];
+    /* The scheduled entries that fell due in the block being connected,
+     * told to listeners once the block is part of the chain. */
+    struct chain_fired *fired;
+    size_t n_fired, cap_fired;
     /* The fresh block's transaction checks, started by chain_accept on the
      * check queue's workers and still running while this thread stores
      * the block, applies it and writes its undo record (Bitcoin Core's
@@ -333,6 +338,26 @@ void chain_txindex_def(struct chain *c, struct index_def *out)
                               .disk_failed = chain_txindex_disk_failed};
 }
 
+struct chain_fired {
+    uint8_t owner;
+    uint8_t key[DEADLINE_KEY_MAX];
+    size_t klen;
+};
+
+/* apply_ctx's on_deadline while a block connects. An entry that finds no
+ * room is not told: it is for event clients only. */
+static void chain_fired_add(void *arg, uint8_t owner, const uint8_t *key, size_t klen)
+{
+    struct chain *c = arg;
+    if (klen > DEADLINE_KEY_MAX ||
+        !grow_array((void **)&c->fired, &c->cap_fired, c->n_fired + 1, sizeof *c->fired, 16))
+        return;
+    struct chain_fired *f = &c->fired[c->n_fired++];
+    f->owner = owner;
+    memcpy(f->key, key, klen);
+    f->klen = klen;
+}
+
 static void chain_notify(struct chain *c, bool connected, const struct block *b,
                          const struct blockindex_entry *e)
 {
@@ -347,6 +372,8 @@ static void chain_notify(struct chain *c, bool connected, const struct block *b,
             l->connected(l->ctx, b, e);
         if (!connected && l->disconnected != NULL)
             l->disconnected(l->ctx, b, e);
+        for (size_t k = 0; connected && l->deadline != NULL && k < c->n_fired; k++)
+            l->deadline(l->ctx, e, c->fired[k].owner, c->fired[k].key, c->fired[k].klen);
     }
 }
 
@@ -424,7 +451,12 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     chainstate_backend(&c->cs, &be);
     struct state_view v;
     state_view_init(&v, &be);
-    struct apply_ctx ctx = {.params = c->params, .height = e->height, .time = e->header.time};
+    struct apply_ctx ctx = {.params = c->params,
+                            .height = e->height,
+                            .time = e->header.time,
+                            .on_deadline = chain_fired_add,
+                            .on_deadline_arg = c};
+    c->n_fired = 0;
     struct block_fault local;
     if (fault == NULL)
         fault = &local;
@@ -1385,6 +1417,7 @@ void chain_close(struct chain *c)
     if (c == NULL)
         return;
     free(c->unlinked);
+    free(c->fired);
     char err[256];
     /* After a failed write, what memory holds may point at records that
      * never reached the disk: nothing more is flushed. */

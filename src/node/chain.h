@@ -69,6 +69,10 @@ struct chain_listener {
     void *ctx;
     void (*connected)(void *ctx, const struct block *b, const struct blockindex_entry *e);
     void (*disconnected)(void *ctx, const struct block *b, const struct blockindex_entry *e);
+    /* After connected: each scheduled entry (consensus/deadline.h) that
+     * fell due in that block, in the order they ran. NULL: not told. */
+    void (*deadline)(void *ctx, const struct blockindex_entry *e, uint8_t owner,
+                     const uint8_t *key, size_t klen);
 };
 
 /* Opens (or creates) the chain of a datadir. A -reindex that did not finish

@@ -31,6 +31,7 @@ enum node_event_kind {
     NODE_EVENT_BLOCK,    /* a block connected or disconnected: concerns everyone */
     NODE_EVENT_TX,       /* a tx entered the mempool or was confirmed */
     NODE_EVENT_MESSAGE,  /* a chat message was kept */
+    NODE_EVENT_DEADLINE, /* scheduled consensus work fell due in a block (an order timed out) */
 };
 
 /* Most keys one event concerns: a tx's sender and its counterparties. */
@@ -45,7 +46,8 @@ struct node_event {
     uint64_t height;             /* block: its height; tx: its block's when confirmed */
     bool flag;                   /* block: connected (false: disconnected); tx: confirmed */
     /* TX: the type's name, and the id of what it acts on (its first field
-     * when that is an id, else the txid itself); MESSAGE: the order the
+     * when that is an id, else the txid itself); DEADLINE: what the work
+     * was ("order_timeout") and what it acted on; MESSAGE: the order the
      * message is about, when any (has_object). */
     char type[NODE_EVENT_TYPE_MAX + 1];
     uint8_t object[32];
@@ -55,7 +57,8 @@ struct node_event {
     amount_t amount;
     uint8_t payee[32];
     /* Who it concerns: TX sender first (a coinbase has none), then
-     * counterparties; MESSAGE sender, recipient. None for a block. */
+     * counterparties; DEADLINE the parties of what it acted on; MESSAGE
+     * sender, recipient. None for a block. */
     uint8_t keys[NODE_EVENT_MAX_KEYS][32];
     size_t n_keys;
 };

@@ -118,6 +118,31 @@ void eventpub_tx_event(const struct pluginhost *host, struct state_view *v, cons
     txpayload_clear(&p);
 }
 
+bool eventpub_deadline_event(const struct pluginhost *host, struct state_view *v, uint8_t owner,
+                             const uint8_t *key, size_t klen, uint64_t height,
+                             struct node_event *e)
+{
+    for (size_t i = 0; host != NULL && i < host->n; i++) {
+        const struct plugin *p = host->plugins[i];
+        for (size_t k = 0; k < p->n_deadlines; k++) {
+            if (p->deadlines[k].owner != owner)
+                continue;
+            memset(e, 0, sizeof *e);
+            if (p->deadline_event == NULL || !p->deadline_event(v, owner, key, klen, e))
+                return false;
+            e->kind = NODE_EVENT_DEADLINE;
+            e->flag = true;
+            e->height = height;
+            e->is_payment = false;
+            if (e->n_keys > NODE_EVENT_MAX_KEYS)
+                e->n_keys = NODE_EVENT_MAX_KEYS;
+            e->type[NODE_EVENT_TYPE_MAX] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The one node whose chain and mempool are followed (one per process). */
 static struct node_ctx *eventpub_node;
 
@@ -169,6 +194,19 @@ static void eventpub_connected(void *ctx, const struct block *b, const struct bl
     state_view_clear(&v);
 }
 
+static void eventpub_deadline(void *ctx, const struct blockindex_entry *be, uint8_t owner,
+                              const uint8_t *key, size_t klen)
+{
+    struct node_ctx *node = eventpub_node;
+    struct state_backend sb;
+    struct state_view v;
+    eventpub_view(node, &sb, &v);
+    struct node_event e;
+    if (eventpub_deadline_event(node->plugins, &v, owner, key, klen, be->height, &e))
+        eventbus_publish(ctx, &e);
+    state_view_clear(&v);
+}
+
 static void eventpub_disconnected(void *ctx, const struct block *b,
                                   const struct blockindex_entry *be)
 {
@@ -184,7 +222,8 @@ bool eventpub_start(struct node_ctx *ctx, char *err, size_t errlen)
     struct services_tx_listener tl = {.ctx = ctx->events, .accepted = eventpub_accepted};
     struct chain_listener bl = {.ctx = ctx->events,
                                 .connected = eventpub_connected,
-                                .disconnected = eventpub_disconnected};
+                                .disconnected = eventpub_disconnected,
+                                .deadline = eventpub_deadline};
     pthread_mutex_lock(&ctx->lock);
     eventpub_node = ctx;
     bool ok = services_add_tx_listener(ctx, &tl) && services_add_block_listener(ctx, &bl);

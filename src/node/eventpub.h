@@ -11,7 +11,10 @@
  * or an order_place), and for a transfer or coinbase what it pays to whom.
  * Who a tx concerns beyond its sender and payload (an order's seller) is
  * the business of the plugin that owns its type (struct plugin's
- * tx_parties); nothing here knows a plugin's types.
+ * tx_parties); nothing here knows a plugin's types. Scheduled work that
+ * falls due in a connected block (an order's timeout: no tx carries it) is
+ * an event when the plugin that owns its handler says what it was and who
+ * it concerns (deadline_event).
  *
  * The listeners run on the thread that changes the chain or the mempool,
  * with the chain lock held; publishing is a copy into the bus's ring.
@@ -44,6 +47,13 @@ struct pluginhost;
 void eventpub_tx_event(const struct pluginhost *host, struct state_view *v, const struct tx *tx,
                        const uint8_t txid[32], bool confirmed, uint64_t height,
                        struct node_event *e);
+
+/* Fills e as the event of a deadline entry (owner, key) that fell due in
+ * the block at height, asking the plugin that owns the handler; false when
+ * none does or it says no event. */
+bool eventpub_deadline_event(const struct pluginhost *host, struct state_view *v, uint8_t owner,
+                             const uint8_t *key, size_t klen, uint64_t height,
+                             struct node_event *e);
 
 /* Start-up hooks: after the chain and mempool are up, before they stop. */
 bool eventpub_start(struct node_ctx *ctx, char *err, size_t errlen);

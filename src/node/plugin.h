@@ -100,6 +100,13 @@ struct plugin {
      * the sender and the payload's accounts are all. */
     size_t (*tx_parties)(struct state_view *v, const struct tx *tx, const struct txpayload *p,
                          uint8_t (*out)[32], size_t max);
+    /* For event clients too: an entry of one of its deadline handlers that
+     * fell due in a block (an order that timed out), read through v — the
+     * state after that block. Fills e's type (a name like a tx type's,
+     * "order_timeout", whose first word groups it with the object's other
+     * events), object and keys; false: no event. NULL: none. */
+    bool (*deadline_event)(struct state_view *v, uint8_t owner, const uint8_t *key, size_t klen,
+                           struct node_event *e);
 
     /* Its SQLite file in the network datadir ("market.sqlite"), created
      * with `schema` (statements run in order; the host adds its own table

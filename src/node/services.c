@@ -149,6 +149,16 @@ static void services_connected(void *ctx, const struct block *b, const struct bl
             sv->block_listeners[i].connected(sv->block_listeners[i].ctx, b, e);
 }
 
+static void services_deadline(void *ctx, const struct blockindex_entry *e, uint8_t owner,
+                              const uint8_t *key, size_t klen)
+{
+    struct node_ctx *node = ctx;
+    struct services *sv = node->services;
+    for (size_t i = 0; sv != NULL && i < sv->n_block_listeners; i++)
+        if (sv->block_listeners[i].deadline != NULL)
+            sv->block_listeners[i].deadline(sv->block_listeners[i].ctx, e, owner, key, klen);
+}
+
 static void services_disconnected(void *ctx, const struct block *b,
                                   const struct blockindex_entry *e)
 {
@@ -271,7 +281,10 @@ bool services_start(struct node_ctx *ctx, char *err, size_t errlen)
     }
     mempool_set_min_fee_rate(pool, (amount_t)minfee);
     struct chain_listener l = {
-        .ctx = ctx, .connected = services_connected, .disconnected = services_disconnected};
+        .ctx = ctx,
+        .connected = services_connected,
+        .disconnected = services_disconnected,
+        .deadline = services_deadline};
     chain_add_listener(chain, &l);
     pthread_mutex_init(&sv->tip_mu, NULL);
     services_set_tip(sv, chain_tip(chain));

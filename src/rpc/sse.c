@@ -104,7 +104,9 @@ static json_t *sse_data(const struct sse_server *s, const struct node_event *e)
                                                                      : json_null()) &&
                                 rpc_put(o, "time", json_integer(e->time)));
     }
-    ok = ok && rpc_put(o, "txid", sse_hex(e->hash)) && rpc_put(o, "type", json_string(e->type)) &&
+    /* Work that fell due in a block (an order's timeout) has no tx. */
+    json_t *txid = e->kind == NODE_EVENT_DEADLINE ? json_null() : sse_hex(e->hash);
+    ok = ok && rpc_put(o, "txid", txid) && rpc_put(o, "type", json_string(e->type)) &&
          rpc_put(o, "confirmed", json_boolean(e->flag)) &&
          rpc_put(o, "height", e->flag ? json_integer((json_int_t)e->height) : json_null());
     if (e->is_payment) {

@@ -48,10 +48,15 @@ class SseClient:
         assert_equal(self.resp.status, 200)
         assert_equal(self.resp.getheader("Content-Type"), "text/event-stream")
 
-    def next(self):
-        """The next event as a dict (id, event, data), comments skipped."""
+    def next(self, within=60):
+        """The next event as a dict (id, event, data), comments skipped.
+        The node's keep-alive comments keep the socket busy, so an event
+        that never comes is noticed by the clock."""
         ev = {}
+        deadline = time.monotonic() + within
         while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no event within %d s" % within)
             line = self.resp.readline()
             if not line:
                 raise EOFError("the stream ended")
@@ -229,6 +234,30 @@ class RpcEventsTest(SoukTestFramework):
         self.generate(node, 1)
         for c in (ca, cb):
             self.expect(c, ["block", "review"])
+
+        # An order Bob never accepts times out in a block: no transaction
+        # carries that, and both hear of it after the block's own events.
+        late = self.alice.market_placeorder(listing, 1, OPT)["txid"]
+        for c in (ca, cb):
+            self.expect(c, ["order"])
+        self.generate(node, 1)
+        for c in (ca, cb):
+            self.expect(c, ["block", "order"])
+        for _ in range(100):
+            h = self.generate(node, 1)[0]
+            if self.alice.market_getorder(late)["state"] != "PLACED":
+                break
+            for c in (ca, cb):
+                self.expect(c, ["block"])
+        assert_equal(self.alice.market_getorder(late)["state"], "CANCELED")
+        height = node.getblockcount()
+        for c in (ca, cb):
+            blk, ev = self.expect(c, ["block", "order"])
+            assert_equal(blk["data"]["hash"], h)
+            ev = ev["data"]
+            assert_equal((ev["type"], ev["txid"], ev["object"], ev["confirmed"], ev["height"]),
+                         ("order_timeout", None, late, True, height))
+            assert_equal(sorted(ev["addresses"]), sorted([a, b]))
 
         # A chat message from Alice to Bob about the order.
         msg = self.alice.chat_send(b, "thanks!", {"order_id": order})["id"]

@@ -95,7 +95,7 @@ function toast(text) {
 const ORDER_WORDS = {
   order_place: "New order", order_accept: "Order accepted", order_ship: "Order shipped",
   order_complete: "Order completed", order_cancel: "Order cancelled", order_dispute: "Order disputed",
-  order_resolve: "Dispute settled",
+  order_resolve: "Dispute settled", order_timeout: "An order timed out",
 };
 
 // A few words for the events worth a toast; null for the others. Each

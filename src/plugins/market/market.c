@@ -618,6 +618,7 @@ const struct plugin market_plugin = {
     .n_prefixes = N(market_prefixes),
     .supply_held = market_held,
     .tx_parties = market_tx_parties, /* market_events.c */
+    .deadline_event = market_deadline_event,
     /* Search and read RPCs (market_index.c, market_rpc.c). */
     .db_file = "market.sqlite",
     .schema = market_index_schema,

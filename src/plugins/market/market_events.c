@@ -1,7 +1,9 @@
 #include "plugins/market/market_events.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "node/eventbus.h"
 #include "plugins/market/market.h"
 #include "plugins/market/market_state.h"
 
@@ -35,4 +37,22 @@ size_t market_tx_parties(struct state_view *v, const struct tx *tx, const struct
     if (o.has_arbiter)
         n = market_put(out, n, max, o.arbiter);
     return n;
+}
+
+bool market_deadline_event(struct state_view *v, uint8_t owner, const uint8_t *key, size_t klen,
+                           struct node_event *e)
+{
+    struct market_order o;
+    bool found = false;
+    if (owner != MARKET_DEADLINE_OWNER || klen != 32 ||
+        market_order_get(v, key, &o, &found) != TXERR_OK || !found || !o.timed_out)
+        return false;
+    snprintf(e->type, sizeof e->type, "order_timeout");
+    memcpy(e->object, key, 32);
+    e->has_object = true;
+    e->n_keys = market_put(e->keys, 0, NODE_EVENT_MAX_KEYS, o.buyer);
+    e->n_keys = market_put(e->keys, e->n_keys, NODE_EVENT_MAX_KEYS, o.seller);
+    if (o.has_arbiter)
+        e->n_keys = market_put(e->keys, e->n_keys, NODE_EVENT_MAX_KEYS, o.arbiter);
+    return true;
 }
