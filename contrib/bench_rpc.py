@@ -86,7 +86,7 @@ def wait_port(port, proc, timeout=60):
 class Node:
     def __init__(self, build_dir, tmp, extra):
         self.datadir = os.path.join(tmp, "node")
-        os.makedirs(self.datadir)
+        os.makedirs(self.datadir, exist_ok=True)
         self.rpc_port = free_port()
         self.p2p_port = free_port()
         args = [os.path.join(build_dir, "soukd"), "-regtest", "-datadir=" + self.datadir,

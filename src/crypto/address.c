@@ -84,10 +84,34 @@ static bool address_from_words(const uint8_t words[ADDRESS_DATA_WORDS],
     return (acc & ((1u << bits) - 1)) == 0;
 }
 
+/* Keys checked lately, per thread: the check is a square root (about 5 µs)
+ * and a page of results names the same few sellers or parties again and
+ * again. Direct-mapped on the key's first bytes; exact, as the verdict of
+ * a key never changes. */
+#define ADDRESS_CHECKED 64
+struct address_checked {
+    uint8_t key[ADDRESS_PUBKEY_LEN];
+    bool used, valid;
+};
+static _Thread_local struct address_checked address_checked[ADDRESS_CHECKED];
+
+static bool address_key_valid(const uint8_t pubkey[ADDRESS_PUBKEY_LEN])
+{
+    struct address_checked *c =
+        &address_checked[(pubkey[0] ^ ((unsigned)pubkey[1] << 2)) % ADDRESS_CHECKED];
+    if (c->used && memcmp(c->key, pubkey, ADDRESS_PUBKEY_LEN) == 0)
+        return c->valid;
+    bool valid = key_pubkey_valid(pubkey);
+    memcpy(c->key, pubkey, ADDRESS_PUBKEY_LEN);
+    c->valid = valid;
+    c->used = true;
+    return valid;
+}
+
 enum address_error address_encode(const char *hrp, const uint8_t pubkey[ADDRESS_PUBKEY_LEN],
                                   char *out, size_t outlen)
 {
-    if (!key_pubkey_valid(pubkey))
+    if (!address_key_valid(pubkey))
         return ADDRESS_ERR_NOT_ON_CURVE;
     uint8_t words[ADDRESS_DATA_WORDS];
     address_to_words(pubkey, words);

@@ -41,6 +41,7 @@
 #include "rpc/server.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sqlitedb.h"
 #include "util/notify.h"
 #include "util/time.h"
 #include "wallet/rpc_wallet.h"
@@ -815,6 +816,7 @@ int init_main(int argc, char *argv[])
     st.ctx.fatal_error = fatal_error;
     atomic_init(&st.fatal, false);
     rpc_table_init(&st.rpc);
+    sqlitedb_global_init();
 
     int rc = 1;
     if (!build_options(&st)) {

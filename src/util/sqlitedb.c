@@ -94,6 +94,12 @@ static bool sqlitedb_create(sqlite3 *db, const struct sqlitedb_schema *s, char *
     return ok;
 }
 
+void sqlitedb_global_init(void)
+{
+    /* Fails (harmlessly) when SQLite is already initialised. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 bool sqlitedb_open(const char *path, const struct sqlitedb_schema *schema, sqlite3 **out,
                    char *err, size_t errlen)
 {

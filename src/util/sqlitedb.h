@@ -30,6 +30,12 @@ struct sqlitedb_schema {
     size_t n_statements;
 };
 
+/* Process-wide settings, before any connection opens (the daemon's start):
+ * no allocation statistics, which SQLite otherwise keeps under one global
+ * mutex that every allocation of every connection takes — readers on
+ * several threads would queue on it. */
+void sqlitedb_global_init(void);
+
 bool sqlitedb_open(const char *path, const struct sqlitedb_schema *schema, sqlite3 **out,
                    char *err, size_t errlen);
 

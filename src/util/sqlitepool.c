@@ -55,7 +55,8 @@ static sqlite3 *pool_open(const char *path)
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
-        sqlite3_busy_timeout(db, 5000) != SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA mmap_size=268435456", NULL, NULL, NULL) != SQLITE_OK) {
         LOG_WARN(LOG_CAT_DB, "cannot open %s for reading: %s", path,
                  db != NULL ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);

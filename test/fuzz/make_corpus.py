@@ -262,9 +262,13 @@ def amount_seeds():
 
 
 def hex_seeds():
-    """fuzz_hex: hex text."""
+    """fuzz_hex: hex text NUL base64 text."""
     items = ["00ff", "ABcd", "abc", "zz", "00" * 31 + "ff", "0x00", "", "deadbeef" * 16, "0g"]
     write_all("fuzz_hex", {"h%d" % i: t for i, t in enumerate(items)})
+    # The second field is base64 (photos and files sent over RPC).
+    b64 = ["iVBORw0KGgo=", "QQ==", "QR==", "QUI=", "QUJD", "", "Q===", "QQ=A", "QUJD\n", "a-b_",
+           "////", "QUJDRA", "=QUI"]
+    write_all("fuzz_hex", {"b%02d" % i: "00ff\0" + t for i, t in enumerate(b64)})
 
 
 def netaddr_seeds():

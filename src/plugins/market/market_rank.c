@@ -20,6 +20,16 @@ const double market_rank_weights[MARKET_RANK_COLUMNS] = {10.0, 1.0, 3.0, 5.0};
 /* Queries of more words are ranked through SQL (a query's text holds at
  * most about 250). */
 #define MAX_PHRASES 64
+/* Phrases whose match counts a connection remembers between blocks, and
+ * the longest phrase text remembered. */
+#define COUNTS_KEPT 256
+#define COUNT_WORD_MAX 48
+
+/* How many rows a phrase matches, as the index was at (changes, version). */
+struct phrase_count {
+    char word[COUNT_WORD_MAX + 1];
+    sqlite3_int64 hits;
+};
 
 /* The connection's copy of every row's length in tokens (the auxiliary
  * function's user data, freed with the connection). It is current while
@@ -32,6 +42,17 @@ struct lengths {
     bool valid;
     int changes;
     int64_t data_version;
+    /* Rows looked up one by one since the copy was last read: once they
+     * cost as much as reading it, it is read (searches of a few matches
+     * each, many of them between two blocks, end up sharing it too). */
+    uint64_t looked_up;
+    /* Match counts of phrases searched since the index last changed: a
+     * search of phrases all counted before orders its walks without
+     * counting them again (which costs a walk over each). */
+    struct phrase_count counts[COUNTS_KEPT];
+    size_t n_counts, next_count;
+    int counts_changes;
+    int64_t counts_version;
 };
 
 /* One phrase's matches that every phrase gathered before it (and the
@@ -66,6 +87,14 @@ struct job {
     const int64_t *allowed;  /* the caller's filter (NULL: none) */
     size_t n_allowed;
     bool empty;  /* no row matches every phrase (the rest was not walked) */
+    /* The query's phrases as text (from its quoted words; n_words 0 when
+     * it is not of that form) and the index's state when it ran. */
+    const char *words[MAX_PHRASES];
+    size_t word_len[MAX_PHRASES];
+    int n_words;
+    int changes;
+    int64_t version;
+    bool versioned;
 };
 
 static bool plist_push(struct plist *l, int64_t k, double f)
@@ -126,6 +155,46 @@ static int collect_match(const Fts5ExtensionApi *api, Fts5Context *fc, void *arg
     return plist_push(l, k, f) ? SQLITE_OK : SQLITE_NOMEM;
 }
 
+/* The remembered count of phrase i, or -1. */
+static sqlite3_int64 count_find(const struct lengths *l, const struct job *job, int i)
+{
+    if (l == NULL || i >= job->n_words || job->word_len[i] > COUNT_WORD_MAX)
+        return -1;
+    for (size_t k = 0; k < l->n_counts; k++)
+        if (strlen(l->counts[k].word) == job->word_len[i] &&
+            memcmp(l->counts[k].word, job->words[i], job->word_len[i]) == 0)
+            return l->counts[k].hits;
+    return -1;
+}
+
+static void count_keep(struct lengths *l, const struct job *job, int i, sqlite3_int64 hits)
+{
+    if (l == NULL || i >= job->n_words || job->word_len[i] > COUNT_WORD_MAX ||
+        count_find(l, job, i) >= 0)
+        return;
+    struct phrase_count *c = &l->counts[l->next_count];
+    l->next_count = (l->next_count + 1) % COUNTS_KEPT;
+    if (l->n_counts < COUNTS_KEPT)
+        l->n_counts++;
+    memcpy(c->word, job->words[i], job->word_len[i]);
+    c->word[job->word_len[i]] = '\0';
+    c->hits = hits;
+}
+
+/* Forgets the counts when the index changed since they were taken. */
+static void counts_check(struct lengths *l, const struct job *job)
+{
+    if (l == NULL)
+        return;
+    if (!job->versioned || l->counts_changes != job->changes ||
+        l->counts_version != job->version) {
+        l->n_counts = 0;
+        l->next_count = 0;
+        l->counts_changes = job->changes;
+        l->counts_version = job->version;
+    }
+}
+
 /* Walks the phrases, the one with fewest matches first: each walk reads
  * instances only for the rows every walk before it kept, so a rare word
  * spares the reading of a common one's instances (its matches are still
@@ -137,9 +206,17 @@ static int walk_phrases(const Fts5ExtensionApi *api, Fts5Context *fc, struct job
     int order[MAX_PHRASES];
     for (int i = 0; i < n; i++)
         order[i] = i;
+    /* One phrase needs no order: its walk counts it. */
+    struct lengths *kept = n > 1 && job->versioned && job->n_words == n ? job->lengths : NULL;
+    counts_check(kept, job);
+    bool known = kept != NULL;
+    for (int i = 0; known && i < n; i++) {
+        job->lists[i].hits = count_find(kept, job, i);
+        known = job->lists[i].hits >= 0;
+    }
     if (n > 1) {
         sqlite3_int64 fewest = INT64_MAX;
-        for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+        for (int i = 0; !known && rc == SQLITE_OK && i < n; i++) {
             struct pass p = {.out = &job->lists[i], .count_only = true, .limit = fewest};
             rc = api->xQueryPhrase(fc, i, &p, collect_match);
             if (job->lists[i].hits < fewest)
@@ -162,6 +239,8 @@ static int walk_phrases(const Fts5ExtensionApi *api, Fts5Context *fc, struct job
         struct plist *l = &job->lists[order[i]];
         struct pass p = {.out = l, .keep = keep, .n_keep = n_keep};
         rc = api->xQueryPhrase(fc, order[i], &p, collect_match);
+        if (rc == SQLITE_OK)
+            count_keep(kept, job, order[i], l->hits);
         if (rc == SQLITE_OK && l->n == 0) {
             job->empty = true;
             break;
@@ -394,6 +473,7 @@ static enum market_rank_status lengths_fill(sqlite3 *db, struct lengths *l, char
                                             size_t errlen)
 {
     l->valid = false;
+    l->looked_up = 0; /* a reading that fails is not tried again at once either */
     int changes = sqlite3_total_changes(db);
     int64_t version;
     sqlite3_stmt *st = NULL;
@@ -448,9 +528,10 @@ static bool lengths_current(sqlite3 *db, const struct lengths *l)
            version == l->data_version;
 }
 
-/* Each candidate's length in tokens: from the connection's copy when many
- * are needed, else one lookup each. USE_SQL when a row is missing or not
- * in the layout doc_tokens reads. */
+/* Each candidate's length in tokens: from the connection's copy when it is
+ * current, or when many are needed or lookups since it was last read have
+ * cost a reading of it (it is then read again), else one lookup each.
+ * USE_SQL when a row is missing or not in the layout doc_tokens reads. */
 static enum market_rank_status read_lengths(sqlite3 *db, const struct job *job, struct cands *c,
                                             char *err, size_t errlen)
 {
@@ -458,8 +539,11 @@ static enum market_rank_status read_lengths(sqlite3 *db, const struct job *job, 
     if (c->len == NULL)
         return oom(err, errlen);
     struct lengths *l = job->lengths;
-    bool many = (uint64_t)c->n * SCAN_SHARE > (uint64_t)job->n_row;
+    uint64_t spent = (l != NULL ? l->looked_up : 0) + c->n;
+    bool many = spent * SCAN_SHARE > (uint64_t)job->n_row;
     bool current = l != NULL && lengths_current(db, l);
+    if (l != NULL && !current && !many)
+        l->looked_up = spent;
     if (current || (l != NULL && many)) {
         enum market_rank_status s = current ? MARKET_RANK_OK : lengths_fill(db, l, err, errlen);
         for (size_t i = 0; s == MARKET_RANK_OK && i < c->n; i++) {
@@ -598,6 +682,24 @@ static enum market_rank_status rank(sqlite3 *db, const struct job *job, uint64_t
     return s;
 }
 
+/* The phrases of fts when it is quoted words separated by spaces (as
+ * market_index_fts_query writes it); else none. */
+static void job_words(struct job *job, const char *fts)
+{
+    job->n_words = 0;
+    const char *p = fts;
+    while (*p != '\0') {
+        const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+        if (end == NULL || job->n_words == MAX_PHRASES || (end[1] != '\0' && end[1] != ' ')) {
+            job->n_words = 0;
+            return;
+        }
+        job->words[job->n_words] = p + 1;
+        job->word_len[job->n_words++] = (size_t)(end - p - 1);
+        p = end[1] == ' ' ? end + 2 : end + 1;
+    }
+}
+
 enum market_rank_status market_rank_top(sqlite3 *db, const char *fts, const int64_t *allowed,
                                         size_t n_allowed, uint64_t want,
                                         struct market_rank_hit **hits, size_t *n_hits,
@@ -610,6 +712,9 @@ enum market_rank_status market_rank_top(sqlite3 *db, const char *fts, const int6
     memset(&job, 0, sizeof job);
     job.allowed = allowed;
     job.n_allowed = n_allowed;
+    job_words(&job, fts);
+    job.changes = sqlite3_total_changes(db);
+    job.versioned = data_version(db, &job.version);
     enum market_rank_status s = gather(db, fts, &job, err, errlen);
     if (s == MARKET_RANK_OK && job.use_sql)
         s = MARKET_RANK_USE_SQL;
