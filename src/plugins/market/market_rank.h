@@ -12,18 +12,26 @@
  * the matches left are looked up one by one when they are few, else taken
  * from a copy of every row's length that the connection keeps while the
  * index is unchanged (read in one ordered pass over %_docsize, about 8 ms
- * for 100,000 listings, by the first such search after a block); and bm25
+ * for 100,000 listings, by the first such search after a block, or once
+ * the lookups since it was last read have cost as much); and bm25
  * is computed with SQLite's formula, constants and order of operations,
  * so the ranks are the same doubles SQL gives (test_market_index compares
  * them).
+ *
+ * To order its walks (the rarest phrase first), a search needs each
+ * phrase's match count, which costs a walk of its own; the connection
+ * remembers the counts of the phrases searched while the index is
+ * unchanged, so a phrase searched again before the next block is walked
+ * once. Ranks never depend on that order, only the work does.
  *
  * A query this cannot rank as SQL would (a phrase with no token, a
  * %_docsize row in another layout than one varint per column) is handed
  * back to the caller, which ranks it through SQL. The auxiliary function
  * and the copy of the lengths (its user data, freed with the connection)
  * are registered on a connection the first time they are needed. Not
- * thread-safe beyond the sqlite3 handle: callers hold the plugin's
- * database lock. */
+ * thread-safe beyond the sqlite3 handle: one thread uses a connection at a
+ * time (the plugin's own under its database lock, or a reader lent by
+ * plugin_db_reader_get). */
 #ifndef SOUK_PLUGINS_MARKET_RANK_H
 #define SOUK_PLUGINS_MARKET_RANK_H
 
