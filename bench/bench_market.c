@@ -13,10 +13,12 @@
 #include "consensus/txfield.h"
 #include "consensus/txsign.h"
 #include "consensus/txtype.h"
+#include "node/node.h"
 #include "node/plugin.h"
 #include "plugins/market/market.h"
 #include "plugins/market/market_index.h"
 #include "plugins/market/market_state.h"
+#include "util/args.h"
 #include "util/sqlitedb.h"
 
 #define FEE 1000
@@ -1008,6 +1010,17 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
     struct plugin_ctx pc;
     memset(&pc, 0, sizeof pc);
     pc.plugin = &market_plugin;
+    /* What start reads of the node: the market's options (at their
+     * defaults) and the datadir, where the photo store opens too. */
+    static struct node_ctx node;
+    static struct args args;
+    memset(&node, 0, sizeof node);
+    if (args_init(&args, market_plugin.options, market_plugin.n_options, err, sizeof err) !=
+        ARGS_OK)
+        bench_fail("the market's options: %s", err);
+    node.args = &args;
+    snprintf(node.datadir, sizeof node.datadir, "%s", dir);
+    pc.node = &node;
     if (!sqlitedb_connect(path, true, &pc.db, err, sizeof err) ||
         !sqlitedb_set_durable(pc.db, err, sizeof err))
         bench_fail("%s", err);
@@ -1139,7 +1152,9 @@ void bench_market_search(size_t listings, size_t queries, struct bench_market_se
     free(w.sellers);
     free(w.ids);
     free(w.seller_of);
+    market_plugin.stop(&pc);
     sqlite3_close(pc.db);
+    args_clear(&args);
     texts_clear();
     bench_tmpdir_remove();
 }

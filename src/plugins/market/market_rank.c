@@ -76,6 +76,8 @@ struct pass {
     sqlite3_int64 limit;
 };
 
+struct cands;
+
 /* What the auxiliary function gathers on the query's first row. */
 struct job {
     bool called, use_sql;
@@ -95,6 +97,13 @@ struct job {
     int changes;
     int64_t version;
     bool versioned;
+    /* Rows mode (a query of several phrases): the function runs on every
+     * row the query matches and keeps each allowed one with its phrase
+     * frequencies (np per row), so no phrase is walked whole but to count
+     * it when its count is not remembered. */
+    bool rows_wanted, rows_mode;
+    struct cands *rows;
+    size_t allowed_pos;
 };
 
 static bool plist_push(struct plist *l, int64_t k, double f)
@@ -251,8 +260,86 @@ static int walk_phrases(const Fts5ExtensionApi *api, Fts5Context *fc, struct job
     return rc;
 }
 
-/* The auxiliary function: does its work once, on the query's first row
- * (the statement stops there), for every row the query matches. */
+/* The candidates: matches of every phrase whose key is allowed, with each
+ * phrase's frequency (n_phrases per candidate). */
+struct cands {
+    int64_t *k;
+    double *f;
+    int *len;  /* tokens in the row */
+    size_t n, cap;
+};
+
+/* Rows mode's first step: each phrase's match count (for its IDF), from
+ * the connection's memory or by a counting walk, which it then keeps. */
+static int count_phrases(const Fts5ExtensionApi *api, Fts5Context *fc, struct job *job)
+{
+    struct lengths *kept = job->versioned ? job->lengths : NULL;
+    counts_check(kept, job);
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < job->n_phrases; i++) {
+        job->lists[i].hits = count_find(kept, job, i);
+        if (job->lists[i].hits >= 0)
+            continue;
+        job->lists[i].hits = 0;
+        struct pass p = {.out = &job->lists[i], .count_only = true, .limit = INT64_MAX};
+        rc = api->xQueryPhrase(fc, i, &p, collect_match);
+        if (rc == SQLITE_OK)
+            count_keep(kept, job, i, job->lists[i].hits);
+    }
+    return rc;
+}
+
+/* Rows mode: the current row, when allowed, with each phrase's weighted
+ * instance count (as bm25 adds them, from the row's instances). */
+static void collect_row(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+                        struct job *job)
+{
+    int64_t k = api->xRowid(fc);
+    if (job->allowed != NULL) {
+        while (job->allowed_pos < job->n_allowed && job->allowed[job->allowed_pos] < k)
+            job->allowed_pos++;
+        if (job->allowed_pos == job->n_allowed || job->allowed[job->allowed_pos] != k)
+            return;
+    }
+    struct cands *c = job->rows;
+    size_t np = (size_t)job->n_phrases;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        int64_t *nk = realloc(c->k, cap * sizeof *nk);
+        if (nk != NULL)
+            c->k = nk;
+        double *nf = nk != NULL ? realloc(c->f, cap * np * sizeof *nf) : NULL;
+        if (nf == NULL) {
+            job->rc = SQLITE_NOMEM;
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        c->f = nf;
+        c->cap = cap;
+    }
+    double *f = &c->f[c->n * np];
+    for (size_t i = 0; i < np; i++)
+        f[i] = 0.0;
+    int n = 0;
+    int rc = api->xInstCount(fc, &n);
+    for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+        int phrase, col, off;
+        rc = api->xInst(fc, i, &phrase, &col, &off);
+        if (rc == SQLITE_OK && phrase >= 0 && (size_t)phrase < np)
+            f[phrase] += col >= 0 && col < MARKET_RANK_COLUMNS ? market_rank_weights[col] : 1.0;
+    }
+    if (rc != SQLITE_OK) {
+        job->rc = rc;
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    c->k[c->n++] = k;
+}
+
+/* The auxiliary function: on the query's first row, sets out what the
+ * query needs, then either walks the phrases for every row the query
+ * matches (the statement stops there) or, in rows mode, keeps that row and
+ * each one after it. */
 static void collect(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx, int nv,
                     sqlite3_value **v)
 {
@@ -262,8 +349,11 @@ static void collect(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
         sqlite3_result_error(ctx, COLLECT_FN ": no job", -1);
         return;
     }
-    if (job->called)
+    if (job->called) {
+        if (job->rows_mode)
+            collect_row(api, fc, ctx, job);
         return;
+    }
     job->called = true;
     job->lengths = api->xUserData(fc);
     int n = api->xPhraseCount(fc);
@@ -288,11 +378,17 @@ static void collect(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
     int rc = api->xRowCount(fc, &job->n_row);
     if (rc == SQLITE_OK)
         rc = api->xColumnTotalSize(fc, -1, &job->n_token);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK && job->rows_wanted && n > 1 && n == job->n_words) {
+        rc = count_phrases(api, fc, job);
+        job->rows_mode = rc == SQLITE_OK;
+    } else if (rc == SQLITE_OK) {
         rc = walk_phrases(api, fc, job);
+    }
     if (rc != SQLITE_OK) {
         job->rc = rc;
         sqlite3_result_error_code(ctx, rc);
+    } else if (job->rows_mode) {
+        collect_row(api, fc, ctx, job);
     }
 }
 
@@ -338,12 +434,16 @@ static bool register_collect(sqlite3 *db)
     return false;
 }
 
-/* Runs the query to its first row, where collect gathers every match. */
+/* Runs the query: to its first row, where collect gathers every match by
+ * walking the phrases; or, in rows mode, over every row it matches. */
 static enum market_rank_status gather(sqlite3 *db, const char *fts, struct job *job, char *err,
                                       size_t errlen)
 {
-    static const char sql[] = "SELECT " COLLECT_FN "(listing_fts, ?2) FROM listing_fts "
-                              "WHERE listing_fts MATCH ?1 LIMIT 1";
+    static const char first_sql[] = "SELECT " COLLECT_FN "(listing_fts, ?2) FROM listing_fts "
+                                    "WHERE listing_fts MATCH ?1 LIMIT 1";
+    static const char rows_sql[] = "SELECT " COLLECT_FN "(listing_fts, ?2) FROM listing_fts "
+                                   "WHERE listing_fts MATCH ?1";
+    const char *sql = job->rows_wanted ? rows_sql : first_sql;
     sqlite3_stmt *st = NULL;
     /* The function is unknown until the connection's first search. */
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK &&
@@ -351,24 +451,19 @@ static enum market_rank_status gather(sqlite3 *db, const char *fts, struct job *
         return fail(db, "preparing a search", err, errlen);
     sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
     sqlite3_bind_pointer(st, 2, job, JOB_TYPE, NULL);
-    int rc = sqlite3_step(st);
+    int rc;
+    /* After the first row only rows mode has more to gather. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && job->rows_mode && job->rc == SQLITE_OK)
+        ;
     enum market_rank_status s = MARKET_RANK_OK;
     if (job->rc == SQLITE_NOMEM)
         s = oom(err, errlen);
-    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    else if ((rc != SQLITE_ROW && rc != SQLITE_DONE) || job->rc != SQLITE_OK)
         s = fail(db, "searching", err, errlen);
     sqlite3_finalize(st);
     return s;
 }
 
-/* The candidates: matches of every phrase whose key is allowed, with each
- * phrase's frequency (n_phrases per candidate). */
-struct cands {
-    int64_t *k;
-    double *f;
-    int *len;  /* tokens in the row */
-    size_t n;
-};
 
 static void cands_clear(struct cands *c)
 {
@@ -637,7 +732,16 @@ static enum market_rank_status rank(sqlite3 *db, const struct job *job, uint64_t
 {
     struct cands c = {0};
     bool mem = true;
-    if (!intersect(job, &c, &mem)) {
+    if (job->rows_mode) {
+        /* The rows arrive in rowid order, as the phrase lists do. */
+        c = *job->rows;
+        memset(job->rows, 0, sizeof *job->rows);
+        for (size_t j = 1; j < c.n; j++)
+            if (c.k[j] <= c.k[j - 1]) {
+                cands_clear(&c);
+                return MARKET_RANK_USE_SQL;
+            }
+    } else if (!intersect(job, &c, &mem)) {
         cands_clear(&c);
         return MARKET_RANK_USE_SQL;
     }
@@ -715,11 +819,15 @@ enum market_rank_status market_rank_top(sqlite3 *db, const char *fts, const int6
     job_words(&job, fts);
     job.changes = sqlite3_total_changes(db);
     job.versioned = data_version(db, &job.version);
+    struct cands rows = {0};
+    job.rows = &rows;
+    job.rows_wanted = job.n_words > 1;
     enum market_rank_status s = gather(db, fts, &job, err, errlen);
     if (s == MARKET_RANK_OK && job.use_sql)
         s = MARKET_RANK_USE_SQL;
     else if (s == MARKET_RANK_OK && job.called && !job.empty)
         s = rank(db, &job, want, hits, n_hits, total, err, errlen);
+    cands_clear(&rows);
     job_clear(&job);
     return s;
 }
