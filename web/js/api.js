@@ -10,10 +10,14 @@ export function onSessionChange(fn) {
   listeners.add(fn);
 }
 
-function setSession(s) {
+// ended: the server no longer knows the session (it timed out, the
+// password was changed elsewhere, the account deleted), as opposed to a
+// log-out asked for here.
+function setSession(s, ended) {
+  const had = session !== null;
   session = s;
   csrf = s ? s.csrf || csrf : null;
-  for (const fn of listeners) fn(session);
+  for (const fn of listeners) fn(session, Boolean(ended) && had);
 }
 
 export function currentSession() {
@@ -53,7 +57,7 @@ async function request(path, body, method) {
     }
   }
   if (res.ok) return data;
-  if (res.status === 401 && path !== "/api/login") setSession(null);
+  if (res.status === 401 && path !== "/api/login") setSession(null, true);
   let msg = data && data.error ? String(data.error) : "";
   if (res.status === 429) {
     const wait = res.headers.get("Retry-After");
@@ -102,6 +106,14 @@ export async function logout() {
 export async function changePassword(oldPassword, newPassword) {
   const r = await request("/api/password", {old: oldPassword, "new": newPassword});
   setSession(r);
+  return r;
+}
+
+// Ends the account and every session of it; the node keeps its wallet
+// file, set aside (the seed words restore the coins anywhere).
+export async function deleteAccount(password) {
+  const r = await request("/api/delete", {password});
+  setSession(null);
   return r;
 }
 

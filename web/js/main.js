@@ -53,6 +53,11 @@ async function route() {
   // Focus goes to the new page at once, not once it has loaded: by then
   // the person may be typing in one of its fields.
   main.focus({preventScroll: true});
+  // What the page that sent the person here had to say (the account was
+  // deleted, the session ended).
+  const said = sessionStorage.getItem("notice");
+  sessionStorage.removeItem("notice");
+  if (said) add(main, notice("ok", said));
   if (!found) {
     add(main, h("h1", "Page not found"), h("p", h("a", {href: "#/"}, "Go to the start page")));
     return;
@@ -136,7 +141,18 @@ async function refreshUnread() {
   }
 }
 
-onSessionChange((s) => {
+onSessionChange((s, ended) => {
+  // A session that ended under a page that needs one leads to the login,
+  // and back to that page after it.
+  if (ended) {
+    const {path} = parseHash();
+    const found = ROUTES.find(([re]) => re.test(path));
+    if (found && found[3]) {
+      sessionStorage.setItem("notice", "Your session has ended. Please log in again.");
+      sessionStorage.setItem("after-login", path);
+      go("/login");
+    }
+  }
   for (const a of document.querySelectorAll("[data-auth]")) a.hidden = !s;
   for (const a of document.querySelectorAll("[data-guest]")) a.hidden = Boolean(s);
   if (s) {

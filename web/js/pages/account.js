@@ -1,5 +1,5 @@
 // Sign up (the seed words shown once), log in, and the account page.
-import {changePassword, currentSession, login, logout, rpc, signup} from "../api.js";
+import {changePassword, currentSession, deleteAccount, login, logout, rpc, signup} from "../api.js";
 import {actionButton, add, clear, field, h, notice} from "../dom.js";
 
 function afterLogin(go) {
@@ -99,12 +99,35 @@ export async function renderAccount(main, args, ctx) {
         add(out, notice("ok", "Your password is changed."));
         oldp.value = newp.value = "";
       }, out)),
-    h("p", actionButton("Log out", async () => { await logout(); ctx.go("/"); }, null, "secondary")));
+    h("p", actionButton("Log out", async () => { await logout(); ctx.go("/"); }, null, "secondary")),
+    deleteCard(ctx));
   try {
     for (const a of await rpc("listaddresses")) add(addrs, h("li.mono", typeof a === "string" ? a : a.address));
   } catch (e) {
     add(addrs, h("li", notice("error", e.message)));
   }
+}
+
+// Deleting asks for the password and a tick: it cannot be undone here.
+function deleteCard(ctx) {
+  const pass = h("input", {id: "delete-password", type: "password", autocomplete: "current-password"});
+  const sure = h("input", {id: "delete-sure", type: "checkbox"});
+  const out = h("div");
+  return h("div.card", h("h2", "Delete account"),
+    h("p", "Your account and every session of it end, and your username is free again. " +
+      "Your wallet is not destroyed: the node keeps its file, set aside, and your seed words " +
+      "restore your coins in any souk wallet. Orders in progress go on without you, so settle " +
+      "them first."),
+    field("Password", pass),
+    h("div.row", sure, h("label", {for: "delete-sure"}, "I have my seed words and want to delete this account")),
+    out,
+    actionButton("Delete my account", async () => {
+      if (!sure.checked) throw new Error("Tick the box to confirm first.");
+      await deleteAccount(pass.value);
+      pass.value = "";
+      sessionStorage.setItem("notice", "Your account is deleted.");
+      ctx.go("/");
+    }, out, "danger"));
 }
 
 function profileForm() {
