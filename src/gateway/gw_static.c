@@ -10,16 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 static bool seg_char_ok(char c)
 {
@@ -42,7 +33,7 @@ bool gw_static_path(const char *uri, char out[GW_STATIC_PATH_MAX])
         if (c == '%') {
             if (i + 2 >= n)
                 return false;
-            int hi = hex_val(uri[i + 1]), lo = hex_val(uri[i + 2]);
+            int hi = hex_digit_value(uri[i + 1]), lo = hex_digit_value(uri[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);

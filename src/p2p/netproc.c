@@ -565,6 +565,12 @@ static void on_notfound(struct p2p_peer *peer, struct p2p_payload *p)
     struct p2p_net *net = peer->net;
     int64_t now = mono_now();
     for (size_t i = 0; i < p->n_invs; i++) {
+        /* A plugin object asked for and not had is an answer too: the
+         * allowance it held for the object ends (never below zero, so a
+         * peer's notfound only ever shrinks its own). */
+        if (p->invs[i].type != P2P_INV_TX && p->invs[i].type != P2P_INV_BLOCK &&
+            find_handler(net, p->invs[i].type) != NULL && peer->plugin_in_flight > 0)
+            peer->plugin_in_flight--;
         if (p->invs[i].type != P2P_INV_TX)
             continue;
         struct p2p_tx_req *r = keymap_find(&net->tx_reqs, p->invs[i].hash);

@@ -4,7 +4,7 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static int hex_value(char c)
+int hex_digit_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -26,8 +26,8 @@ void hex_encode(const uint8_t *data, size_t len, char *out)
 
 static bool hex_pair(const char *p, uint8_t *out)
 {
-    int hi = hex_value(p[0]);
-    int lo = hex_value(p[1]);
+    int hi = hex_digit_value(p[0]);
+    int lo = hex_digit_value(p[1]);
     if (hi < 0 || lo < 0)
         return false;
     *out = (uint8_t)(hi << 4 | lo);

@@ -14,6 +14,8 @@
 
 /* Writes 2*len hex digits and a NUL to out, which holds 2*len+1 bytes. */
 void hex_encode(const uint8_t *data, size_t len, char *out);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(char c);
 /* Decodes a string that must be exactly 2*outlen hex digits. */
 bool hex_decode_exact(const char *hex, uint8_t *out, size_t outlen);
 /* Decodes a string of any even length, appending the bytes to out. */

@@ -106,6 +106,7 @@ class MarketMediaTest(SoukTestFramework):
         self.hostile_peers()
         self.refusals()
         self.grace_and_drop()
+        self.store_cap()
         self.chat_through_cli()
 
     def photos_wait_unrelayed(self):
@@ -254,6 +255,67 @@ class MarketMediaTest(SoukTestFramework):
             assert_equal(base64.b64decode(n.cli("market_getmedia", self.vase)["data"])[:6], b"GIF89a")
         for n in self.nodes:
             n.setmocktime(0)
+
+    def store_cap(self):
+        n0, n1, n2 = self.nodes
+        self.log.info("-mediamaxmb: bad values stop the start; past the cap unnamed photos go "
+                      "first, named ones stay, and what cannot fit is refused")
+        self.stop_node(1)
+        for bad in ("0", "1048577", "lots"):
+            n1.assert_start_raises_init_error(["-mediamaxmb=" + bad], "mediamaxmb")
+        self.start_node(1, ["-mediamaxmb=1"])
+        self.connect_nodes(0, 1)
+        self.connect_nodes(1, 2)
+        assert_equal(self.info(n1)["max_bytes"], 1 << 20)
+        assert_equal(self.info(n1)["blobs"], 1)  # the vase's photo, named
+        # Unnamed photos of 400 KB each: the third pushes the first out.
+        shots = [jpeg(400 * 1000 + i) for i in range(3)]
+        ids = [n1.cli("market_addmedia", self.photo_file("shot%d.jpg" % i, d))["id"]
+               for i, d in enumerate(shots)]
+        info = self.info(n1)
+        assert_equal((info["blobs"], info["named"]), (3, 1))
+        assert info["bytes"] <= 1 << 20, info
+        self.refused(n1, -5, "media not held by this node", "market_getmedia", ids[0])
+        for i, d in zip(ids[1:], shots[1:]):
+            assert_equal(base64.b64decode(n1.cli("market_getmedia", i)["data"]), d)
+        assert_equal(base64.b64decode(n1.cli("market_getmedia", self.vase)["data"])[:6], b"GIF89a")
+        # A listing naming three such photos: node 1 keeps the two that fit
+        # beside the vase's, evicting the unnamed ones, and never a named
+        # one for another.
+        named = [jpeg(400 * 1000 + 10 + i) for i in range(3)]
+        want = [n0.cli("market_addmedia", self.photo_file("chair%d.jpg" % i, d))["id"]
+                for i, d in enumerate(named)]
+        n0.cli("market_createlisting", {"title": "Three chairs", "price": 5, "media": want},
+               {"fee": FEE}, wallet="seller")
+        self.mine()
+        wait_until(lambda: self.info(n1)["named"] == 3, timeout=30,
+                   what="node 1 kept the two photos that fit")
+        info = self.info(n1)
+        assert_equal((info["blobs"], info["named"]), (3, 3))
+        assert info["bytes"] <= 1 << 20, info
+        held = [i for i in want if self._held(n1, i)]
+        assert_equal(len(held), 2)
+        # Now named photos fill it: a new one is refused in words.
+        self.refused(n1, -1, "the media store is full", "market_addmedia",
+                     self.photo_file("one-more.jpg", jpeg(300 * 1000)))
+        self.restart_node(1)
+        self.connect_nodes(0, 1)
+        self.connect_nodes(1, 2)
+
+    def photo_file(self, name, data):
+        """A photo as a file (a path on the command line; its base64 would
+        not fit in one argument)."""
+        path = os.path.join(self.options.tmpdir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def _held(self, node, media_id):
+        try:
+            node.cli("market_getmedia", media_id)
+            return True
+        except CliError:
+            return False
 
     def chat_through_cli(self):
         n0, n1, n2 = self.nodes
