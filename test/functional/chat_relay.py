@@ -177,7 +177,10 @@ class ChatRelayTest(SoukTestFramework):
         for _ in range(800):
             if not p.is_connected:
                 break
-            p.send_message("chat", body)
+            try:
+                p.send_message("chat", body)
+            except ConnectionError:
+                break  # the node cut it off between the check and the send
         assert p.wait_for_disconnect(30), "the node kept a flooding peer"
         assert n2.debug_log_contains("unrequested objects beyond the rate limit")
         n2.disconnect_p2ps()
@@ -220,7 +223,10 @@ class ChatRelayTest(SoukTestFramework):
         rss_before = rss_mb(pid)
         before = n2.chat_getinfo()["messages"]
         p = n2.add_p2p_connection(P2PInterface())
-        p.send_raw(b"".join(frame(message_body("chat", RawBytes(e))) for e in envs))
+        try:
+            p.send_raw(b"".join(frame(message_body("chat", RawBytes(e))) for e in envs))
+        except ConnectionError:
+            pass  # cut off before the burst was all written: what the test expects
         assert p.wait_for_disconnect(60), "the node kept a peer that pushed 10,000 envelopes"
         n2.disconnect_p2ps()
         kept = n2.chat_getinfo()["messages"] - before
