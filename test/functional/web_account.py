@@ -48,15 +48,7 @@ class WebAccountTest(SoukTestFramework):
         tmp = self.options.tmpdir
         with Browser(tmp, "alice") as a, Browser(tmp, "alice2") as a2:
             self.log.info("sign up in one browser, log in from another")
-            a.open(self.url + "#/signup")
-            a.type("#signup-form input[name=username]", "Alice")
-            a.type("#signup-form input[name=password]", OLD)
-            a.type("#signup-form input[name=password2]", OLD)
-            a.click("#signup-form button[type=submit]")
-            address = a.find("#signup-address").text
-            a.click("#seed-saved")
-            a.click("#seed-continue")
-            a.find("#balance")
+            address = a.signup(self.url, "Alice", OLD)
             node.sendrawtransaction(self.make_transfer(self.miner_key, 0, address, 7 * COIN, 2000))
             self.generate(node, 1)
             self.login(a2, OLD)
@@ -122,15 +114,8 @@ class WebAccountTest(SoukTestFramework):
             assert_equal(len(kept), 1)
 
             self.log.info("the username is free again, with a new wallet")
-            a.open(self.url + "#/signup")
-            a.type("#signup-form input[name=username]", "alice")
-            a.type("#signup-form input[name=password]", OLD)
-            a.type("#signup-form input[name=password2]", OLD)
-            a.click("#signup-form button[type=submit]")
-            again = a.find("#signup-address").text
+            again = a.signup(self.url, "alice", OLD)
             assert again != address
-            a.click("#seed-saved")
-            a.click("#seed-continue")
             a.wait_text("#balance", "0")
             # The old wallet's coins are where its file is: an operator who
             # puts it back among the wallets finds them there.

@@ -29,16 +29,7 @@ class WebSecurityTest(SoukTestFramework):
         self.generate(self.nodes[0], 1)
 
     def signup(self, b, name):
-        b.open(self.url + "#/signup")
-        b.type("#signup-form input[name=username]", name)
-        b.type("#signup-form input[name=password]", "pass-" + name + "-123")
-        b.type("#signup-form input[name=password2]", "pass-" + name + "-123")
-        b.click("#signup-form button[type=submit]")
-        addr = b.find("#signup-address").text
-        b.click("#seed-saved")
-        b.click("#seed-continue")
-        b.find("#balance")
-        return addr
+        return b.signup(self.url, name, "pass-" + name + "-123")
 
     def clean(self, b, where):
         """No element came from a payload and no payload script ran."""

@@ -122,6 +122,21 @@ class Browser:
         self.click_text("button", label)
         return self.wait_text(".notice.ok", done, timeout)
 
+    def signup(self, url, username, password):
+        """Signs up at the gateway at url, through the seed words page, to
+        the start page; returns the new account's address."""
+        self.open(url + "#/signup")
+        self.type("#signup-form input[name=username]", username)
+        self.type("#signup-form input[name=password]", password)
+        self.type("#signup-form input[name=password2]", password)
+        self.click("#signup-form button[type=submit]")
+        addr = self.find("#signup-address").text
+        self.shot("seed")
+        self.click("#seed-saved")
+        self.click("#seed-continue")
+        self.find("#balance")
+        return addr
+
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
