@@ -55,18 +55,7 @@ class WebTradeTest(SoukTestFramework):
     def signup(self, b, node, name):
         b.open(self.url(node) + "#/signup")
         b.shot("signup")
-        b.type("#signup-form input[name=username]", name)
-        b.type("#signup-form input[name=password]", "pass-" + name + "-123")
-        b.type("#signup-form input[name=password2]", "pass-" + name + "-123")
-        b.click("#signup-form button[type=submit]")
-        seed = b.find("#seed").text.split()
-        assert_equal(len(seed), 24)
-        addr = b.find("#signup-address").text
-        b.shot("seed")
-        b.click("#seed-saved")
-        b.click("#seed-continue")
-        b.find("#balance")
-        return addr
+        return b.signup(self.url(node), name, "pass-" + name + "-123")
 
     def run_test(self):
         why = missing()

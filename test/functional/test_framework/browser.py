@@ -130,6 +130,9 @@ class Browser:
         self.type("#signup-form input[name=password]", password)
         self.type("#signup-form input[name=password2]", password)
         self.click("#signup-form button[type=submit]")
+        words = self.find("#seed").text.split()
+        if len(words) != 24:
+            raise AssertionError("%s: the seed shows %d words, not 24" % (self.name, len(words)))
         addr = self.find("#signup-address").text
         self.shot("seed")
         self.click("#seed-saved")
