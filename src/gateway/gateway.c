@@ -346,6 +346,7 @@ bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen)
         .authorize = NULL,
         .auth_fail_delay_ms = -1,
         .max_body = GATEWAY_MAX_BODY,
+        .name = "gateway",
     };
     if (!http_server_new(ctx->base, &cfg, &g->http, why, sizeof why)) {
         /* The HTTP layer names the RPC options; these are the gateway's. */

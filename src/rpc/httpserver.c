@@ -1187,6 +1187,7 @@ static void stop_workers(struct http_server *s)
 bool http_server_new(struct event_base *base, const struct http_config *cfg,
                      struct http_server **out, char *err, size_t errlen)
 {
+    const char *name = cfg->name != NULL ? cfg->name : "RPC server";
     if (cfg->threads < 1 || cfg->workqueue < 1) {
         str_set_err(err, errlen, "-rpcthreads and -rpcworkqueue must be at least 1");
         return false;
@@ -1249,20 +1250,21 @@ bool http_server_new(struct event_base *base, const struct http_config *cfg,
         char host[256];
         uint16_t port;
         if (!split_host_port(binds[i], cfg->port, host, sizeof host, &port)) {
-            str_set_err(err, errlen, "invalid -rpcbind address '%s'", binds[i]);
+            str_set_err(err, errlen, "invalid %s address '%s'",
+                        cfg->name != NULL ? "bind" : "-rpcbind", binds[i]);
             goto fail;
         }
         struct evhttp_bound_socket *b = evhttp_bind_socket_with_handle(s->http, host, port);
         if (b == NULL) {
-            LOG_WARN(LOG_CAT_HTTP, "cannot bind the RPC server to %s port %u: %s", host,
+            LOG_WARN(LOG_CAT_HTTP, "cannot bind the %s to %s port %u: %s", name, host,
                      (unsigned)port, strerror(errno));
             continue;
         }
-        LOG_INFO(LOG_CAT_HTTP, "RPC server listening on %s port %u", host, (unsigned)port);
+        LOG_INFO(LOG_CAT_HTTP, "%s listening on %s port %u", name, host, (unsigned)port);
         s->bound[s->n_bound++] = b;
     }
     if (s->n_bound == 0) {
-        str_set_err(err, errlen, "cannot bind the RPC server to any address on port %u",
+        str_set_err(err, errlen, "cannot bind the %s to any address on port %u", name,
                 (unsigned)cfg->port);
         goto fail;
     }

@@ -105,6 +105,7 @@ struct http_config {
     void *authorize_arg;
     int auth_fail_delay_ms;      /* < 0: HTTP_AUTH_FAIL_DELAY_MS */
     size_t max_body;             /* bytes; 0: HTTP_MAX_BODY_SIZE (evhttp answers 413 past it) */
+    const char *name;            /* in log lines and errors; NULL: "RPC server" */
 };
 
 /* Creates the server on base: binds every address (fails when none can be

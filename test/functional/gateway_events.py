@@ -81,6 +81,9 @@ class GatewayEventsTest(SoukTestFramework):
     def run_test(self):
         node = self.nodes[0]
         port = node.gateway_port
+        # The log names each server for what it is.
+        assert node.debug_log_contains("gateway listening on 127.0.0.1 port %d" % port)
+        assert node.debug_log_contains("RPC server listening on")
         self.miner_key, self.miner_address = self.new_key()
         self.generate(node, 110)
         self.log.info("no session: 401 with a JSON error")
