@@ -128,6 +128,7 @@ void gw_release_wallet(struct gateway *g, const char *username, const char *wall
         if (w != NULL) {
             wallet_lock(w);
             walletman_unload(g->wm, wallet);
+            walletman_put(g->wm, w); /* frees it, unless a call still runs on it */
             LOG_DEBUG(LOG_CAT_HTTP, "gateway: %s's wallet locked and unloaded", username);
         }
     }
@@ -140,6 +141,7 @@ bool gw_retire_wallet(struct gateway *g, const char *wallet)
     if (w != NULL) {
         wallet_lock(w);
         walletman_unload(g->wm, wallet);
+        walletman_put(g->wm, w);
     }
     char from[PATH_MAX + 80], to[PATH_MAX + 120];
     snprintf(from, sizeof from, "%s/wallets/%s", g->ctx->datadir, wallet);
@@ -183,8 +185,7 @@ void gw_finish_deletions(struct gateway *g)
 }
 
 /* Loads (when needed) and unlocks the account's wallet; wallet_mu held. */
-static enum wallet_err open_wallet(struct gateway *g, const char *name, const char *pass,
-                                   struct wallet **out)
+static enum wallet_err open_wallet(struct gateway *g, const char *name, const char *pass)
 {
     struct wallet *w = walletman_get(g->wm, name);
     char err[256] = "";
@@ -196,8 +197,7 @@ static enum wallet_err open_wallet(struct gateway *g, const char *name, const ch
         }
     }
     enum wallet_err e = wallet_unlock(w, pass, GW_UNLOCK_SECONDS);
-    if (e == WALLET_OK)
-        *out = w;
+    walletman_put(g->wm, w);
     return e;
 }
 
@@ -294,6 +294,7 @@ static void api_signup(struct api_ctx *c)
             gw_retire_wallet(g, a.wallet);
         gw_store_remove(g->store, a.username);
     }
+    walletman_put(g->wm, w);
     pthread_mutex_unlock(&g->wallet_mu);
     gw_secret_wipe(&sec);
     if (!ok) {
@@ -361,8 +362,7 @@ static void api_login(struct api_ctx *c)
     }
 
     pthread_mutex_lock(&g->wallet_mu);
-    struct wallet *w = NULL;
-    enum wallet_err e = open_wallet(g, a.wallet, sec.wallet_pass, &w);
+    enum wallet_err e = open_wallet(g, a.wallet, sec.wallet_pass);
     gw_secret_wipe(&sec);
     /* A password change a crash cut short: the wallet tells which
      * password it took, and the table follows it. */
@@ -478,6 +478,7 @@ static void api_password(struct api_ctx *c)
     struct wallet *w = ok ? walletman_get(g->wm, a.wallet) : NULL;
     if (w != NULL)
         e = wallet_change_passphrase(w, old_sec.wallet_pass, new_sec.wallet_pass);
+    walletman_put(g->wm, w);
     if (e == WALLET_OK) {
         ok = gw_store_promote(g->store, a.username) == GW_STORE_OK;
     } else {

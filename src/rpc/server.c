@@ -806,6 +806,15 @@ static bool check_params(struct rpc_request *req)
     return true;
 }
 
+/* Gives back what the handler's helpers held for the call. */
+static void request_release(struct rpc_request *req)
+{
+    if (req->release != NULL)
+        req->release(req);
+    req->release = NULL;
+    req->held = NULL;
+}
+
 /* Runs a method; *result or req's error is set. */
 static bool execute(struct rpc_request *req, const char *method, json_t *params, json_t **result)
 {
@@ -826,6 +835,7 @@ static bool execute(struct rpc_request *req, const char *method, json_t *params,
         LOG_DEBUG(LOG_CAT_RPC, "call %s user=%s", req->method->name,
                   req->user != NULL ? req->user : "-");
         ok = req->method->handler(req, result);
+        request_release(req);
         active_remove(slot);
         if (!ok && req->err_msg == NULL)
             rpc_error(req, RPC_INTERNAL_ERROR, "%s failed without saying why", req->method->name);

@@ -131,6 +131,14 @@ struct rpc_request {
     const char *user;              /* authenticated RPC user */
     int err_code;                  /* set by rpc_error */
     char *err_msg;                 /* heap, owned by the request */
+    /* Something a handler's helper took for the rest of the call (the
+     * wallet's reference: rpc_wallet_from_request) and that must be given
+     * back whatever way the handler returns: the dispatcher calls
+     * release(req) once the handler has returned, then clears both. One
+     * holder per request: a helper that finds release set by itself reuses
+     * what it holds. */
+    void (*release)(struct rpc_request *req);
+    void *held;
 };
 
 void rpc_table_init(struct rpc_table *t);

@@ -171,16 +171,37 @@ struct wallet *rpc_wallet_from_request(struct rpc_request *req)
     return rpc_wallet_synced(req, rpc_wallet_lookup(req));
 }
 
+/* The request's hook (server.h): gives back the wallet it held. */
+static void rpc_wallet_release(struct rpc_request *req)
+{
+    walletman_put(node_walletman(req), req->held);
+}
+
+/* The request holds w (a reference, may be NULL) until its handler has
+ * returned. */
+static struct wallet *rpc_wallet_hold(struct rpc_request *req, struct wallet *w)
+{
+    if (w != NULL) {
+        req->release = rpc_wallet_release;
+        req->held = w;
+    }
+    return w;
+}
+
 static struct wallet *rpc_wallet_lookup(struct rpc_request *req)
 {
     struct walletman *wm = need_walletman(req);
     if (wm == NULL)
         return NULL;
+    /* Looked up before in this call: the same wallet, the same reference
+     * (the first pointer may still be in use by the handler). */
+    if (req->release == rpc_wallet_release)
+        return req->held;
     char name[WALLET_NAME_MAX + 1];
     struct wallet *w = NULL;
     switch (rpc_wallet_name_from_uri(req->uri, name)) {
     case RPC_WALLET_URI_NAME:
-        w = walletman_get(wm, name);
+        w = rpc_wallet_hold(req, walletman_get(wm, name));
         if (w == NULL && walletman_on_disk(wm, name))
             rpc_error(req, RPC_WALLET_NOT_FOUND,
                       "%s: wallet \"%s\" exists but is not loaded; load it with loadwallet \"%s\"",
@@ -196,7 +217,7 @@ static struct wallet *rpc_wallet_lookup(struct rpc_request *req)
     case RPC_WALLET_URI_NONE:
         break;
     }
-    w = walletman_get(wm, NULL);
+    w = rpc_wallet_hold(req, walletman_get(wm, NULL));
     if (w != NULL)
         return w;
     char names[2][WALLET_NAME_MAX + 1];
@@ -302,7 +323,9 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
     enum wallet_err e = walletman_create(wm, name, pass, restore ? seed : NULL, &w, err,
                                          sizeof err);
     OPENSSL_cleanse(seed, sizeof seed);
-    if (e == WALLET_ERR_EXISTS && walletman_get(wm, name) != NULL)
+    struct wallet *loaded = e == WALLET_ERR_EXISTS ? walletman_get(wm, name) : NULL;
+    walletman_put(wm, loaded);
+    if (loaded != NULL)
         return rpc_error(req, RPC_WALLET_ERROR, "Wallet \"%s\" already exists and is loaded.",
                          name);
     if (e == WALLET_ERR_EXISTS)
@@ -312,9 +335,10 @@ static bool rpc_createwallet_run(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, err);
     json_t *o = json_object();
-    return rpc_done_if(req, result, o,
-                       o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
-                           rpc_put(o, "warning", json_string(warning)));
+    bool ok = o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
+              rpc_put(o, "warning", json_string(warning));
+    walletman_put(wm, w);
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool rpc_loadwallet(struct rpc_request *req, json_t **result)
@@ -333,9 +357,10 @@ static bool rpc_loadwallet(struct rpc_request *req, json_t **result)
     if (e != WALLET_OK)
         return rpc_wallet_fail(req, e, err);
     json_t *o = json_object();
-    return rpc_done_if(req, result, o,
-                       o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
-                           rpc_put(o, "warning", json_string("")));
+    bool ok = o != NULL && rpc_put(o, "name", json_string(wallet_name(w))) &&
+              rpc_put(o, "warning", json_string(""));
+    walletman_put(wm, w);
+    return rpc_done_if(req, result, o, ok);
 }
 
 static bool rpc_unloadwallet(struct rpc_request *req, json_t **result)

@@ -31,7 +31,12 @@ bool rpc_wallet_register(struct rpc_table *t, char *err, size_t errlen);
 /* The wallet the request is for: the loaded wallet its /wallet/<name> URI
  * names, else the only loaded one. NULL with the RPC error set: -18 (not
  * loaded, or none loaded), -19 (several loaded and no path), -32601 (the
- * node runs with -disablewallet). */
+ * node runs with -disablewallet). The request holds a reference to it
+ * until the handler returns (the dispatcher gives it back through the
+ * request's release hook), so it stays valid for the whole call even if
+ * another thread unloads it (calls on it then fail with -18); it must not
+ * be kept past the call. A second lookup in the same call returns the same
+ * wallet. */
 struct wallet *rpc_wallet_from_request(struct rpc_request *req);
 /* Sets the RPC error for a wallet error (code from rpc_wallet_code; the
  * bitcoind message for -13/-14; detail, if not NULL or empty, as the

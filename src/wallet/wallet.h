@@ -13,7 +13,21 @@
  * every wallet's history and balances follow the chain. Every function
  * below is thread-safe: the manager and each wallet have their own lock;
  * functions that read chain state take the node's chain lock themselves,
- * so callers must NOT hold it. */
+ * so callers must NOT hold it.
+ *
+ * Who holds a wallet: a struct wallet is reference-counted. The manager
+ * holds one reference while the wallet is loaded; walletman_get, and
+ * walletman_create/walletman_load when given out, hand the caller one more,
+ * which the caller gives back with walletman_put once it is done (an RPC
+ * call holds its wallet until the handler returns: rpc_wallet.h). Unloading
+ * closes the wallet at once (keys wiped, database closed; every call on it
+ * then fails with WALLET_ERR_NOT_FOUND) and drops the manager's reference;
+ * the struct is freed by whichever put is last, so a holder never sees it
+ * freed under it. Nothing may keep a wallet pointer without a reference:
+ * the manager's own listeners (mempool, chat bus) reach only the loaded
+ * wallets under the manager's lock, and a wallet's index thread is stopped
+ * before it is closed. walletman_free frees every wallet, whatever is left
+ * unput: it runs after everything that could call a wallet has stopped. */
 #ifndef SOUK_WALLET_WALLET_H
 #define SOUK_WALLET_WALLET_H
 
@@ -72,18 +86,30 @@ void walletman_free(struct walletman *wm);
 
 /* Creates and loads a new wallet; passphrase NULL = unencrypted; seed NULL =
  * a fresh random seed (else restore from these 32 bytes, scanning the chain
- * for used keys up to the gap limit). */
+ * for used keys up to the gap limit). With out not NULL, *out is a
+ * reference to put (walletman_put); as for walletman_load. */
 enum wallet_err walletman_create(struct walletman *wm, const char *name, const char *passphrase,
                                  const uint8_t *seed, struct wallet **out, char *err,
                                  size_t errlen);
 enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wallet **out,
                                char *err, size_t errlen);
+/* Unloads: closes the wallet now; it is freed once the last reference to
+ * it is put. */
 enum wallet_err walletman_unload(struct walletman *wm, const char *name);
 /* The loaded wallet of that name (NULL if none). With name NULL: the only
- * loaded wallet, or NULL when none or several are loaded. The pointer stays
- * valid until walletman_free; once the wallet is unloaded every call on it
- * fails with WALLET_ERR_NOT_FOUND. */
+ * loaded wallet, or NULL when none or several are loaded. A wallet returned
+ * is a reference: it stays valid until the caller's walletman_put, even if
+ * it is unloaded meanwhile (every call on it then fails with
+ * WALLET_ERR_NOT_FOUND). */
 struct wallet *walletman_get(struct walletman *wm, const char *name);
+/* Gives back a reference from walletman_get, walletman_create or
+ * walletman_load (w NULL: nothing). The last one of an unloaded wallet
+ * frees it; w must not be used after. Takes the manager's lock only, so it
+ * may be called holding a caller's own locks but not the manager's. */
+void walletman_put(struct walletman *wm, struct wallet *w);
+/* How many unloaded wallets are still referenced (not yet freed): for
+ * tests. */
+size_t walletman_closed_count(struct walletman *wm);
 /* Whether a wallet of that name exists in the wallets directory (loaded
  * or not). */
 bool walletman_on_disk(struct walletman *wm, const char *name);

@@ -61,6 +61,10 @@ struct wallet {
     uint8_t seed[WALLETKEYS_SEED_LEN];
     bool have_seed;            /* seed valid: unencrypted, or unlocked */
     struct index_runner *index; /* follows the chain for it while loaded */
+    /* References (under wm->mu): the manager's own while loaded, and one
+     * per walletman_get (or create/load with out) not yet put. The last
+     * put frees the struct. */
+    unsigned refs;
 
     /* -walletnotify (NULL: none) and what the open db transaction will
      * announce once it commits (wallettrack.c). */
@@ -85,8 +89,8 @@ struct walletman {
     pthread_mutex_t mu;
     struct wallet **wallets;   /* loaded */
     size_t n, cap;
-    /* Unloaded wallets stay allocated (closed) until walletman_free, so a
-     * pointer another thread still holds never dangles. */
+    /* Unloaded (closed) wallets that someone still holds a reference to;
+     * each leaves the list, freed, at its last walletman_put. */
     struct wallet **closed;
     size_t n_closed, cap_closed;
 };
@@ -97,7 +101,8 @@ struct walletman {
 enum wallet_err wallet_open_file(struct walletman *wm, const char *name, const char *path,
                                  bool create, const uint8_t *seed, const char *passphrase,
                                  struct wallet **out, char *err, size_t errlen);
-/* Closes the database and wipes secrets; the struct stays (see closed). */
+/* Closes the database and wipes secrets; the struct stays until its last
+ * reference is put (see refs). */
 void wallet_close(struct wallet *w);
 void wallet_destroy(struct wallet *w);
 /* Takes w->mu; fails with NOT_FOUND for an unloaded wallet. */

@@ -43,8 +43,12 @@ bool walletinit_start(struct node_ctx *ctx, char *err, size_t errlen)
             werr[0] = '\0';
             r = walletman_create(wm, names[i], NULL, NULL, NULL, werr, sizeof werr);
         }
-        if (r == WALLET_ERR_EXISTS && walletman_get(wm, names[i]) != NULL)
-            continue; /* named twice */
+        if (r == WALLET_ERR_EXISTS) {
+            struct wallet *loaded = walletman_get(wm, names[i]);
+            walletman_put(wm, loaded);
+            if (loaded != NULL)
+                continue; /* named twice */
+        }
         if (r != WALLET_OK) {
             snprintf(err, errlen, "-wallet=%s: %s", names[i],
                      werr[0] != '\0' ? werr : wallet_strerror(r));

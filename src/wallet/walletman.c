@@ -1,6 +1,10 @@
 /* The wallet manager: the loaded wallets, their files under
  * <datadir>/wallets, and the chain and mempool notifications fanned out to
- * them. Part of the wallet module: see wallet.h and wallet_impl.h. */
+ * them. Part of the wallet module: see wallet.h and wallet_impl.h.
+ *
+ * Wallets are reference-counted under wm->mu (wallet.h says who holds
+ * them): unloading closes a wallet and drops the manager's reference, and
+ * the last walletman_put frees it, outside every lock. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -119,6 +123,7 @@ void walletman_free(struct walletman *wm)
         wallet_close(wm->wallets[i]);
         wallet_destroy(wm->wallets[i]);
     }
+    /* Unput references left at shutdown: nothing can use them any more. */
     for (size_t i = 0; i < wm->n_closed; i++)
         wallet_destroy(wm->closed[i]);
     free(wm->wallets);
@@ -148,6 +153,14 @@ static struct wallet *walletman_find_locked(struct walletman *wm, const char *na
     return NULL;
 }
 
+/* A caller's reference to a wallet load_mu keeps loaded. */
+static void walletman_ref(struct walletman *wm, struct wallet *w)
+{
+    pthread_mutex_lock(&wm->mu);
+    w->refs++;
+    pthread_mutex_unlock(&wm->mu);
+}
+
 static bool walletman_push(struct wallet ***v, size_t *n, size_t *cap, struct wallet *w)
 {
     if (!grow_array((void **)v, cap, *n + 1, sizeof **v, 4))
@@ -166,6 +179,8 @@ enum wallet_err walletman_attach(struct walletman *wm, struct wallet *w, char *e
     pthread_mutex_lock(&wm->mu);
     enum wallet_err r = walletman_push(&wm->wallets, &wm->n, &wm->cap, w) ? WALLET_OK
                                                                            : WALLET_ERR_NOMEM;
+    if (r == WALLET_OK)
+        w->refs = 1; /* the manager's, while loaded */
     pthread_mutex_unlock(&wm->mu);
     if (r != WALLET_OK) {
         index_runner_stop(w->index);
@@ -311,6 +326,10 @@ enum wallet_err walletman_create(struct walletman *wm, const char *name, const c
     /* A restored seed may have messages waiting in the node's chat store. */
     if (r == WALLET_OK && seed != NULL)
         wallet_chat_catch_up(w);
+    /* The caller's reference is taken before load_mu goes: an unload
+     * waiting for it could otherwise free the wallet first. */
+    if (r == WALLET_OK && out != NULL)
+        walletman_ref(wm, w);
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {
         LOG_INFO(LOG_CAT_WALLET, "wallet %s created%s%s", name,
@@ -378,6 +397,8 @@ enum wallet_err walletman_load(struct walletman *wm, const char *name, struct wa
      * failure is logged: the wallet is usable without them). */
     if (r == WALLET_OK)
         wallet_chat_catch_up(w);
+    if (r == WALLET_OK && out != NULL)
+        walletman_ref(wm, w); /* before load_mu goes, as in walletman_create */
     pthread_mutex_unlock(&wm->load_mu);
     if (r == WALLET_OK) {
         LOG_INFO(LOG_CAT_WALLET, "wallet %s loaded", name);
@@ -404,7 +425,9 @@ enum wallet_err walletman_unload(struct walletman *wm, const char *name)
             break;
         }
     }
-    bool kept = w != NULL && walletman_push(&wm->closed, &wm->n_closed, &wm->cap_closed, w);
+    /* Out of memory here, the wallet is on no list: the last put still
+     * frees it, only walletman_free would not find it. */
+    bool listed = w != NULL && walletman_push(&wm->closed, &wm->n_closed, &wm->cap_closed, w);
     pthread_mutex_unlock(&wm->mu);
     pthread_mutex_unlock(&wm->node->lock);
     if (w != NULL) {
@@ -412,9 +435,10 @@ enum wallet_err walletman_unload(struct walletman *wm, const char *name)
         w->index = NULL;
         /* Waits for a call in progress on the wallet, then closes it. */
         wallet_close(w);
-        if (!kept)
-            LOG_WARN(LOG_CAT_WALLET, "wallet %s: out of memory keeping it after unload", name);
+        if (!listed)
+            LOG_WARN(LOG_CAT_WALLET, "wallet %s: out of memory listing it after unload", name);
         LOG_INFO(LOG_CAT_WALLET, "wallet %s unloaded", name);
+        walletman_put(wm, w); /* the manager's: frees it unless someone holds it */
     }
     pthread_mutex_unlock(&wm->load_mu);
     return w != NULL ? WALLET_OK : WALLET_ERR_NOT_FOUND;
@@ -425,8 +449,37 @@ struct wallet *walletman_get(struct walletman *wm, const char *name)
     pthread_mutex_lock(&wm->mu);
     struct wallet *w = name != NULL ? walletman_find_locked(wm, name)
                                     : (wm->n == 1 ? wm->wallets[0] : NULL);
+    if (w != NULL)
+        w->refs++;
     pthread_mutex_unlock(&wm->mu);
     return w;
+}
+
+void walletman_put(struct walletman *wm, struct wallet *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&wm->mu);
+    /* The manager's own reference goes only at unload, after the wallet was
+     * closed: the last one is always of a closed wallet. */
+    bool last = --w->refs == 0;
+    for (size_t i = 0; last && i < wm->n_closed; i++) {
+        if (wm->closed[i] == w) {
+            wm->closed[i] = wm->closed[--wm->n_closed];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&wm->mu);
+    if (last)
+        wallet_destroy(w);
+}
+
+size_t walletman_closed_count(struct walletman *wm)
+{
+    pthread_mutex_lock(&wm->mu);
+    size_t n = wm->n_closed;
+    pthread_mutex_unlock(&wm->mu);
+    return n;
 }
 
 size_t walletman_list(struct walletman *wm, char (*names)[WALLET_NAME_MAX + 1], size_t max)

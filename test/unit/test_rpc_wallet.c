@@ -408,13 +408,78 @@ START_TEST(mnemonic_export_and_restore)
 }
 END_TEST
 
+/* Test methods: one looks its wallet up twice; the other unloads the
+ * wallet it holds, then uses it. */
+static bool rpc_test_lookuptwice(struct rpc_request *req, json_t **result)
+{
+    struct wallet *w = rpc_wallet_from_request(req);
+    if (w == NULL)
+        return false;
+    ck_assert_ptr_eq(rpc_wallet_from_request(req), w);
+    return rpc_done(req, result, json_string(wallet_name(w)));
+}
+
+static bool rpc_test_unloadheld(struct rpc_request *req, json_t **result)
+{
+    (void)result;
+    struct wallet *w = rpc_wallet_from_request(req);
+    if (w == NULL)
+        return false;
+    struct walletman *wm = req->node->wallet;
+    char name[WALLET_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", wallet_name(w));
+    ck_assert_int_eq(walletman_unload(wm, name), WALLET_OK);
+    ck_assert_uint_eq(walletman_closed_count(wm), 1); /* this call's reference */
+    ck_assert_ptr_eq(rpc_wallet_from_request(req), w);
+    ck_assert_str_eq(wallet_name(w), name);
+    struct wallet_info info;
+    return rpc_wallet_fail(req, wallet_get_info(w, &info), NULL);
+}
+
+static const struct rpc_method test_methods[] = {
+    {"test", "test_lookuptwice", rpc_test_lookuptwice, "Looks the wallet up twice.", NULL, {{0}}},
+    {"test", "test_unloadheld", rpc_test_unloadheld, "Unloads the wallet it holds.", NULL, {{0}}},
+};
+
+/* A call holds its wallet until the handler returns, then gives it back
+ * once, however many times it looked it up: an unload frees the wallet
+ * when the call is over and not before. */
+START_TEST(calls_hold_their_wallet)
+{
+    struct rpc_node n;
+    rpc_node_start(&n);
+    char err[256];
+    ck_assert(rpc_register_table(&n.table, test_methods, 2, err, sizeof err));
+    struct walletman *wm = n.wm;
+    json_t *p = json_pack("[s]", "a");
+    ck_assert_int_eq(rpc_run(&n, "/", "createwallet", p), 0);
+    json_decref(p);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/a", "test_lookuptwice", NULL), 0);
+    ck_assert_int_eq(rpc_run(&n, "/", "test_lookuptwice", NULL), 0);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/a", "getwalletinfo", NULL), 0);
+    /* unloadwallet looks up the wallet it unloads (no name given) */
+    ck_assert_int_eq(rpc_run(&n, "/", "unloadwallet", NULL), 0);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/a", "test_lookuptwice", NULL), RPC_WALLET_NOT_FOUND);
+
+    /* unloaded during the call: reported as not loaded, freed after it */
+    p = json_pack("[s]", "a");
+    ck_assert_int_eq(rpc_run(&n, "/", "loadwallet", p), 0);
+    json_decref(p);
+    ck_assert_int_eq(rpc_run(&n, "/wallet/a", "test_unloadheld", NULL), RPC_WALLET_NOT_FOUND);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
+    ck_assert_int_eq(rpc_run(&n, "/", "listwallets", NULL), 0);
+    rpc_node_stop(&n);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         uri_without_wallet_path, uri_names_are_decoded, uri_bad_names, error_codes_follow_bitcoind,
         signed_amounts_are_bare_numbers, signature_text_round_trip, signature_text_known_value,
         signature_text_refused, secret_arguments_are_wiped,
-        mnemonic_export_and_restore, NULL
+        mnemonic_export_and_restore, calls_hold_their_wallet, NULL
     };
     /* Wallet encryption stretches its passphrase on purpose: slow on a busy machine. */
     static const struct fixture_case tc = {.timeout = 60};

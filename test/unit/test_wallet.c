@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "consensus/account.h"
 #include "consensus/transfer.h"
@@ -68,6 +69,7 @@ static void sync_wallets(void)
         struct wallet *w = walletman_get(wm, names[i]);
         char err[256];
         ck_assert_msg(w == NULL || wallet_sync(w, err, sizeof err) == WALLET_OK, "%s", err);
+        walletman_put(wm, w);
     }
 }
 
@@ -149,7 +151,9 @@ START_TEST(manager_create_load_unload)
     create("bob", NULL, NULL);
     char names[4][WALLET_NAME_MAX + 1];
     ck_assert_uint_eq(walletman_list(wm, names, 4), 2);
-    ck_assert_ptr_eq(walletman_get(wm, "alice"), a);
+    struct wallet *got = walletman_get(wm, "alice");
+    ck_assert_ptr_eq(got, a);
+    walletman_put(wm, got);
     ck_assert_ptr_null(walletman_get(wm, NULL)); /* two loaded: no default */
     ck_assert_ptr_null(walletman_get(wm, "carol"));
     ck_assert_str_eq(wallet_name(a), "alice");
@@ -175,7 +179,12 @@ START_TEST(manager_create_load_unload)
     /* a stale pointer fails cleanly instead of touching freed memory */
     struct wallet_info info;
     ck_assert_int_eq(wallet_get_info(a, &info), WALLET_ERR_NOT_FOUND);
-    ck_assert_ptr_eq(walletman_get(wm, NULL), walletman_get(wm, "bob"));
+    got = walletman_get(wm, NULL);
+    struct wallet *bob = walletman_get(wm, "bob");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_ptr_eq(got, bob);
+    walletman_put(wm, got);
+    walletman_put(wm, bob);
 
     ck_assert_int_eq(walletman_load(wm, "alice", &w, err, sizeof err), WALLET_OK);
     ck_assert_int_eq(wallet_get_info(w, &info), WALLET_OK);
@@ -199,6 +208,93 @@ START_TEST(manager_create_load_unload)
     ck_assert_int_eq(walletman_load(wm, "junk", &w, err, sizeof err), WALLET_ERR_CORRUPT);
     ck_assert_msg(strstr(err, "not a wallet") != NULL, "%s", err);
     ck_assert_ptr_null(walletman_get(wm, "junk"));
+}
+END_TEST
+
+/* An unloaded wallet is freed once nobody holds it: a reference held
+ * across the unload keeps the struct, calls on it report it not loaded,
+ * and the last put frees it (ASan's build would see a use after that). */
+START_TEST(manager_frees_unloaded_wallets)
+{
+    struct wallet *a = create("alice", NULL, NULL); /* create's reference */
+    struct wallet *held = walletman_get(wm, "alice");
+    ck_assert_ptr_eq(held, a);
+    walletman_put(wm, a);
+    ck_assert_int_eq(walletman_unload(wm, "alice"), WALLET_OK);
+    ck_assert_ptr_null(walletman_get(wm, "alice"));
+    ck_assert_ptr_null(walletman_get(wm, NULL));
+    ck_assert_uint_eq(walletman_closed_count(wm), 1);
+    struct wallet_info info;
+    char addr[ADDRESS_MAX_LEN + 1];
+    ck_assert_int_eq(wallet_get_info(held, &info), WALLET_ERR_NOT_FOUND);
+    ck_assert_int_eq(wallet_new_address(held, NULL, addr), WALLET_ERR_NOT_FOUND);
+    ck_assert_str_eq(wallet_name(held), "alice");
+    walletman_put(wm, held);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
+    walletman_put(wm, NULL);
+
+    /* Held by nobody: the unload frees it. */
+    walletman_put(wm, create("bob", NULL, NULL));
+    ck_assert_int_eq(walletman_unload(wm, "bob"), WALLET_OK);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
+
+    /* Two holders of the old wallet while a new one of the name loads. */
+    char err[512];
+    struct wallet *w1, *w3;
+    ck_assert_int_eq(walletman_load(wm, "alice", &w1, err, sizeof err), WALLET_OK);
+    struct wallet *w2 = walletman_get(wm, "alice");
+    ck_assert_int_eq(walletman_unload(wm, "alice"), WALLET_OK);
+    ck_assert_int_eq(walletman_load(wm, "alice", &w3, err, sizeof err), WALLET_OK);
+    ck_assert_ptr_ne(w3, w1);
+    ck_assert_uint_eq(walletman_closed_count(wm), 1);
+    walletman_put(wm, w1);
+    ck_assert_uint_eq(walletman_closed_count(wm), 1);
+    ck_assert_int_eq(wallet_get_info(w2, &info), WALLET_ERR_NOT_FOUND);
+    walletman_put(wm, w2);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
+    ck_assert_int_eq(wallet_get_info(w3, &info), WALLET_OK);
+    walletman_put(wm, w3);
+}
+END_TEST
+
+struct churn {
+    bool stop;
+    size_t seen; /* gets that found the wallet loaded */
+};
+
+static void *get_put_loop(void *arg)
+{
+    struct churn *c = arg;
+    while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+        struct wallet *w = walletman_get(wm, "churn");
+        struct wallet_info info;
+        if (w != NULL && wallet_get_info(w, &info) == WALLET_OK)
+            __atomic_add_fetch(&c->seen, 1, __ATOMIC_RELEASE);
+        walletman_put(wm, w);
+    }
+    return NULL;
+}
+
+/* Gets and puts on one thread while another unloads and loads the wallet
+ * (each load seen by a get before the next unload): every struct ends
+ * freed and none is used after (ASan's build). */
+START_TEST(manager_get_put_races_unload)
+{
+    walletman_put(wm, create("churn", NULL, NULL));
+    struct churn c = {0};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, get_put_loop, &c), 0);
+    char err[512];
+    for (int i = 0; i < 20; i++) {
+        size_t before = __atomic_load_n(&c.seen, __ATOMIC_ACQUIRE);
+        while (__atomic_load_n(&c.seen, __ATOMIC_ACQUIRE) == before)
+            nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+        ck_assert_int_eq(walletman_unload(wm, "churn"), WALLET_OK);
+        ck_assert_msg(walletman_load(wm, "churn", NULL, err, sizeof err) == WALLET_OK, "%s", err);
+    }
+    __atomic_store_n(&c.stop, true, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_uint_eq(walletman_closed_count(wm), 0);
 }
 END_TEST
 
@@ -1087,7 +1183,8 @@ Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 180};
     const TTest *tests[] = {
-        manager_create_load_unload, fixed_seed_gives_fixed_addresses, encryption_lock_unlock,
+        manager_create_load_unload, manager_frees_unloaded_wallets, manager_get_put_races_unload,
+        fixed_seed_gives_fixed_addresses, encryption_lock_unlock,
         created_encrypted, tracking_balances_and_reorg, coinbase_orphaned_by_reorg,
         sends_queue_nonces, send_refusals, create_without_broadcast_and_locked_signing,
         restore_from_seed, catch_up_import_backup_messages, concurrent_sends_and_blocks,
