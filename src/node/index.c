@@ -16,6 +16,7 @@ struct index_runner {
     struct node_ctx *node;
     pthread_t thread;
     bool thread_started;
+    bool halted;  /* index_runner_halt ran: no thread, no listeners */
 
     pthread_mutex_t mu;
     pthread_cond_t cond;     /* wakes the thread and the readers waiting on it */
@@ -276,9 +277,9 @@ fail:
     return false;
 }
 
-void index_runner_stop(struct index_runner *r)
+void index_runner_halt(struct index_runner *r)
 {
-    if (r == NULL)
+    if (r == NULL || r->halted)
         return;
     pthread_mutex_lock(&r->node->lock);
     services_remove_listeners(r->node, r);
@@ -289,6 +290,14 @@ void index_runner_stop(struct index_runner *r)
     pthread_mutex_unlock(&r->mu);
     if (r->thread_started)
         pthread_join(r->thread, NULL);
+    r->halted = true;
+}
+
+void index_runner_stop(struct index_runner *r)
+{
+    if (r == NULL)
+        return;
+    index_runner_halt(r);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->mu);
     free(r);

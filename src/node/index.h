@@ -65,6 +65,11 @@ bool index_runner_start(struct node_ctx *node, const struct index_def *def, bool
 /* Stops the thread (after the step it is in) and frees the runner. Call
  * without the chain lock. NULL is fine. */
 void index_runner_stop(struct index_runner *r);
+/* Stops the thread but keeps the runner, for callers that may still be
+ * syncing on it: index_runner_sync then returns at once (stopping, or
+ * caught up as far as it got). index_runner_stop frees it later. Call
+ * without the chain lock. NULL is fine; a second call does nothing. */
+void index_runner_halt(struct index_runner *r);
 
 /* Waits until the index has caught up with the chain as it was when
  * called, at most timeout_ms. False with a message when it failed, was

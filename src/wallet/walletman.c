@@ -124,8 +124,10 @@ void walletman_free(struct walletman *wm)
         wallet_destroy(wm->wallets[i]);
     }
     /* Unput references left at shutdown: nothing can use them any more. */
-    for (size_t i = 0; i < wm->n_closed; i++)
+    for (size_t i = 0; i < wm->n_closed; i++) {
+        index_runner_stop(wm->closed[i]->index);
         wallet_destroy(wm->closed[i]);
+    }
     free(wm->wallets);
     free(wm->closed);
     pthread_mutex_destroy(&wm->mu);
@@ -431,8 +433,9 @@ enum wallet_err walletman_unload(struct walletman *wm, const char *name)
     pthread_mutex_unlock(&wm->mu);
     pthread_mutex_unlock(&wm->node->lock);
     if (w != NULL) {
-        index_runner_stop(w->index);
-        w->index = NULL;
+        /* A call holding the wallet may be syncing on its index: the
+         * runner stops here and is freed with the wallet (walletman_put). */
+        index_runner_halt(w->index);
         /* Waits for a call in progress on the wallet, then closes it. */
         wallet_close(w);
         if (!listed)
@@ -470,8 +473,10 @@ void walletman_put(struct walletman *wm, struct wallet *w)
         }
     }
     pthread_mutex_unlock(&wm->mu);
-    if (last)
+    if (last) {
+        index_runner_stop(w->index);
         wallet_destroy(w);
+    }
 }
 
 size_t walletman_closed_count(struct walletman *wm)
