@@ -295,9 +295,10 @@ bool gateway_start(struct node_ctx *ctx, char *err, size_t errlen)
     pthread_cond_init(&g->stop_cond, NULL);
     int64_t port, idle;
     gw_sessions_init(&g->sessions, GATEWAY_SESSION_IDLE, GATEWAY_SESSION_MAX_AGE);
-    gw_throttle_init(&g->by_account, GATEWAY_THROTTLE_ACCOUNT, GATEWAY_THROTTLE_MAX_DELAY);
-    gw_throttle_init(&g->by_address, GATEWAY_THROTTLE_ADDRESS, GATEWAY_THROTTLE_MAX_DELAY);
-    gw_throttle_init(&g->signups, GATEWAY_THROTTLE_SIGNUP, GATEWAY_THROTTLE_MAX_DELAY);
+    const int64_t max_ms = GATEWAY_THROTTLE_MAX_DELAY * INT64_C(1000);
+    gw_throttle_init(&g->by_account, GATEWAY_THROTTLE_ACCOUNT, max_ms);
+    gw_throttle_init(&g->by_address, GATEWAY_THROTTLE_ADDRESS, max_ms);
+    gw_throttle_init(&g->signups, GATEWAY_THROTTLE_SIGNUP, max_ms);
     if (!read_options(g, &port, &idle, err, errlen) || !build_table(g, err, errlen)) {
         gateway_free(g);
         return false;

@@ -50,8 +50,10 @@ static void set_cookie(struct gateway *g, struct http_req *r, const char *token)
     OPENSSL_cleanse(v, sizeof v);
 }
 
-static void reply_throttled(struct http_req *r, int64_t wait)
+/* wait_ms is rounded up: Retry-After counts whole seconds. */
+static void reply_throttled(struct http_req *r, int64_t wait_ms)
 {
+    int64_t wait = (wait_ms + 999) / 1000;
     char secs[32], msg[160];
     snprintf(secs, sizeof secs, "%lld", (long long)wait);
     snprintf(msg, sizeof msg, "Too many attempts. Please wait %lld second%s and try again.",
@@ -60,11 +62,11 @@ static void reply_throttled(struct http_req *r, int64_t wait)
     gw_reply_error(r, 429, msg);
 }
 
-/* Seconds before another password attempt for this account from this
- * client (0: now). */
+/* Milliseconds before another password attempt for this account from
+ * this client (0: now). */
 static int64_t throttle_wait(struct gateway *g, const char *account, const char *client)
 {
-    int64_t now = time_now();
+    int64_t now = time_now_ms();
     int64_t a = account != NULL ? gw_throttle_wait(&g->by_account, account, now) : 0;
     int64_t b = gw_throttle_wait(&g->by_address, client, now);
     return a > b ? a : b;
@@ -72,7 +74,7 @@ static int64_t throttle_wait(struct gateway *g, const char *account, const char 
 
 static void throttle_fail(struct gateway *g, const char *account, const char *client)
 {
-    int64_t now = time_now();
+    int64_t now = time_now_ms();
     if (account != NULL)
         gw_throttle_fail(&g->by_account, account, now);
     gw_throttle_fail(&g->by_address, client, now);
@@ -238,7 +240,7 @@ static void api_signup(struct api_ctx *c)
         gw_reply_error(c->r, 503, MSG_NO_WALLETS);
         return;
     }
-    int64_t wait = gw_throttle_wait(&g->signups, c->client, time_now());
+    int64_t wait = gw_throttle_wait(&g->signups, c->client, time_now_ms());
     if (wait > 0) {
         json_decref(root);
         reply_throttled(c->r, wait);
@@ -303,7 +305,7 @@ static void api_signup(struct api_ctx *c)
         gw_reply_error(c->r, 500, MSG_INTERNAL);
         return;
     }
-    gw_throttle_fail(&g->signups, c->client, time_now());
+    gw_throttle_fail(&g->signups, c->client, time_now_ms());
     LOG_INFO(LOG_CAT_HTTP, "gateway: account %s signed up", a.username);
     set_cookie(g, c->r, token);
     OPENSSL_cleanse(token, sizeof token);

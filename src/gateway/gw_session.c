@@ -240,15 +240,15 @@ bool gw_cookie_token(const char *h, char out[GW_TOKEN_HEX + 1])
 struct gw_throttle_entry {
     char key[GW_THROTTLE_KEY_MAX + 1];
     unsigned failures;
-    int64_t last_fail;
+    int64_t last_fail; /* ms */
 };
 
-void gw_throttle_init(struct gw_throttle *t, unsigned threshold, int64_t max_delay)
+void gw_throttle_init(struct gw_throttle *t, unsigned threshold, int64_t max_delay_ms)
 {
     memset(t, 0, sizeof *t);
     pthread_mutex_init(&t->mu, NULL);
     t->threshold = threshold;
-    t->max_delay = max_delay;
+    t->max_delay_ms = max_delay_ms;
 }
 
 void gw_throttle_clear(struct gw_throttle *t)
@@ -259,15 +259,15 @@ void gw_throttle_clear(struct gw_throttle *t)
     pthread_mutex_destroy(&t->mu);
 }
 
-int64_t gw_throttle_delay(unsigned failures, unsigned threshold, int64_t max_delay)
+int64_t gw_throttle_delay(unsigned failures, unsigned threshold, int64_t max_delay_ms)
 {
     if (failures < threshold)
         return 0;
     unsigned shift = failures - threshold;
-    if (shift >= 62)
-        return max_delay;
-    int64_t d = (int64_t)1 << shift;
-    return d < max_delay ? d : max_delay;
+    if (shift >= 40) /* 1,000 << 40 ms is some 35,000 years: past any cap */
+        return max_delay_ms;
+    int64_t d = INT64_C(1000) << shift;
+    return d < max_delay_ms ? d : max_delay_ms;
 }
 
 static ssize_t throttle_find(const struct gw_throttle *t, const char *key)
@@ -278,29 +278,30 @@ static ssize_t throttle_find(const struct gw_throttle *t, const char *key)
     return -1;
 }
 
-int64_t gw_throttle_wait(struct gw_throttle *t, const char *key, int64_t now)
+int64_t gw_throttle_wait(struct gw_throttle *t, const char *key, int64_t now_ms)
 {
     int64_t wait = 0;
     pthread_mutex_lock(&t->mu);
     ssize_t i = throttle_find(t, key);
     if (i >= 0) {
         const struct gw_throttle_entry *e = &t->v[i];
-        int64_t until = e->last_fail + gw_throttle_delay(e->failures, t->threshold, t->max_delay);
-        if (until > now)
-            wait = until - now;
+        int64_t until =
+            e->last_fail + gw_throttle_delay(e->failures, t->threshold, t->max_delay_ms);
+        if (until > now_ms)
+            wait = until - now_ms;
     }
     pthread_mutex_unlock(&t->mu);
     return wait;
 }
 
-void gw_throttle_fail(struct gw_throttle *t, const char *key, int64_t now)
+void gw_throttle_fail(struct gw_throttle *t, const char *key, int64_t now_ms)
 {
     pthread_mutex_lock(&t->mu);
     ssize_t i = throttle_find(t, key);
     if (i < 0) {
         /* Forget stale keys; when still full, the one idle longest goes. */
         for (size_t k = 0; k < t->n;) {
-            if (now - t->v[k].last_fail >= GW_THROTTLE_FORGET)
+            if (now_ms - t->v[k].last_fail >= GW_THROTTLE_FORGET_MS)
                 t->v[k] = t->v[--t->n];
             else
                 k++;
@@ -321,7 +322,7 @@ void gw_throttle_fail(struct gw_throttle *t, const char *key, int64_t now)
     if (i >= 0) {
         if (t->v[i].failures < 1000)
             t->v[i].failures++;
-        t->v[i].last_fail = now;
+        t->v[i].last_fail = now_ms;
     }
     pthread_mutex_unlock(&t->mu);
 }

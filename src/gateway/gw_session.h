@@ -92,7 +92,7 @@ bool gw_cookie_token(const char *cookie_header, char out[GW_TOKEN_HEX + 1]);
 
 #define GW_THROTTLE_KEY_MAX 64
 #define GW_THROTTLE_CAP 4096
-#define GW_THROTTLE_FORGET 86400
+#define GW_THROTTLE_FORGET_MS (86400 * INT64_C(1000))
 
 struct gw_throttle_entry;
 
@@ -101,16 +101,20 @@ struct gw_throttle {
     struct gw_throttle_entry *v;
     size_t n, cap;
     unsigned threshold;
-    int64_t max_delay;
+    int64_t max_delay_ms;
 };
 
-void gw_throttle_init(struct gw_throttle *t, unsigned threshold, int64_t max_delay);
+/* Times are milliseconds (time_now_ms): a wait of one second is a whole
+ * second after the failure, not the rest of the clock's current second. */
+void gw_throttle_init(struct gw_throttle *t, unsigned threshold, int64_t max_delay_ms);
 void gw_throttle_clear(struct gw_throttle *t);
-/* Seconds the key must still wait before an attempt (0: go ahead). */
-int64_t gw_throttle_wait(struct gw_throttle *t, const char *key, int64_t now);
-void gw_throttle_fail(struct gw_throttle *t, const char *key, int64_t now);
+/* Milliseconds the key must still wait before an attempt (0: go ahead). */
+int64_t gw_throttle_wait(struct gw_throttle *t, const char *key, int64_t now_ms);
+void gw_throttle_fail(struct gw_throttle *t, const char *key, int64_t now_ms);
 void gw_throttle_reset(struct gw_throttle *t, const char *key);
-/* The delay after `failures` failures (pure). */
-int64_t gw_throttle_delay(unsigned failures, unsigned threshold, int64_t max_delay);
+/* The delay after `failures` failures, in milliseconds (pure): none below
+ * threshold, then one second doubling with each failure, at most
+ * max_delay_ms. */
+int64_t gw_throttle_delay(unsigned failures, unsigned threshold, int64_t max_delay_ms);
 
 #endif

@@ -24,6 +24,17 @@ int64_t time_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t time_now_ms(void)
+{
+    int64_t mock = atomic_load(&mock_secs);
+    if (mock > 0)
+        return mock * 1000;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t time_system_us(void)
 {
     struct timespec ts;

@@ -23,6 +23,8 @@
 /* Seconds since the Unix epoch: the mock time when one is set, else the
  * system clock. */
 int64_t time_now(void);
+/* The same in milliseconds (the mock time, when set, at .000). */
+int64_t time_now_ms(void);
 /* Real wall clock in microseconds since the epoch; ignores the mock. */
 int64_t time_system_us(void);
 /* Monotonic microseconds from an arbitrary origin; ignores the mock. */

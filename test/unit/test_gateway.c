@@ -241,37 +241,41 @@ END_TEST
 
 START_TEST(throttle_backoff)
 {
-    ck_assert_int_eq(gw_throttle_delay(4, 5, 900), 0);
-    ck_assert_int_eq(gw_throttle_delay(5, 5, 900), 1);
-    ck_assert_int_eq(gw_throttle_delay(6, 5, 900), 2);
-    ck_assert_int_eq(gw_throttle_delay(9, 5, 900), 16);
-    ck_assert_int_eq(gw_throttle_delay(15, 5, 900), 900); /* 1024 capped */
-    ck_assert_int_eq(gw_throttle_delay(1000, 5, 900), 900);
+    ck_assert_int_eq(gw_throttle_delay(4, 5, 900000), 0);
+    ck_assert_int_eq(gw_throttle_delay(5, 5, 900000), 1000);
+    ck_assert_int_eq(gw_throttle_delay(6, 5, 900000), 2000);
+    ck_assert_int_eq(gw_throttle_delay(9, 5, 900000), 16000);
+    ck_assert_int_eq(gw_throttle_delay(15, 5, 900000), 900000); /* 1,024 s capped */
+    ck_assert_int_eq(gw_throttle_delay(1000, 5, 900000), 900000);
 
+    /* Milliseconds: the fifth failure at 100.900 s waits until 101.900 s,
+     * a whole second, not the rest of second 100. */
     struct gw_throttle t;
-    gw_throttle_init(&t, 5, 900);
+    gw_throttle_init(&t, 5, 900000);
     for (int i = 0; i < 4; i++) {
-        gw_throttle_fail(&t, "alice", 100);
-        ck_assert_int_eq(gw_throttle_wait(&t, "alice", 100), 0);
+        gw_throttle_fail(&t, "alice", 100900);
+        ck_assert_int_eq(gw_throttle_wait(&t, "alice", 100900), 0);
     }
-    gw_throttle_fail(&t, "alice", 100);                       /* the fifth */
-    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 100), 1);
-    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101), 0);
-    gw_throttle_fail(&t, "alice", 101);                       /* the sixth */
-    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101), 2);
-    ck_assert_int_eq(gw_throttle_wait(&t, "bob", 101), 0);    /* keys apart */
+    gw_throttle_fail(&t, "alice", 100900);                        /* the fifth */
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 100900), 1000);
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101000), 900);
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101899), 1);
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101900), 0);
+    gw_throttle_fail(&t, "alice", 101900);                        /* the sixth */
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101900), 2000);
+    ck_assert_int_eq(gw_throttle_wait(&t, "bob", 101900), 0);     /* keys apart */
     gw_throttle_reset(&t, "alice");
-    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101), 0);
-    /* Never locked for more than max_delay. */
+    ck_assert_int_eq(gw_throttle_wait(&t, "alice", 101900), 0);
+    /* Never locked for more than the maximum. */
     for (int i = 0; i < 40; i++)
-        gw_throttle_fail(&t, "mallory", 200);
-    ck_assert_int_eq(gw_throttle_wait(&t, "mallory", 200), 900);
-    ck_assert_int_eq(gw_throttle_wait(&t, "mallory", 1100), 0);
+        gw_throttle_fail(&t, "mallory", 200000);
+    ck_assert_int_eq(gw_throttle_wait(&t, "mallory", 200000), 900000);
+    ck_assert_int_eq(gw_throttle_wait(&t, "mallory", 1100000), 0);
     /* The table stays bounded. */
     char key[32];
     for (int i = 0; i < GW_THROTTLE_CAP + 10; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        gw_throttle_fail(&t, key, 300 + i);
+        gw_throttle_fail(&t, key, 300000 + i);
     }
     ck_assert_uint_le(t.n, GW_THROTTLE_CAP);
     gw_throttle_clear(&t);

@@ -12,8 +12,14 @@ START_TEST(mock_replaces_now)
     /* 2020-01-01: any machine running this is later. */
     ck_assert_int_gt(real, 1577836800);
 
+    /* milliseconds of the same clock */
+    int64_t ms = time_now_ms();
+    ck_assert_int_ge(ms / 1000, real);
+    ck_assert_int_le(ms / 1000, time_now());
+
     ck_assert(time_set_mock(1700000000));
     ck_assert_int_eq(time_now(), 1700000000);
+    ck_assert_int_eq(time_now_ms(), INT64_C(1700000000000));
     ck_assert_int_eq(time_get_mock(), 1700000000);
 
     /* negative mock is refused and leaves the mock as it was */
