@@ -104,7 +104,7 @@ static int txid_cmp(const void *a, const void *b)
     return memcmp(a, b, SHA256_LEN);
 }
 
-bool blockcheck_block_rules(const struct block *b, const struct chain_params *params,
+bool blockcheck_block_frame(const struct block *b, const struct chain_params *params,
                             struct block_fault *fault)
 {
     if (block_encoded_size(b) > BLOCK_MAX_SIZE)
@@ -120,7 +120,12 @@ bool blockcheck_block_rules(const struct block *b, const struct chain_params *pa
     for (size_t i = 1; i < b->tx_count; i++)
         if (tx_is_coinbase(&b->txs[i]))
             return fail(fault, BLOCKERR_CB_MULTIPLE, TXERR_OK, i);
+    fault->err = BLOCKERR_OK;
+    return true;
+}
 
+bool blockcheck_block_txids(const struct block *b, struct block_fault *fault)
+{
     uint8_t (*txids)[SHA256_LEN] = malloc(b->tx_count * sizeof *txids);
     if (txids == NULL)
         return fail(fault, BLOCKERR_STORAGE, TXERR_OK, 0);
@@ -142,6 +147,12 @@ bool blockcheck_block_rules(const struct block *b, const struct chain_params *pa
         return false;
     fault->err = BLOCKERR_OK;
     return true;
+}
+
+bool blockcheck_block_rules(const struct block *b, const struct chain_params *params,
+                            struct block_fault *fault)
+{
+    return blockcheck_block_frame(b, params, fault) && blockcheck_block_txids(b, fault);
 }
 
 bool blockcheck_stateless(const struct block *b, const struct chain_params *params,

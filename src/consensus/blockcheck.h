@@ -70,6 +70,12 @@ bool blockcheck_stateless(const struct block *b, const struct chain_params *para
  * lowest failing index as BLOCKERR_BAD_TX, which gives the same verdict. */
 bool blockcheck_block_rules(const struct block *b, const struct chain_params *params,
                             struct block_fault *fault);
+/* blockcheck_block_rules in its two parts, in this order: the frame
+ * (size, proof of work, coinbase position), which costs next to nothing,
+ * then what needs every txid (merkle root, distinct txids). */
+bool blockcheck_block_frame(const struct block *b, const struct chain_params *params,
+                            struct block_fault *fault);
+bool blockcheck_block_txids(const struct block *b, struct block_fault *fault);
 
 /* The header against its parent: bits as the difficulty rule requires,
  * time above the median time past, time not too far in the future. */

@@ -9,7 +9,7 @@
 #include "crypto/random.h"
 #include "crypto/sha256.h"
 
-#define SIGCACHE_ENTRY 32
+#define SIGCACHE_ENTRY SIGCACHE_KEY_LEN
 #define SIGCACHE_WAYS 4
 
 /* Lookups share the lock (a block's check threads look up at once);
@@ -160,22 +160,23 @@ static void sigcache_tx_key(const uint8_t genesis_hash[32], const uint8_t txid[3
     sigcache_key(SIGCACHE_KIND_TX, genesis_hash, 32, txid, 32, r, sizeof r, key);
 }
 
-bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
+bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules,
+                     uint8_t key[SIGCACHE_KEY_LEN])
 {
-    if (!sigcache_ensure_sized())
+    if (!sigcache_ensure_sized()) {
+        memset(key, 0, SIGCACHE_KEY_LEN);
         return false;
-    uint8_t key[SIGCACHE_ENTRY];
+    }
     sigcache_tx_key(genesis_hash, txid, rules, key);
     return sigcache_lookup(key);
 }
 
-void sigcache_add_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules)
+void sigcache_add_tx(const uint8_t key[SIGCACHE_KEY_LEN])
 {
-    if (!sigcache_ensure_sized())
-        return;
-    uint8_t key[SIGCACHE_ENTRY];
-    sigcache_tx_key(genesis_hash, txid, rules, key);
-    sigcache_insert(key);
+    /* An all-zero key is what sigcache_has_tx gave with the cache off. */
+    static const uint8_t none[SIGCACHE_KEY_LEN];
+    if (sigcache_ensure_sized() && memcmp(key, none, SIGCACHE_KEY_LEN) != 0)
+        sigcache_insert(key);
 }
 
 uint64_t sigcache_hits(void)

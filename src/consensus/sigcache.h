@@ -38,12 +38,18 @@ bool sigcache_has(const uint8_t sighash[32], const uint8_t pubkey[32], const uin
 /* Remembers a verified (sighash, pubkey, sig). */
 void sigcache_add(const uint8_t sighash[32], const uint8_t pubkey[32], const uint8_t sig[64]);
 
+/* Size of the key of a tx's entry. */
+#define SIGCACHE_KEY_LEN 32
 /* Whether the tx with this txid passed txcheck_stateless for the network
  * of genesis_hash under the registered types of `rules`
- * (txtype_generation: a plugin registered later may change a verdict). */
-bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules);
-/* Remembers that it did. */
-void sigcache_add_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules);
+ * (txtype_generation: a plugin registered later may change a verdict).
+ * key receives the entry's key, for sigcache_add_tx once the check passes:
+ * the salted hash is taken once per check, not once per lookup and again
+ * per add. */
+bool sigcache_has_tx(const uint8_t genesis_hash[32], const uint8_t txid[32], uint64_t rules,
+                     uint8_t key[SIGCACHE_KEY_LEN]);
+/* Remembers the tx whose key sigcache_has_tx gave. */
+void sigcache_add_tx(const uint8_t key[SIGCACHE_KEY_LEN]);
 
 /* Lookups that hit, since the process started (for tests and operators). */
 uint64_t sigcache_hits(void);

@@ -30,12 +30,11 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
         detail = &dummy;
     /* A tx checked before (on entering the mempool) is not checked again
      * when its block comes: the txid pins every byte the check reads. */
-    uint8_t txid[SHA256_LEN];
+    uint8_t txid[SHA256_LEN], key[SIGCACHE_KEY_LEN];
     bool cacheable = !tx_is_coinbase(tx);
-    uint64_t rules = txtype_generation();
     if (cacheable) {
         tx_txid(tx, txid);
-        if (sigcache_has_tx(genesis_hash, txid, rules))
+        if (sigcache_has_tx(genesis_hash, txid, txtype_generation(), key))
             return TXERR_OK;
     }
     if (tx_encoded_size(tx) > TX_MAX_SIZE)
@@ -63,6 +62,6 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
                                                        : TXERR_BAD_SIGNATURE;
     }
     if (cacheable)
-        sigcache_add_tx(genesis_hash, txid, rules);
+        sigcache_add_tx(key);
     return TXERR_OK;
 }

@@ -750,13 +750,38 @@ static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN])
     }
 }
 
+/* Appends a block's encoding to the block files. It is encoded only here,
+ * once the workers already check its txs. */
+static bool chain_store_block(struct chain *c, const struct block *b, struct blockstore_pos *pos,
+                              char *err, size_t errlen)
+{
+    if (!chain_usable(c, err, errlen))
+        return false;
+    struct buf bytes;
+    buf_init(&bytes);
+    if (!block_encode(b, &bytes)) {
+        buf_clear(&bytes);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    bool ok = blockstore_ok(blockstore_write_block(&c->bs, bytes.data, bytes.len, pos, err,
+                                                   errlen),
+                            err, errlen);
+    buf_clear(&bytes);
+    /* Nothing points at a failed record: the next one goes where it
+     * began, and a restart cuts the file at the saved cursor. */
+    if (!ok)
+        chain_fatal(c, "cannot store a block", err);
+    return ok;
+}
+
 /* Stores and indexes a block after its checks. With `overlap` (a block
  * handed to chain_process_block) that extends the active tip, only the
  * block-level rules are checked here: its transactions' checks are started
  * on the queue's workers and left pending for chain_connect (see
  * checks_pending). */
-static enum chain_result chain_accept(struct chain *c, const struct block *b, const uint8_t *bytes,
-                                      size_t len, const struct blockstore_pos *existing,
+static enum chain_result chain_accept(struct chain *c, const struct block *b,
+                                      const struct blockstore_pos *existing,
                                       bool overlap, struct block_fault *fault, char *reason,
                                       size_t reasonlen)
 {
@@ -800,13 +825,26 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
     }
     overlap = overlap && existing == NULL && prev == blockindex_chain_tip(&c->active) &&
               chain_verify_threads(c) > 1;
-    bool checked = overlap ? blockcheck_block_rules(b, c->params, fault)
-                           : chain_check_block(c, b, fault);
-    if (checked && overlap) {
-        checkqueue_start(c->checkq, b->txs, b->tx_count, c->params->genesis.hash);
-        c->checks_pending = true;
-        c->checks_failed = false;
-        memcpy(c->fresh_hash, hash, SHA256_LEN);
+    bool checked;
+    if (overlap) {
+        /* The workers start on the txs once the frame (size, proof of work,
+         * coinbase position) has passed; the merkle root and the txids are
+         * checked meanwhile, and a block that breaks them abandons the
+         * txs' check, so the verdict is the one of the serial order. */
+        checked = blockcheck_block_frame(b, c->params, fault);
+        if (checked) {
+            checkqueue_start(c->checkq, b->txs, b->tx_count, c->params->genesis.hash);
+            checked = blockcheck_block_txids(b, fault);
+            if (!checked)
+                checkqueue_cancel(c->checkq);
+        }
+        if (checked) {
+            c->checks_pending = true;
+            c->checks_failed = false;
+            memcpy(c->fresh_hash, hash, SHA256_LEN);
+        }
+    } else {
+        checked = chain_check_block(c, b, fault);
     }
     if (!checked) {
         snprintf(reason, reasonlen, "%s", fault->err == BLOCKERR_BAD_TX
@@ -819,21 +857,11 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b, co
             chain_failed_note(c, hash);
         return CHAIN_INVALID;
     }
-    char err[512] = "";
     struct blockstore_pos pos;
-    if (existing != NULL) {
+    if (existing != NULL)
         pos = *existing;
-    } else if (!chain_usable(c, err, sizeof err)) {
-        snprintf(reason, reasonlen, "%s", err);
+    else if (!chain_store_block(c, b, &pos, reason, reasonlen))
         return CHAIN_ERROR;
-    } else if (!blockstore_ok(blockstore_write_block(&c->bs, bytes, len, &pos, err, sizeof err),
-                              err, sizeof err)) {
-        /* Nothing points at the failed record: the next one goes where it
-         * began, and a restart cuts the file at the saved cursor. */
-        chain_fatal(c, "cannot store a block", err);
-        snprintf(reason, reasonlen, "%s", err);
-        return CHAIN_ERROR;
-    }
     struct blockindex_entry *e;
     bool added;
     enum blockindex_err be = blockindex_add(&c->bi, &b->header, BLOCK_VALID_TREE, &e, &added);
@@ -862,15 +890,7 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
         fault = &local;
     fault->err = BLOCKERR_OK;
     reason[0] = '\0';
-    struct buf bytes;
-    buf_init(&bytes);
-    if (!block_encode(b, &bytes)) {
-        snprintf(reason, reasonlen, "out of memory");
-        return CHAIN_ERROR;
-    }
-    enum chain_result r =
-        chain_accept(c, b, bytes.data, bytes.len, NULL, true, fault, reason, reasonlen);
-    buf_clear(&bytes);
+    enum chain_result r = chain_accept(c, b, NULL, true, fault, reason, reasonlen);
     if (r != CHAIN_OK) {
         chain_checks_settle(c);
         c->checks_failed = false;
@@ -1190,7 +1210,7 @@ static bool chain_reindex(struct chain *c, char *err, size_t errlen)
             }
             struct block_fault f;
             char reason[256];
-            enum chain_result r = chain_accept(c, &pend[i].b, NULL, 0, &pend[i].pos, false, &f, reason,
+            enum chain_result r = chain_accept(c, &pend[i].b, &pend[i].pos, false, &f, reason,
                                                sizeof reason);
             if (r == CHAIN_ERROR) {
                 snprintf(err, errlen, "%s", reason);

@@ -195,6 +195,18 @@ bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fai
     return false;
 }
 
+void checkqueue_cancel(struct checkqueue *q)
+{
+    /* Every thread stops at the next index it looks at. */
+    atomic_store(&q->first_fail, 0);
+    pthread_mutex_lock(&q->mu);
+    while (q->busy > 0)
+        pthread_cond_wait(&q->idle, &q->mu);
+    q->txs = NULL;
+    pthread_mutex_unlock(&q->mu);
+    pthread_mutex_unlock(&q->turn);
+}
+
 bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
                           const uint8_t genesis_hash[SHA256_LEN], size_t *fail_index,
                           enum txerr *fail_err)

@@ -51,6 +51,9 @@ bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
 void checkqueue_start(struct checkqueue *q, const struct tx *txs, size_t n,
                       const uint8_t genesis_hash[SHA256_LEN]);
 bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fail_err);
+/* Ends a started check without a verdict (its block was refused for
+ * another rule meanwhile): the workers stop after the tx each is on. */
+void checkqueue_cancel(struct checkqueue *q);
 
 /* The number of CPU cores online (at least 1). */
 unsigned checkqueue_cpu_count(void);

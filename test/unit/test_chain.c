@@ -686,6 +686,29 @@ START_TEST(parallel_tx_checks_give_the_serial_verdict)
     ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
     ck_assert_str_eq(reason, "duplicate-invalid");
 
+    /* The txs' check starts before the merkle root is checked: a block
+     * whose txs do not match its header (two swapped) is refused for the
+     * merkle root, not for the bad signature, and is not remembered by
+     * hash (its header is a valid block's). */
+    fixture_block_on(&b, chain_tip(c), m.pub, txs, N, 3);
+    struct tx swap = b.txs[40];
+    b.txs[40] = b.txs[41];
+    b.txs[41] = swap;
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(got.err, BLOCKERR_MERKLE);
+    ck_assert_str_eq(reason, "bad-txnmrklroot");
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(got.err, BLOCKERR_MERKLE);
+    /* a tx twice, after the bad signature: the duplicate is reported, as a
+     * block rule comes before the txs' rules */
+    struct tx twice[N + 1];
+    memcpy(twice, txs, sizeof txs);
+    twice[N] = txs[70];
+    fixture_block_on(&b, chain_tip(c), m.pub, twice, N + 1, 4);
+    ck_assert_int_eq(chain_process_block(c, &b, &got, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(got.err, BLOCKERR_DUPLICATE_TX);
+    ck_assert_uint_eq(chain_tip(c)->height, 101);
+
     /* a stateful failure before the bad signature (tx 3 reuses tx 2's
      * nonce): the signature's rule is reported, as when every stateless
      * check ran before the apply */

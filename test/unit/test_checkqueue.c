@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "consensus/blockcheck.h"
+#include "consensus/sigcache.h"
 #include "consensus/txcheck.h"
+#include "consensus/txsign.h"
 #include "node/checkqueue.h"
 
 #define N_TXS 300
@@ -139,6 +141,35 @@ START_TEST(another_network)
 }
 END_TEST
 
+/* A check cancelled right after its start ends without verifying every tx
+ * (the threads stop at the next index they look at), and the queue takes
+ * the next check as usual. */
+START_TEST(cancel_ends_a_check)
+{
+    ck_assert(sigcache_set_size(0)); /* every check verifies */
+    struct checkqueue *q;
+    ck_assert(checkqueue_new(2, &q));
+    uint64_t before = txsign_verify_count();
+    checkqueue_start(q, txs, N_TXS, genesis());
+    checkqueue_cancel(q);
+    uint64_t verified = txsign_verify_count() - before;
+    ck_assert_uint_lt(verified, N_TXS);
+    size_t i = SIZE_MAX;
+    enum txerr e = TXERR_COUNT_;
+    ck_assert(checkqueue_check_txs(q, txs, N_TXS, genesis(), &i, &e));
+    ck_assert_uint_eq(txsign_verify_count() - before - verified, N_TXS);
+    /* and with a failure, the verdict of the serial loop */
+    txs[201].sig[2] ^= 1;
+    tx_finalize(&txs[201]);
+    checkqueue_start(q, txs, N_TXS, genesis());
+    checkqueue_cancel(q);
+    ck_assert(!checkqueue_check_txs(q, txs, N_TXS, genesis(), &i, &e));
+    ck_assert_uint_eq(i, 201);
+    ck_assert_int_eq(e, TXERR_BAD_SIGNATURE);
+    checkqueue_free(q);
+}
+END_TEST
+
 START_TEST(thread_counts)
 {
     struct checkqueue *q;
@@ -156,6 +187,7 @@ END_TEST
 Suite *unit_suite(void)
 {
     static const struct fixture_case tc = {.setup = setup, .teardown = teardown, .timeout = 60};
-    const TTest *tests[] = {all_valid, lowest_failure_wins, another_network, thread_counts, NULL};
+    const TTest *tests[] = {all_valid, lowest_failure_wins, another_network, cancel_ends_a_check,
+                             thread_counts, NULL};
     return fixture_suite("checkqueue", &tc, tests);
 }
