@@ -41,7 +41,10 @@
 #define BLOCK_FAILED (1u << 4)       /* the block itself is invalid */
 #define BLOCK_FAILED_CHILD (1u << 5) /* an ancestor is invalid */
 #define BLOCK_FAILED_MASK (BLOCK_FAILED | BLOCK_FAILED_CHILD)
-#define BLOCK_STATUS_ALL 0x3fu
+/* Stored (and its state maybe committed) while its txs' checks were still
+ * running: an entry found with it at start-up is checked again. */
+#define BLOCK_CHECKS_PENDING (1u << 6)
+#define BLOCK_STATUS_ALL 0x7fu
 
 /* Entries in the middle of a -reindex: set in the metadata until it ends. */
 #define BLOCKINDEX_FLAG_REINDEXING (1u << 0)

@@ -156,11 +156,6 @@ static struct blockindex_meta chain_meta(const struct chain *c)
     return m;
 }
 
-/* Writes the dirty block index entries and the file cursor in one synced
- * batch. The block and undo records they point at are made durable first
- * (as Bitcoin Core flushes its block files before its index batch): after
- * a power cut an entry never claims data the files lost, whether its block
- * became the tip or stayed on a side branch. */
 static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN]);
 
 /* Joins the fresh block's pending checks. False when they failed: the
@@ -182,10 +177,13 @@ static bool chain_checks_settle(struct chain *c)
     return false;
 }
 
-static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
+/* Writes the dirty block index entries and the file cursor in one synced
+ * batch. The block and undo records they point at are made durable first
+ * (as Bitcoin Core flushes its block files before its index batch): after
+ * a power cut an entry never claims data the files lost, whether its block
+ * became the tip or stayed on a side branch. */
+static bool chain_write_index(struct chain *c, char *err, size_t errlen)
 {
-    /* Never an entry on disk for a block whose verdict is still out. */
-    chain_checks_settle(c);
     if (!chain_usable(c, err, errlen))
         return false;
     if (c->bs_open && !blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
@@ -204,6 +202,15 @@ static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
     }
     chain_crash_point(c, "blockindex-after-write");
     return true;
+}
+
+/* chain_write_index once the fresh block's checks have ended: an entry
+ * whose verdict is out reaches disk only through the early commit, marked
+ * as such. */
+static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
+{
+    chain_checks_settle(c);
+    return chain_write_index(c, err, errlen);
 }
 
 /* Whether chain_open was asked to stop (shutdown while loading). */
@@ -500,16 +507,44 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
             ok = false;
         }
     }
+    /* The early commit: with the fresh block's txs still being checked,
+     * its state is committed now, so that the chainstate write overlaps the
+     * workers instead of following them. The block's index entry goes to
+     * disk first, marked BLOCK_CHECKS_PENDING, so the chainstate never names
+     * a block the index lacks, and a start after a crash before the verdict
+     * takes the state back from that block and checks it again
+     * (chain_recheck_pending). A block whose checks fail is taken back here
+     * at once. */
+    bool early = false;
+    if (ok && pending) {
+        blockindex_set_status(&c->bi, e, BLOCK_CHECKS_PENDING);
+        ok = chain_write_index(c, err, errlen);
+        if (ok && !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
+            chain_fatal(c, "cannot write the chainstate", err);
+            ok = false;
+        }
+        early = ok;
+        if (ok)
+            chain_crash_point(c, "chainstate-before-verdict");
+    }
     if (ok && pending && !chain_checks_settle(c)) {
         *fault = c->checks_fault;
-        chain_connect_refused(c, e, fault, invalid, err, errlen);
+        if (early && !chainstate_commit_disconnect(&c->cs, e->hash, undo.data, undo.len,
+                                                   e->prev->hash, e->prev->height, err, errlen)) {
+            chain_fatal(c, "cannot take back the state of a block that failed its checks", err);
+        } else {
+            blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
+            chain_connect_refused(c, e, fault, invalid, err, errlen);
+        }
         ok = false;
     }
     if (ok) {
         blockindex_set_undo(&c->bi, e, upos);
+        blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
         blockindex_set_status(&c->bi, e, BLOCK_VALID_FULL);
         ok = chain_flush_index(c, err, errlen);
-        if (ok && !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
+        if (ok && !early &&
+            !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
             chain_fatal(c, "cannot write the chainstate", err);
             ok = false;
         }
@@ -1260,6 +1295,43 @@ static bool chain_files_have_data(const struct chain *c)
     return cur.blk_file > 0 || cur.blk_size > 0;
 }
 
+/* Blocks whose txs' checks a crash cut off (stored with
+ * BLOCK_CHECKS_PENDING by the early commit, chain_connect): the chainstate
+ * is taken back from such a block if it is the tip, and each is checked
+ * again as a block that arrives, so nothing reaches the chain on checks
+ * that never ended. */
+static bool chain_recheck_pending(struct chain *c, char *err, size_t errlen)
+{
+    struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
+    if ((tip->status & BLOCK_CHECKS_PENDING) && !chain_disconnect_tip(c, err, errlen))
+        return false;
+    bool any = false;
+    for (size_t i = 0; i < blockindex_count(&c->bi); i++) {
+        struct blockindex_entry *e = blockindex_entry_at(&c->bi, i);
+        if (!(e->status & BLOCK_CHECKS_PENDING))
+            continue;
+        any = true;
+        struct block b;
+        block_init(&b);
+        struct block_fault f;
+        bool read = chain_read_block(c, e, &b, err, errlen);
+        bool valid = read && chain_check_block(c, &b, &f);
+        block_clear(&b);
+        if (!read)
+            return false;
+        char hex[2 * SHA256_LEN + 1];
+        hash_hex(e->hash, hex);
+        LOG_INFO(LOG_CAT_VALIDATION, "block %s at height %llu, stored before its checks ended, "
+                 "was checked again: %s", hex, (unsigned long long)e->height,
+                 valid ? "valid" : f.err == BLOCKERR_BAD_TX ? txerr_reason(f.txerr)
+                                                            : blockerr_reason(f.err));
+        blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
+        if (!valid)
+            chain_mark_failed(c, e);
+    }
+    return !any || chain_flush_index(c, err, errlen);
+}
+
 bool chain_open(struct chain **out, const struct chain_params *params, const char *datadir,
                 const struct chain_options *opt, char *err, size_t errlen)
 {
@@ -1406,6 +1478,7 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
             ok = false;
         }
     }
+    ok = ok && chain_recheck_pending(c, err, errlen);
     if (ok)
         chain_recompute_best_header(c);
     if (ok && !chain_rebuild_candidates(c)) {

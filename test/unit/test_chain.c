@@ -545,6 +545,117 @@ START_TEST(block_data_is_durable_before_its_index_entry)
 }
 END_TEST
 
+/* In a child process: opens the chain with two check threads (so a new
+ * tip's state is committed before its txs' verdict), arms a crash at the
+ * first arrival at `point` and submits b. Exits with the crash status, or
+ * 1 when it did not get there. */
+static void child_submit_and_crash(const struct block *b, const char *point, bool power_loss)
+{
+    struct chain_options opt = {.cache_bytes = 8 << 20, .verify_threads = 2};
+    struct chain *c = NULL;
+    char err[256], reason[128];
+    if (!chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err))
+        _exit(2);
+    crashpoint_arm(point, 1, power_loss);
+    submit(c, b, reason);
+    _exit(1);
+}
+
+static void crash_child(const struct block *b, const char *point, bool power_loss)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        child_submit_and_crash(b, point, power_loss);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), CRASHPOINT_EXIT_STATUS);
+}
+
+/* After a crash between a block's early commit and its verdict, the next
+ * start takes the state back from it and checks it again: a block that
+ * fails is refused and the state is its parent's; one that passes is the
+ * tip with the state a -reindex gives. Both crash points of the window:
+ * after the index entry (before the chainstate) and after the chainstate. */
+START_TEST(crash_before_the_verdict_is_recovered)
+{
+    struct fixture_user m;
+    fixture_user_new(&m);
+    struct chain *c = fixture_chain_open(dir, false);
+    mine(c, 101, m.pub);
+    uint8_t parent[32], parent_sh[32];
+    memcpy(parent, chain_tip(c)->hash, 32);
+    state_hash(c, parent_sh);
+    enum { N = 40 };
+    struct tx txs[2 * N];
+    uint8_t to[32];
+    fixture_pubkey(to);
+    for (size_t i = 0; i < 2 * N; i++) {
+        tx_init(&txs[i]);
+        fixture_transfer(&txs[i], m.sk, to, 1000, i, 1000);
+    }
+    struct block bad[2], good;
+    uint8_t bad_hash[2][32];
+    txs[N - 1].sig[4] ^= 1;
+    tx_finalize(&txs[N - 1]);
+    for (int k = 0; k < 2; k++) {
+        /* a bad signature in the last tx */
+        block_init(&bad[k]);
+        fixture_block_on(&bad[k], chain_tip(c), m.pub, txs, N, (uint8_t)(1 + k));
+        block_hash(&bad[k], bad_hash[k]);
+    }
+    txs[N - 1].sig[4] ^= 1;
+    tx_finalize(&txs[N - 1]);
+    block_init(&good);
+    chain_close(c);
+
+    static const char *const points[2] = {"blockindex-after-write",
+                                          "chainstate-before-verdict"};
+    for (int k = 0; k < 2; k++) {
+        crash_child(&bad[k], points[k], k == 0);
+        c = fixture_chain_open(dir, false);
+        struct blockindex_entry *e = blockindex_find(chain_index(c), bad_hash[k]);
+        ck_assert_ptr_nonnull(e);
+        ck_assert(!(e->status & BLOCK_CHECKS_PENDING));
+        ck_assert(e->status & BLOCK_FAILED);
+        ck_assert_mem_eq(chain_tip(c)->hash, parent, 32);
+        uint8_t sh[32];
+        state_hash(c, sh);
+        ck_assert_mem_eq(sh, parent_sh, 32);
+        chain_close(c);
+    }
+    for (int k = 0; k < 2; k++) {
+        /* a valid block on the tip, then one on that */
+        c = fixture_chain_open(dir, false);
+        fixture_block_on(&good, chain_tip(c), m.pub, txs + k * N, N, 3);
+        uint64_t height = chain_tip(c)->height + 1;
+        chain_close(c);
+        crash_child(&good, points[k], k == 1);
+        c = fixture_chain_open(dir, false);
+        uint8_t h[32];
+        block_hash(&good, h);
+        ck_assert_mem_eq(chain_tip(c)->hash, h, 32);
+        ck_assert_uint_eq(chain_tip(c)->height, height);
+        ck_assert(!(chain_tip(c)->status & BLOCK_CHECKS_PENDING));
+        ck_assert(chain_tip(c)->status & BLOCK_VALID_FULL);
+        uint8_t sh[32], again[32];
+        state_hash(c, sh);
+        chain_close(c);
+        c = fixture_chain_open(dir, true);
+        ck_assert_mem_eq(chain_tip(c)->hash, h, 32);
+        state_hash(c, again);
+        ck_assert_mem_eq(again, sh, 32);
+        chain_close(c);
+    }
+    for (size_t i = 0; i < 2 * N; i++)
+        tx_clear(&txs[i]);
+    block_clear(&bad[0]);
+    block_clear(&bad[1]);
+    block_clear(&good);
+}
+END_TEST
+
 static int fatal_calls;
 static char fatal_msg[1024];
 
@@ -763,7 +874,8 @@ Suite *unit_suite(void)
         reorg_to_more_work_and_back_on_invalid, headers_first_then_blocks,
         lost_index_is_rebuilt_from_block_files, interrupted_reindex_resumes,
         parallel_tx_checks_give_the_serial_verdict, antidos_work_threshold,
-        block_data_is_durable_before_its_index_entry, failed_write_stops_the_chain, NULL
+        block_data_is_durable_before_its_index_entry, crash_before_the_verdict_is_recovered,
+        failed_write_stops_the_chain, NULL
     };
     return fixture_suite("chain", &tc, tests);
 }
