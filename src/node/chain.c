@@ -177,12 +177,12 @@ static bool chain_checks_settle(struct chain *c)
     return false;
 }
 
-/* Writes the dirty block index entries and the file cursor in one synced
- * batch. The block and undo records they point at are made durable first
- * (as Bitcoin Core flushes its block files before its index batch): after
- * a power cut an entry never claims data the files lost, whether its block
- * became the tip or stayed on a side branch. */
-static bool chain_write_index(struct chain *c, char *err, size_t errlen)
+/* Writes the dirty block index entries and the file cursor in one batch,
+ * synced unless `sync` is false. The block and undo records they point at
+ * are made durable first (as Bitcoin Core flushes its block files before
+ * its index batch): after a power cut an entry never claims data the files
+ * lost, whether its block became the tip or stayed on a side branch. */
+static bool chain_write_index(struct chain *c, bool sync, char *err, size_t errlen)
 {
     if (!chain_usable(c, err, errlen))
         return false;
@@ -193,7 +193,7 @@ static bool chain_write_index(struct chain *c, char *err, size_t errlen)
     struct blockindex_meta m = chain_meta(c);
     chain_crash_point(c, "blockindex-before-write");
     err[0] = '\0';
-    enum blockindex_err e = blockindex_flush(&c->bi, c->index_db, &m, true, err, errlen);
+    enum blockindex_err e = blockindex_flush(&c->bi, c->index_db, &m, sync, err, errlen);
     if (e != BLOCKINDEX_OK && err[0] == '\0')
         snprintf(err, errlen, "block index: %s", blockindex_strerror(e));
     if (e != BLOCKINDEX_OK) {
@@ -210,7 +210,7 @@ static bool chain_write_index(struct chain *c, char *err, size_t errlen)
 static bool chain_flush_index(struct chain *c, char *err, size_t errlen)
 {
     chain_checks_settle(c);
-    return chain_write_index(c, err, errlen);
+    return chain_write_index(c, true, err, errlen);
 }
 
 /* Whether chain_open was asked to stop (shutdown while loading). */
@@ -518,7 +518,7 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     bool early = false;
     if (ok && pending) {
         blockindex_set_status(&c->bi, e, BLOCK_CHECKS_PENDING);
-        ok = chain_write_index(c, err, errlen);
+        ok = chain_write_index(c, true, err, errlen);
         if (ok && !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
             chain_fatal(c, "cannot write the chainstate", err);
             ok = false;
@@ -542,7 +542,10 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         blockindex_set_undo(&c->bi, e, upos);
         blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
         blockindex_set_status(&c->bi, e, BLOCK_VALID_FULL);
-        ok = chain_flush_index(c, err, errlen);
+        /* After an early commit this write need not be synced: if a power
+         * cut takes it, the entry is found still marked at the next start
+         * and the block is checked again. */
+        ok = early ? chain_write_index(c, false, err, errlen) : chain_flush_index(c, err, errlen);
         if (ok && !early &&
             !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
             chain_fatal(c, "cannot write the chainstate", err);
