@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential autoconf automake libtool pkg-config
-  libsecp256k1-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
+  libsecp256k1-dev libgmp-dev libleveldb-dev libevent-dev libssl-dev libmsgpack-dev
   libsqlite3-dev libjansson-dev check python3 curl
 )
 # With --test, also what only the test command needs: the Docker network

@@ -1,5 +1,6 @@
 #include "crypto/key.h"
 
+#include <gmp.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <secp256k1_extrakeys.h>
@@ -76,11 +77,49 @@ bool key_pubkey(const uint8_t secret[KEY_SECRET_LEN], uint8_t pubkey[KEY_PUBKEY_
     return ok;
 }
 
+/* Whether 32 bytes are an x-only key is a rule of every transfer's
+ * recipient in every block, checked where the signature check does not
+ * already parse the key. libsecp256k1 answers by computing the point's y, a
+ * field square root; the question is only whether x^3 + 7 has one, and
+ * GMP's Legendre symbol answers that in about half the time. It works on
+ * limbs on the stack and a read-only p, so no call writes shared state (the
+ * verification threads call it at once) or allocates (GMP aborts when an
+ * allocation fails). */
+#if GMP_NAIL_BITS != 0
+#error "key_pubkey_valid needs GMP without nail bits"
+#endif
+#define KEY_LIMBS (256 / GMP_NUMB_BITS)
+/* p = 2^256 - 2^32 - 977, least significant limb first. */
+#if GMP_NUMB_BITS == 64
+static const mp_limb_t key_p_limbs[KEY_LIMBS] = {
+    0xFFFFFFFEFFFFFC2Fu, GMP_NUMB_MAX, GMP_NUMB_MAX, GMP_NUMB_MAX};
+#elif GMP_NUMB_BITS == 32
+static const mp_limb_t key_p_limbs[KEY_LIMBS] = {
+    0xFFFFFC2Fu, 0xFFFFFFFEu, GMP_NUMB_MAX, GMP_NUMB_MAX,
+    GMP_NUMB_MAX, GMP_NUMB_MAX, GMP_NUMB_MAX, GMP_NUMB_MAX};
+#else
+#error "key_pubkey_valid needs 32- or 64-bit GMP limbs"
+#endif
+/* GMP's own initialiser for a constant mpz; only read, never freed. */
+static const mpz_t key_p = MPZ_ROINIT_N((mp_limb_t *)key_p_limbs, KEY_LIMBS);
+
 bool key_pubkey_valid(const uint8_t pubkey[KEY_PUBKEY_LEN])
 {
-    const secp256k1_context *ctx = key_context();
-    secp256k1_xonly_pubkey xonly;
-    return ctx != NULL && secp256k1_xonly_pubkey_parse(ctx, &xonly, pubkey) == 1;
+    /* 32 bytes fill at most KEY_LIMBS limbs; with leading zero bytes,
+     * mpn_set_str may write fewer, and the rest stay zero. */
+    mp_limb_t x[KEY_LIMBS] = {0};
+    mpn_set_str(x, pubkey, KEY_PUBKEY_LEN, 256);
+    if (mpn_cmp(x, key_p_limbs, KEY_LIMBS) >= 0)
+        return false;
+    /* x < p, so x^3 + 7 < 2^768 and the addition cannot carry out. The
+     * Legendre symbol reduces it mod p itself; it is never 0, as the curve
+     * has no point of order 2. */
+    mp_limb_t x2[2 * KEY_LIMBS], rhs[3 * KEY_LIMBS];
+    mpn_sqr(x2, x, KEY_LIMBS);
+    mpn_mul(rhs, x2, 2 * KEY_LIMBS, x, KEY_LIMBS);
+    mpn_add_1(rhs, rhs, 3 * KEY_LIMBS, 7);
+    mpz_t y2;
+    return mpz_legendre(mpz_roinit_n(y2, rhs, 3 * KEY_LIMBS), key_p) == 1;
 }
 
 /* Signs, then verifies against the keypair's own public key, writing sig

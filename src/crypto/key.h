@@ -30,7 +30,9 @@ bool key_generate(uint8_t secret[KEY_SECRET_LEN]);
 bool key_secret_valid(const uint8_t secret[KEY_SECRET_LEN]);
 /* Derives the x-only public key of a secret. False for an invalid secret. */
 bool key_pubkey(const uint8_t secret[KEY_SECRET_LEN], uint8_t pubkey[KEY_PUBKEY_LEN]);
-/* True if pubkey is the x coordinate of a point on the curve. */
+/* True if pubkey is the x coordinate of a point on the curve: the same
+ * verdict as libsecp256k1's secp256k1_xonly_pubkey_parse, from GMP, with no
+ * context needed. */
 bool key_pubkey_valid(const uint8_t pubkey[KEY_PUBKEY_LEN]);
 
 /* BIP340-signs a 32-byte message (a hash) with fresh auxiliary randomness,

@@ -10,7 +10,10 @@
  * data): it opens to the plaintext, and with one bit flipped, the flags
  * choosing which, or cut short, it does not. For one input in eight, two
  * keys made from the input agree on a shared key from either side
- * (aead_shared_key). */
+ * (aead_shared_key). The 32-byte key, read as an x-only public key, gets
+ * the same verdict from key_pubkey_valid (a Legendre symbol, GMP) as from
+ * libsecp256k1's parse. */
+#include <secp256k1_extrakeys.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -93,6 +96,14 @@ static void check_shared(const uint8_t *data, size_t size)
     FUZZ_ASSERT(aead_shared_key(a, x, k1) == key_pubkey_valid(x));
 }
 
+static void check_pubkey(const uint8_t x[KEY_PUBKEY_LEN])
+{
+    const secp256k1_context *ctx = key_context();
+    FUZZ_ASSERT(ctx != NULL);
+    secp256k1_xonly_pubkey k;
+    FUZZ_ASSERT(key_pubkey_valid(x) == (secp256k1_xonly_pubkey_parse(ctx, &k, x) == 1));
+}
+
 void fuzz_one(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -101,6 +112,7 @@ void fuzz_one(const uint8_t *data, size_t size)
     uint8_t key[AEAD_KEY_LEN] = {0};
     size_t klen = size - 1 < AEAD_KEY_LEN ? size - 1 : AEAD_KEY_LEN;
     memcpy(key, data + 1, klen);
+    check_pubkey(key);
     const uint8_t *rest = data + 1 + klen;
     size_t len = size - 1 - klen;
     check_open(key, rest, len);

@@ -1,10 +1,12 @@
 #include "unit.h"
 #include "fixture.h"
 
+#include <secp256k1_extrakeys.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/key.h"
+#include "crypto/sha256.h"
 #include "util/buf.h"
 #include "util/hex.h"
 
@@ -218,11 +220,148 @@ START_TEST(invalid_pubkeys_rejected)
 }
 END_TEST
 
+/* ---- key_pubkey_valid against libsecp256k1 ----
+ * key_pubkey_valid decides by a Legendre symbol (GMP) what libsecp256k1
+ * decides by computing y; the verdicts must be the same for every input. */
+
+#define FIELD_P_HEX "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"
+
+static bool secp_parses(const uint8_t x[KEY_PUBKEY_LEN])
+{
+    const secp256k1_context *ctx = key_context();
+    ck_assert_ptr_nonnull(ctx);
+    secp256k1_xonly_pubkey k;
+    return secp256k1_xonly_pubkey_parse(ctx, &k, x) == 1;
+}
+
+/* Fails unless both verdicts on x agree; returns the verdict. */
+static bool same_verdict(const uint8_t x[KEY_PUBKEY_LEN], const char *what, long i)
+{
+    bool want = secp_parses(x), got = key_pubkey_valid(x);
+    ck_assert_msg(got == want, "%s %ld: key_pubkey_valid %d, libsecp256k1 %d", what, i, got,
+                  want);
+    return got;
+}
+
+/* x += delta mod 2^256, x big-endian. */
+static void be_add(uint8_t x[KEY_PUBKEY_LEN], long delta)
+{
+    unsigned long mag = delta < 0 ? 0ul - (unsigned long)delta : (unsigned long)delta;
+    unsigned carry = 0;
+    for (int i = KEY_PUBKEY_LEN - 1; i >= 0; i--) {
+        unsigned d = (unsigned)(mag & 0xff) + carry;
+        mag >>= 8;
+        if (delta >= 0) {
+            unsigned v = x[i] + d;
+            x[i] = (uint8_t)v;
+            carry = v >> 8;
+        } else {
+            carry = x[i] < d;
+            x[i] = (uint8_t)(x[i] - d);
+        }
+    }
+}
+
+/* 200,000 inputs from a fixed SHA-256 chain; every fourth has its leading
+ * bytes zeroed (0 to 31 of them), so short numbers are covered too. */
+START_TEST(pubkey_valid_matches_libsecp256k1_random)
+{
+    enum { N = 200000 };
+    uint8_t state[SHA256_LEN], x[KEY_PUBKEY_LEN];
+    sha256("key_pubkey_valid", 16, state);
+    long valid = 0, short_valid = 0, short_n = 0;
+    for (long i = 0; i < N; i++) {
+        sha256(state, sizeof state, state);
+        memcpy(x, state, sizeof x);
+        if (i % 4 == 1) {
+            memset(x, 0, (size_t)(i / 4) % KEY_PUBKEY_LEN);
+            short_n++;
+            short_valid += same_verdict(x, "short input", i);
+        } else {
+            valid += same_verdict(x, "random input", i);
+        }
+    }
+    /* About half of all x below p are on the curve; far from half means
+     * one side always answers the same. */
+    long full_n = N - short_n;
+    ck_assert_int_gt(valid, full_n * 48 / 100);
+    ck_assert_int_lt(valid, full_n * 52 / 100);
+    ck_assert_int_gt(short_valid, short_n * 45 / 100);
+    ck_assert_int_lt(short_valid, short_n * 55 / 100);
+}
+END_TEST
+
+START_TEST(pubkey_valid_matches_libsecp256k1_edges)
+{
+    uint8_t x[KEY_PUBKEY_LEN];
+    /* 0 to 16 */
+    memset(x, 0, sizeof x);
+    int small_valid = 0;
+    for (long k = 0; k <= 16; k++) {
+        x[31] = (uint8_t)k;
+        small_valid += same_verdict(x, "x =", k);
+    }
+    ck_assert_int_gt(small_valid, 0);
+    ck_assert_int_lt(small_valid, 17);
+    /* p - 2000 .. p - 1 are field elements, some on the curve; p .. p + 2000
+     * are not, whatever they are mod p (p + 1 is 1 mod p, which is). */
+    int below_valid = 0;
+    for (long d = -2000; d <= 2000; d++) {
+        unit_hex(FIELD_P_HEX, x, sizeof x);
+        be_add(x, d);
+        bool v = same_verdict(x, "p +", d);
+        if (d >= 0)
+            ck_assert_msg(!v, "p + %ld accepted", d);
+        else
+            below_valid += v;
+    }
+    ck_assert_int_gt(below_valid, 500);
+    ck_assert_int_lt(below_valid, 1500);
+    /* 2^256 - 2000 .. 2^256 - 1 */
+    memset(x, 0xff, sizeof x);
+    for (long d = 0; d < 2000; d++) {
+        ck_assert_msg(!same_verdict(x, "2^256 - 1 -", d), "2^256 - 1 - %ld accepted", d);
+        be_add(x, -1);
+    }
+    /* every power of two, and one below each */
+    for (long bit = 0; bit < 256; bit++) {
+        memset(x, 0, sizeof x);
+        x[31 - bit / 8] = (uint8_t)(1u << (bit % 8));
+        same_verdict(x, "2^", bit);
+        be_add(x, -1);
+        same_verdict(x, "2^k - 1, k =", bit);
+    }
+}
+END_TEST
+
+/* Real keys are accepted by both; with their last bit flipped, the
+ * verdicts still agree. */
+START_TEST(pubkey_valid_matches_libsecp256k1_real_keys)
+{
+    uint8_t secret[KEY_SECRET_LEN], pub[KEY_PUBKEY_LEN];
+    sha256("real keys", 9, secret);
+    int flipped_valid = 0;
+    for (long i = 0; i < 500; i++) {
+        sha256(secret, sizeof secret, secret);
+        ck_assert(key_pubkey(secret, pub));
+        ck_assert_msg(same_verdict(pub, "public key", i), "public key %ld refused", i);
+        pub[31] ^= 1;
+        flipped_valid += same_verdict(pub, "flipped public key", i);
+    }
+    ck_assert_int_gt(flipped_valid, 150);
+    ck_assert_int_lt(flipped_valid, 350);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {
         bip340_vectors, fresh_signatures_differ_and_verify, flipped_bits_fail, any_length_messages,
-        invalid_secrets_rejected, invalid_pubkeys_rejected, NULL
+        invalid_secrets_rejected, invalid_pubkeys_rejected,
+        pubkey_valid_matches_libsecp256k1_random, pubkey_valid_matches_libsecp256k1_edges,
+        pubkey_valid_matches_libsecp256k1_real_keys, NULL
     };
-    return fixture_suite("key", NULL, tests);
+    /* The random comparison is 200,000 checks each way. */
+    static const struct fixture_case tc = {.timeout = 30};
+    return fixture_suite("key", &tc, tests);
 }
