@@ -105,9 +105,10 @@ static const mpz_t key_p = MPZ_ROINIT_N((mp_limb_t *)key_p_limbs, KEY_LIMBS);
 
 bool key_pubkey_valid(const uint8_t pubkey[KEY_PUBKEY_LEN])
 {
-    /* 32 bytes fill at most KEY_LIMBS limbs; with leading zero bytes,
-     * mpn_set_str may write fewer, and the rest stay zero. */
-    mp_limb_t x[KEY_LIMBS] = {0};
+    /* 32 bytes fill at most KEY_LIMBS limbs, but mpn_set_str asks for
+     * room for one more; with leading zero bytes it may write fewer, and
+     * the rest stay zero. */
+    mp_limb_t x[KEY_LIMBS + 1] = {0};
     mpn_set_str(x, pubkey, KEY_PUBKEY_LEN, 256);
     if (mpn_cmp(x, key_p_limbs, KEY_LIMBS) >= 0)
         return false;
