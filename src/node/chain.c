@@ -2,6 +2,7 @@
 #include "node/chain.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,13 +159,11 @@ static struct blockindex_meta chain_meta(const struct chain *c)
 
 static void chain_failed_note(struct chain *c, const uint8_t hash[SHA256_LEN]);
 
-/* Joins the fresh block's pending checks. False when they failed: the
- * block is then marked invalid (and its hash remembered) and checks_fault
- * says why. */
-static bool chain_checks_settle(struct chain *c)
+/* Joins the fresh block's pending checks, the calling thread checking
+ * too, and keeps the verdict (checks_failed, checks_fault). Touches the
+ * queue only. */
+static bool chain_checks_join(struct chain *c)
 {
-    if (!c->checks_pending)
-        return !c->checks_failed;
     c->checks_pending = false;
     size_t index = 0;
     enum txerr txerr = TXERR_OK;
@@ -173,6 +172,17 @@ static bool chain_checks_settle(struct chain *c)
     c->checks_failed = true;
     c->checks_fault = (struct block_fault){.err = BLOCKERR_BAD_TX, .txerr = txerr,
                                            .tx_index = index};
+    return false;
+}
+
+/* chain_checks_join, and when the checks failed the block is marked
+ * invalid (and its hash remembered). False then; checks_fault says why. */
+static bool chain_checks_settle(struct chain *c)
+{
+    if (!c->checks_pending)
+        return !c->checks_failed;
+    if (chain_checks_join(c))
+        return true;
     chain_failed_note(c, c->fresh_hash);
     return false;
 }
@@ -440,6 +450,69 @@ static void chain_connect_refused(struct chain *c, struct blockindex_entry *e,
     snprintf(err, errlen, "%s", blockerr_reason(fault->err));
 }
 
+/* Appends e's undo record to the undo files and syncs them. Order: the
+ * undo record reaches disk before the batch that needs it. (If pending
+ * checks then fail, the record is left unreferenced, as a crash at this
+ * point would leave it.) */
+static bool chain_store_undo(struct chain *c, const struct blockindex_entry *e,
+                             const struct buf *undo, struct blockstore_pos *upos, char *err,
+                             size_t errlen)
+{
+    err[0] = '\0';
+    if (!blockstore_ok(blockstore_write_undo(&c->bs, e->hash, undo->data, undo->len, upos, err,
+                                             errlen),
+                       err, errlen)) {
+        chain_fatal(c, "cannot store undo data", err);
+        return false;
+    }
+    chain_crash_point(c, "undo-written");
+    if (!blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
+        chain_fatal(c, "cannot sync the block files", err);
+        return false;
+    }
+    return true;
+}
+
+/* The early commit of a fresh tip e whose txs are still being checked:
+ * its state is committed before their verdict, so that the chainstate
+ * write overlaps the checks instead of following them. In order: the undo
+ * record and its sync; e's index entry, marked BLOCK_CHECKS_PENDING (the
+ * chainstate never names a block the index lacks, and a start after a
+ * crash before the verdict takes the state back from that block and checks
+ * it again: chain_recheck_pending); the chainstate batch. It touches the
+ * block files, the index and the chainstate only, so it runs while the
+ * calling thread checks signatures, which touch none of them. */
+struct chain_early {
+    struct chain *c;
+    struct blockindex_entry *e;
+    const struct state_view *v;
+    const struct buf *undo;
+    struct blockstore_pos upos;
+    bool ok;        /* every write done */
+    bool committed; /* the chainstate is at e */
+    char err[512];
+};
+
+static void *chain_early_run(void *arg)
+{
+    struct chain_early *j = arg;
+    struct chain *c = j->c;
+    j->ok = chain_store_undo(c, j->e, j->undo, &j->upos, j->err, sizeof j->err);
+    if (j->ok) {
+        blockindex_set_status(&c->bi, j->e, BLOCK_CHECKS_PENDING);
+        j->ok = chain_write_index(c, true, j->err, sizeof j->err);
+    }
+    if (j->ok && !chainstate_commit_connect(&c->cs, j->v, j->e->hash, j->e->height, j->upos,
+                                            j->err, sizeof j->err)) {
+        chain_fatal(c, "cannot write the chainstate", j->err);
+        j->ok = false;
+    }
+    j->committed = j->ok;
+    if (j->ok)
+        chain_crash_point(c, "chainstate-before-verdict");
+    return NULL;
+}
+
 static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *invalid,
                           struct block_fault *fault, char *err, size_t errlen)
 {
@@ -490,53 +563,41 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         snprintf(err, errlen, "out of memory encoding undo data");
         ok = false;
     }
-    /* Order: the undo record reaches disk before the batch that needs it.
-     * (If the pending checks then fail, the record is left unreferenced,
-     * as a crash at this point would leave it.) */
-    if (ok) {
-        err[0] = '\0';
-        ok = blockstore_ok(blockstore_write_undo(&c->bs, e->hash, undo.data, undo.len, &upos, err,
-                                                 errlen),
-                           err, errlen);
-        if (!ok)
-            chain_fatal(c, "cannot store undo data", err);
-        if (ok)
-            chain_crash_point(c, "undo-written");
-        if (ok && !blockstore_ok(blockstore_flush(&c->bs, err, errlen), err, errlen)) {
-            chain_fatal(c, "cannot sync the block files", err);
-            ok = false;
-        }
-    }
-    /* The early commit: with the fresh block's txs still being checked,
-     * its state is committed now, so that the chainstate write overlaps the
-     * workers instead of following them. The block's index entry goes to
-     * disk first, marked BLOCK_CHECKS_PENDING, so the chainstate never names
-     * a block the index lacks, and a start after a crash before the verdict
-     * takes the state back from that block and checks it again
-     * (chain_recheck_pending). A block whose checks fail is taken back here
-     * at once. */
     bool early = false;
     if (ok && pending) {
-        blockindex_set_status(&c->bi, e, BLOCK_CHECKS_PENDING);
-        ok = chain_write_index(c, true, err, errlen);
-        if (ok && !chainstate_commit_connect(&c->cs, &v, e->hash, e->height, upos, err, errlen)) {
-            chain_fatal(c, "cannot write the chainstate", err);
+        /* The early commit (chain_early_run), on a thread of its own while
+         * this one joins the signature checks: its syncs would otherwise
+         * leave this thread's core idle. */
+        struct chain_early job = {.c = c, .e = e, .v = &v, .undo = &undo};
+        pthread_t writer;
+        bool threaded = pthread_create(&writer, NULL, chain_early_run, &job) == 0;
+        if (!threaded)
+            chain_early_run(&job);
+        bool passed = chain_checks_join(c);
+        if (threaded)
+            pthread_join(writer, NULL);
+        if (!passed)
+            chain_failed_note(c, c->fresh_hash);
+        ok = job.ok;
+        early = job.committed;
+        upos = job.upos;
+        if (!ok)
+            snprintf(err, errlen, "%s", job.err);
+        if (ok && !passed) {
+            /* A block whose checks fail is taken back at once. */
+            *fault = c->checks_fault;
+            if (!chainstate_commit_disconnect(&c->cs, e->hash, undo.data, undo.len,
+                                              e->prev->hash, e->prev->height, err, errlen)) {
+                chain_fatal(c, "cannot take back the state of a block that failed its checks",
+                            err);
+            } else {
+                blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
+                chain_connect_refused(c, e, fault, invalid, err, errlen);
+            }
             ok = false;
         }
-        early = ok;
-        if (ok)
-            chain_crash_point(c, "chainstate-before-verdict");
-    }
-    if (ok && pending && !chain_checks_settle(c)) {
-        *fault = c->checks_fault;
-        if (early && !chainstate_commit_disconnect(&c->cs, e->hash, undo.data, undo.len,
-                                                   e->prev->hash, e->prev->height, err, errlen)) {
-            chain_fatal(c, "cannot take back the state of a block that failed its checks", err);
-        } else {
-            blockindex_clear_status(&c->bi, e, BLOCK_CHECKS_PENDING);
-            chain_connect_refused(c, e, fault, invalid, err, errlen);
-        }
-        ok = false;
+    } else if (ok) {
+        ok = chain_store_undo(c, e, &undo, &upos, err, errlen);
     }
     if (ok) {
         blockindex_set_undo(&c->bi, e, upos);
