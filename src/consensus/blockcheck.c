@@ -161,7 +161,7 @@ bool blockcheck_stateless(const struct block *b, const struct chain_params *para
     if (!blockcheck_block_rules(b, params, fault))
         return false;
     for (size_t i = 0; i < b->tx_count; i++) {
-        enum txerr err = txcheck_stateless(&b->txs[i], params->genesis.hash, NULL);
+        enum txerr err = txcheck_stateless_block(&b->txs[i], params->genesis.hash);
         if (err != TXERR_OK)
             return fail(fault, BLOCKERR_BAD_TX, err, i);
     }

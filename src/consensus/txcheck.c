@@ -22,8 +22,8 @@ static bool txcheck_other_network(const struct tx *tx, const uint8_t genesis_has
     return false;
 }
 
-enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
-                             enum ser_err *detail)
+static enum txerr txcheck_run(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
+                              enum ser_err *detail, bool remember)
 {
     enum ser_err dummy;
     if (detail == NULL)
@@ -61,7 +61,18 @@ enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA
         return txcheck_other_network(tx, genesis_hash) ? TXERR_WRONG_NETWORK
                                                        : TXERR_BAD_SIGNATURE;
     }
-    if (cacheable)
+    if (cacheable && remember)
         sigcache_add_tx(key);
     return TXERR_OK;
+}
+
+enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
+                             enum ser_err *detail)
+{
+    return txcheck_run(tx, genesis_hash, detail, true);
+}
+
+enum txerr txcheck_stateless_block(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN])
+{
+    return txcheck_run(tx, genesis_hash, NULL, false);
 }

@@ -16,5 +16,10 @@
  * TXERR_BAD_PAYLOAD and detail is not NULL, *detail names the codec rule. */
 enum txerr txcheck_stateless(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN],
                              enum ser_err *detail);
+/* The same verdict, for a tx of a block being connected: the signature
+ * cache is consulted but a tx that passes is not added to it, as Bitcoin
+ * Core connects blocks (a connected block's txs are not checked again; a
+ * reorganisation puts them back through the mempool, which adds them). */
+enum txerr txcheck_stateless_block(const struct tx *tx, const uint8_t genesis_hash[SHA256_LEN]);
 
 #endif

@@ -49,7 +49,7 @@ static void run_job(struct checkqueue *q)
         for (size_t i = start; i < end; i++) {
             if (i >= atomic_load(&q->first_fail))
                 return;
-            enum txerr err = txcheck_stateless(&q->txs[i], q->genesis, NULL);
+            enum txerr err = txcheck_stateless_block(&q->txs[i], q->genesis);
             if (err != TXERR_OK) {
                 pthread_mutex_lock(&q->mu);
                 if (i < atomic_load(&q->first_fail)) {

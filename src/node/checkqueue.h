@@ -1,7 +1,7 @@
 /* checkqueue: a block's transaction checks, run on several threads.
  *
  * Signature verification is most of the cost of connecting a block, and
- * each tx's stateless check (txcheck_stateless: size, type, fee, payload,
+ * each tx's stateless check (txcheck_stateless_block: size, type, fee, payload,
  * sender key, signature) depends on nothing but the tx, so the txs of one
  * block are spread over a small pool of threads plus the calling thread
  * (bitcoind's check queue). The verdict is the one a serial loop gives:
@@ -33,7 +33,7 @@ bool checkqueue_new(unsigned threads, struct checkqueue **out);
 void checkqueue_free(struct checkqueue *q);
 unsigned checkqueue_threads(const struct checkqueue *q);
 
-/* Runs txcheck_stateless(&txs[i], genesis_hash, NULL) for every i < n.
+/* Runs txcheck_stateless_block(&txs[i], genesis_hash) for every i < n.
  * True when all pass; otherwise *fail_index is the lowest failing i and
  * *fail_err its rule. */
 bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,

@@ -157,9 +157,42 @@ START_TEST(checked_tx_is_one_lookup)
 }
 END_TEST
 
+/* A block's tx consults the cache but is not added to it (as Bitcoin Core
+ * connects blocks): checked twice for blocks, it is verified twice; once
+ * the mempool's check has added it, the block's check is a lookup. */
+START_TEST(block_checks_consult_but_do_not_add)
+{
+    ck_assert(sigcache_set_size(1 << 20));
+    const uint8_t *regtest = chainparams_get(CHAIN_REGTEST)->genesis.hash;
+    struct fixture_user u;
+    fixture_user_new(&u);
+    uint8_t to[32];
+    fixture_pubkey(to);
+    struct tx tx;
+    tx_init(&tx);
+    fixture_transfer(&tx, u.sk, to, 1000, 0, 500);
+    uint64_t verifies = txsign_verify_count();
+    ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_OK);
+    ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 2);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 3);
+    uint64_t hits = sigcache_hits();
+    ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_OK);
+    ck_assert_uint_eq(txsign_verify_count(), verifies + 3);
+    ck_assert_uint_eq(sigcache_hits(), hits + 1);
+    /* the same verdicts: a bad signature is refused by both */
+    tx.sig[7] ^= 1;
+    tx_finalize(&tx);
+    ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_BAD_SIGNATURE);
+    ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_BAD_SIGNATURE);
+    tx_clear(&tx);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     const TTest *tests[] = {remembers_exactly_what_was_added, bounded_and_keeps_a_block_worth,
-                            checked_tx_is_one_lookup, NULL};
+                            checked_tx_is_one_lookup, block_checks_consult_but_do_not_add, NULL};
     return fixture_suite("sigcache", NULL, tests);
 }
