@@ -12,6 +12,7 @@
 #include "consensus/transfer.h"
 #include "consensus/txcheck.h"
 #include "consensus/txsign.h"
+#include "crypto/key.h"
 #include "node/miner.h"
 
 const struct chain_params *bench_params;
@@ -145,6 +146,7 @@ double bench_mine_empty(struct chain *c, const uint8_t to[32], size_t n)
 /* Per-run samples of one set, reduced to bench_block_times at the end. */
 struct block_samples {
     double *connect, *stateless, *stateless_1, *apply, *disconnect, *warm, *warm_check;
+    double *verify, *ratio;
 };
 
 static double *samples_new(unsigned runs)
@@ -198,7 +200,20 @@ void bench_block_time(struct chain *c, const uint8_t miner[32], struct bench_blo
     for (size_t k = 0; k < n_sets; k++)
         s[k] = (struct block_samples){samples_new(runs), samples_new(runs), samples_new(runs),
                                       samples_new(runs), samples_new(runs), samples_new(runs),
-                                      samples_new(runs)};
+                                      samples_new(runs), samples_new(runs), samples_new(runs)};
+    /* The sighashes of every set's txs, for the verify timed beside each
+     * cold connect. */
+    uint8_t (**sighash)[32] = calloc(n_sets, sizeof *sighash);
+    if (sighash == NULL)
+        bench_fail("out of memory");
+    for (size_t k = 0; k < n_sets; k++) {
+        sighash[k] = malloc(sets[k].n * sizeof **sighash);
+        if (sighash[k] == NULL)
+            bench_fail("out of memory");
+        for (size_t i = 0; i < sets[k].n; i++)
+            tx_sighash(&sets[k].txs[i], bench_params->genesis.hash, sighash[k][i]);
+    }
+    unsigned threads = chain_verify_threads(c);
     struct block b;
     block_init(&b);
     for (unsigned r = 0; r < runs; r++) {
@@ -232,9 +247,19 @@ void bench_block_time(struct chain *c, const uint8_t miner[32], struct bench_blo
                            txerr_reason(f.txerr), f.tx_index);
             state_view_clear(&v);
 
+            t0 = bench_now();
+            for (size_t i = 0; i < sets[k].n; i++)
+                if (!key_verify(sets[k].txs[i].sender, sighash[k][i], 32, sets[k].txs[i].sig))
+                    bench_fail("a signature of the block does not verify");
+            s[k].verify[r] = (bench_now() - t0) / (double)sets[k].n;
+
             s[k].connect[r] = connect_and_undo(c, &b, parent_hash, &s[k].disconnect[r]);
+            s[k].ratio[r] = (double)sets[k].n / s[k].connect[r] * s[k].verify[r] / threads;
         }
     }
+    for (size_t k = 0; k < n_sets; k++)
+        free(sighash[k]);
+    free(sighash);
 
     /* The same blocks with their txs in the signature cache, as when they
      * were checked on entering the mempool. */
@@ -271,6 +296,12 @@ void bench_block_time(struct chain *c, const uint8_t miner[32], struct bench_blo
         t->disconnect = median_of(s[k].disconnect, runs, NULL);
         t->warm = median_of(s[k].warm, runs, NULL);
         t->warm_check = median_of(s[k].warm_check, runs, NULL);
+        t->verify_per_op = median_of(s[k].verify, runs, NULL);
+        double mx = 0;
+        for (unsigned r = 0; r < runs; r++)
+            mx = s[k].ratio[r] > mx ? s[k].ratio[r] : mx;
+        t->ratio_max = mx;
+        t->ratio = median_of(s[k].ratio, runs, &t->ratio_min);
     }
     free(s);
     block_clear(&b);

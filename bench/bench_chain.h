@@ -64,6 +64,13 @@ struct bench_block_times {
     double apply;            /* blockcheck_apply on a view over the chainstate */
     double disconnect;       /* chain_invalidate of the connected block */
     double warm, warm_check; /* connect and check with the txs in the signature cache */
+    /* Single-core verify, timed just before each cold connect on the
+     * block's own keys and sighashes (key_verify alone): seconds per
+     * verify, median; and each run's cold connect rate against the chain's
+     * threads times that run's verify rate, median, min and max. Taken in
+     * pairs a moment apart, so both see the machine as it is then. */
+    double verify_per_op;
+    double ratio, ratio_min, ratio_max;
 };
 
 /* One block to time: its transactions, valid on the chain's tip. */
@@ -79,8 +86,9 @@ struct bench_block_set {
  * distinct block (another coinbase salt) with the same txs and then
  * invalidates it, so every run starts from the same parent; the sets take
  * turns within each run, so they share the machine's conditions. The cold
- * runs also time the stateless check and the apply apart, in memory.
- * Leaves the signature cache off. */
+ * runs also time the stateless check and the apply apart, in memory, and
+ * the single-core verify of the block's signatures. Leaves the signature
+ * cache off. */
 void bench_block_time(struct chain *c, const uint8_t miner[32], struct bench_block_set *sets,
                       size_t n_sets, unsigned runs);
 

@@ -563,6 +563,18 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         snprintf(err, errlen, "out of memory encoding undo data");
         ok = false;
     }
+    /* With nothing left for the workers (a block small enough for this
+     * thread alone, or one whose txs were in the signature cache) there is
+     * nothing to overlap: the verdict is taken now and the block takes the
+     * ordinary path, without the early commit's extra index write. */
+    if (ok && pending && !checkqueue_busy(c->checkq)) {
+        pending = false;
+        if (!chain_checks_settle(c)) {
+            *fault = c->checks_fault;
+            chain_connect_refused(c, e, fault, invalid, err, errlen);
+            ok = false;
+        }
+    }
     bool early = false;
     if (ok && pending) {
         /* The early commit (chain_early_run), on a thread of its own while

@@ -195,6 +195,14 @@ bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fai
     return false;
 }
 
+bool checkqueue_busy(struct checkqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    bool busy = q->busy > 0;
+    pthread_mutex_unlock(&q->mu);
+    return busy;
+}
+
 void checkqueue_cancel(struct checkqueue *q)
 {
     /* Every thread stops at the next index it looks at. */

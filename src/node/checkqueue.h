@@ -51,6 +51,10 @@ bool checkqueue_check_txs(struct checkqueue *q, const struct tx *txs, size_t n,
 void checkqueue_start(struct checkqueue *q, const struct tx *txs, size_t n,
                       const uint8_t genesis_hash[SHA256_LEN]);
 bool checkqueue_finish(struct checkqueue *q, size_t *fail_index, enum txerr *fail_err);
+/* Whether the workers are still on the started check: false when it was
+ * too small to hand them (finish then checks it all) or when they are done
+ * (finish then only collects the verdict). */
+bool checkqueue_busy(struct checkqueue *q);
 /* Ends a started check without a verdict (its block was refused for
  * another rule meanwhile): the workers stop after the tx each is on. */
 void checkqueue_cancel(struct checkqueue *q);

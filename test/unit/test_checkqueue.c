@@ -158,6 +158,22 @@ START_TEST(cancel_ends_a_check)
     enum txerr e = TXERR_COUNT_;
     ck_assert(checkqueue_check_txs(q, txs, N_TXS, genesis(), &i, &e));
     ck_assert_uint_eq(txsign_verify_count() - before - verified, N_TXS);
+    /* busy while the workers have the txs (ten times the list: a tenth
+     * of a second of work, so they are still at it when asked), not once
+     * they are done, and never for a check too small to hand them */
+    enum { LONG = 10 * N_TXS };
+    struct tx *many = malloc(LONG * sizeof *many);
+    ck_assert_ptr_nonnull(many);
+    for (size_t k = 0; k < LONG; k++)
+        many[k] = txs[k % N_TXS]; /* shallow copies, only read */
+    checkqueue_start(q, many, LONG, genesis());
+    ck_assert(checkqueue_busy(q));
+    ck_assert(checkqueue_finish(q, &i, &e));
+    ck_assert(!checkqueue_busy(q));
+    free(many);
+    checkqueue_start(q, txs, 5, genesis());
+    ck_assert(!checkqueue_busy(q));
+    ck_assert(checkqueue_finish(q, &i, &e));
     /* and with a failure, the verdict of the serial loop */
     txs[201].sig[2] ^= 1;
     tx_finalize(&txs[201]);
