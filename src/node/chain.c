@@ -80,6 +80,7 @@ struct chain {
      * with data always means the block's transactions passed. */
     bool checks_pending;
     bool checks_failed; /* settled and failed: checks_fault says how */
+    bool always_early;  /* chain_options.always_early_commit */
     struct block_fault checks_fault;
 };
 
@@ -601,7 +602,7 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
      * thread alone, or one whose txs were in the signature cache) there is
      * nothing to overlap: the verdict is taken now and the block takes the
      * ordinary path, without the early commit's extra index write. */
-    if (ok && pending && !checkqueue_busy(c->checkq)) {
+    if (ok && pending && !c->always_early && !checkqueue_busy(c->checkq)) {
         pending = false;
         if (!chain_checks_settle(c)) {
             *fault = c->checks_fault;
@@ -1453,6 +1454,7 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
     }
     c->params = params;
     c->interrupt = opt->interrupt;
+    c->always_early = opt->always_early_commit;
     c->min_chain_work = opt->min_chain_work;
     c->fatal = opt->fatal;
     c->fatal_ctx = opt->fatal_ctx;

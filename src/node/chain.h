@@ -44,6 +44,11 @@ struct chain_options {
      * included: 1 checks on the calling thread only; 0 means one per CPU
      * core. At most CHECKQUEUE_MAX_THREADS. */
     unsigned verify_threads;
+    /* Tests: a new tip takes the early commit whenever its checks are
+     * pending, not only when the workers are still at them once it is
+     * applied, so a test can reach the early commit's crash points without
+     * depending on timing. */
+    bool always_early_commit;
     /* -minimumchainwork: header chains (and unrequested blocks) claiming
      * less work are not stored, whatever the tip (chain_antidos_work). */
     struct u256 min_chain_work;

@@ -545,13 +545,14 @@ START_TEST(block_data_is_durable_before_its_index_entry)
 }
 END_TEST
 
-/* In a child process: opens the chain with two check threads (so a new
- * tip's state is committed before its txs' verdict), arms a crash at the
- * first arrival at `point` and submits b. Exits with the crash status, or
- * 1 when it did not get there. */
+/* In a child process: opens the chain with two check threads and the
+ * early commit forced (so a new tip's state is committed before its txs'
+ * verdict), arms a crash at the first arrival at `point` and submits b.
+ * Exits with the crash status, or 1 when it did not get there. */
 static void child_submit_and_crash(const struct block *b, const char *point, bool power_loss)
 {
-    struct chain_options opt = {.cache_bytes = 8 << 20, .verify_threads = 2};
+    struct chain_options opt = {
+        .cache_bytes = 8 << 20, .verify_threads = 2, .always_early_commit = true};
     struct chain *c = NULL;
     char err[256], reason[128];
     if (!chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err))
@@ -588,7 +589,8 @@ START_TEST(crash_before_the_verdict_is_recovered)
     memcpy(parent, chain_tip(c)->hash, 32);
     state_hash(c, parent_sh);
     enum { N = 40 };
-    struct tx txs[2 * N];
+    struct tx *txs = calloc(2 * N, sizeof *txs);
+    ck_assert_ptr_nonnull(txs);
     uint8_t to[32];
     fixture_pubkey(to);
     for (size_t i = 0; i < 2 * N; i++) {
@@ -648,8 +650,48 @@ START_TEST(crash_before_the_verdict_is_recovered)
         ck_assert_mem_eq(again, sh, 32);
         chain_close(c);
     }
+    /* Without a crash: a block whose last signature is bad is committed
+     * early, then taken back at once; the state is the tip's, now and
+     * after a restart. */
+    struct chain_options opt = {
+        .cache_bytes = 8 << 20, .verify_threads = 2, .always_early_commit = true};
+    char err[256], reason[128];
+    c = NULL;
+    ck_assert_msg(chain_open(&c, fixture_regtest(), dir, &opt, err, sizeof err), "%s", err);
+    uint8_t tip_hash[32], tip_sh[32];
+    memcpy(tip_hash, chain_tip(c)->hash, 32);
+    state_hash(c, tip_sh);
+    for (size_t i = 0; i < N; i++) {
+        tx_clear(&txs[i]);
+        fixture_transfer(&txs[i], m.sk, to, 1000, 2 * N + i, 1000);
+    }
+    txs[N - 1].sig[4] ^= 1;
+    tx_finalize(&txs[N - 1]);
+    struct block late;
+    block_init(&late);
+    fixture_block_on(&late, chain_tip(c), m.pub, txs, N, 9);
+    struct block_fault f;
+    ck_assert_int_eq(chain_process_block(c, &late, &f, reason, sizeof reason), CHAIN_INVALID);
+    ck_assert_int_eq(f.err, BLOCKERR_BAD_TX);
+    ck_assert_uint_eq(f.tx_index, N); /* after the coinbase */
+    ck_assert_mem_eq(chain_tip(c)->hash, tip_hash, 32);
+    uint8_t sh[32];
+    state_hash(c, sh);
+    ck_assert_mem_eq(sh, tip_sh, 32);
+    chain_close(c);
+    c = fixture_chain_open(dir, false);
+    ck_assert_mem_eq(chain_tip(c)->hash, tip_hash, 32);
+    state_hash(c, sh);
+    ck_assert_mem_eq(sh, tip_sh, 32);
+    uint8_t late_hash[32];
+    block_hash(&late, late_hash);
+    ck_assert(blockindex_find(chain_index(c), late_hash)->status & BLOCK_FAILED);
+    chain_close(c);
+    block_clear(&late);
+
     for (size_t i = 0; i < 2 * N; i++)
         tx_clear(&txs[i]);
+    free(txs);
     block_clear(&bad[0]);
     block_clear(&bad[1]);
     block_clear(&good);
