@@ -71,6 +71,9 @@ struct bench_block_times {
      * pairs a moment apart, so both see the machine as it is then. */
     double verify_per_op;
     double ratio, ratio_min, ratio_max;
+    /* Each run's cold connect over the warm one right after it: median,
+     * min and max. */
+    double speedup, speedup_min, speedup_max;
 };
 
 /* One block to time: its transactions, valid on the chain's tip. */
@@ -81,8 +84,8 @@ struct bench_block_set {
 };
 
 /* Times connecting each set's block to the tip `runs` times with the
- * signature cache off (cold), then `runs` times with every tx checked into
- * it first, untimed, as mempool_accept does (warm). Each run connects a
+ * signature cache off (cold), each followed by one with every tx checked
+ * into it first, untimed, as mempool_accept does (warm). Each run connects a
  * distinct block (another coinbase salt) with the same txs and then
  * invalidates it, so every run starts from the same parent; the sets take
  * turns within each run, so they share the machine's conditions. The cold
