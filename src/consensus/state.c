@@ -34,15 +34,24 @@ static uint8_t *state_dup(const void *p, size_t len)
     return d;
 }
 
-/* FNV-1a, seeded per view so that keys chosen by an attacker cannot be
- * lined up to collide in every node's table. */
+/* A multiply-xorshift hash over 8-byte words, seeded per view so that keys
+ * chosen by an attacker cannot be lined up to collide in every node's
+ * table. */
 static size_t state_hash(const struct state_view *v, const uint8_t *key, size_t klen)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ v->seed;
-    for (size_t i = 0; i < klen; i++) {
-        h ^= key[i];
-        h *= 0x100000001b3ull;
+    /* Eight bytes at a time: every lookup hashes its key, and a byte-wise
+     * hash was a tenth of a block's apply. */
+    uint64_t h = v->seed ^ ((uint64_t)klen * 0x9e3779b97f4a7c15ull);
+    size_t i = 0;
+    for (; i + 8 <= klen; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
+    uint64_t tail = 0;
+    memcpy(&tail, key + i, klen - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     return (size_t)h;
 }
