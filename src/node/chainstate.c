@@ -145,10 +145,10 @@ static bool chainstate_batch_change(void *ctx, const uint8_t *key, size_t klen, 
 }
 
 static bool chainstate_write(struct chainstate *cs, struct db_batch *b,
-                             const uint8_t hash[SHA256_LEN], uint64_t height, char *err,
-                             size_t errlen)
+                             const uint8_t hash[SHA256_LEN], uint64_t height, bool sync,
+                             char *err, size_t errlen)
 {
-    bool ok = db_write(cs->db, b, true, err, errlen);
+    bool ok = db_write(cs->db, b, sync, err, errlen);
     if (ok) {
         memcpy(cs->best_hash, hash, SHA256_LEN);
         cs->best_height = height;
@@ -183,7 +183,11 @@ bool chainstate_commit_connect(struct chainstate *cs, const struct state_view *v
         ser_write_uint(&w, undo_pos.offset);
         db_batch_put(b, key, sizeof key, scratch.data, scratch.len);
         chainstate_batch_best(b, hash, height, &scratch);
-        ok = ser_writer_ok(&w) && chainstate_write(cs, b, hash, height, err, errlen);
+        /* Not synced, as Bitcoin Core writes its coins database: the block
+         * index, synced before, already names this block, so a power cut
+         * that takes this batch leaves the chainstate a block or more back,
+         * and the next start connects those blocks again. */
+        ok = ser_writer_ok(&w) && chainstate_write(cs, b, hash, height, false, err, errlen);
     } else if (b == NULL) {
         snprintf(err, errlen, "chainstate: out of memory");
     }
@@ -248,7 +252,7 @@ bool chainstate_commit_disconnect(struct chainstate *cs, const uint8_t hash[SHA2
         chainstate_undo_key(hash, key);
         db_batch_delete(b, key, sizeof key);
         chainstate_batch_best(b, prev_hash, prev_height, &scratch);
-        ok = chainstate_write(cs, b, prev_hash, prev_height, err, errlen);
+        ok = chainstate_write(cs, b, prev_hash, prev_height, true, err, errlen);
     }
     buf_clear(&scratch);
     db_batch_free(b);
@@ -268,7 +272,7 @@ bool chainstate_init_genesis(struct chainstate *cs, const uint8_t hash[SHA256_LE
     chainstate_batch_best(b, hash, 0, &scratch);
     uint8_t format[1] = {CHAINSTATE_FORMAT}; /* a positive fixint is its own msgpack */
     db_batch_put(b, chainstate_format_key, sizeof chainstate_format_key, format, sizeof format);
-    bool ok = chainstate_write(cs, b, hash, 0, err, errlen);
+    bool ok = chainstate_write(cs, b, hash, 0, true, err, errlen);
     buf_clear(&scratch);
     db_batch_free(b);
     return ok;
