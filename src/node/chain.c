@@ -82,6 +82,8 @@ struct chain {
     bool checks_failed; /* settled and failed: checks_fault says how */
     bool always_early;  /* chain_options.always_early_commit */
     struct block_fault checks_fault;
+    /* The fresh block's apply, running meanwhile (chain_preapply_start). */
+    struct chain_preapply *pre;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -514,6 +516,75 @@ static void *chain_early_run(void *arg)
     return NULL;
 }
 
+/* The fresh block applied on a thread of its own, started by chain_accept
+ * once the block's checks are: the apply reads the chainstate and writes
+ * its own view (and the chain's list of deadlines fired), so it overlaps
+ * the merkle root, the block's encoding and its storage, none of which
+ * touch either. chain_connect takes it for that block; whatever else would
+ * read the fired list or change the chainstate first ends it
+ * (chain_preapply_take). */
+struct chain_preapply {
+    const struct block *b;
+    uint8_t hash[SHA256_LEN];
+    pthread_t thread;
+    struct state_backend be;
+    struct state_view v;
+    struct apply_ctx ctx;
+    struct block_fault fault;
+    bool ok;
+};
+
+static void *chain_preapply_run(void *arg)
+{
+    struct chain_preapply *j = arg;
+    j->ok = blockcheck_apply(&j->v, j->b, &j->ctx, &j->fault);
+    return NULL;
+}
+
+static void chain_preapply_start(struct chain *c, const struct block *b,
+                                 const struct blockindex_entry *prev,
+                                 const uint8_t hash[SHA256_LEN])
+{
+    struct chain_preapply *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return; /* chain_connect applies it then */
+    j->b = b;
+    memcpy(j->hash, hash, SHA256_LEN);
+    chainstate_backend(&c->cs, &j->be);
+    state_view_init(&j->v, &j->be);
+    j->ctx = (struct apply_ctx){.params = c->params,
+                                .height = prev->height + 1,
+                                .time = b->header.time,
+                                .on_deadline = chain_fired_add,
+                                .on_deadline_arg = c};
+    c->n_fired = 0;
+    if (pthread_create(&j->thread, NULL, chain_preapply_run, j) != 0) {
+        state_view_clear(&j->v);
+        free(j);
+        return;
+    }
+    c->pre = j;
+}
+
+/* Waits for the running apply, if any. Returns it (the caller owns it)
+ * when it is e's; otherwise (e NULL included) discards it and returns
+ * NULL. */
+static struct chain_preapply *chain_preapply_take(struct chain *c,
+                                                  const struct blockindex_entry *e)
+{
+    struct chain_preapply *j = c->pre;
+    if (j == NULL)
+        return NULL;
+    c->pre = NULL;
+    pthread_join(j->thread, NULL);
+    if (e != NULL && memcmp(j->hash, e->hash, SHA256_LEN) == 0)
+        return j;
+    state_view_clear(&j->v);
+    free(j);
+    c->n_fired = 0;
+    return NULL;
+}
+
 /* The fresh block's record is synced on a thread of its own while the
  * block is applied (the apply touches no file), so its sync does not add
  * to the connect's time; the undo record's sync then waits on nothing
@@ -545,16 +616,6 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
         return false;
     }
 
-    struct state_backend be;
-    chainstate_backend(&c->cs, &be);
-    struct state_view v;
-    state_view_init(&v, &be);
-    struct apply_ctx ctx = {.params = c->params,
-                            .height = e->height,
-                            .time = e->header.time,
-                            .on_deadline = chain_fired_add,
-                            .on_deadline_arg = c};
-    c->n_fired = 0;
     struct block_fault local;
     if (fault == NULL)
         fault = &local;
@@ -566,7 +627,26 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
     pthread_t syncer;
     bool syncing = bp == c->fresh && c->bs_open && blockstore_unsynced(&c->bs) &&
                    pthread_create(&syncer, NULL, chain_sync_run, &sync) == 0;
-    bool ok = blockcheck_apply(&v, bp, &ctx, fault);
+    struct state_backend be;
+    chainstate_backend(&c->cs, &be);
+    struct state_view v;
+    bool ok;
+    struct chain_preapply *pre = chain_preapply_take(c, bp == c->fresh ? e : NULL);
+    if (pre != NULL) {
+        v = pre->v; /* the view moves here, with the fired list the apply made */
+        ok = pre->ok;
+        *fault = pre->fault;
+        free(pre);
+    } else {
+        state_view_init(&v, &be);
+        struct apply_ctx ctx = {.params = c->params,
+                                .height = e->height,
+                                .time = e->header.time,
+                                .on_deadline = chain_fired_add,
+                                .on_deadline_arg = c};
+        c->n_fired = 0;
+        ok = blockcheck_apply(&v, bp, &ctx, fault);
+    }
     if (syncing)
         pthread_join(syncer, NULL);
     if (sync.result != BLOCKSTORE_OK) {
@@ -676,6 +756,7 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
 
 static bool chain_disconnect_tip(struct chain *c, char *err, size_t errlen)
 {
+    chain_preapply_take(c, NULL);
     struct blockindex_entry *tip = blockindex_chain_tip(&c->active);
     if (tip == NULL || tip->prev == NULL) {
         snprintf(err, errlen, "cannot disconnect the genesis block");
@@ -980,9 +1061,12 @@ static enum chain_result chain_accept(struct chain *c, const struct block *b,
         checked = blockcheck_block_frame(b, c->params, fault);
         if (checked) {
             checkqueue_start(c->checkq, b->txs, b->tx_count, c->params->genesis.hash);
+            chain_preapply_start(c, b, prev, hash);
             checked = blockcheck_block_txids(b, fault);
-            if (!checked)
+            if (!checked) {
                 checkqueue_cancel(c->checkq);
+                chain_preapply_take(c, NULL);
+            }
         }
         if (checked) {
             c->checks_pending = true;
@@ -1038,6 +1122,7 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
     reason[0] = '\0';
     enum chain_result r = chain_accept(c, b, NULL, true, fault, reason, reasonlen);
     if (r != CHAIN_OK) {
+        chain_preapply_take(c, NULL);
         chain_checks_settle(c);
         c->checks_failed = false;
         return r;
@@ -1061,6 +1146,7 @@ enum chain_result chain_process_block(struct chain *c, const struct block *b,
     if (c->checks_pending && !chain_checks_settle(c) && activated &&
         !chain_flush_index(c, err, sizeof err))
         activated = false;
+    chain_preapply_take(c, NULL);
     bool checks_failed = c->checks_failed;
     c->checks_failed = false;
     c->fresh = NULL;
