@@ -11,6 +11,7 @@
 #include "consensus/deadline.h"
 #include "consensus/txtype.h"
 #include "node/checkqueue.h"
+#include "util/worker.h"
 #include "node/syncprogress.h"
 #include "util/crashpoint.h"
 #include "util/grow.h"
@@ -84,6 +85,9 @@ struct chain {
     struct block_fault checks_fault;
     /* The fresh block's apply, running meanwhile (chain_preapply_start). */
     struct chain_preapply *pre;
+    /* The thread that runs it and the early commit's writes; NULL when it
+     * could not be had (they then run on the calling thread). */
+    struct worker *helper;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -496,7 +500,7 @@ struct chain_early {
     char err[512];
 };
 
-static void *chain_early_run(void *arg)
+static void chain_early_run(void *arg)
 {
     struct chain_early *j = arg;
     struct chain *c = j->c;
@@ -513,7 +517,6 @@ static void *chain_early_run(void *arg)
     j->committed = j->ok;
     if (j->ok)
         chain_crash_point(c, "chainstate-before-verdict");
-    return NULL;
 }
 
 /* The fresh block applied on a thread of its own, started by chain_accept
@@ -526,7 +529,6 @@ static void *chain_early_run(void *arg)
 struct chain_preapply {
     const struct block *b;
     uint8_t hash[SHA256_LEN];
-    pthread_t thread;
     struct state_backend be;
     struct state_view v;
     struct apply_ctx ctx;
@@ -534,18 +536,17 @@ struct chain_preapply {
     bool ok;
 };
 
-static void *chain_preapply_run(void *arg)
+static void chain_preapply_run(void *arg)
 {
     struct chain_preapply *j = arg;
     j->ok = blockcheck_apply(&j->v, j->b, &j->ctx, &j->fault);
-    return NULL;
 }
 
 static void chain_preapply_start(struct chain *c, const struct block *b,
                                  const struct blockindex_entry *prev,
                                  const uint8_t hash[SHA256_LEN])
 {
-    struct chain_preapply *j = calloc(1, sizeof *j);
+    struct chain_preapply *j = c->helper != NULL ? calloc(1, sizeof *j) : NULL;
     if (j == NULL)
         return; /* chain_connect applies it then */
     j->b = b;
@@ -558,11 +559,7 @@ static void chain_preapply_start(struct chain *c, const struct block *b,
                                 .on_deadline = chain_fired_add,
                                 .on_deadline_arg = c};
     c->n_fired = 0;
-    if (pthread_create(&j->thread, NULL, chain_preapply_run, j) != 0) {
-        state_view_clear(&j->v);
-        free(j);
-        return;
-    }
+    worker_start(c->helper, chain_preapply_run, j);
     c->pre = j;
 }
 
@@ -576,7 +573,7 @@ static struct chain_preapply *chain_preapply_take(struct chain *c,
     if (j == NULL)
         return NULL;
     c->pre = NULL;
-    pthread_join(j->thread, NULL);
+    worker_wait(c->helper);
     if (e != NULL && memcmp(j->hash, e->hash, SHA256_LEN) == 0)
         return j;
     state_view_clear(&j->v);
@@ -696,13 +693,13 @@ static bool chain_connect(struct chain *c, struct blockindex_entry *e, bool *inv
          * this one joins the signature checks: its syncs would otherwise
          * leave this thread's core idle. */
         struct chain_early job = {.c = c, .e = e, .v = &v, .undo = &undo};
-        pthread_t writer;
-        bool threaded = pthread_create(&writer, NULL, chain_early_run, &job) == 0;
-        if (!threaded)
+        if (c->helper != NULL)
+            worker_start(c->helper, chain_early_run, &job);
+        else
             chain_early_run(&job);
         bool passed = chain_checks_join(c);
-        if (threaded)
-            pthread_join(writer, NULL);
+        if (c->helper != NULL)
+            worker_wait(c->helper);
         if (!passed)
             chain_failed_note(c, c->fresh_hash);
         ok = job.ok;
@@ -1556,6 +1553,10 @@ bool chain_open(struct chain **out, const struct chain_params *params, const cha
         chain_close(c);
         return false;
     }
+    /* Without the helper thread, the fresh block's apply and the early
+     * commit's writes run on the calling thread, as one of them alone. */
+    if (threads > 1 && !worker_new(&c->helper))
+        c->helper = NULL;
     LOG_INFO(LOG_CAT_VALIDATION, "checking block signatures on %u thread%s",
              checkqueue_threads(c->checkq), checkqueue_threads(c->checkq) == 1 ? "" : "s");
 
@@ -1726,6 +1727,7 @@ void chain_close(struct chain *c)
     blockindex_candidates_clear(&c->cand);
     blockindex_chain_clear(&c->active);
     blockindex_clear(&c->bi);
+    worker_free(c->helper);
     checkqueue_free(c->checkq);
     free(c);
 }
