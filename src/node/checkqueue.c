@@ -8,10 +8,12 @@
 
 #include "consensus/txcheck.h"
 
-/* Txs a thread claims at a time: few enough that the threads of a
- * 2,000-tx block finish together, enough that the shared counter is not
- * touched for every tx. */
-#define CHECKQUEUE_CHUNK 16
+/* Txs a thread claims at a time: few, so that the threads of a block
+ * finish together (the calling thread joins late, after storing and
+ * applying the block, and a chunk left to one thread at the end is time
+ * the other waits), and the shared counter is still touched only once per
+ * several signatures. */
+#define CHECKQUEUE_CHUNK 4
 /* Below this many txs the caller checks them alone: waking the threads
  * would cost more than it saves. */
 #define CHECKQUEUE_MIN_PARALLEL 32
