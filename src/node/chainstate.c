@@ -79,7 +79,11 @@ bool chainstate_open(struct chainstate *cs, const char *path, size_t cache_bytes
     memset(cs, 0, sizeof *cs);
     struct db_options opt;
     db_options_default(&opt);
+    /* Half the share goes to the write buffer: a block writes thousands of
+     * records, and with LevelDB's 4 MiB default the memtable filled every
+     * few blocks and a block's batch waited for the last one's flush. */
     opt.cache_bytes = cache_bytes;
+    opt.write_buffer_bytes = CHAINSTATE_WRITE_BUFFER;
     opt.create_if_missing = true;
     opt.wipe = wipe;
     if (!db_open(path, &opt, &cs->db, err, errlen))
