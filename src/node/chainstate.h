@@ -29,11 +29,12 @@
 #define CHAINSTATE_META_PREFIX 0x00
 /* The chainstate's LevelDB write buffer (memtable). Each block writes and
  * reads thousands of records at random keys, each a walk of the memtable's
- * skip list: with LevelDB's default of 4 MiB that walk missed the CPU's
- * caches, and a 2,000-transfer block with its signatures cached connected
- * in 13-15 ms against 10-12 ms with 1 MiB (doc/benchmarks.md). The price is
- * more, smaller flushes, done by LevelDB's background thread. */
-#define CHAINSTATE_WRITE_BUFFER ((size_t)1 << 20)
+ * skip list, and with LevelDB's default of 4 MiB those walks missed the
+ * CPU's caches: a 2,000-transfer block with its signatures cached took
+ * 13-16 ms against 11-14 ms with 1.5 MiB. Smaller still (1 MiB) the
+ * flushes, run by LevelDB's background thread, came often enough to slow
+ * the blocks that verify signatures on every core (doc/benchmarks.md). */
+#define CHAINSTATE_WRITE_BUFFER ((size_t)1536 << 10)
 /* Format 2: coinbase maturity on the deadline index ('d'). */
 #define CHAINSTATE_FORMAT 2
 
