@@ -77,8 +77,9 @@ struct chain {
      * the block, applies it and writes its undo record (Bitcoin Core's
      * ConnectBlock queues its script checks the same way). They are
      * settled — joined, the verdict taken — before the block index is
-     * flushed and before the chainstate commits, so an index entry on disk
-     * with data always means the block's transactions passed. */
+     * flushed, except by the early commit, whose entry on disk is marked
+     * BLOCK_CHECKS_PENDING: an entry on disk with data and without that
+     * mark always means the block's transactions passed. */
     bool checks_pending;
     bool checks_failed; /* settled and failed: checks_fault says how */
     bool always_early;  /* chain_options.always_early_commit */
