@@ -88,6 +88,15 @@ static enum txerr accept_apply(struct state_view *v, const struct tx *tx,
     return TXERR_OK;
 }
 
+/* A fresh sender's first transfer to a fresh account, signed for regtest. */
+static void signed_transfer(struct tx *tx, struct fixture_user *u, uint8_t to[32])
+{
+    fixture_user_new(u);
+    fixture_pubkey(to);
+    tx_init(tx);
+    fixture_transfer(tx, u->sk, to, 1000, 0, 500);
+}
+
 /* A tx that passed the stateless check once passes it again on a lookup:
  * no signature, and no sighash either (so no serialization of the tx),
  * which is what makes a block of mempool-seen txs cheap. Anything that
@@ -98,12 +107,9 @@ START_TEST(checked_tx_is_one_lookup)
     ck_assert(sigcache_set_size(1 << 20));
     const uint8_t *regtest = chainparams_get(CHAIN_REGTEST)->genesis.hash;
     struct fixture_user u;
-    fixture_user_new(&u);
     uint8_t to[32];
-    fixture_pubkey(to);
     struct tx tx;
-    tx_init(&tx);
-    fixture_transfer(&tx, u.sk, to, 1000, 0, 500);
+    signed_transfer(&tx, &u, to);
 
     uint64_t verifies = txsign_verify_count(), encodes = tx_encode_count();
     ck_assert_int_eq(txcheck_stateless(&tx, regtest, NULL), TXERR_OK);
@@ -165,12 +171,9 @@ START_TEST(block_checks_consult_but_do_not_add)
     ck_assert(sigcache_set_size(1 << 20));
     const uint8_t *regtest = chainparams_get(CHAIN_REGTEST)->genesis.hash;
     struct fixture_user u;
-    fixture_user_new(&u);
     uint8_t to[32];
-    fixture_pubkey(to);
     struct tx tx;
-    tx_init(&tx);
-    fixture_transfer(&tx, u.sk, to, 1000, 0, 500);
+    signed_transfer(&tx, &u, to);
     uint64_t verifies = txsign_verify_count();
     ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_OK);
     ck_assert_int_eq(txcheck_stateless_block(&tx, regtest), TXERR_OK);
